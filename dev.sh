@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# One entry point for setting up and running SyncDub Companion on Debian.
+#   bash dev.sh run    install what the service needs, then serve on the embedded defaults
+#   bash dev.sh test   install what the tests need too, then run the test suite
+#   bash dev.sh setup  install only
+set -euo pipefail
+cd "$(dirname "$0")"
+
+VENV=${VENV:-.venv}
+PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
+CACHE=${SYNCDUB_CACHE:-$PWD/.cache}
+
+sudo_if_needed() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_install() {
+  local missing=()
+  for pair in "$@"; do
+    local cmd=${pair%%:*} pkg=${pair##*:}
+    command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing Debian packages: ${missing[*]}"
+    sudo_if_needed apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive sudo_if_needed apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+}
+
+python_env() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    "$PYTHON" -m venv "$VENV"
+  fi
+  "$VENV/bin/python" -m pip install -q --upgrade pip
+  # torch first and pinned: the CPU build is what these machines hold; see README "GPU".
+  "$VENV/bin/python" -m pip install -q "torch==2.13.0"
+  "$VENV/bin/python" -m pip install -q -e ".[dev]"
+}
+
+models() {
+  # Into data_dir/models of the config the service will read (./config.toml or the defaults).
+  "$VENV/bin/syncdub" models install
+}
+
+test_extras() {
+  apt_install chromium:chromium
+  # Real speech for the aligner tests: the drascula game's Spanish lines and their English dub.
+  local dir="$CACHE/drascula"
+  if [ ! -d "$dir/x/usr/share/scummvm/drascula/es" ]; then
+    mkdir -p "$dir" && (cd "$dir" && apt-get download drascula drascula-spanish drascula-music >/dev/null \
+      && for f in *.deb; do dpkg -x "$f" x; done)
+  fi
+  if [ ! -d tests/browser/node_modules/playwright-core ]; then
+    (cd tests/browser && npm install --silent --no-audit --no-fund >/dev/null)
+  fi
+}
+
+setup() {
+  apt_install ffmpeg:ffmpeg ffprobe:ffmpeg mkvmerge:mkvtoolnix
+  python_env
+  models
+}
+
+case "${1:-}" in
+  setup) setup ;;
+  run)
+    setup
+    [ -f config.toml ] || cp config.example.toml config.toml
+    exec "$VENV/bin/syncdub" serve --config config.toml
+    ;;
+  test)
+    setup
+    test_extras
+    export SYNCDUB_CACHE="$CACHE"
+    shift || true
+    exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@"
+    ;;
+  *) echo "usage: bash dev.sh run|test|setup" >&2; exit 2 ;;
+esac

@@ -1,0 +1,1 @@
+"""Built-in plugins. Each module is an ordinary pluggy plugin registered under its module name."""

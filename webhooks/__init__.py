@@ -1,0 +1,1 @@
+"""Webhook receivers, one module per source: verify, normalise to a LibraryEvent, enqueue."""
