@@ -1,0 +1,129 @@
+"""The job records: one TinyDB document per job, and the only code that reads or writes them.
+
+Webhooks and the CLI create jobs here; workers claim them; the web page and ``syncdub jobs``
+list them. Every function takes a :class:`~syncdub_companion.store.Store`.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Iterable
+
+from .errors import UsageError
+from .media import LibraryEvent
+from .store import Query, Store
+
+TABLE = "jobs"
+ACTIVE_STATES = ("queued", "waiting_for_file", "aligning", "muxing", "publishing")
+RUNNING_STATES = ("waiting_for_file", "aligning", "muxing", "publishing")
+FINAL_STATES = ("done", "skipped", "needs_review", "rejected", "failed", "cancelled")
+STATES = ACTIVE_STATES + FINAL_STATES
+MAX_LOG_LINES = 200
+
+
+def new_job(*, event: LibraryEvent | None = None, original: str | None = None, dubbed: str | None = None,
+            language: str | None = None, mode: str | None = None, force: bool = False,
+            source: str | None = None) -> dict[str, Any]:
+    """A fresh queued job record (not yet stored)."""
+    now = time.time()
+    return {
+        "state": "queued",
+        "source": source or (event.source if event else "cli"),
+        "event": event.to_dict() if event else None,
+        "dedup_key": event.dedup_key() if event else None,
+        "original": original or (event.path if event else None),
+        "dubbed": dubbed,
+        "language": language,
+        "mode": mode,
+        "force": force,
+        "progress": 0.0,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+        "updated_at": now,
+        "started_at": None,
+        "finished_at": None,
+        "error": None,
+        "candidates": [],
+        "result": None,
+        "log": [],
+    }
+
+
+def create(store: Store, **fields) -> int:
+    """Store a new queued job built by :func:`new_job`; returns its id."""
+    return store.insert(TABLE, new_job(**fields))
+
+
+def enqueue_event(store: Store, event: LibraryEvent, dedup_window: float) -> tuple[int, bool]:
+    """Queue a job for ``event`` unless the same item made one within ``dedup_window`` seconds.
+
+    Returns ``(job_id, created)``; a duplicate returns the existing job's id and False.
+    The check and the insert happen in one transaction, so concurrent webhooks cannot race.
+    """
+    key = event.dedup_key()
+    cutoff = time.time() - dedup_window
+    with store.transaction() as db:
+        table = db.table(TABLE)
+        recent = table.search((Query().dedup_key == key) & (Query().created_at >= cutoff))
+        if recent:
+            return recent[0].doc_id, False
+        return table.insert(new_job(event=event)), True
+
+
+def get(store: Store, job_id: int) -> dict:
+    job = store.get(TABLE, int(job_id))
+    if job is None:
+        raise UsageError(f"job {job_id}: no such job")
+    return job
+
+
+def list_jobs(store: Store, states: Iterable[str] | None = None, limit: int | None = None) -> list[dict]:
+    """Jobs newest first, optionally only those in ``states``."""
+    states = list(states or [])
+    jobs = store.search(TABLE, Query().state.one_of(states)) if states else store.all(TABLE)
+    jobs.sort(key=lambda j: j["created_at"], reverse=True)
+    return jobs[:limit] if limit else jobs
+
+
+def update(store: Store, job_id: int, **fields) -> None:
+    fields["updated_at"] = time.time()
+    store.update(TABLE, int(job_id), fields)
+
+
+def set_state(store: Store, job_id: int, state: str, **fields) -> None:
+    if state not in STATES:
+        raise ValueError(f"unknown job state {state}")
+    if state in FINAL_STATES:
+        fields.setdefault("finished_at", time.time())
+    update(store, job_id, state=state, **fields)
+
+
+def append_log(store: Store, job_id: int, line: str) -> None:
+    """Add a line to the job's log (kept to the last MAX_LOG_LINES)."""
+    stamp = time.strftime("%H:%M:%S")
+
+    def add(doc):
+        doc["log"] = (doc.get("log") or [])[-(MAX_LOG_LINES - 1):] + [f"{stamp} {line}"]
+        doc["updated_at"] = time.time()
+
+    store.update(TABLE, int(job_id), add)
+
+
+def retry(store: Store, job_id: int) -> None:
+    """Put a finished job back in the queue from the start."""
+    job = get(store, job_id)
+    if job["state"] in RUNNING_STATES:
+        raise UsageError(f"job {job_id} is running ({job['state']}); wait for it or cancel it")
+    update(store, job_id, state="queued", error=None, progress=0.0, attempts=0,
+           next_attempt_at=time.time(), finished_at=None)
+
+
+def cancel(store: Store, job_id: int) -> None:
+    """Cancel a queued job, or ask a running one to stop at its next stage boundary."""
+    job = get(store, job_id)
+    if job["state"] in FINAL_STATES:
+        raise UsageError(f"job {job_id} already finished ({job['state']})")
+    if job["state"] == "queued":
+        set_state(store, job_id, "cancelled")
+    else:
+        update(store, job_id, cancel_requested=True)
