@@ -74,6 +74,18 @@ def syncdub_find_counterparts(item: "MediaItem", services) -> list["Candidate"]:
     """
 
 
+@hookspec
+def syncdub_find_originals(item: "MediaItem", services) -> list["Candidate"]:
+    """Fires after an item is resolved, before its counterparts are looked for.
+
+    When ``item`` is itself a dub (it lies in a dub root, or is named as a sidecar such as
+    ``Title (2010).de.mka``), return the library originals it belongs to: Candidates whose
+    ``path`` is the original and whose ``language`` is the dub's. All results are
+    collected and decided like counterparts; the job is then queued for the original.
+    Return [] when ``item`` is not a dub this plugin recognises.
+    """
+
+
 # --- the media work -----------------------------------------------------------
 
 
