@@ -33,32 +33,59 @@ def find_config_file(explicit: str | os.PathLike | None, env: Mapping[str, str])
 
 
 def read_toml(path: Path) -> dict:
+    """The parsed file; ConfigError (one line) when it is missing, unreadable or not TOML."""
     try:
         with open(path, "rb") as fh:
             return tomllib.load(fh)
     except FileNotFoundError:
         raise ConfigError(f"config file {path}: not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config file {path}: is a folder, not a file") from None
+    except OSError as exc:
+        raise ConfigError(f"config file {path}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path}: invalid TOML: {exc}") from None
 
 
+class RawText(str):
+    """Text from an environment variable, ``--set`` or ``$env:``, typed later by its setting.
+
+    Environment and command line carry only text, so ``SYNCDUB__WEBHOOKS__TOKEN=1234``
+    must stay the string "1234" while ``SYNCDUB__SERVER__PORT=5001`` becomes an int;
+    only the setting's kind can tell, and that is known once plugins have registered.
+    """
+
+
 def env_layer(env: Mapping[str, str]) -> dict:
-    """Nested dict from SYNCDUB__SECTION__KEY variables; values parse as TOML literals when they can."""
+    """Nested dict from SYNCDUB__SECTION__KEY variables; values stay text until typed by their setting."""
     layer: dict = {}
-    for name, raw in env.items():
+    for name, raw in sorted(env.items()):
         if not name.startswith("SYNCDUB__"):
             continue
         parts = [p.lower() for p in name[len("SYNCDUB__"):].split("__") if p]
         if len(parts) < 2:
             continue
-        node = layer
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = _parse_literal(raw)
+        _set_path(layer, parts, RawText(raw), f"environment variable {name}")
     return layer
 
 
+def _set_path(layer: dict, parts: list[str], value: Any, origin: str) -> None:
+    node = layer
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"{origin}: {'.'.join(parts)} is inside a setting that is not a table")
+    if isinstance(node.get(parts[-1]), dict):
+        raise ConfigError(f"{origin}: {'.'.join(parts)} is a table, not a single value")
+    node[parts[-1]] = value
+
+
 def _parse_literal(raw: str) -> Any:
+    """``raw`` as a TOML value, or ``raw`` itself when it is not one."""
+    if "\n" in raw:  # a newline would let the text smuggle in more TOML keys
+        return raw
     try:
         return tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
@@ -76,18 +103,36 @@ def deep_merge(base: dict, top: Mapping) -> dict:
 
 
 def overrides_from_pairs(pairs: Iterable[str]) -> dict:
-    """``["server.port=5001"]`` -> ``{"server": {"port": 5001}}`` (CLI ``--set``)."""
+    """``["server.port=5001"]`` -> ``{"server": {"port": "5001"}}`` (CLI ``--set``), typed later."""
     layer: dict = {}
     for pair in pairs:
         path, sep, raw = pair.partition("=")
-        if not sep:
+        parts = [p.strip() for p in path.strip().split(".")]
+        if not sep or len(parts) < 2 or not all(parts):
             raise ConfigError(f"--set {pair}: expected section.key=value")
-        *sections, key = path.strip().split(".")
-        node = layer
-        for part in sections:
-            node = node.setdefault(part, {})
-        node[key] = _parse_literal(raw.strip())
+        _set_path(layer, parts, RawText(raw.strip()), f"--set {pair}")
     return layer
+
+
+_TRUE, _FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
+
+
+def coerce_text(setting: Setting | None, text: str) -> Any:
+    """Type text from the environment or CLI by its setting's kind (see :class:`RawText`).
+
+    String kinds take the text as it is (a quoted TOML string is unquoted); others parse it
+    as a TOML value; lists also accept ``de,fr``; bools also accept yes/no/on/off/1/0.
+    Text that does not parse is returned unchanged, so validation names the problem.
+    """
+    kind = setting.kind if setting else None
+    parsed = _parse_literal(text)
+    if kind in ("str", "url", "choice"):
+        return parsed if isinstance(parsed, str) else str(text)
+    if kind == "bool" and text.strip().lower() in _TRUE | _FALSE:
+        return text.strip().lower() in _TRUE
+    if kind == "list" and not isinstance(parsed, list):
+        return [item.strip() for item in text.split(",") if item.strip()]
+    return parsed if parsed is not text else str(text)
 
 
 class Config:
@@ -168,38 +213,64 @@ def load_raw(path: str | os.PathLike | None = None, env: Mapping[str, str] | Non
 
 def build_config(raw: dict, settings: list[Setting], source: Path | None = None,
                  env: Mapping[str, str] | None = None) -> Config:
-    """Apply defaults, resolve $env: values, and validate; raises ConfigError listing every problem."""
-    env = os.environ if env is None else env
-    data = deep_merge(defaults_of(settings), _resolve_env_refs(raw, env))
-    problems = validate(data, settings)
+    """Apply defaults, resolve $env: values, type text, validate; ConfigError lists every problem."""
+    data, problems = resolve(raw, settings, env)
     if problems:
         raise ConfigError(problems)
     return Config(data, settings, source)
 
 
-def _resolve_env_refs(node: Any, env: Mapping[str, str]) -> Any:
+def resolve(raw: dict, settings: list[Setting], env: Mapping[str, str] | None = None) -> tuple[dict, list[str]]:
+    """``raw`` over the defaults with $env: resolved and text typed, plus every problem found."""
+    env = os.environ if env is None else env
+    problems: list[str] = []
+    resolved = _resolve_env_refs(raw, env, "", problems)
+    data = deep_merge(defaults_of(settings), resolved)
+    _type_text(data, {s.path: s for s in settings})
+    return data, problems + validate(data, settings)
+
+
+def _resolve_env_refs(node: Any, env: Mapping[str, str], path: str, problems: list[str]) -> Any:
     if isinstance(node, dict):
-        return {k: _resolve_env_refs(v, env) for k, v in node.items()}
+        return {k: _resolve_env_refs(v, env, f"{path}.{k}" if path else k, problems) for k, v in node.items()}
     if isinstance(node, list):
-        return [_resolve_env_refs(v, env) for v in node]
+        return [_resolve_env_refs(v, env, path, problems) for v in node]
     if isinstance(node, str) and node.startswith("$env:"):
-        return env.get(node[5:], "")
+        name = node[5:]
+        if name not in env:
+            problems.append(f"{path}: environment variable {name} is not set")
+            return ""
+        return RawText(env[name])
     return node
+
+
+def _type_text(node: dict, by_path: dict[str, Setting], prefix: str = "") -> None:
+    """Replace every RawText in ``node`` (in place) by its value typed for its setting."""
+    for key, value in node.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            _type_text(value, by_path, path + ".")
+        elif isinstance(value, RawText):
+            node[key] = coerce_text(by_path.get(path), value)
+        elif isinstance(value, list):
+            node[key] = [str(v) if isinstance(v, RawText) else v for v in value]
 
 
 def validate(data: dict, settings: list[Setting]) -> list[str]:
     """Every problem as ``path: message``; an empty list means valid."""
     by_path = {s.path: s for s in settings}
-    problems = [f"{path}: unknown setting" for path in _unknown_paths(data, by_path)]
+    problems = _unknown_paths(data, by_path)
     for setting in settings:
         value = _lookup(data, setting.path)
         message = check_value(setting, value)
         if message:
             problems.append(f"{setting.path}: {message}")
     for name in FREE_TABLE_SECTIONS:
-        for key, value in data.get(name, {}).items():
-            if not isinstance(value, str):
-                problems.append(f"{name}.{key}: must be a string path")
+        table = data.get(name, {})
+        if not isinstance(table, dict):
+            problems.append(f"{name}: must be a table")
+            continue
+        problems += [f"{name}.{key}: must be a string path" for key, v in table.items() if not isinstance(v, str)]
     return problems
 
 
@@ -211,18 +282,20 @@ def _lookup(data: dict, path: str) -> Any:
 
 
 def _unknown_paths(data: dict, by_path: dict[str, Setting], prefix: str = "") -> list[str]:
-    unknown = []
+    """Problems for keys no setting knows, and for plain values where a section belongs."""
+    problems = []
     for key, value in data.items():
         path = f"{prefix}{key}"
-        if not prefix and key in FREE_TABLE_SECTIONS:
+        if (not prefix and key in FREE_TABLE_SECTIONS) or path in by_path:
             continue
-        if path in by_path:
-            continue
-        if isinstance(value, dict) and any(p.startswith(path + ".") for p in by_path):
-            unknown += _unknown_paths(value, by_path, path + ".")
+        is_section = any(p.startswith(path + ".") for p in by_path)
+        if is_section and isinstance(value, dict):
+            problems += _unknown_paths(value, by_path, path + ".")
+        elif is_section:
+            problems.append(f"{path}: must be a table (a [{path}] section)")
         else:
-            unknown.append(path)
-    return unknown
+            problems.append(f"{path}: unknown setting")
+    return problems
 
 
 def check_value(setting: Setting, value: Any) -> str | None:
@@ -241,15 +314,33 @@ def check_value(setting: Setting, value: Any) -> str | None:
         message = "must be a table of strings"
     elif kind in ("str", "url", "choice") and not isinstance(value, str):
         message = "must be a string"
-    elif kind == "url" and value and urlparse(value).scheme not in ("http", "https"):
+    elif kind == "url" and value and not _is_http_url(value):
         message = "must be an http(s) URL"
     elif kind == "choice" and value not in setting.choices:
         message = f"must be one of {', '.join(setting.choices)}"
     if message is None and setting.minimum is not None and value < setting.minimum:
         message = f"must be at least {setting.minimum:g}"
+    if message is None and setting.maximum is not None and value > setting.maximum:
+        message = f"must be at most {setting.maximum:g}"
     if message is None and setting.check is not None:
         message = setting.check(value)
     return message
+
+
+def _is_http_url(value: str) -> bool:
+    parsed = urlparse(value)
+    return parsed.scheme in ("http", "https") and bool(parsed.netloc)
+
+
+def plugins_section(raw: dict, env: Mapping[str, str] | None = None) -> tuple[dict, list[str]]:
+    """The ``[plugins]`` section, resolved and checked before the plugin manager exists.
+
+    The manager needs enable/disable/dir before plugin settings are known; when the section
+    is broken the caller builds the manager without it, and full validation reports it.
+    """
+    own = [s for s in CORE_SETTINGS if s.section == "plugins"]
+    data, problems = resolve({"plugins": raw.get("plugins", {})}, own, env)
+    return (data["plugins"] if isinstance(data.get("plugins"), dict) else {}), problems
 
 
 def load_config(path: str | os.PathLike | None = None, env: Mapping[str, str] | None = None,

@@ -6,6 +6,7 @@ same validator, the example config, the docs test and the settings page.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 
@@ -26,6 +27,7 @@ class Setting:
     secret: bool = False
     minimum: float | None = None
     check: Callable[[Any], str | None] | None = field(default=None, compare=False)
+    maximum: float | None = None
 
     @property
     def section(self) -> str:
@@ -34,6 +36,12 @@ class Setting:
     @property
     def key(self) -> str:
         return self.path.rsplit(".", 1)[1]
+
+
+def _existing_folder(value: str) -> str | None:
+    if value and not Path(value).expanduser().is_dir():
+        return f"{value} is not a folder"
+    return None
 
 
 def _s(path, default, help, kind="str", **kw) -> Setting:
@@ -45,10 +53,10 @@ WEBHOOK_SOURCES = ("plex", "jellyfin", "emby", "sonarr", "radarr")
 CORE_SETTINGS: list[Setting] = [
     # [server]
     _s("server.host", "0.0.0.0", "Address to listen on; 127.0.0.1 keeps it local."),
-    _s("server.port", 5000, "TCP port of the web page and the webhooks.", "int", minimum=1),
+    _s("server.port", 5000, "TCP port of the web page and the webhooks.", "int", minimum=1, maximum=65535),
     _s("server.data_dir", "./data", "Folder for the job database, logs, model cache and secrets."),
     _s("server.threads", 8, "Request threads of the WSGI server.", "int", minimum=1),
-    _s("server.public_url", "", "URL the media servers use to reach this service (shown with the webhook URLs); empty guesses from the request."),
+    _s("server.public_url", "", "URL the media servers use to reach this service (shown with the webhook URLs); empty guesses from the request.", "url"),
     _s("server.log_level", "info", "Log level for stderr and the rotating log file.", "choice",
        choices=("debug", "info", "warning", "error")),
     # [auth]
@@ -109,7 +117,7 @@ CORE_SETTINGS: list[Setting] = [
     # [plugins]
     _s("plugins.enable", [], "Only these plugins are active; empty means all installed ones.", "list"),
     _s("plugins.disable", [], "Plugins to switch off by name.", "list"),
-    _s("plugins.dir", "", "Folder of one-off plugin modules (*.py) to load."),
+    _s("plugins.dir", "", "Folder of one-off plugin modules (*.py files or packages) to load.", check=_existing_folder),
 ]
 
 FREE_TABLE_SECTIONS = {"paths": "Server path prefix = local path prefix, e.g. \"/data/movies\" = \"/mnt/nfs/movies\"."}
