@@ -1,0 +1,73 @@
+"""Plex: resolve ``plex`` webhook events through plexapi and rescan changed folders.
+
+Config::
+
+    [plex]
+    url = "http://plex:32400"     # empty: this plugin does nothing
+    token = "$env:PLEX_TOKEN"     # X-Plex-Token
+    verify_ssl = true
+    timeout = 10
+
+The webhook carries only the ratingKey; the file path, guids and audio languages come
+from ``/library/metadata/{ratingKey}``. After a merge only the changed folder is scanned
+(``section.update(path=folder)``), never the whole library.
+"""
+from __future__ import annotations
+
+import logging
+
+from syncdub_companion import hookimpl
+from syncdub_companion.errors import ServerError
+from syncdub_companion.paths import local_to_server, parent_folder
+from syncdub_companion.servers import localise, plex_client
+from syncdub_companion.settings import Setting
+
+log = logging.getLogger(__name__)
+
+
+@hookimpl
+def syncdub_register_settings():
+    return [
+        Setting("plex.url", "", "Plex Media Server URL, e.g. http://plex:32400; empty disables the Plex plugin.", "url"),
+        Setting("plex.token", "", "X-Plex-Token of an account that can see the libraries.", secret=True),
+        Setting("plex.verify_ssl", True, "Check the server's TLS certificate (turn off for self-signed https).", "bool"),
+        Setting("plex.timeout", 10, "Seconds to wait for Plex to answer.", "int", minimum=1),
+    ]
+
+
+@hookimpl
+def syncdub_resolve_item(event, services):
+    """The item behind a Plex webhook, with the local path; None for other sources or no plex.url."""
+    if event.source != "plex" or not event.item_id:
+        return None
+    client = plex_client(services.config)
+    if client is None:
+        return None
+    with client:
+        return localise(client.item(event.item_id), services.config.path_map)
+
+
+@hookimpl
+def syncdub_library_changed(paths, item, services):
+    """Scan each changed folder (mapped to Plex's view) in the library that holds it."""
+    client = plex_client(services.config)
+    if client is None or not paths:
+        return
+    folders = sorted({parent_folder(local_to_server(p, services.config.path_map)) for p in paths})
+    with client:
+        for folder in folders:
+            try:
+                if client.refresh_folder(folder) is None:
+                    log.warning("plex: no library contains %s; check the [paths] mapping", folder)
+            except ServerError as exc:
+                log.warning("plex: could not scan %s: %s", folder, exc)
+
+
+@hookimpl
+def syncdub_check(services):
+    client = plex_client(services.config)
+    if client is None:
+        return []
+    with client:
+        ok, message = client.check()
+    return [("plex", ok, message)]
