@@ -1,0 +1,159 @@
+"""Decoding audio tracks for alignment, with the dialogue suppressed where the layout allows.
+
+Each file is decoded once, from its first sample (so codec priming is on the timeline, as
+players built on ffmpeg play it), to 8 kHz in two channels:
+
+* ``bed``: a dialogue-poor mix. Dialogue sits in the centre channel of 5.1 and in the
+  mid signal of stereo, so the bed is the non-centre channels (both files 5.1), the side
+  signal L-R (stereo), or the side signal a stereo downmix of the 5.1 would have (5.1
+  against stereo), so that both files carry a comparable mix.
+* ``full``: every channel averaged, dialogue included; the fallback when the bed is empty
+  (a mono file, a mono-compatible mix) and the carrier of speech rhythm in quiet stretches.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import MediaError, UsageError
+from ..tools import process
+from ..tools.ffmpeg import AudioStream, FFprobe
+
+SAMPLE_RATE = 8000
+MIN_SECONDS = 10.0
+
+# Channel order of ffmpeg's named layouts; unnamed ones fall back on WAV order by count.
+_LAYOUTS = {
+    "mono": ["FC"], "stereo": ["FL", "FR"], "2.1": ["FL", "FR", "LFE"], "3.0": ["FL", "FR", "FC"],
+    "3.0(back)": ["FL", "FR", "BC"], "4.0": ["FL", "FR", "FC", "BC"], "quad": ["FL", "FR", "BL", "BR"],
+    "quad(side)": ["FL", "FR", "SL", "SR"], "3.1": ["FL", "FR", "FC", "LFE"],
+    "5.0": ["FL", "FR", "FC", "BL", "BR"], "5.0(side)": ["FL", "FR", "FC", "SL", "SR"],
+    "4.1": ["FL", "FR", "FC", "LFE", "BC"], "5.1": ["FL", "FR", "FC", "LFE", "BL", "BR"],
+    "5.1(side)": ["FL", "FR", "FC", "LFE", "SL", "SR"], "6.0": ["FL", "FR", "FC", "BC", "SL", "SR"],
+    "6.1": ["FL", "FR", "FC", "LFE", "BC", "SL", "SR"],
+    "7.0": ["FL", "FR", "FC", "BL", "BR", "SL", "SR"],
+    "7.1": ["FL", "FR", "FC", "LFE", "BL", "BR", "SL", "SR"],
+    "7.1(wide)": ["FL", "FR", "FC", "LFE", "BL", "BR", "FLC", "FRC"],
+    "7.1(wide-side)": ["FL", "FR", "FC", "LFE", "FLC", "FRC", "SL", "SR"],
+}
+_BY_COUNT = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
+_LEFT = {"FL", "BL", "SL", "FLC"}
+_RIGHT = {"FR", "BR", "SR", "FRC"}
+
+
+def channel_names(stream: AudioStream) -> list[str]:
+    layout = (stream.channel_layout or "").lower()
+    names = _LAYOUTS.get(layout) or _LAYOUTS.get(_BY_COUNT.get(stream.channels, ""), [])
+    if len(names) != stream.channels:
+        names = [f"C{i}" for i in range(stream.channels)]
+    return names
+
+
+def has_centre(stream: AudioStream) -> bool:
+    names = channel_names(stream)
+    return "FC" in names and len(names) >= 3
+
+
+def _weights(names: list[str], kind: str) -> list[float]:
+    """Per-channel gains for the bed mix of ``kind`` (surround, side, full)."""
+    if kind == "full" or not any(n in _LEFT | _RIGHT for n in names):
+        return [1.0 / len(names)] * len(names)
+    if kind == "surround":
+        keep = [n in _LEFT | _RIGHT for n in names]
+        return [(0.5 / sum(keep)) * 2 if k else 0.0 for k in keep]
+    # side: L - R, surrounds at the usual -3 dB downmix gain
+    gains = []
+    for n in names:
+        g = 0.707 if n in {"BL", "BR", "SL", "SR"} else 1.0
+        gains.append(0.5 * g if n in _LEFT else -0.5 * g if n in _RIGHT else 0.0)
+    return gains
+
+
+def bed_kinds(orig: AudioStream, dub: AudioStream) -> tuple[str, str]:
+    """Which dialogue-poor mix to take from each file so that the two are comparable."""
+    if orig.channels == 1 or dub.channels == 1:
+        return "full", "full"
+    if has_centre(orig) and has_centre(dub):
+        return "surround", "surround"
+    return "side", "side"
+
+
+def _pan_expr(names: list[str], bed_kind: str) -> str:
+    def chan(gains):
+        terms = [f"{g:.4f}*c{i}" for i, g in enumerate(gains) if g]
+        return "+".join(terms).replace("+-", "-") or "0*c0"
+
+    return f"pan=stereo|c0={chan(_weights(names, bed_kind))}|c1={chan(_weights(names, 'full'))}"
+
+
+@dataclass
+class DecodedTrack:
+    """Both alignment mixes of one track at SAMPLE_RATE, as int16, plus what was probed."""
+
+    bed: np.ndarray
+    full: np.ndarray
+    stream: AudioStream
+    bed_kind: str
+    sample_rate: int = SAMPLE_RATE
+
+    @property
+    def duration(self) -> float:
+        return len(self.full) / self.sample_rate
+
+
+def select_stream(probe: FFprobe, path: str, track: int | None, role: str) -> AudioStream:
+    """The audio stream to align: ``track`` (0-based among audio streams) or the default one."""
+    streams = probe.audio_streams(path)
+    if not streams:
+        raise MediaError(f"{role} {path}: no audio track")
+    if track is None:
+        return next((s for s in streams if s.default), streams[0])
+    if not 0 <= track < len(streams):
+        raise UsageError(f"{role} {path}: audio track {track} out of range (it has {len(streams)}: 0-{len(streams) - 1})")
+    return streams[track]
+
+
+def decode_argv(ffmpeg: str, path: str, stream: AudioStream, bed_kind: str) -> list[str]:
+    return [ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-i", str(path),
+            "-map", f"0:{stream.stream_index}", "-vn", "-sn", "-dn",
+            "-af", _pan_expr(channel_names(stream), bed_kind),
+            "-ar", str(SAMPLE_RATE), "-f", "s16le", "-acodec", "pcm_s16le", "pipe:1"]
+
+
+def decode_pair(ffmpeg: str, jobs: list[tuple[str, AudioStream, str]]) -> list[DecodedTrack]:
+    """Decode several tracks at once (one ffmpeg each, in parallel) and check their length."""
+    results: list = [None] * len(jobs)
+    errors: list = [None] * len(jobs)
+
+    def work(i, path, stream, kind):
+        try:
+            results[i] = _decode(ffmpeg, path, stream, kind)
+        except Exception as exc:  # re-raised in the caller's thread
+            errors[i] = exc
+
+    threads = [threading.Thread(target=work, args=(i, *job), daemon=True) for i, job in enumerate(jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for exc in errors:
+        if exc is not None:
+            raise exc
+    return results
+
+
+def _decode(ffmpeg: str, path: str, stream: AudioStream, bed_kind: str) -> DecodedTrack:
+    proc = process.popen(decode_argv(ffmpeg, path, stream, bed_kind), "ffmpeg",
+                         stdout=process.subprocess.PIPE, stderr=process.subprocess.PIPE)
+    raw, stderr = proc.communicate()
+    if proc.returncode != 0:
+        tail = stderr.decode(errors="replace").strip().splitlines()[-1:] or ["decode failed"]
+        raise MediaError(f"{path}: cannot decode audio track ({tail[0]})")
+    pcm = np.frombuffer(raw, dtype="<i2")
+    pcm = pcm[: len(pcm) // 2 * 2].reshape(-1, 2)
+    if len(pcm) < MIN_SECONDS * SAMPLE_RATE:
+        raise MediaError(f"{path}: only {len(pcm) / SAMPLE_RATE:.1f} s of audio; at least {MIN_SECONDS:g} s are needed")
+    return DecodedTrack(bed=np.ascontiguousarray(pcm[:, 0]), full=np.ascontiguousarray(pcm[:, 1]),
+                        stream=stream, bed_kind=bed_kind)

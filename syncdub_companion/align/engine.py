@@ -1,0 +1,408 @@
+"""The aligner: two media files in, a TimeMap from the dub's timeline onto the original's out.
+
+Steps: decode both tracks at once with the dialogue suppressed -> 100 Hz band features ->
+speed from probes at the film-rate ratios -> offsets of 20 s chunks -> a shared-slope fit
+that refines the speed -> Viterbi segmentation over the candidate offsets, allowing cuts,
+inserts and silence -> boundaries at 10 ms -> precise anchors and a final fit -> a
+sample-level check on the waveform -> verdict from coverage and evidence strength.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..tools.ffmpeg import FFprobe
+from .decode import SAMPLE_RATE, DecodedTrack, bed_kinds, decode_pair, select_stream
+from .features import FPS, Features, detail, features_of, frame_time, onset_envelope, resample_features, time_frame
+from .fit import cluster_lags, fit_shared_slope
+from .search import OriginalIndex, find_speed, local_search
+from .segment import fill_same_lag_gaps, refine_boundaries, runs, similarity_track, viterbi
+from .timemap import Anchor, Segment, TimeMap
+from .waveform import refine_edges, refine_offset
+
+log = logging.getLogger(__name__)
+
+ACCEPT_Z = 9.0           # probe peak z-score that counts as a real match
+CHUNK = 2000             # 20 s chunks for offset candidates
+SHORT_CHUNK = 600        # 6 s chunks for stretches the first pass left unexplained
+ANCHOR_WIDTH = 300       # 3 s windows for the precise anchors
+MIN_SEGMENT_S = 1.0
+
+
+@dataclass
+class AlignOptions:
+    """What the aligner may be told; unknown keys are ignored so callers can pass settings through."""
+
+    orig_track: int | None = None
+    dub_track: int | None = None
+    device: str = "auto"
+    speech: str = "auto"
+    min_confidence: float = 0.5
+    min_coverage: float = 0.5
+    ffmpeg: str = "ffmpeg"
+    ffprobe: str = "ffprobe"
+    speech_settings: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> "AlignOptions":
+        data = dict(data or {})
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__ and v is not None})
+
+
+def align(original: str, dubbed: str, options: dict | None = None) -> TimeMap:
+    """Map ``dubbed``'s decoded timeline onto ``original``'s; see :class:`TimeMap`."""
+    opts = AlignOptions.from_dict(options)
+    clock = _Clock()
+    probe = FFprobe(opts.ffprobe)
+    s_orig = select_stream(probe, original, opts.orig_track, "original")
+    s_dub = select_stream(probe, dubbed, opts.dub_track, "dubbed")
+    k_orig, k_dub = bed_kinds(s_orig, s_dub)
+    t_orig, t_dub = decode_pair(opts.ffmpeg, [(original, s_orig, k_orig), (dubbed, s_dub, k_dub)])
+    clock.lap("decode")
+    result = align_tracks(t_orig, t_dub, opts, clock)
+    result.details["timings"] = clock.laps
+    result.details["streams"] = {"original": _describe(s_orig, k_orig), "dubbed": _describe(s_dub, k_dub)}
+    return result
+
+
+def _describe(stream, kind) -> dict:
+    return {"index": stream.index, "codec": stream.codec, "channels": stream.channels,
+            "language": stream.language, "bed": kind}
+
+
+class _Clock:
+    def __init__(self):
+        self.t = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(self.laps.get(name, 0.0) + now - self.t, 3)
+        self.t = now
+
+
+def choose_signals(orig: DecodedTrack, dub: DecodedTrack) -> tuple[np.ndarray, np.ndarray, str]:
+    """The dialogue-poor bed when both files have one worth using, else the full mixes."""
+    def usable(track: DecodedTrack) -> bool:
+        bed = float(np.sqrt(np.mean(track.bed[::7].astype(np.float64) ** 2)))
+        full = float(np.sqrt(np.mean(track.full[::7].astype(np.float64) ** 2)))
+        return bed > 0.05 * full and bed > 8.0
+
+    if orig.bed_kind != "full" and usable(orig) and usable(dub):
+        return orig.bed, dub.bed, orig.bed_kind
+    return orig.full, dub.full, "full"
+
+
+def align_tracks(t_orig: DecodedTrack, t_dub: DecodedTrack, opts: AlignOptions, clock: _Clock | None = None) -> TimeMap:
+    clock = clock or _Clock()
+    sig_o, sig_d, signal = choose_signals(t_orig, t_dub)
+    f_orig, f_dub = features_of(sig_o), features_of(sig_d)
+    clock.lap("features")
+    state = _State(f_orig, f_dub, sig_o, sig_d, opts)
+    state.details["signal"] = signal
+    result = state.run(clock)
+    return result
+
+
+class _State:
+    """The working data of one alignment; methods are its steps, in order."""
+
+    def __init__(self, f_orig: Features, f_dub: Features, sig_o, sig_d, opts: AlignOptions):
+        self.f_orig, self.f_dub = f_orig, f_dub
+        self.sig_o, self.sig_d = sig_o, sig_d
+        self.opts = opts
+        self.z_orig = detail(f_orig)
+        self.env_o = onset_envelope(f_orig)
+        self.env_d = onset_envelope(f_dub)
+        self.orig_duration = len(sig_o) / SAMPLE_RATE
+        self.dub_duration = len(sig_d) / SAMPLE_RATE
+        self.details: dict = {}
+
+    # --- step 1: speed --------------------------------------------------------------
+    def run(self, clock: _Clock) -> TimeMap:
+        speed, score, probes = find_speed(self.env_o, self.env_d, self.f_dub.loud, accept_z=ACCEPT_Z)
+        self.details["speed_probe_z"] = round(score, 2)
+        clock.lap("speed")
+        if score < ACCEPT_Z:
+            return self._reject(f"no stretch of the dub matches the original (best probe z = {score:.1f}, "
+                                f"needs {ACCEPT_Z:g}): not the same film, or no shared music and effects", speed)
+        lags = [m.lag for m in probes if m.z >= ACCEPT_Z]
+        self.index = OriginalIndex(self.env_o, CHUNK + 2)
+        speed, anchors = self._settle_speed(speed, lags)
+        clock.lap("offsets")
+        if len(anchors) == 0:
+            return self._reject("no 20 s stretch of the dub matches the original closely", speed)
+        path, tracks, threshold = self._segment(anchors)
+        clock.lap("segments")
+        return self._finish(path, tracks, threshold, clock)
+
+    def _retime(self, speed: float) -> None:
+        self.speed = speed
+        self.dub = resample_features(self.f_dub, speed)
+        self.z_dub = detail(self.dub)
+        from .search import resample_envelope
+
+        self.env_dub = resample_envelope(self.env_d, speed, len(self.dub))
+
+    def _settle_speed(self, speed: float, lags: list[float]):
+        """Chunk anchors at the probe offsets, then refit the speed until it stops moving."""
+        for _ in range(3):
+            self._retime(speed)
+            anchors = self._chunk_anchors(lags)
+            if len(anchors) < 3:
+                return speed, anchors
+            centres = np.array([a.centre for a in anchors])
+            found = np.array([a.lag for a in anchors])
+            groups = cluster_lags(found, gap=30.0)
+            fit = fit_shared_slope(centres, found, groups, np.array([a.ncc for a in anchors]) ** 2)
+            if fit is None or abs(fit.slope) * len(self.dub) < 0.25:
+                return speed, anchors
+            # Re-express the anchors on the new clock so the next pass searches around them.
+            new_speed = speed / (1 + fit.slope)
+            orig_frames = centres + found
+            new_centres = time_frame(speed * frame_time(centres) / new_speed)
+            lags = sorted(set(np.round(orig_frames - new_centres, 1).tolist()))
+            speed = new_speed
+        self._retime(speed)
+        return speed, self._chunk_anchors(lags)
+
+    def _chunk_anchors(self, lags: list[float], width: int = CHUNK, hop: int | None = None,
+                       span: tuple[int, int] | None = None) -> list:
+        """Offsets of dub chunks: tried at the known lags first, searched in full when none fits."""
+        hop = hop or width // 2
+        lo, hi = span or (0, len(self.z_dub))
+        anchors = []
+        known = list(lags)
+        loud = self.dub.loud
+        for start in range(lo, max(lo + 1, hi - width + 1), hop):
+            if start + width > len(self.z_dub) or loud[start:start + width].mean() < 0.3:
+                continue
+            best = self._best_known(start, width, known)
+            if best is None or best.ncc < self._ncc_floor(width):
+                best = self._full_search(start, width)
+                if best is not None:
+                    known.append(best.lag)
+            if best is not None and best.ncc >= self._ncc_floor(width):
+                anchors.append(best)
+        return anchors
+
+    @staticmethod
+    def _ncc_floor(width: int) -> float:
+        # Chance NCC of two unrelated windows shrinks like 1/sqrt(independent frames).
+        return float(np.clip(4.5 / np.sqrt(width / 4.0), 0.12, 0.5))
+
+    def _best_known(self, start: int, width: int, lags: list[float]):
+        best = None
+        for lag in _dedupe(lags, 3.0):
+            m = local_search(self.z_dub, self.z_orig, start, width, lag, radius=40)
+            if m is not None and (best is None or m.ncc > best.ncc):
+                best = m
+        return best
+
+    def _full_search(self, start: int, width: int):
+        chunk = self.env_dub[start:start + width]
+        index = self.index if width <= CHUNK else OriginalIndex(self.env_o, width + 2)
+        found = index.search(chunk[None, :], np.array([start]))
+        if not found or found[0].z < ACCEPT_Z:
+            return None
+        return local_search(self.z_dub, self.z_orig, start, width, found[0].lag, radius=20)
+
+    # --- step 2: segmentation ----------------------------------------------------------
+    def _segment(self, anchors):
+        lags = self._candidate_lags(anchors)
+        tracks = [similarity_track(self.z_dub, self.z_orig, int(round(l))) for l in lags]
+        threshold = self._threshold(tracks, anchors)
+        path = fill_same_lag_gaps(viterbi(tracks, threshold))
+        extra = self._explain_gaps(path, lags)
+        if extra:
+            lags = lags + extra
+            tracks += [similarity_track(self.z_dub, self.z_orig, int(round(l))) for l in extra]
+            path = fill_same_lag_gaps(viterbi(tracks, threshold))
+        path = refine_boundaries(path, tracks, self.z_dub, self.z_orig, threshold)
+        return path, tracks, threshold
+
+    @staticmethod
+    def _candidate_lags(anchors) -> list[float]:
+        found = np.array([a.lag for a in anchors])
+        groups = cluster_lags(found, gap=8.0)
+        lags = []
+        for g in np.unique(groups):
+            members = found[groups == g]
+            lags.append(float(np.median(members)))
+        return lags
+
+    def _threshold(self, tracks, anchors) -> float:
+        """Between chance similarity (tracks at wrong lags) and what the anchors' lags reach."""
+        base = int(round(tracks[0].lag))
+        null = []
+        for shift in (613, -1733, 2917):
+            tr = similarity_track(self.z_dub[::3], self.z_orig[::3], (base + shift) // 3, half=33)
+            null.append(tr.sim[tr.evidence])
+        null = np.concatenate(null) if null else np.zeros(1)
+        mu0 = float(np.median(null)) if len(null) else 0.0
+        sd0 = float(1.4826 * np.median(np.abs(null - mu0))) if len(null) else 0.05
+        lag_index = {int(round(t.lag)): t for t in tracks}
+        hits = []
+        for a in anchors:
+            tr = lag_index.get(int(round(a.lag)))
+            if tr is not None:
+                c = int(a.centre)
+                if tr.evidence[c]:
+                    hits.append(tr.sim[c])
+        m1 = float(np.median(hits)) if hits else mu0 + 0.3
+        threshold = mu0 + max(4 * sd0, 0.35 * (m1 - mu0))
+        threshold = min(threshold, mu0 + 0.55 * (m1 - mu0))
+        self.details.update(null_sim=round(mu0, 3), null_sd=round(sd0, 3), match_sim=round(m1, 3),
+                            threshold=round(threshold, 3))
+        self.null = (mu0, sd0, m1)
+        return threshold
+
+    def _explain_gaps(self, path, lags) -> list[float]:
+        """Short chunks through unexplained sound: finds the offsets of short stretches between cuts."""
+        extra = []
+        for state, s, e in runs(path):
+            if state != -1 or e - s < SHORT_CHUNK:
+                continue
+            for a in self._chunk_anchors(lags + extra, width=SHORT_CHUNK, hop=SHORT_CHUNK // 2, span=(s, e)):
+                if all(abs(a.lag - l) > 8 for l in lags + extra):
+                    extra.append(a.lag)
+        return extra
+
+    # --- step 3: precise fit ---------------------------------------------------------
+    def _finish(self, path, tracks, threshold, clock: _Clock) -> TimeMap:
+        pieces = [(st, s, e) for st, s, e in runs(path) if st != -1 and e - s >= MIN_SEGMENT_S * FPS]
+        if not pieces:
+            return self._reject("no stretch of the dub follows the original", self.speed)
+        anchors = self._precise_anchors(pieces, tracks, threshold)
+        if len(anchors) < 3:
+            return self._reject(f"only {len(anchors)} precise anchors agree with the original", self.speed)
+        frames = np.array([a[1] for a in anchors])
+        lags = np.array([a[2] for a in anchors])
+        groups = np.array([a[0] for a in anchors])
+        weights = np.array([a[3] for a in anchors]) ** 2
+        fit = fit_shared_slope(frames, lags, groups, weights)
+        clock.lap("fit")
+        if fit is None:
+            return self._reject("the anchors do not agree on a speed", self.speed)
+        segments = self._segments(pieces, fit, tracks)
+        segments = [refine_offset(seg, self.sig_d, self.sig_o, SAMPLE_RATE) for seg in segments]
+        segments = _clip(refine_edges(segments, self.sig_d, self.sig_o, SAMPLE_RATE), self.orig_duration, self.dub_duration)
+        clock.lap("waveform")
+        return self._verdict(segments, anchors, fit)
+
+    def _precise_anchors(self, pieces, tracks, threshold):
+        out = []
+        floor = max(threshold, self._ncc_floor(ANCHOR_WIDTH) * 0.6)
+        for state, s, e in pieces:
+            lag = tracks[state].lag
+            for start in range(s, max(s + 1, e - ANCHOR_WIDTH + 1), ANCHOR_WIDTH // 2):
+                if start + ANCHOR_WIDTH > e or self.dub.loud[start:start + ANCHOR_WIDTH].mean() < 0.3:
+                    continue
+                m = local_search(self.z_dub, self.z_orig, start, ANCHOR_WIDTH, lag, radius=8)
+                if m is not None and m.ncc >= floor:
+                    out.append((state, m.centre, m.lag, m.ncc))
+        return out
+
+    def _segments(self, pieces, fit, tracks) -> list[Segment]:
+        speed = self.speed / (1 + fit.slope)
+        out = []
+        for state, s, e in pieces:
+            alpha = fit.intercepts.get(state, tracks[state].lag - fit.slope * (s + e) / 2)
+            d0 = 0.0 if s == 0 else self.speed * float(frame_time(s - 0.5))
+            d1 = self.dub_duration if e >= len(self.dub) else self.speed * float(frame_time(e - 0.5))
+            out.append(_line_segment(d0, d1, self.speed, fit.slope, alpha, speed))
+        out = _clip(out, self.orig_duration, self.dub_duration)
+        self.final_speed = speed
+        return out
+
+    def _verdict(self, segments: list[Segment], anchors, fit) -> TimeMap:
+        segments = [s for s in _monotone(segments) if s.dub_end - s.dub_start >= MIN_SEGMENT_S]
+        segments = _pull_in_open_edges(segments)
+        mapped = sum(s.dub_end - s.dub_start for s in segments)
+        possible = min(self.dub_duration, self.orig_duration * self.final_speed)
+        coverage = mapped / possible if possible > 0 else 0.0
+        mu0, sd0, m1 = self.null
+        strength = float(np.clip((np.median([a[3] for a in anchors]) - mu0) / max(6 * sd0, 0.05), 0, 1))
+        confidence = float(np.clip(min(1.0, coverage / 0.9) * (0.5 + 0.5 * strength), 0, 1))
+        self.details.update(coverage=round(coverage, 4), anchors=len(anchors), fit_residual_ms=round(fit.residual * 10, 2),
+                            strength=round(strength, 3))
+        anchor_objs = [Anchor(dub=self.speed * float(frame_time(f)), orig=float(frame_time(f + l)), weight=float(w))
+                       for _, f, l, w in anchors]
+        if coverage < self.opts.min_coverage:
+            return self._reject(f"only {coverage:.0%} of the dub matches the original (needs "
+                                f"{self.opts.min_coverage:.0%}): shared music, but not the same content",
+                                self.final_speed, confidence, anchor_objs)
+        if confidence < self.opts.min_confidence:
+            return self._reject(f"confidence {confidence:.2f} is under {self.opts.min_confidence:.2f}",
+                                self.final_speed, confidence, anchor_objs)
+        reason = f"{len(segments)} segment(s) cover {coverage:.0%} of the dub"
+        return TimeMap("aligned", confidence, reason, self.final_speed, segments, anchor_objs, dict(self.details))
+
+    def _reject(self, reason: str, speed: float, confidence: float = 0.0, anchors=None) -> TimeMap:
+        return TimeMap("rejected", confidence, reason, float(speed), [], list(anchors or []), dict(self.details))
+
+
+def _line_segment(d0: float, d1: float, speed: float, slope: float, alpha: float, final_speed: float) -> Segment:
+    def orig_at(d):
+        j = time_frame(d / speed)
+        return float(frame_time(j * (1 + slope) + alpha))
+
+    return Segment(dub_start=d0, dub_end=d1, orig_start=orig_at(d0), orig_end=orig_at(d1))
+
+
+def _clip(segments: list[Segment], orig_duration: float, dub_duration: float) -> list[Segment]:
+    """Cut each segment to what both files really have."""
+    out = []
+    for seg in segments:
+        sp = seg.speed
+        d0, d1 = max(seg.dub_start, 0.0), min(seg.dub_end, dub_duration)
+        o0, o1 = seg.to_orig(d0), seg.to_orig(d1)
+        if o0 < 0:
+            d0, o0 = seg.to_dub(0.0), 0.0
+        if o1 > orig_duration:
+            d1, o1 = seg.to_dub(orig_duration), orig_duration
+        if d1 - d0 > 0 and o1 - o0 > 0:
+            out.append(Segment(d0, d1, o0, o0 + (d1 - d0) / sp))
+    return out
+
+
+EDGE_MARGIN_S = 0.02
+
+
+def _pull_in_open_edges(segments: list[Segment]) -> list[Segment]:
+    """Edges that border dub-only content move 20 ms inward: an edge is only known to a
+    few milliseconds, and mapping dub-only sound onto the film is the worse mistake."""
+    out = []
+    for i, seg in enumerate(segments):
+        d0, d1 = seg.dub_start, seg.dub_end
+        if i > 0 and segments[i - 1].dub_end < d0 - 1e-6 or i == 0 and d0 > EDGE_MARGIN_S:
+            d0 += EDGE_MARGIN_S
+        if i + 1 < len(segments) and segments[i + 1].dub_start > d1 + 1e-6:
+            d1 -= EDGE_MARGIN_S
+        if d1 > d0:
+            out.append(Segment(d0, d1, seg.to_orig(d0), seg.to_orig(d1)))
+    return out
+
+
+def _monotone(segments: list[Segment]) -> list[Segment]:
+    """No two segments may overlap on the original's timeline: trim the later one's start."""
+    out: list[Segment] = []
+    for seg in sorted(segments, key=lambda s: s.dub_start):
+        if out and seg.orig_start < out[-1].orig_end:
+            cut = seg.to_dub(out[-1].orig_end)
+            if cut >= seg.dub_end:
+                continue
+            seg = Segment(cut, seg.dub_end, out[-1].orig_end, seg.orig_end)
+        out.append(seg)
+    return out
+
+
+def _dedupe(values: list[float], tol: float) -> list[float]:
+    out: list[float] = []
+    for v in sorted(values):
+        if not out or v - out[-1] > tol:
+            out.append(v)
+    return out

@@ -1,0 +1,120 @@
+"""Frame features at 100 Hz: log band energies, their local detail, and an onset envelope.
+
+Frame ``k`` is centred on ``(k * HOP + WIN / 2) / sr`` seconds of its file's decoded
+timeline; every time conversion goes through :func:`frame_time` so the two files, and the
+dub resampled by a speed ratio, stay on one convention.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import fft as sfft
+from scipy.ndimage import uniform_filter1d
+
+from .decode import SAMPLE_RATE
+
+HOP = 80            # 10 ms at 8 kHz
+WIN = 256           # 32 ms
+FPS = SAMPLE_RATE / HOP
+N_BANDS = 16
+DETAIL_FRAMES = 101  # 1 s local mean removed from the log energies
+BLOCK = 65536
+
+
+def frame_time(k):
+    """Centre time in seconds of frame index ``k`` (scalar or array, may be fractional)."""
+    return (np.asarray(k, dtype=np.float64) * HOP + WIN / 2) / SAMPLE_RATE
+
+
+def time_frame(t):
+    """Fractional frame index whose centre is at ``t`` seconds."""
+    return (np.asarray(t, dtype=np.float64) * SAMPLE_RATE - WIN / 2) / HOP
+
+
+def _band_matrix() -> np.ndarray:
+    freqs = np.fft.rfftfreq(WIN, 1 / SAMPLE_RATE)
+    edges = np.geomspace(90.0, 3800.0, N_BANDS + 1)
+    bands = np.zeros((len(freqs), N_BANDS), dtype=np.float32)
+    for b in range(N_BANDS):
+        bands[(freqs >= edges[b]) & (freqs < edges[b + 1]), b] = 1.0
+    return bands
+
+
+_BANDS = _band_matrix()
+_WINDOW = np.hanning(WIN).astype(np.float32)
+
+
+def band_energies(pcm: np.ndarray) -> np.ndarray:
+    """Power in N_BANDS log-spaced bands for every frame (frames x bands, float32)."""
+    n_frames = max(0, (len(pcm) - WIN) // HOP + 1)
+    out = np.empty((n_frames, N_BANDS), dtype=np.float32)
+    strided = np.lib.stride_tricks.sliding_window_view(pcm, WIN)[::HOP]
+    for start in range(0, n_frames, BLOCK):
+        frames = strided[start:start + BLOCK].astype(np.float32) * _WINDOW
+        spec = sfft.rfft(frames, axis=1, workers=-1)
+        power = spec.real ** 2 + spec.imag ** 2
+        out[start:start + BLOCK] = power @ _BANDS
+    return out
+
+
+@dataclass
+class Features:
+    """Log band energies of one track and whether each frame carries any sound."""
+
+    log_energy: np.ndarray   # frames x bands
+    loud: np.ndarray         # bool per frame: above the silence floor
+
+    def __len__(self) -> int:
+        return len(self.loud)
+
+    @property
+    def duration(self) -> float:
+        return float(frame_time(len(self) - 1)) if len(self) else 0.0
+
+
+def features_of(pcm: np.ndarray) -> Features:
+    """Features of an int16 mono signal at SAMPLE_RATE."""
+    energy = band_energies(pcm)
+    total = energy.sum(axis=1)
+    # Per band floor relative to its typical level keeps codec noise in silence from mattering.
+    floor = np.maximum(np.median(energy, axis=0) * 1e-3, 1.0)
+    log_energy = np.log10(energy + floor).astype(np.float32)
+    return Features(log_energy=log_energy, loud=_loud_frames(total))
+
+
+def _loud_frames(total: np.ndarray) -> np.ndarray:
+    """Frames more than 45 dB under the track's loud level, or under -65 dBFS, are silent."""
+    level = 10 * np.log10(total / (WIN * 0.375 * 32768.0 ** 2) + 1e-12)
+    loud_level = np.percentile(level, 95) if len(level) else 0.0
+    return (level > max(-65.0, loud_level - 45.0))
+
+
+def resample_features(feat: Features, speed: float, n_frames: int | None = None) -> Features:
+    """Features of a dub re-timed onto the original's clock: frame j holds dub time speed * t_j."""
+    if n_frames is None:
+        n_frames = int(np.floor(time_frame(feat.duration / speed))) + 1
+    src = time_frame(speed * frame_time(np.arange(n_frames)))
+    src = np.clip(src, 0, len(feat) - 1)
+    lo = np.floor(src).astype(np.int64)
+    hi = np.minimum(lo + 1, len(feat) - 1)
+    w = (src - lo).astype(np.float32)[:, None]
+    log_energy = feat.log_energy[lo] * (1 - w) + feat.log_energy[hi] * w
+    loud = feat.loud[lo] & feat.loud[hi]
+    return Features(log_energy=log_energy.astype(np.float32), loud=loud)
+
+
+def detail(feat: Features) -> np.ndarray:
+    """Log energies with their 1 s local mean removed; silent frames zeroed (they prove nothing)."""
+    z = feat.log_energy - uniform_filter1d(feat.log_energy, DETAIL_FRAMES, axis=0, mode="nearest")
+    z[~feat.loud] = 0.0
+    return z.astype(np.float32)
+
+
+def onset_envelope(feat: Features) -> np.ndarray:
+    """Summed positive log-energy change per frame, locally centred; zero where silent."""
+    diff = np.diff(feat.log_energy, axis=0, prepend=feat.log_energy[:1])
+    env = np.maximum(diff, 0).sum(axis=1)
+    env = env - uniform_filter1d(env, 2 * DETAIL_FRAMES + 1, mode="nearest")
+    env[~feat.loud] = 0.0
+    return env.astype(np.float32)

@@ -1,0 +1,164 @@
+"""Finding the speed and the candidate offsets by cross-correlation.
+
+A speed difference smears every correlation peak by (ratio error x window length), so the
+speed is searched first, on 40 s probes where even a 0.1% error smears by only 40 ms;
+offsets are then searched on the re-timed dub. Lags are in frames: original frame =
+dub-on-original-clock frame + lag.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import fft as sfft
+from scipy.signal import correlate
+
+from .features import FPS
+
+# Dub seconds per original second for the usual film-rate conversions, commonest first.
+KNOWN_SPEEDS = (1.0, 23.976 / 25, 25 / 23.976, 24 / 25, 25 / 24, 23.976 / 24, 24 / 23.976)
+
+
+@dataclass
+class Match:
+    """Best placement of a dub stretch in the original: lag (frames), its NCC and z-score."""
+
+    start: int      # first frame of the stretch on the dub's re-timed clock
+    length: int
+    lag: float
+    ncc: float
+    z: float
+
+    @property
+    def centre(self) -> float:
+        return self.start + self.length / 2
+
+
+class OriginalIndex:
+    """The original's onset envelope, transformed once for any number of full searches."""
+
+    def __init__(self, env: np.ndarray, max_chunk: int):
+        self.env = env.astype(np.float32)
+        self.n = sfft.next_fast_len(len(env) + max_chunk, real=True)
+        self.spectrum = sfft.rfft(self.env, n=self.n, workers=-1)
+        sq = np.concatenate([[0.0], np.cumsum(self.env.astype(np.float64) ** 2)])
+        self.cum_sq = sq
+
+    def search(self, chunks: np.ndarray, starts: np.ndarray) -> list[Match]:
+        """Full search of equally long chunks (rows) over every position in the original."""
+        count, width = chunks.shape
+        positions = len(self.env) - width + 1
+        if positions <= 0:
+            return []
+        spec = sfft.rfft(chunks, n=self.n, axis=1, workers=-1)
+        cross = sfft.irfft(self.spectrum[None, :] * np.conj(spec), n=self.n, axis=1, workers=-1)[:, :positions]
+        local = np.sqrt(np.maximum(self.cum_sq[width:] - self.cum_sq[:-width], 1e-9))[:positions]
+        norms = np.sqrt((chunks.astype(np.float64) ** 2).sum(axis=1)) + 1e-9
+        out = []
+        for i in range(count):
+            ncc = cross[i] / (local * norms[i])
+            out.append(_best_peak(ncc, int(starts[i]), width))
+        return out
+
+
+def _best_peak(ncc: np.ndarray, start: int, width: int) -> Match:
+    k = int(np.argmax(ncc))
+    med = float(np.median(ncc))
+    spread = 1.4826 * float(np.median(np.abs(ncc - med))) + 1e-9
+    frac = _parabolic(ncc, k)
+    return Match(start=start, length=width, lag=k + frac - start, ncc=float(ncc[k]), z=(float(ncc[k]) - med) / spread)
+
+
+def _parabolic(values: np.ndarray, k: int) -> float:
+    """Sub-sample offset of a peak at ``k`` from a parabola through its neighbours."""
+    if k <= 0 or k >= len(values) - 1:
+        return 0.0
+    a, b, c = values[k - 1], values[k], values[k + 1]
+    denom = a - 2 * b + c
+    return float(0.5 * (a - c) / denom) if denom < 0 else 0.0
+
+
+def resample_envelope(env: np.ndarray, speed: float, n_frames: int) -> np.ndarray:
+    """A dub envelope on the original's clock (frame j = dub time speed * t_j), linear interp."""
+    from .features import frame_time, time_frame
+
+    src = time_frame(speed * frame_time(np.arange(n_frames)))
+    return np.interp(src, np.arange(len(env)), env, left=0.0, right=0.0).astype(np.float32)
+
+
+def probe_starts(loud: np.ndarray, width: int, count: int) -> np.ndarray:
+    """Up to ``count`` evenly spread chunk starts whose frames are mostly sound."""
+    usable = len(loud) - width
+    if usable <= 0:
+        return np.array([0]) if len(loud) >= width // 2 else np.array([], dtype=int)
+    starts = np.linspace(0, usable, num=min(count * 3, max(1, usable // (width // 4) + 1))).astype(int)
+    cum = np.concatenate([[0], np.cumsum(loud)])
+    fill = (cum[starts + width] - cum[starts]) / width
+    ranked = starts[np.argsort(-fill)][:count]
+    return np.sort(ranked[fill[np.argsort(-fill)][:count] > 0.3])
+
+
+def score_speed(index: OriginalIndex, env_d: np.ndarray, loud_d: np.ndarray, speed: float,
+                probe_s: float = 40.0, probes: int = 12) -> tuple[float, list[Match]]:
+    """How well the dub re-timed by ``speed`` matches: median z of its probes' best peaks."""
+    n = int(len(env_d) / speed) + 1
+    env = resample_envelope(env_d, speed, n)
+    loud = resample_envelope(loud_d.astype(np.float32), speed, n) > 0.5
+    width = min(int(probe_s * FPS), n)
+    starts = probe_starts(loud, width, probes)
+    if len(starts) == 0:
+        return 0.0, []
+    chunks = np.stack([env[s:s + width] for s in starts])
+    matches = index.search(chunks, starts)
+    if not matches:
+        return 0.0, []
+    zs = np.sort([m.z for m in matches])[::-1]
+    return float(np.median(zs[: max(1, len(zs) // 2)])), matches
+
+
+def find_speed(env_o: np.ndarray, env_d: np.ndarray, loud_d: np.ndarray, candidates=KNOWN_SPEEDS,
+               accept_z: float = 9.0) -> tuple[float, float, list[Match]]:
+    """The speed whose probes match best: known film ratios first, then a fine scan.
+
+    Returns (speed, score, probe matches). A score under ``accept_z`` for every speed
+    means nothing matched: the caller rejects the pair.
+    """
+    probe_s = min(40.0, 0.5 * len(env_d) / FPS)
+    index = OriginalIndex(env_o, int(probe_s * FPS) + 2)
+    best = (1.0, -np.inf, [])
+    for speed in candidates:
+        score, matches = score_speed(index, env_d, loud_d, speed, probe_s)
+        if score > best[1]:
+            best = (speed, score, matches)
+    if best[1] >= accept_z:
+        return best
+    step = 0.6 / (probe_s * FPS)  # smear under ~0.6 frame per probe
+    for speed in np.arange(0.94, 1.065, step):
+        score, matches = score_speed(index, env_d, loud_d, float(speed), probe_s, probes=6)
+        if score > best[1]:
+            best = (float(speed), score, matches)
+    return best
+
+
+def local_search(z_dub: np.ndarray, z_orig: np.ndarray, start: int, width: int, lag: float,
+                 radius: int) -> Match | None:
+    """Best lag near ``lag`` for dub frames [start, start+width), by multi-band NCC."""
+    centre = int(round(lag))
+    lo, hi = start + centre - radius, start + centre + width + radius
+    cut_lo, cut_hi = max(lo, 0), min(hi, len(z_orig))
+    if cut_hi - cut_lo < width + 2:
+        return None
+    seg = z_orig[cut_lo:cut_hi]
+    chunk = z_dub[start:start + width]
+    e_chunk = float((chunk.astype(np.float64) ** 2).sum())
+    if e_chunk <= 1e-6:
+        return None
+    cross = correlate(seg, chunk, mode="valid", method="fft")[:, 0]
+    row = np.concatenate([[0.0], np.cumsum((seg.astype(np.float64) ** 2).sum(axis=1))])
+    local = row[width:] - row[:-width]
+    ncc = cross / np.sqrt(np.maximum(local * e_chunk, 1e-12))
+    k = int(np.argmax(ncc))
+    if k == 0 or k == len(ncc) - 1:
+        return None  # the peak is at the edge of the search: the true lag lies outside it
+    lag_found = cut_lo + k + _parabolic(ncc, k) - start
+    return Match(start=start, length=width, lag=lag_found, ncc=float(ncc[k]), z=0.0)

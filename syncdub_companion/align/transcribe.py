@@ -1,0 +1,191 @@
+"""faster-whisper behind one small class: audio in, absolute-time speech segments out.
+
+The model is loaded lazily, once per process and per (model, device, compute type), and
+shared between threads. faster-whisper yields segments lazily, so :meth:`Transcriber.transcribe`
+materialises them: a failure surfaces here, in the transcribe step, not later in a loop.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ModelMissingError, UsageError
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16000
+TASKS = ("transcribe", "translate")
+# A pause this long inside one Whisper segment splits it: lines separated by silence in
+# the film become separate units, so both languages cut the dialogue the same way.
+SPLIT_PAUSE = 0.8
+
+_models: dict[tuple[str, str, str], Any] = {}
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class SpeechSegment:
+    """One stretch of speech; times are seconds in the file's own timeline.
+
+    ``words`` holds (start, end, text) per word when word timestamps were on; the first
+    word's start is a sharper line start than the segment's own ``start``.
+    """
+
+    start: float
+    end: float
+    text: str
+    language: str
+    avg_logprob: float
+    no_speech_prob: float
+    words: tuple[tuple[float, float, str], ...] = ()
+
+    @property
+    def onset(self) -> float:
+        """When the speech begins: the first word's start, else the segment start."""
+        return self.words[0][0] if self.words else self.start
+
+
+def whisper_device(device: str) -> str:
+    """``auto`` becomes cuda when CTranslate2 sees a CUDA device, else cpu."""
+    if device != "auto":
+        return device
+    import ctranslate2
+
+    return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+
+
+def compute_type_for(device: str, compute_type: str) -> str:
+    """``auto`` is int8 on CPU (fastest there) and float16 on CUDA."""
+    if compute_type != "auto":
+        return compute_type
+    return "float16" if device == "cuda" else "int8"
+
+
+def load_whisper(model_setting: str, model_dir: str | Path | None, device: str = "auto",
+                 compute_type: str = "auto"):
+    """The shared faster_whisper.WhisperModel for these settings, loaded on first use."""
+    from .. import models
+
+    device = whisper_device(device)
+    compute_type = compute_type_for(device, compute_type)
+    source = models.resolve_whisper(model_setting, Path(model_dir or "models"))
+    key = (source, device, compute_type)
+    with _lock:
+        if key not in _models:
+            _models[key] = _open_whisper(source, model_setting, model_dir, device, compute_type)
+        return _models[key]
+
+
+def _open_whisper(source: str, setting: str, model_dir, device: str, compute_type: str):
+    from faster_whisper import WhisperModel
+
+    if os.path.isdir(source):
+        # A local folder never touches the network.
+        return WhisperModel(source, device=device, compute_type=compute_type)
+    download_root = str(Path(model_dir) / "hub") if model_dir else None
+    try:
+        return WhisperModel(source, device=device, compute_type=compute_type,
+                            download_root=download_root, local_files_only=True)
+    except Exception:  # not cached yet: fetch it unless the user asked for offline
+        if os.environ.get("HF_HUB_OFFLINE") not in (None, "", "0"):
+            raise _missing(setting, "it is not cached and HF_HUB_OFFLINE is set") from None
+    try:
+        return WhisperModel(source, device=device, compute_type=compute_type, download_root=download_root)
+    except Exception as exc:
+        raise _missing(setting, f"download failed ({type(exc).__name__})") from None
+
+
+def _missing(setting: str, why: str) -> ModelMissingError:
+    return ModelMissingError(
+        f"speech.whisper_model = {setting!r}: {why}; set it to 'base' (bundled, offline), "
+        "a folder holding a CTranslate2 Whisper model, or connect once to download the name")
+
+
+class Transcriber:
+    """Whisper transcription and translation of 16 kHz mono float32 audio."""
+
+    def __init__(self, model_setting: str = "base", model_dir: str | Path | None = None,
+                 device: str = "auto", compute_type: str = "auto", beam_size: int = 1):
+        self.model_setting = model_setting
+        self.model_dir = model_dir
+        self.device = whisper_device(device)
+        self.compute_type = compute_type_for(self.device, compute_type)
+        # Greedy decoding: on 2 CPU cores beam search costs ~2x for little gain in anchors.
+        self.beam_size = beam_size
+
+    @property
+    def model(self):
+        return load_whisper(self.model_setting, self.model_dir, self.device, self.compute_type)
+
+    def transcribe(self, audio: np.ndarray, offset: float = 0.0, task: str = "transcribe",
+                   language: str | None = None, batched: bool | None = None) -> list[SpeechSegment]:
+        """Segments of ``audio`` with ``offset`` added to every time.
+
+        ``task`` is transcribe (the spoken language) or translate (to English). The
+        language is detected when None. ``batched`` (default: on CUDA) uses faster-whisper's
+        BatchedInferencePipeline, which suits whole films.
+        """
+        if task not in TASKS:
+            raise UsageError(f"task must be one of {', '.join(TASKS)}, not {task!r}")
+        audio = _check_audio(audio)
+        if len(audio) < SAMPLE_RATE // 4:
+            return []
+        batched = self.device == "cuda" if batched is None else batched
+        kwargs = dict(task=task, language=language, beam_size=self.beam_size, word_timestamps=True,
+                      vad_filter=True, condition_on_previous_text=False)
+        if batched:
+            from faster_whisper import BatchedInferencePipeline
+
+            pieces, info = BatchedInferencePipeline(self.model).transcribe(audio, batch_size=16, **kwargs)
+        else:
+            pieces, info = self.model.transcribe(audio, **kwargs)
+        lang = language or info.language
+        out: list[SpeechSegment] = []
+        for piece in pieces:  # the generator does the work; consume it here
+            out.extend(_split(_segment(piece, lang, offset)))
+        return [s for s in out if s.text]
+
+    def detect_language(self, audio: np.ndarray) -> tuple[str, float]:
+        """(ISO 639-1 code, probability) of the speech in ``audio``, silence skipped."""
+        audio = _check_audio(audio)
+        if len(audio) < SAMPLE_RATE // 2:
+            raise UsageError("too little audio to identify a language (under 0.5 s)")
+        code, prob, _ = self.model.detect_language(audio, vad_filter=True, language_detection_segments=2)
+        return code, float(prob)
+
+
+def _check_audio(audio) -> np.ndarray:
+    audio = np.asarray(audio)
+    if audio.ndim != 1:
+        raise UsageError(f"audio must be mono (1-D), got shape {audio.shape}")
+    return audio.astype(np.float32, copy=False)
+
+
+def _segment(piece, language: str, offset: float) -> SpeechSegment:
+    words = tuple((round(w.start + offset, 3), round(w.end + offset, 3), w.word) for w in (piece.words or ()))
+    return SpeechSegment(start=round(piece.start + offset, 3), end=round(piece.end + offset, 3),
+                         text=piece.text.strip(), language=language, avg_logprob=float(piece.avg_logprob),
+                         no_speech_prob=float(piece.no_speech_prob), words=words)
+
+
+def _split(seg: SpeechSegment, pause: float = SPLIT_PAUSE) -> list[SpeechSegment]:
+    """Cut a segment where its words leave a pause of ``pause`` seconds or more."""
+    if len(seg.words) < 2:
+        return [seg]
+    groups, current = [], [seg.words[0]]
+    for prev, word in zip(seg.words, seg.words[1:]):
+        if word[0] - prev[1] >= pause:
+            groups.append(current)
+            current = []
+        current.append(word)
+    groups.append(current)
+    if len(groups) == 1:
+        return [seg]
+    return [replace(seg, start=g[0][0], end=g[-1][1], text="".join(w[2] for w in g).strip(), words=tuple(g))
+            for g in groups]
