@@ -44,15 +44,28 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(SyncDubError)
     def handle_ours(exc: SyncDubError):
         status = getattr(exc, "status", 500)
+        if not _wants_json():
+            return _error_page(str(exc), status)
         return jsonify({"error": str(exc)}), status
 
     @app.errorhandler(HTTPException)
     def handle_http(exc: HTTPException):
         if _wants_json():
             return jsonify({"error": exc.description or exc.name}), exc.code
+        if exc.code and exc.code >= 400:
+            return _error_page(exc.description or exc.name, exc.code)
         return exc
 
     @app.errorhandler(Exception)
     def handle_bug(exc: Exception):
         log.exception("bug: unhandled error on %s %s", request.method, request.path)
+        if not _wants_json():
+            return _error_page("internal error; see the service log", 500)
         return jsonify({"error": "internal error; see the service log"}), 500
+
+
+def _error_page(message: str, status: int):
+    """Browsers get the error inside the site's layout (templates/error.html)."""
+    from flask import render_template
+
+    return render_template("error.html", message=message, status=status), status

@@ -1,0 +1,176 @@
+"""/jobs: the list with live progress, the job page with its time-map plot, retry and cancel."""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from pathlib import PurePath
+
+from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
+from werkzeug.exceptions import NotFound
+
+from .. import jobs
+from ..align.timemap import TimeMap
+from ..errors import UsageError
+from ..logs import SecretFilter
+from . import plot
+
+bp = Blueprint("jobs", __name__)
+PAGE_SIZE = 200
+_plot_cache: OrderedDict = OrderedDict()
+_plot_lock = threading.Lock()
+
+
+def _store():
+    return current_app.extensions["syncdub"].store
+
+
+def _states_arg() -> list[str]:
+    states = [s for s in request.args.getlist("state") if s]
+    unknown = [s for s in states if s not in jobs.STATES]
+    if unknown:
+        raise UsageError(f"unknown job state {unknown[0]!r}; one of {', '.join(jobs.STATES)}")
+    return states
+
+
+def _job_or_404(job_id: int) -> dict:
+    try:
+        return jobs.get(_store(), job_id)
+    except UsageError:
+        raise NotFound(f"job {job_id}: no such job") from None
+
+
+def _scrub(text):
+    """Job errors and logs may quote a URL with a token; JSON must not carry it either."""
+    if not text:
+        return text
+    return SecretFilter(current_app.extensions["syncdub"].config.secrets()).scrub(str(text))
+
+
+def summary(job: dict) -> dict:
+    """What the list and its polling need about one job."""
+    return {
+        "id": job["id"],
+        "state": job["state"],
+        "progress": round(float(job.get("progress") or 0.0), 4),
+        "error": _scrub(job.get("error")),
+        "source": job.get("source"),
+        "name": PurePath(job["original"]).name if job.get("original") else (job.get("event") or {}).get("title"),
+        "language": job.get("language"),
+        "created_at": job.get("created_at"),
+        "updated_at": job.get("updated_at"),
+        "final": job["state"] in jobs.FINAL_STATES,
+        "can_retry": job["state"] not in jobs.RUNNING_STATES and job["state"] != "queued",
+        "can_cancel": job["state"] not in jobs.FINAL_STATES,
+    }
+
+
+@bp.get("/jobs")
+def list_page():
+    states = _states_arg()
+    all_jobs = jobs.list_jobs(_store())
+    counts = {s: 0 for s in jobs.STATES}
+    for job in all_jobs:
+        counts[job["state"]] = counts.get(job["state"], 0) + 1
+    shown = [summary(j) for j in all_jobs if not states or j["state"] in states][:PAGE_SIZE]
+    return render_template("jobs.html", jobs=shown, counts=counts, total=len(all_jobs), states=states,
+                           all_states=jobs.STATES)
+
+
+@bp.get("/api/jobs")
+def list_json():
+    states = _states_arg()
+    return jsonify({"jobs": [summary(j) for j in jobs.list_jobs(_store(), states, limit=PAGE_SIZE)]})
+
+
+@bp.get("/api/jobs/<int:job_id>")
+def detail_json(job_id: int):
+    job = _job_or_404(job_id)
+    return jsonify({**summary(job), "log": [_scrub(line) for line in job.get("log") or []]})
+
+
+@bp.get("/jobs/<int:job_id>")
+def detail_page(job_id: int):
+    job = _job_or_404(job_id)
+    timemap = timemap_of(job)
+    return render_template("job.html", job=job, info=summary(job), timemap=timemap, verdict=verdict_of(job, timemap),
+                           result_rows=result_rows(job), cuts=plot.cuts_of(timemap) if timemap else [])
+
+
+@bp.get("/jobs/<int:job_id>/plot.svg")
+def plot_svg(job_id: int):
+    job = _job_or_404(job_id)
+    timemap = timemap_of(job)
+    if timemap is None:
+        raise NotFound(f"job {job_id} has no time map yet")
+    key = (job_id, job.get("updated_at"))
+    with _plot_lock:
+        svg = _plot_cache.get(key)
+    if svg is None:
+        svg = plot.render_svg(timemap)
+        with _plot_lock:
+            _plot_cache[key] = svg
+            while len(_plot_cache) > 32:
+                _plot_cache.popitem(last=False)
+    return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "private, max-age=60"})
+
+
+@bp.post("/jobs/<int:job_id>/retry")
+def retry(job_id: int):
+    _job_or_404(job_id)
+    try:
+        jobs.retry(_store(), job_id)
+        flash(f"Job {job_id} queued again.", "ok")
+    except UsageError as exc:
+        flash(str(exc), "error")
+    return redirect(_back(job_id))
+
+
+@bp.post("/jobs/<int:job_id>/cancel")
+def cancel(job_id: int):
+    _job_or_404(job_id)
+    try:
+        jobs.cancel(_store(), job_id)
+        flash(f"Job {job_id}: cancel requested.", "ok")
+    except UsageError as exc:
+        flash(str(exc), "error")
+    return redirect(_back(job_id))
+
+
+def _back(job_id: int) -> str:
+    """Back to the page the button was on (the list keeps its filter)."""
+    target = request.form.get("back", "")
+    if target.startswith("/jobs") and not target.startswith("//"):
+        return target
+    return url_for("jobs.detail_page", job_id=job_id)
+
+
+def timemap_of(job: dict) -> TimeMap | None:
+    """The job's time map, wherever the pipeline stored it (result.timemap, or the result itself)."""
+    result = job.get("result") or {}
+    for candidate in (result.get("timemap"), job.get("timemap"), result):
+        if isinstance(candidate, dict) and "verdict" in candidate and "segments" in candidate:
+            try:
+                return TimeMap.from_dict(candidate)
+            except (KeyError, TypeError, ValueError):
+                return None
+    return None
+
+
+def verdict_of(job: dict, timemap: TimeMap | None) -> dict:
+    result = job.get("result") or {}
+    verdict = result.get("verdict") or (timemap.verdict if timemap else None)
+    confidence = result.get("confidence", timemap.confidence if timemap else None)
+    reason = result.get("reason") or (timemap.reason if timemap else None)
+    return {"verdict": verdict, "confidence": confidence, "reason": reason}
+
+
+def result_rows(job: dict) -> list[tuple[str, str]]:
+    """The result's plain fields (output path, tracks, timings) as label/value rows."""
+    result = job.get("result") or {}
+    skip = {"timemap", "verdict", "confidence", "reason", "segments", "anchors", "details"}
+    rows = []
+    for key, value in result.items():
+        if key in skip or isinstance(value, (dict, list)) and len(str(value)) > 300:
+            continue
+        rows.append((key.replace("_", " "), value if isinstance(value, str) else str(value)))
+    return rows

@@ -1,0 +1,93 @@
+"""/resync: browse the library roots, pick an original (and optionally the dub), queue a job.
+
+The picked paths travel in the query string while browsing, so the dub can come from a
+different folder than the original. Every path, browsed or posted, is checked against
+``library.roots`` with symlinks resolved; anything outside answers 403.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+
+from .. import jobs
+from ..errors import UsageError
+from ..paths import ensure_inside, is_inside
+
+bp = Blueprint("resync", __name__)
+VIDEO_EXTS = {".mkv", ".mp4", ".m4v", ".avi", ".mov", ".ts", ".m2ts", ".webm", ".wmv", ".mpg", ".mpeg"}
+AUDIO_EXTS = {".mka", ".ac3", ".eac3", ".dts", ".flac", ".wav", ".mp3", ".aac", ".m4a", ".opus", ".ogg"}
+LANGUAGE = re.compile(r"^[A-Za-z]{2,3}$")
+MODES = ("replace", "beside", "folder")
+
+
+def _config():
+    return current_app.extensions["syncdub"].config
+
+
+def _checked(path: str | None, what: str) -> Path | None:
+    """``path`` resolved inside the roots (403 otherwise), or None when not given."""
+    if not path:
+        return None
+    return ensure_inside(path, _config().library_roots, what)
+
+
+def list_folder(folder: Path, roots: list[Path]) -> tuple[list[Path], list[Path]]:
+    """Subfolders and media files of ``folder`` that stay inside the roots, hidden ones left out."""
+    dirs, files = [], []
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name.lower())
+    except OSError as exc:
+        raise UsageError(f"{folder}: cannot list ({exc.strerror})") from None
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        path = Path(entry.path)
+        if not is_inside(path, roots):  # a symlink pointing out of the library
+            continue
+        if entry.is_dir():
+            dirs.append(path)
+        elif path.suffix.lower() in VIDEO_EXTS | AUDIO_EXTS:
+            files.append(path)
+    return dirs, files
+
+
+@bp.get("/resync")
+def page():
+    roots = _config().library_roots
+    folder = _checked(request.args.get("dir"), "folder")
+    original = _checked(request.args.get("original"), "original")
+    dubbed = _checked(request.args.get("dubbed"), "dub")
+    if folder is not None and not folder.is_dir():
+        raise UsageError(f"{folder}: not a folder")
+    dirs, files = list_folder(folder, roots) if folder else ([], [])
+    parent = folder.parent if folder and not any(folder == Path(os.path.realpath(r)) for r in roots) else None
+    return render_template("resync.html", roots=roots, folder=folder, parent=parent, dirs=dirs, files=files,
+                           original=original, dubbed=dubbed, modes=MODES, video_exts=VIDEO_EXTS)
+
+
+@bp.post("/resync")
+def queue():
+    form = request.form
+    original = _checked(form.get("original"), "original")
+    dubbed = _checked(form.get("dubbed"), "dub")
+    if original is None:
+        raise UsageError("pick the original file first")
+    for path in filter(None, (original, dubbed)):
+        if not path.is_file():
+            raise UsageError(f"{path}: not a file")
+    if dubbed == original:
+        raise UsageError("the dub and the original are the same file")
+    language = form.get("language", "").strip().lower() or None
+    if language and not LANGUAGE.match(language):
+        raise UsageError(f"language {language!r}: use a 2- or 3-letter code such as de or fra")
+    mode = form.get("mode") or None
+    if mode and mode not in MODES:
+        raise UsageError(f"mode {mode!r}: one of {', '.join(MODES)}")
+    store = current_app.extensions["syncdub"].store
+    job_id = jobs.create(store, original=str(original), dubbed=str(dubbed) if dubbed else None,
+                         language=language, mode=mode, force=form.get("force") == "on", source="web")
+    flash(f"Job {job_id} queued for {original.name}.", "ok")
+    return redirect(url_for("jobs.detail_page", job_id=job_id))
