@@ -90,22 +90,32 @@ def main(argv: list[str] | None = None) -> None:
 
 def _register_plugin_commands(argv: list[str]) -> None:
     """Plugins add commands through syncdub_register_commands; a broken config must not hide --help."""
+    import logging
+
     from .services import load_config_and_plugins
 
+    # The command itself loads the plugins again and reports any problem once, there.
+    configs = _option_values(argv, "--config")
+    logging.disable(logging.CRITICAL)
     try:
-        _, pm = load_config_and_plugins(_config_arg(argv))
+        _, pm = load_config_and_plugins(configs[-1] if configs else None,
+                                        overrides_from_pairs(_option_values(argv, "--set")))
     except SyncDubError:
         return
+    finally:
+        logging.disable(logging.NOTSET)
     pm.hook.syncdub_register_commands(cli=cli)
 
 
-def _config_arg(argv: list[str]) -> str | None:
+def _option_values(argv: list[str], option: str) -> list[str]:
+    """Every value given to ``option`` (``--opt V`` or ``--opt=V``) anywhere in ``argv``."""
+    values = []
     for i, arg in enumerate(argv):
-        if arg == "--config" and i + 1 < len(argv):
-            return argv[i + 1]
-        if arg.startswith("--config="):
-            return arg.split("=", 1)[1]
-    return None
+        if arg == option and i + 1 < len(argv):
+            values.append(argv[i + 1])
+        elif arg.startswith(option + "="):
+            values.append(arg.split("=", 1)[1])
+    return values
 
 
 if __name__ == "__main__":

@@ -293,6 +293,8 @@ def _unknown_paths(data: dict, by_path: dict[str, Setting], prefix: str = "") ->
             problems += _unknown_paths(value, by_path, path + ".")
         elif is_section:
             problems.append(f"{path}: must be a table (a [{path}] section)")
+        elif not prefix and isinstance(value, dict):
+            problems.append(f"{path}: unknown section (no installed plugin uses it)")
         else:
             problems.append(f"{path}: unknown setting")
     return problems

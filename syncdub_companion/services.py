@@ -13,7 +13,8 @@ from typing import Any, Mapping
 import pluggy
 
 from . import __version__
-from .config import Config, build_config, load_raw
+from .config import Config, build_config, load_raw, plugins_section
+from .errors import ConfigError
 from .logs import setup_logging
 from .models import models_status
 from .plugins import build_plugin_manager
@@ -63,23 +64,44 @@ class Services:
         }
 
     def queue_depth(self) -> int:
+        """Jobs queued or in progress."""
+        from .jobs import ACTIVE_STATES, TABLE
         from .store import Query
 
-        active = ("queued", "waiting_for_file", "aligning", "muxing", "publishing")
-        return self.store.count("jobs", Query().state.one_of(active))
+        return self.store.count(TABLE, Query().state.one_of(ACTIVE_STATES))
 
 
 def plugin_settings(pm: pluggy.PluginManager) -> list[Setting]:
+    """Every setting the loaded plugins register through syncdub_register_settings."""
     return [s for batch in pm.hook.syncdub_register_settings() for s in (batch or [])]
 
 
 def load_config_and_plugins(config_path: str | os.PathLike | None = None, overrides: Mapping | None = None,
                             env: Mapping[str, str] | None = None) -> tuple[Config, pluggy.PluginManager]:
-    """Raw layers -> plugin manager (its [plugins] section) -> validated config with plugin settings."""
+    """Raw layers -> plugin manager (its [plugins] section) -> validated config with plugin settings.
+
+    A broken [plugins] section builds the manager with defaults instead, so that the
+    validation below reports it together with every other problem.
+    """
     raw, source = load_raw(config_path, env, overrides)
-    pm = build_plugin_manager(raw.get("plugins", {}))
+    section, problems = plugins_section(raw, env)
+    pm = build_plugin_manager({} if problems else section)
+    # A switched-off plugin's section stays in the file for later; it is not a typo.
+    raw = {k: v for k, v in raw.items() if k not in getattr(pm, "switched_off", ())}
     config = build_config(raw, CORE_SETTINGS + plugin_settings(pm), source, env)
     return config, pm
+
+
+def prepare_data_dir(config: Config) -> Path:
+    """Create server.data_dir; a ConfigError naming the setting when it cannot be written."""
+    folder = config.data_dir
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"server.data_dir: cannot create {folder}: {exc.strerror or exc}") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(f"server.data_dir: {folder} is not writable by this user (uid {os.getuid()})")
+    return folder
 
 
 def build_services(config_path: str | os.PathLike | None = None, overrides: Mapping | None = None,
@@ -87,6 +109,7 @@ def build_services(config_path: str | os.PathLike | None = None, overrides: Mapp
                    configure_logging: bool = True) -> Services:
     """Everything a process needs. ``store_path=True`` uses data_dir/syncdub.json; None keeps it in memory."""
     config, pm = load_config_and_plugins(config_path, overrides, env)
+    prepare_data_dir(config)
     if configure_logging:
         setup_logging(config.get("server.log_level"), config.data_dir, config.secrets())
     if store_path is True:

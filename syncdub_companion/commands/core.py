@@ -26,7 +26,7 @@ def serve(app: AppContext, host, port):
     from ..runtime import serve_forever
 
     if host:
-        app.settings.append(f'server.host="{host}"')
+        app.settings.append(f"server.host={host}")
     if port:
         app.settings.append(f"server.port={port}")
     serve_forever(app.services())
@@ -74,19 +74,25 @@ def config_example(app: AppContext):
 @click.command("plugins")
 @config_options
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--hooks", "hook_docs", is_flag=True, help="Print the reference of every hook a plugin can implement.")
 @click.pass_obj
-def plugins_cmd(app: AppContext, as_json):
-    """List the loaded plugins and the hooks each implements."""
-    from ..plugins import describe_plugins
+def plugins_cmd(app: AppContext, as_json, hook_docs):
+    """List the loaded plugins, where each came from, and the hooks it implements."""
+    from ..plugins import describe_plugins, hook_reference
     from ..services import load_config_and_plugins
 
+    if hook_docs:
+        click.echo(hook_reference())
+        return
     _, pm = load_config_and_plugins(app.config_path, app.overrides())
     rows = describe_plugins(pm)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
+    if not rows:
+        click.echo("no plugins loaded")
     for row in rows:
-        click.echo(f"{row['name']}: {', '.join(row['hooks']) or '(no hooks)'}")
+        click.echo(f"{row['name']} [{row['origin']}]: {', '.join(row['hooks']) or '(no hooks)'}")
 
 
 @click.command("check")

@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+
+def candidates_for(item):
+    return [f"dub-of-{item}"]
