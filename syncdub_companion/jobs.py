@@ -127,3 +127,92 @@ def cancel(store: Store, job_id: int) -> None:
         set_state(store, job_id, "cancelled")
     else:
         update(store, job_id, cancel_requested=True)
+
+
+# --- worker side: claiming, per-file locks, recovery (used by pipeline.worker) -------
+
+CLAIMABLE_STATES = ("queued", "waiting_for_file")
+
+
+def claim_next(store: Store, worker: str, now: float | None = None) -> dict | None:
+    """Atomically take the next due job for ``worker``, or None.
+
+    Due means queued (or waiting for its file) with ``next_attempt_at`` passed and no
+    worker. A job whose file another worker holds is passed over: one file, one job at a
+    time. Claiming a queued job counts an attempt; re-checking a waiting file does not.
+    """
+    now = time.time() if now is None else now
+    with store.transaction() as db:
+        table = db.table(TABLE)
+        docs = table.all()
+        held = {d.get("lock_path") or d.get("original") for d in docs if d.get("worker")} - {None}
+        due = [d for d in docs if d["state"] in CLAIMABLE_STATES and not d.get("worker")
+               and (d.get("next_attempt_at") or 0) <= now
+               and (d.get("lock_path") or d.get("original")) not in held]
+        if not due:
+            return None
+        doc = min(due, key=lambda d: (d.get("next_attempt_at") or 0, d["created_at"], d.doc_id))
+        fields = {"worker": worker, "claimed_at": now, "updated_at": now,
+                  "attempts": doc.get("attempts", 0) + (1 if doc["state"] == "queued" else 0)}
+        if not doc.get("started_at"):
+            fields["started_at"] = now
+        table.update(fields, doc_ids=[doc.doc_id])
+        claimed = dict(table.get(doc_id=doc.doc_id))
+        claimed["id"] = doc.doc_id
+        return claimed
+
+
+def acquire_path(store: Store, job_id: int, path: str) -> int | None:
+    """Record that job ``job_id`` works on ``path``; returns the id of a running job that
+    already holds it (then nothing is recorded), else None."""
+    with store.transaction() as db:
+        table = db.table(TABLE)
+        for doc in table.search(Query().worker.exists()):
+            if doc.doc_id != int(job_id) and doc.get("worker") and (doc.get("lock_path") or doc.get("original")) == path:
+                return doc.doc_id
+        table.update({"lock_path": path, "updated_at": time.time()}, doc_ids=[int(job_id)])
+        return None
+
+
+def release(store: Store, job_id: int, state: str, delay: float = 0.0, uncount: bool = False, **fields) -> None:
+    """Give a claimed job back to the queue in ``state`` (queued or waiting_for_file),
+    due again after ``delay`` seconds; ``uncount`` takes back the attempt its claim counted."""
+    now = time.time()
+
+    def put_back(doc):
+        doc.update(fields, state=state, worker=None, next_attempt_at=now + delay, updated_at=now)
+        if uncount:
+            doc["attempts"] = max(0, doc.get("attempts", 0) - 1)
+
+    store.update(TABLE, int(job_id), put_back)
+
+
+def requeue_interrupted(store: Store) -> list[int]:
+    """On start: every job a worker held when the service stopped goes back to the queue.
+
+    Call it only while no worker of this data dir runs (the worker pool holds a lock
+    file for that). Work in progress counts as a used attempt, so a job that crashes the
+    service every time fails after ``jobs.max_attempts`` starts instead of looping.
+    """
+    now = time.time()
+    requeued = []
+    with store.transaction() as db:
+        table = db.table(TABLE)
+        for doc in table.all():
+            if not doc.get("worker") and doc["state"] not in ("aligning", "muxing", "publishing"):
+                continue
+            state = "waiting_for_file" if doc["state"] == "waiting_for_file" else "queued"
+            log = (doc.get("log") or [])[-(MAX_LOG_LINES - 1):]
+            log.append(f"{time.strftime('%H:%M:%S')} re-queued: the service stopped while the job was {doc['state']}")
+            table.update({"state": state, "worker": None, "interrupted": True, "next_attempt_at": now,
+                          "updated_at": now, "log": log}, doc_ids=[doc.doc_id])
+            requeued.append(doc.doc_id)
+    return requeued
+
+
+def find_open(store: Store, original: str, language: str | None) -> dict | None:
+    """An active job for ``original`` (and ``language``, or any language when it is None)."""
+    for doc in store.search(TABLE, Query().original == original):
+        if doc["state"] in ACTIVE_STATES and (language is None or doc.get("language") in (language, None)):
+            return doc
+    return None

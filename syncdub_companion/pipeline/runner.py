@@ -1,0 +1,119 @@
+"""Runs one claimed job through the stages and turns every outcome into a job state.
+
+Policy (after FlexGet's task runner): our transient errors are retried with backoff up to
+``jobs.max_attempts``; our permanent errors end the job (rejected or failed) with their
+message; anything else is logged as a bug with its traceback, fails the job, and the
+service keeps running. The job's record is persisted after every stage.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Callable
+
+from .. import jobs
+from ..errors import AlignmentRejected, SyncDubError
+from . import policy
+from .context import Busy, Cancelled, Finish, Interrupted, JobContext, Wait
+from .stages import STAGES
+
+log = logging.getLogger(__name__)
+
+BUSY_DELAY = 5.0
+RESUME_FIELDS = ("plan", "merged", "published", "ready_probe", "waiting_since")
+
+
+def default_merge(*args, **kwargs):
+    """The real merge, ``syncdub_companion.merge.resync``, imported on first use."""
+    from ..merge import resync
+
+    return resync(*args, **kwargs)
+
+
+def run_job(services, job: dict, *, worker: str = "main", merge: Callable | None = None,
+            abort: threading.Event | None = None, context: JobContext | None = None) -> str:
+    """Take a claimed ``job`` record through every stage; returns the state it was left in."""
+    ctx = context or JobContext(services, job, merge or default_merge, worker, abort or threading.Event())
+    try:
+        _check_interrupt_budget(ctx)
+        for name, stage in STAGES:
+            ctx.checkpoint()
+            ctx.save(stage=name)
+            stage(ctx)
+        raise Finish("done", "finished")  # the last stage always raises; this guards a plugin-added one
+    except Finish as outcome:
+        return _finish(ctx, outcome.state, outcome.message, **outcome.fields)
+    except Wait as wait:
+        return _release(ctx, "waiting_for_file", wait.delay, uncount=False, note=f"waiting: {wait.reason}")
+    except Busy as busy:
+        return _release(ctx, ctx.job["state"], BUSY_DELAY, uncount=True, note=str(busy))
+    except Interrupted:
+        return _release(ctx, "queued", 0.0, uncount=True, note="re-queued: the service is stopping")
+    except Cancelled:
+        return _finish(ctx, "cancelled", "cancelled on request")
+    except Exception as exc:  # noqa: BLE001 - the policy below decides; nothing may kill the worker
+        return _failed(ctx, exc)
+
+
+def _check_interrupt_budget(ctx: JobContext) -> None:
+    """A job interrupted on every try (it crashes the service?) fails instead of looping."""
+    if not ctx.job.get("interrupted"):
+        return
+    ctx.save(interrupted=False)
+    limit = ctx.setting("jobs.max_attempts")
+    if ctx.job.get("attempts", 0) > limit:
+        raise SyncDubError(f"interrupted {limit} times (the service stopped or crashed during the job); "
+                           "see the service log, then `syncdub jobs retry` it")
+
+
+def _release(ctx: JobContext, state: str, delay: float, uncount: bool, note: str) -> str:
+    if ctx.abandoned:
+        return "abandoned"
+    jobs.append_log(ctx.store, ctx.job_id, note)
+    fields = {"waiting_reason": note} if state == "waiting_for_file" else {}
+    jobs.release(ctx.store, ctx.job_id, state, delay=delay, uncount=uncount, **fields)
+    return state
+
+
+def _failed(ctx: JobContext, exc: Exception) -> str:
+    if ctx.abandoned:
+        return "abandoned"
+    message = policy.describe(exc)
+    attempts, limit = ctx.job.get("attempts", 0), ctx.setting("jobs.max_attempts")
+    if policy.is_transient(exc) and attempts < limit:
+        delay = policy.backoff(ctx.setting("jobs.retry_backoff"), attempts)
+        ctx.note(f"attempt {attempts} of {limit} failed, retrying in {delay:.0f} s: {message}")
+        jobs.release(ctx.store, ctx.job_id, "queued", delay=delay, error=message)
+        return "queued"
+    if policy.is_transient(exc):
+        message = f"gave up after {attempts} attempts: {message}"
+    elif not isinstance(exc, SyncDubError):
+        log.exception("job %s: bug while running stage %s", ctx.job_id, ctx.job.get("stage"))
+    extra = {"result": {"confidence": exc.confidence, "reason": exc.reason}} if isinstance(exc, AlignmentRejected) else {}
+    return _finish(ctx, policy.final_state(exc), message, error=message, **extra)
+
+
+def _finish(ctx: JobContext, state: str, message: str, **fields) -> str:
+    """Store the final state and result, drop the resume data, fire syncdub_job_finished."""
+    if ctx.abandoned:
+        return "abandoned"
+    job = {**(ctx.store.get(jobs.TABLE, ctx.job_id) or ctx.job), **fields}
+    result = fields.pop("result", None) or _result(job, message)
+    updates = {**{name: None for name in RESUME_FIELDS}, **fields}
+    updates.setdefault("error", None)
+    jobs.set_state(ctx.store, ctx.job_id, state, worker=None, result=result,
+                   progress=100.0 if state in ("done", "skipped") else job.get("progress", 0.0), **updates)
+    jobs.append_log(ctx.store, ctx.job_id, f"{state}: {message}")
+    record = jobs.get(ctx.store, ctx.job_id)
+    try:
+        ctx.services.hook.syncdub_job_finished(job=record, services=ctx.services)
+    except Exception:  # noqa: BLE001 - a notifier plugin must not change the job's outcome
+        log.exception("job %s: a syncdub_job_finished plugin failed", ctx.job_id)
+    return state
+
+
+def _result(job: dict, message: str) -> dict:
+    merged = job.get("merged") or {}
+    outputs = [r.get("output_path") for r in merged.values() if r.get("status") == "done" and r.get("output_path")]
+    return {"message": message, "languages": merged, "outputs": outputs,
+            "review": job.get("review") or {}}

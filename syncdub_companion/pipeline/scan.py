@@ -1,0 +1,133 @@
+"""Backfill: walk the library, find originals lacking a wanted dub, plan and queue jobs.
+
+Planning reads names and the folder tree only (the finders marked ``SYNCDUB_NAMES_ONLY``),
+never a media file or a server, so ``syncdub scan --dry-run`` is cheap and safe. Each
+queued job runs every finder again, the media-server one included.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Iterable
+
+from .. import jobs
+from ..counterparts import dub_roots, find_for, index_cache, walk_media, wanted_languages
+from ..media import Candidate, MediaItem
+from ..naming import VIDEO_EXTS, parse_path, split_extension, split_sidecar
+from ..paths import ensure_inside
+
+
+@dataclass
+class Planned:
+    """One job the scan would queue: an original, its dub, the language and the match score."""
+
+    original: str
+    dubbed: str
+    language: str
+    score: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class ScanReport:
+    """What a scan found: planned pairs, ambiguous originals, and counts."""
+
+    planned: list[Planned] = field(default_factory=list)
+    ambiguous: list[dict] = field(default_factory=list)
+    originals: int = 0
+    queued: list[int] = field(default_factory=list)
+
+
+def names_only_hook(services):
+    """``syncdub_find_counterparts`` limited to the plugins that read names only."""
+    pm = services.pm
+    others = [p for p in pm.get_plugins() if not getattr(p, "SYNCDUB_NAMES_ONLY", False)]
+    return pm.subset_hook_caller("syncdub_find_counterparts", remove_plugins=others)
+
+
+def scan_roots(services, root: str | None) -> list[str]:
+    """``root`` (which must lie inside the library) or every library root."""
+    library = services.config.library_roots
+    if root:
+        return [str(ensure_inside(root, library, "scan root"))]
+    if not library:
+        ensure_inside(".", library, "scan root")  # raises: no library.roots configured
+    return [str(r) for r in library]
+
+
+def find_originals(services, roots: Iterable[str]) -> list[str]:
+    """Video files under ``roots``, leaving out the dub roots and sidecar dubs of other files."""
+    skip = list(dub_roots(services).values())
+    found = []
+    for root in roots:
+        paths = list(walk_media(root, VIDEO_EXTS, skip))
+        stems = {(os.path.dirname(p), split_extension(os.path.basename(p))[0]) for p in paths}
+        for path in paths:
+            side = split_sidecar(os.path.basename(path))
+            if side and (os.path.dirname(path), side[0]) in stems:
+                continue
+            found.append(path)
+    return found
+
+
+def plan(services, root: str | None = None, languages: Iterable[str] | None = None,
+         progress: Callable[[int], None] | None = None, total: Callable[[int], None] | None = None) -> ScanReport:
+    """Plan the backfill: one :class:`Planned` per original and wanted language with a clear dub.
+
+    ``total`` is told how many originals there are, ``progress`` is called after each.
+    """
+    languages = list(languages or []) or wanted_languages(services)
+    library = [str(r) for r in services.config.library_roots]
+    originals = find_originals(services, scan_roots(services, root))
+    if total:
+        total(len(originals))
+    index_cache(services).invalidate()
+    hook = names_only_hook(services)
+    report = ScanReport(originals=len(originals))
+    for path in originals:
+        _plan_one(services, _item(path, library), languages, hook, report)
+        if progress:
+            progress(1)
+    return report
+
+
+def _item(path: str, library: list[str]) -> MediaItem:
+    parsed = parse_path(path, library)
+    episode = parsed.is_episode
+    return MediaItem(path=path, kind="episode" if episode else "movie", title=parsed.title or None,
+                     year=parsed.year, series=parsed.title if episode else None, season=parsed.season,
+                     episode=parsed.episodes[0] if parsed.episodes else None)
+
+
+def _plan_one(services, item: MediaItem, languages: list[str], hook, report: ScanReport) -> None:
+    _, decision = find_for(services, item, languages, hook)
+    for language, cand in sorted(decision.chosen.items()):
+        report.planned.append(Planned(item.path, cand.path, language, round(cand.score, 3)))
+    for language, cands in sorted(decision.ambiguous.items()):
+        report.ambiguous.append({"original": item.path, "language": language,
+                                 "candidates": [_short(c) for c in cands]})
+
+
+def _short(cand: Candidate) -> dict:
+    return {"dubbed": cand.path, "score": round(cand.score, 3), "finder": cand.finder}
+
+
+def queue(services, report: ScanReport, force: bool = False) -> list[int]:
+    """Queue one job per planned pair unless one is open, or done or skipped before (``force`` requeues)."""
+    seen = _known_pairs(services.store) if not force else set()
+    queued = []
+    for pair in report.planned:
+        if (pair.original, pair.language) in seen or (pair.original, None) in seen:
+            continue
+        queued.append(jobs.create(services.store, original=pair.original, language=pair.language,
+                                  source="scan", force=force))
+        seen.add((pair.original, pair.language))
+    report.queued = queued
+    return queued
+
+
+def _known_pairs(store) -> set[tuple[str, str]]:
+    keep = set(jobs.ACTIVE_STATES) | {"done", "skipped"}
+    return {(j.get("original"), j.get("language")) for j in jobs.list_jobs(store) if j["state"] in keep}

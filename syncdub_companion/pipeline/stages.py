@@ -1,0 +1,208 @@
+"""The job's stages, in order. Each takes the :class:`JobContext` and persists what it learns,
+so a job re-queued after a crash or a transient error resumes where it stopped.
+
+resolve -> originals (a dub that arrived late) -> counterparts -> readiness -> merge ->
+publish -> finish. The ordered list is :data:`STAGES`.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+from .. import jobs
+from ..counterparts import collect, decide, dub_root_of, find_for, index_cache, wanted_languages
+from ..errors import MediaError, ServerError, UsageError
+from ..media import Candidate, LibraryEvent
+from ..naming import normalise_language, parse_path, split_sidecar
+from ..paths import ensure_inside
+from . import readiness as ready
+from .context import Busy, Finish, JobContext, Wait
+
+
+def resolve(ctx: JobContext) -> None:
+    """Turn the job's event (or its given path) into a MediaItem inside the library roots,
+    and take the per-file lock."""
+    if not ctx.job.get("item"):
+        event = _event_of(ctx.job)
+        item = ctx.services.hook.syncdub_resolve_item(event=event, services=ctx.services)
+        if item is None:
+            raise UsageError(f"cannot resolve the {event.source} event for {_describe(event)}: no plugin handles it "
+                             f"(is the {event.source} server configured?)")
+        real = ensure_inside(item.path, ctx.services.config.library_roots, "file")
+        item.path = str(real)
+        ctx.save(item=item.to_dict(), original=item.path)
+        ctx.note(f"resolved to {item.path}")
+    holder = jobs.acquire_path(ctx.store, ctx.job_id, os.path.realpath(ctx.job["item"]["path"]))
+    if holder is not None:
+        raise Busy(holder)
+
+
+def _event_of(job: dict) -> LibraryEvent:
+    if job.get("event"):
+        return LibraryEvent.from_dict(job["event"])
+    if not job.get("original"):
+        raise UsageError("job has neither an event nor a file path")
+    return LibraryEvent(source=job.get("source") or "cli", path=job["original"])
+
+
+def _describe(event: LibraryEvent) -> str:
+    return event.path or event.title or event.item_id or "an unnamed item"
+
+
+def originals(ctx: JobContext) -> None:
+    """When the resolved file is itself a dub, queue the job for its original instead."""
+    if ctx.job.get("dubbed") or ctx.job.get("plan") is not None:
+        return
+    item = ctx.item
+    index_cache(ctx.services).invalidate()
+    found = collect(ctx.services, item, hook=ctx.services.hook.syncdub_find_originals)
+    root_language = dub_root_of(ctx.services, item.path)
+    if not found and root_language is None:
+        return
+    if not found:
+        raise Finish("skipped", f"{item.path} is a {root_language} dub, but no original in the library matches it")
+    decision = decide(found, sorted({c.language for c in found if c.language}),
+                      ctx.setting("counterparts.min_score"), ctx.setting("counterparts.ambiguity_margin"))
+    if decision.ambiguous or not decision.chosen:
+        listed = [c for cs in decision.ambiguous.values() for c in cs] or found
+        raise Finish("needs_review", f"{item.path} is a dub; more than one original could be its match",
+                     candidates=[c.to_dict() for c in listed])
+    queued = [_queue_original(ctx, lang, cand) for lang, cand in sorted(decision.chosen.items())]
+    raise Finish("skipped", "this file is a dub; " + "; ".join(queued))
+
+
+def _queue_original(ctx: JobContext, language: str, original: Candidate) -> str:
+    existing = jobs.find_open(ctx.store, original.path, language)
+    if existing:
+        return f"job {existing['id']} is already open for {original.path}"
+    new_id = jobs.create(ctx.store, original=original.path, dubbed=ctx.job["item"]["path"], language=language,
+                         source="dub", mode=ctx.job.get("mode"), force=bool(ctx.job.get("force")))
+    return f"queued job {new_id} for the original {original.path} ({language})"
+
+
+def counterparts(ctx: JobContext) -> None:
+    """Decide which dub to merge for each wanted language (or take the one the job names)."""
+    if ctx.job.get("plan") is not None:
+        return
+    if ctx.job.get("dubbed"):
+        language = normalise_language(ctx.job.get("language")) or _language_of(ctx, ctx.job["dubbed"])
+        plan = {language or "und": Candidate(ctx.job["dubbed"], language, 1.0, "job", "named in the job").to_dict()}
+        ctx.save(plan=plan, review={})
+        return
+    item = ctx.item
+    languages = _languages_to_do(ctx, item)
+    index_cache(ctx.services).invalidate()
+    found, decision = find_for(ctx.services, item, languages)
+    ctx.save(candidates=[c.to_dict() for c in found])
+    review = {lang: [c.to_dict() for c in cands] for lang, cands in decision.ambiguous.items()}
+    if not decision.chosen:
+        if review:
+            raise Finish("needs_review", _review_message(review), review=review)
+        raise Finish("skipped", f"no dubbed counterpart found for {', '.join(languages) or 'any language'}")
+    if decision.missing:
+        ctx.note(f"no counterpart for {', '.join(decision.missing)}")
+    ctx.save(plan={lang: c.to_dict() for lang, c in decision.chosen.items()}, review=review)
+
+
+def _languages_to_do(ctx: JobContext, item) -> list[str]:
+    wanted = [normalise_language(ctx.job["language"])] if ctx.job.get("language") else wanted_languages(ctx.services)
+    present = {normalise_language(x) for x in item.audio_languages}
+    if ctx.job.get("force") or not present:
+        return wanted
+    todo = [lang for lang in wanted if lang not in present]
+    if wanted and not todo:
+        raise Finish("skipped", f"already has {', '.join(wanted)} audio")
+    return todo
+
+
+def _language_of(ctx: JobContext, dubbed: str) -> str | None:
+    side = split_sidecar(os.path.basename(dubbed))
+    if side:
+        return side[1]
+    languages = parse_path(dubbed).languages
+    return dub_root_of(ctx.services, dubbed) or (languages[0] if languages else None)
+
+
+def _review_message(review: dict) -> str:
+    parts = [f"{lang}: {len(cands)} candidates within the ambiguity margin" for lang, cands in sorted(review.items())]
+    return "ambiguous counterparts, pick one with `syncdub jobs retry ID --dubbed PATH` (" + "; ".join(parts) + ")"
+
+
+def readiness(ctx: JobContext) -> None:
+    """The original and every chosen dub must be stable and readable before work starts."""
+    paths = [ctx.job["item"]["path"]] + [c["path"] for c in ctx.job["plan"].values()]
+    verdict, seen = ready.check_all(paths, ctx.setting("jobs.stable_seconds"), ctx.job.get("ready_probe"))
+    if verdict.ready:
+        if ctx.job.get("waiting_since"):
+            ctx.save(ready_probe=None, waiting_since=None)
+        return
+    now = time.time()
+    since = ctx.job.get("waiting_since") or now
+    timeout = ctx.setting("jobs.ready_timeout")
+    if now - since >= timeout:
+        raise MediaError(f"file not ready after waiting {timeout} s: {verdict.reason}")
+    ctx.save(ready_probe=seen, waiting_since=since)
+    raise Wait(verdict.reason, min(verdict.wait, max(1.0, since + timeout - now)))
+
+
+def merge(ctx: JobContext) -> None:
+    """Align and merge each planned dub into the original, one language after another."""
+    merged = dict(ctx.job.get("merged") or {})
+    plan = ctx.job["plan"]
+    original = ctx.job["item"]["path"]
+    for index, (language, cand) in enumerate(sorted(plan.items())):
+        if language in merged:
+            continue
+        ctx.checkpoint()
+        ctx.save(state="aligning")
+        ctx.note(f"merging {language} from {cand['path']}")
+        result = ctx.merge(ctx.services, original, cand["path"], language=None if language == "und" else language,
+                           mode=ctx.job.get("mode"), force=bool(ctx.job.get("force")),
+                           progress=ctx.progress_callback(index, len(plan)))
+        merged[language] = result.to_dict() if hasattr(result, "to_dict") else dict(result)
+        ctx.save(merged=merged)
+        ctx.note(f"{language}: {merged[language].get('status')} {merged[language].get('output_path') or ''}".rstrip())
+
+
+def publish(ctx: JobContext) -> None:
+    """Tell the media servers once about every file this job wrote."""
+    outputs = _outputs(ctx.job)
+    if not outputs or ctx.job.get("published"):
+        return
+    ctx.save(state="publishing", progress=99.0)
+    try:
+        ctx.services.hook.syncdub_library_changed(paths=outputs, item=ctx.item, services=ctx.services)
+    except ServerError as exc:
+        if exc.transient:
+            raise
+        ctx.note(f"rescan failed (the files are written): {exc}")
+    ctx.save(published=True)
+
+
+def _outputs(job: dict) -> list[str]:
+    merged = job.get("merged") or {}
+    return [r["output_path"] for r in merged.values() if r.get("status") == "done" and r.get("output_path")]
+
+
+def finish(ctx: JobContext) -> None:
+    """done when a track was added, skipped when every merge had nothing to do; needs_review
+    when some language stayed ambiguous."""
+    merged = ctx.job.get("merged") or {}
+    review = ctx.job.get("review") or {}
+    done = [lang for lang, r in sorted(merged.items()) if r.get("status") == "done"]
+    if review:
+        raise Finish("needs_review", _review_message(review) + (f"; added {', '.join(done)}" if done else ""))
+    if done:
+        raise Finish("done", f"added {', '.join(done)}")
+    raise Finish("skipped", "nothing to add: " + ", ".join(f"{k} {v.get('status')}" for k, v in sorted(merged.items())))
+
+
+STAGES = (
+    ("resolve", resolve),
+    ("originals", originals),
+    ("counterparts", counterparts),
+    ("readiness", readiness),
+    ("merge", merge),
+    ("publish", publish),
+    ("finish", finish),
+)
