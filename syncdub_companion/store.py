@@ -2,10 +2,14 @@
 
 One JSON file under the data dir holds jobs, dedup keys and small state. TinyDB itself is
 not thread-safe, and the CLI and the service may open the same file, so every access
-goes through :meth:`Store.transaction`, which holds a thread lock and a file lock.
+goes through :meth:`Store.transaction`, which holds a thread lock and a file lock, and
+reads the file afresh: TinyDB's per-table caches (query results, the next document id)
+would otherwise go stale when another process writes.
 """
 from __future__ import annotations
 
+import json
+import os
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,10 +17,39 @@ from typing import Any, Callable, Iterator
 
 from filelock import FileLock
 from tinydb import Query, TinyDB
-from tinydb.storages import JSONStorage, MemoryStorage
+from tinydb.storages import MemoryStorage, Storage
 from tinydb.table import Document
 
+from .errors import SyncDubError
+
 __all__ = ["Store", "Query"]
+
+
+class AtomicJSONStorage(Storage):
+    """TinyDB storage that replaces the file atomically, so a crash never leaves half a file."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    def read(self) -> dict | None:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        if not text.strip():
+            return None
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise SyncDubError(f"job database {self.path} is damaged ({exc}); move it aside to start afresh") from None
+
+    def write(self, data: dict) -> None:
+        partial = self.path.with_name(self.path.name + ".partial")
+        with open(partial, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(partial, self.path)
 
 
 class Store:
@@ -24,64 +57,84 @@ class Store:
 
     def __init__(self, path: str | Path | None):
         self._lock = threading.RLock()
+        self._active: TinyDB | None = None
         if path is None:
-            self._db = TinyDB(storage=MemoryStorage)
+            self._memory: TinyDB | None = TinyDB(storage=MemoryStorage)
             self._file_lock = None
         else:
             path = Path(path)
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = TinyDB(path, storage=JSONStorage, indent=None, ensure_ascii=False)
+            self._memory = None
             self._file_lock = FileLock(str(path) + ".lock")
         self.path = path
 
     @contextmanager
     def transaction(self) -> Iterator[TinyDB]:
-        """Exclusive access to the database for a read-modify-write sequence."""
+        """Exclusive access to the database for a read-modify-write sequence.
+
+        Nested transactions in the same thread share the outer one.
+        """
         with self._lock:
-            if self._file_lock is None:
-                yield self._db
-            else:
-                with self._file_lock:
-                    self._db.clear_cache()
-                    yield self._db
+            if self._active is not None:
+                yield self._active
+                return
+            if self._memory is not None:
+                yield self._memory
+                return
+            with self._file_lock:
+                self._active = TinyDB(self.path, storage=AtomicJSONStorage)
+                try:
+                    yield self._active
+                finally:
+                    self._active = None
 
     def insert(self, table: str, doc: dict) -> int:
+        """Store ``doc``; returns its new id."""
         with self.transaction() as db:
             return db.table(table).insert(doc)
 
     def get(self, table: str, doc_id: int) -> dict | None:
+        """The document with ``doc_id`` (its id under ``id``), or None."""
         with self.transaction() as db:
             doc = db.table(table).get(doc_id=doc_id)
             return _plain(doc) if doc is not None else None
 
     def update(self, table: str, doc_id: int, fields: dict | Callable[[dict], None]) -> None:
+        """Merge ``fields`` into the document, or call ``fields(doc)`` to change it in place."""
         with self.transaction() as db:
             db.table(table).update(fields, doc_ids=[doc_id])
 
     def search(self, table: str, cond) -> list[dict]:
+        """Every document matching the TinyDB query ``cond``."""
         with self.transaction() as db:
             return [_plain(d) for d in db.table(table).search(cond)]
 
     def all(self, table: str) -> list[dict]:
+        """Every document of ``table``."""
         with self.transaction() as db:
             return [_plain(d) for d in db.table(table).all()]
 
     def remove(self, table: str, cond) -> list[int]:
+        """Delete the matching documents; returns their ids."""
         with self.transaction() as db:
             return db.table(table).remove(cond)
 
     def count(self, table: str, cond=None) -> int:
+        """How many documents ``table`` holds, or how many match ``cond``."""
         with self.transaction() as db:
             t = db.table(table)
             return len(t) if cond is None else t.count(cond)
 
     def upsert(self, table: str, doc: dict, cond) -> None:
+        """Update the documents matching ``cond`` with ``doc``, or insert it when none match."""
         with self.transaction() as db:
             db.table(table).upsert(doc, cond)
 
     def close(self) -> None:
+        """Release the in-memory database; a file store holds nothing open between calls."""
         with self._lock:
-            self._db.close()
+            if self._memory is not None:
+                self._memory.close()
 
 
 def _plain(doc: Document) -> dict[str, Any]:
