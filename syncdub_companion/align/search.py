@@ -132,12 +132,49 @@ def find_speed(env_o: np.ndarray, env_d: np.ndarray, loud_d: np.ndarray, candida
             best = (speed, score, matches)
     if best[1] >= accept_z:
         return best
-    step = 0.6 / (probe_s * FPS)  # smear under ~0.6 frame per probe
-    for speed in np.arange(0.94, 1.065, step):
-        score, matches = score_speed(index, env_d, loud_d, float(speed), probe_s, probes=6)
+    coarse = _fine_scan(env_o, env_d, loud_d, probe_s)
+    if coarse is None:
+        return best
+    # Settle the coarse winner at full rate around its neighbourhood.
+    step = 0.5 / (probe_s * FPS)
+    for speed in np.arange(coarse - 4 * step, coarse + 4.5 * step, step):
+        score, matches = score_speed(index, env_d, loud_d, float(speed), probe_s)
         if score > best[1]:
             best = (float(speed), score, matches)
     return best
+
+
+def _fine_scan(env_o, env_d, loud_d, probe_s, factor: int = 4, low: float = 0.94, high: float = 1.065):
+    """Scan every speed in [low, high] on envelopes decimated ``factor`` times; None if nothing stands out."""
+    def decimate(x):
+        n = len(x) // factor * factor
+        return x[:n].reshape(-1, factor).sum(axis=1)
+
+    env_o4, env_d4 = decimate(env_o), decimate(env_d)
+    loud4 = decimate(loud_d.astype(np.float32)) > factor / 2
+    rate = FPS / factor
+    index = OriginalIndex(env_o4, int(probe_s * rate) + 2)
+    step = 0.6 / (probe_s * rate)
+    scores = []
+    for speed in np.arange(low, high, step):
+        score, _ = _score_at_rate(index, env_d4, loud4, float(speed), probe_s, rate)
+        scores.append((score, float(speed)))
+    top = max(scores) if scores else (0.0, 1.0)
+    return top[1] if top[0] >= 6.0 else None
+
+
+def _score_at_rate(index, env, loud, speed, probe_s, rate, probes=6):
+    n = int(len(env) / speed) + 1
+    src = np.arange(n) * speed
+    env_r = np.interp(src, np.arange(len(env)), env, left=0.0, right=0.0).astype(np.float32)
+    loud_r = np.interp(src, np.arange(len(loud)), loud.astype(np.float32)) > 0.5
+    width = min(int(probe_s * rate), n)
+    starts = probe_starts(loud_r, width, probes)
+    if len(starts) == 0:
+        return 0.0, []
+    matches = index.search(np.stack([env_r[s:s + width] for s in starts]), starts)
+    zs = np.sort([m.z for m in matches])[::-1]
+    return (float(np.median(zs[: max(1, len(zs) // 2)])) if len(zs) else 0.0), matches
 
 
 def local_search(z_dub: np.ndarray, z_orig: np.ndarray, start: int, width: int, lag: float,

@@ -1,6 +1,6 @@
 """CLI subcommand modules; each has ``register(cli)``. Add a module here to add commands."""
 from __future__ import annotations
 
-from . import align, core, user
+from . import align, core, user, jobs
 
-COMMAND_MODULES = [core, align, user]
+COMMAND_MODULES = [core, align, user, jobs]
