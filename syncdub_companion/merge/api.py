@@ -1,0 +1,137 @@
+"""resync: align a dub to a library file, merge it in, verify, publish. One call, one file.
+
+The job runner and ``syncdub resync`` both call :func:`resync`. It does not tell the media
+servers (``syncdub_library_changed``); its callers do, once per batch.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..align.timemap import TimeMap
+from ..errors import AlignmentRejected, DiskFullError
+from .cleanup import TempSet, cleanup_leftovers, journal_dir
+from .mkv import write_merged
+from .plan import MergePlan, finalize, gib, prepare
+from .publish import apply_ownership, fsync_path, make_folders, publish
+from .render import prepare_dub
+from .space import check_space, is_enospc
+from .verify import verify
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[float, str], None]
+# Share of the whole run each stage covers, in percent: (start, end).
+SPANS = {"aligning": (0, 40), "dub": (40, 65), "mux": (65, 92), "publishing": (92, 100)}
+
+
+@dataclass
+class MergeResult:
+    """What a resync did: ``status`` is done, skipped or planned (a dry run)."""
+
+    status: str
+    output_path: str | None
+    timemap: TimeMap | None
+    plan: MergePlan
+    message: str = ""
+    verification: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"status": self.status, "output_path": self.output_path, "message": self.message,
+                "timemap": self.timemap.to_dict() if self.timemap else None,
+                "plan": self.plan.to_dict(), "verification": self.verification}
+
+
+def resync(services, original: str, dubbed: str, *, language: str | None, mode: str | None = None,
+           force: bool = False, timemap: TimeMap | None = None, progress: Progress | None = None,
+           dry_run: bool = False) -> MergeResult:
+    """Merge ``dubbed``'s audio, synced, into ``original`` (or beside it, per ``mode``).
+
+    ``progress(percent, stage)`` reports stages aligning, muxing and publishing. A file
+    that already holds a synced track for the language is skipped unless ``force``, which
+    replaces that track. Raises AlignmentRejected when the map is rejected, DiskFullError,
+    PathNotAllowedError, VerificationError; the original is untouched whenever it raises.
+    """
+    report = _Reporter(progress)
+    cleanup_leftovers(journal_dir(services))
+    plan = prepare(services, original, dubbed, language=language, mode=mode, force=force)
+    if plan.action == "skip":
+        return MergeResult("skipped", str(plan.output), timemap, plan,
+                           f"{plan.output.name} already has a synced {plan.language.bibliographic} track "
+                           "(use --force to replace it)")
+    report("aligning", 0.0)
+    timemap = timemap or align(services, plan)
+    if not timemap.aligned:
+        raise AlignmentRejected(timemap.reason or "the aligner rejected the pair", timemap.confidence)
+    plan = finalize(plan, timemap, services.config)
+    report("aligning", 1.0)
+    if dry_run:
+        return MergeResult("planned", str(plan.output), timemap, plan, "dry run: nothing written")
+    return _merge(services, plan, report)
+
+
+def align(services, plan: MergePlan) -> TimeMap:
+    """The time map from the first syncdub_align implementation that answers."""
+    config = services.config
+    options = {**config.section("align"), "orig_track": plan.orig_track.index,
+               "dub_track": plan.dub_track.index, "ffmpeg": services.ffmpeg.executable,
+               "ffprobe": services.ffprobe.executable,
+               "speech_settings": {**config.section("speech"), "model_dir": str(services.model_dir)}}
+    result = services.hook.syncdub_align(original=str(plan.original), dubbed=str(plan.dubbed), options=options)
+    if result is None:
+        from ..align import align as builtin_align  # no aligner plugin loaded: use the library itself
+
+        result = builtin_align(str(plan.original), str(plan.dubbed), options)
+    return result
+
+
+def _merge(services, plan: MergePlan, report: "_Reporter") -> MergeResult:
+    reference = plan.original.stat()
+    make_folders(plan.output.parent, reference, services.config)
+    check_space(plan.output.parent, plan.space_needed,
+                f"{gib(plan.base_size)} for the merged file + {gib(2 * plan.dub_bytes)} for the dub track "
+                f"+ {services.config.get('library.space_margin_mb')} MiB margin")
+    try:
+        with TempSet(plan.output, journal_dir(services)) as temps:
+            dub = prepare_dub(services, plan, temps, lambda f: report("dub", f))
+            temp = temps.path()
+            write_merged(services, plan, dub, temp, temps.path("tags"), lambda f: report("mux", f))
+            temps.path("dub").unlink(missing_ok=True)  # free its space before publishing
+            report("publishing", 0.0)
+            plan.notes += apply_ownership(temp, reference, services.config)
+            fsync_path(temp)
+            checked = verify(services, plan, temp, dub)
+            report("publishing", 0.6)
+            output = publish(services, plan, temp)
+    except OSError as exc:
+        if is_enospc(exc):
+            raise DiskFullError(f"the disk holding {plan.output.parent} filled up while writing; "
+                                "the temp file was removed and the original is untouched") from None
+        raise
+    report("publishing", 1.0)
+    log.info("merged %s track into %s (%s)", plan.language.bibliographic, output, plan.codec)
+    return MergeResult("done", str(output), plan.timemap, plan, f"added \"{plan.track_name}\" to {output.name}",
+                       checked)
+
+
+class _Reporter:
+    """Maps per-step fractions onto the whole run's percent and the public stage names."""
+
+    STAGE = {"aligning": "aligning", "dub": "muxing", "mux": "muxing", "publishing": "publishing"}
+
+    def __init__(self, progress: Progress | None):
+        self.progress = progress
+        self.last = -1.0
+
+    def __call__(self, step: str, fraction: float) -> None:
+        if self.progress is None:
+            return
+        lo, hi = SPANS[step]
+        percent = round(lo + (hi - lo) * max(0.0, min(fraction, 1.0)), 1)
+        if percent != self.last:
+            self.last = percent
+            self.progress(percent, self.STAGE[step])
+
+
+__all__ = ["resync", "MergeResult", "align"]
