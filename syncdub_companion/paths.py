@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path, PurePosixPath
 from typing import Iterable
 
@@ -28,25 +29,37 @@ def ensure_inside(path: str | os.PathLike, roots: Iterable[str | os.PathLike], w
     return Path(os.path.realpath(path))
 
 
+def _is_windows_path(path: str) -> bool:
+    return bool(re.match(r"^(?:[A-Za-z]:[\\/]|\\\\)", path))
+
+
 def _swap_prefix(path: str, mapping: list[tuple[str, str]]) -> str:
+    """``path`` with the first matching ``old`` prefix replaced by ``new`` (whole segments only)."""
     norm = path.replace("\\", "/")
     for old, new in mapping:
         old_n = old.replace("\\", "/").rstrip("/")
-        if norm == old_n or norm.startswith(old_n + "/"):
-            return new.rstrip("/") + norm[len(old_n):]
+        # Windows servers (Plex, Emby) compare paths case-insensitively.
+        fold = _is_windows_path(old)
+        head, probe = (norm.lower(), old_n.lower()) if fold else (norm, old_n)
+        if head == probe or head.startswith(probe + "/"):
+            rest = norm[len(old_n):]
+            if "\\" in new:  # the other side is a Windows path: keep its separators
+                rest = rest.replace("/", "\\")
+            return new.rstrip("/\\") + rest
     return path
 
 
 def server_to_local(path: str, path_map: list[tuple[str, str]]) -> str:
     """Map a path as the media server sees it to this machine's path (longest prefix wins)."""
-    return _swap_prefix(path, path_map)
+    return _swap_prefix(path, sorted(path_map, key=lambda p: len(p[0].rstrip("/\\")), reverse=True))
 
 
 def local_to_server(path: str, path_map: list[tuple[str, str]]) -> str:
     """The reverse mapping, for rescans: this machine's path as the server sees it."""
-    reverse = sorted(((local, server) for server, local in path_map), key=lambda p: len(p[0]), reverse=True)
+    reverse = sorted(((local, server) for server, local in path_map), key=lambda p: len(p[0].rstrip("/\\")), reverse=True)
     return _swap_prefix(path, reverse)
 
 
 def parent_folder(path: str) -> str:
+    """The folder holding ``path``, with forward slashes."""
     return str(PurePosixPath(path.replace("\\", "/")).parent)
