@@ -2,5 +2,6 @@
 from __future__ import annotations
 
 from . import align, core, user, jobs
+from . import resync
 
-COMMAND_MODULES = [core, align, user, jobs]
+COMMAND_MODULES = [core, align, user, jobs, resync]

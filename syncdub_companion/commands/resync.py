@@ -1,0 +1,102 @@
+"""``syncdub resync``: align, merge, verify and publish one file from the command line."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from ..cli import AppContext, config_options
+from ..errors import UsageError
+from ..media import Candidate, MediaItem
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(resync_cmd)
+
+
+@click.command("resync")
+@config_options
+@click.argument("original", type=click.Path(dir_okay=False))
+@click.argument("dubbed", required=False, type=click.Path(dir_okay=False))
+@click.option("--lang", "language", default=None, metavar="CODE",
+              help="Language of the dub (ISO 639-1/639-2, e.g. de or ger); default: the dub's tag.")
+@click.option("--mode", type=click.Choice(["replace", "beside", "folder"]), default=None,
+              help="Where the merged file goes; default: library.output_mode.")
+@click.option("--force", is_flag=True, help="Replace an existing synced track of this language.")
+@click.option("--dry-run", is_flag=True, help="Align and print the plan; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_obj
+def resync_cmd(app: AppContext, original, dubbed, language, mode, force, dry_run, as_json):
+    """Sync the dub from DUBBED into ORIGINAL (a library file).
+
+    Without DUBBED, the counterpart plugins are asked for one.
+    """
+    from ..merge import resync
+
+    services = app.services()
+    if dubbed is None:
+        found = find_dub(services, original, language)
+        dubbed, language = found.path, language or found.language
+        if not as_json:
+            click.echo(f"dub: {dubbed} ({found.finder}, score {found.score:.2f})", err=True)
+    with _ProgressBar(enabled=sys.stderr.isatty() and not as_json) as bar:
+        result = resync(services, original, dubbed, language=language, mode=mode, force=force,
+                        progress=bar, dry_run=dry_run)
+    if result.status == "done":
+        services.hook.syncdub_library_changed(paths=[result.output_path],
+                                              item=MediaItem(path=str(result.plan.original)), services=services)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    elif result.status == "planned":
+        click.echo("\n".join(result.plan.describe()))
+    else:
+        click.echo(f"{result.status}: {result.message}")
+        for note in result.plan.notes:
+            click.echo(f"note: {note}")
+
+
+def find_dub(services, original: str, language: str | None) -> Candidate:
+    """The best counterpart the plugins know for ``original``; UsageError when none or unsure."""
+    item = MediaItem(path=str(Path(original).expanduser().resolve()))
+    batches = services.hook.syncdub_find_counterparts(item=item, services=services)
+    config = services.config
+    found = [c for batch in batches for c in (batch or []) if c.score >= config.get("counterparts.min_score")]
+    if language:
+        from ..merge.language import same_language
+
+        found = [c for c in found if c.language is None or same_language(c.language, language)]
+    if not found:
+        raise UsageError(f"no dubbed counterpart found for {original}: give the dub as DUBBED "
+                         "(syncdub resync ORIGINAL DUBBED)")
+    found.sort(key=lambda c: c.score, reverse=True)
+    if len(found) > 1 and found[0].score - found[1].score < config.get("counterparts.ambiguity_margin"):
+        names = ", ".join(f"{c.path} ({c.score:.2f})" for c in found[:3])
+        raise UsageError(f"several counterparts match {original} about equally: {names}; give one as DUBBED")
+    return found[0]
+
+
+class _ProgressBar:
+    """A tqdm bar on stderr when it is a terminal; a no-op callable otherwise."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.bar = None
+
+    def __enter__(self) -> "_ProgressBar":
+        if self.enabled:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=100, unit="%", bar_format="{desc:<11} {bar} {n:.0f}% [{elapsed}]",
+                            file=sys.stderr, leave=False)
+        return self
+
+    def __call__(self, percent: float, stage: str) -> None:
+        if self.bar is not None:
+            self.bar.set_description_str(stage)
+            self.bar.update(percent - self.bar.n)
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.close()
