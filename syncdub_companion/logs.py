@@ -7,25 +7,40 @@ import re
 from pathlib import Path
 from typing import Iterable
 
+_SECRET_NAME = r"[\w.-]*?(?:token|api_?key|password|passwd|secret|signature|auth)"
 _TOKEN_PATTERNS = [
-    re.compile(r"(?i)([?&](?:token|api_key|apikey|x-plex-token)=)[^&\s\"']+"),
-    re.compile(r"(?i)(token=\")[^\"]+"),
-    re.compile(r"(?i)(x-(?:syncdub|emby|plex)-token[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+"),
+    # URL query parameters: ?X-Plex-Token=..., &api_key=..., &access_token=...
+    re.compile(rf"(?i)([?&;]{_SECRET_NAME}=)[^&\s\"'#]+"),
+    # header- or JSON-style pairs: X-Emby-Token: ..., "token": "...", password=...
+    re.compile(rf"(?i)(\b{_SECRET_NAME}[\"']?\s*[:=]\s*[\"']?)[^\s\"',}}&]+"),
+    # Authorization: Basic/Bearer credentials, and Emby's MediaBrowser Token="..."
+    re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?(?:basic|bearer)\s+)[^\s\"',}]+"),
+    re.compile(r"(?i)(\bbearer\s+)[A-Za-z0-9+/=._~-]{16,}"),
+    re.compile(r'(?i)(token=")[^"]+'),
+    # user:password@ in URLs
+    re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^/\s:@]+:)[^@\s/]+(?=@)"),
 ]
+MASK = "********"
 
 
 class SecretFilter(logging.Filter):
-    """Replaces known secret values and token-looking query parameters with ********."""
+    """Replaces known secret values and token-looking parameters with ********.
+
+    It scrubs the rendered message and any traceback text, because exceptions from HTTP
+    libraries often quote the full URL, token included.
+    """
 
     def __init__(self, secrets: Iterable[str] = ()):
         super().__init__()
-        self.secrets = [s for s in secrets if s and len(s) >= 4]
+        # Longest first, so a secret that contains a shorter one is masked whole.
+        self.secrets = sorted({s for s in secrets if isinstance(s, str) and len(s) >= 4}, key=len, reverse=True)
 
     def scrub(self, text: str) -> str:
+        """``text`` with every secret value and token-looking parameter masked."""
         for secret in self.secrets:
-            text = text.replace(secret, "********")
+            text = text.replace(secret, MASK)
         for pattern in _TOKEN_PATTERNS:
-            text = pattern.sub(r"\1********", text)
+            text = pattern.sub(rf"\g<1>{MASK}", text)
         return text
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -33,11 +48,20 @@ class SecretFilter(logging.Filter):
         clean = self.scrub(message)
         if clean != message:
             record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.scrub(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.scrub(record.stack_info)
         return True
 
 
 def setup_logging(level: str = "info", data_dir: Path | None = None, secrets: Iterable[str] = ()) -> None:
-    """Configure the root logger once per process; later calls replace the handlers."""
+    """Log to stderr and ``data_dir/logs/syncdub.log`` (rotating), secrets scrubbed.
+
+    Configures the root logger; later calls replace the handlers this function added.
+    """
     root = logging.getLogger()
     for handler in list(root.handlers):
         if getattr(handler, "_syncdub", False):

@@ -1,0 +1,104 @@
+"""Logging: stderr plus a rotating file, with secrets scrubbed (syncdub_companion/logs.py)."""
+from __future__ import annotations
+
+import logging
+import logging.handlers
+
+import pytest
+
+from syncdub_companion.logs import MASK, SecretFilter, setup_logging
+from syncdub_companion.services import build_services
+
+SECRETS = {"webhooks.token": "hook-secret-4711", "auth.secret_key": "cookie-key-abcdef012345",
+           "webhooks.plex.token": "plexTokenXYZ987"}
+
+
+@pytest.fixture
+def restore_logging():
+    root = logging.getLogger()
+    before, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in before:
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(level)
+
+
+def log_file(data_dir):
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    return (data_dir / "logs" / "syncdub.log").read_text()
+
+
+def test_config_secrets_and_url_tokens_never_reach_the_log(tmp_path, capfd, restore_logging):
+    data = tmp_path / "data"
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[server]\ndata_dir = "{data}"\n[webhooks]\ntoken = "$env:HOOK"\n')
+    services = build_services(cfg, {"auth": {"secret_key": SECRETS["auth.secret_key"]},
+                                    "webhooks": {"plex": {"token": SECRETS["webhooks.plex.token"]}}},
+                              env={"HOOK": SECRETS["webhooks.token"]}, store_path=None)
+    log = logging.getLogger("syncdub_companion.test")
+    log.info("webhook arrived with token %s", SECRETS["webhooks.token"])
+    log.warning("plex said 401 for http://plex:32400/library/sections/1/refresh?X-Plex-Token=%s&force=1",
+                SECRETS["webhooks.plex.token"])
+    log.info("GET http://jf:8096/Items?api_key=f00dfeedcafe0123&Recursive=true")
+    log.info("sonarr http://sonarr:8989/api/v3/series?apikey=abcdef0123456789")
+    log.info("headers %s", {"X-Emby-Token": "embyTok5555", "Accept": "application/json"})
+    log.info("cookie key is %s", SECRETS["auth.secret_key"])
+    try:
+        raise ConnectionError("Max retries exceeded with url: /refresh?X-Plex-Token=" + SECRETS["webhooks.plex.token"])
+    except ConnectionError:
+        log.exception("rescan failed")
+    stderr = capfd.readouterr().err
+    written = log_file(data)
+    leaked = [*SECRETS.values(), "f00dfeedcafe0123", "abcdef0123456789", "embyTok5555"]
+    for text in (written, stderr):
+        assert "rescan failed" in text and "Traceback" in text and "ConnectionError" in text
+        assert text.count(MASK) >= 8
+        for secret in leaked:
+            assert secret not in text
+    assert services.config.get("webhooks.token") == SECRETS["webhooks.token"]  # only the log is masked
+
+
+def test_file_handler_rotates_in_the_data_dir(tmp_path, restore_logging):
+    setup_logging("debug", tmp_path, [])
+    handlers = [h for h in logging.getLogger().handlers if getattr(h, "_syncdub", False)]
+    files = [h for h in handlers if isinstance(h, logging.handlers.RotatingFileHandler)]
+    assert len(handlers) == 2 and len(files) == 1
+    assert files[0].baseFilename == str(tmp_path / "logs" / "syncdub.log")
+    assert files[0].maxBytes > 0 and files[0].backupCount >= 1
+    logging.getLogger("x").debug("debug line")
+    assert "DEBUG x: debug line" in log_file(tmp_path)
+
+
+def test_setup_twice_replaces_its_own_handlers(tmp_path, restore_logging):
+    setup_logging("info", tmp_path, ["first-secret"])
+    setup_logging("warning", tmp_path, ["second-secret"])
+    ours = [h for h in logging.getLogger().handlers if getattr(h, "_syncdub", False)]
+    assert len(ours) == 2
+    assert logging.getLogger().level == logging.WARNING
+    logging.getLogger("y").warning("second-secret and first-secret")
+    assert "******** and first-secret" in log_file(tmp_path)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("https://bob:hunter2x@nas/share", "https://bob:********@nas/share"),
+    ("Authorization: Basic dXNlcjpwYXNzd29yZA==", "Authorization: Basic ********"),
+    ('MediaBrowser Client="SyncDub", Token="0123abcd"', 'MediaBrowser Client="SyncDub", Token="********"'),
+    ('{"password": "pa55word!"}', '{"password": "********"}'),
+    ("using basic authentication", "using basic authentication"),
+    ("3 tokens found in 2 files", "3 tokens found in 2 files"),
+])
+def test_scrub_patterns(text, expected):
+    assert SecretFilter().scrub(text) == expected
+
+
+def test_longer_secret_is_masked_whole():
+    f = SecretFilter(["abcd", "abcdefgh"])
+    assert f.scrub("key abcdefgh") == f"key {MASK}"
+
+
+def test_short_values_are_not_treated_as_secrets():
+    # masking "on" or "1" would shred every log line
+    assert SecretFilter(["on", "", None]).scrub("token_on: mon") == "token_on: mon"
