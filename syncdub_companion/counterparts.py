@@ -208,11 +208,15 @@ def decide(candidates: list[Candidate], wanted: Iterable[str], min_score: float,
         pool.sort(key=lambda c: (-c.score, c.path))
         if not pool:
             decision.missing.append(language)
-        elif len(pool) > 1 and pool[0].score - pool[1].score < margin:
-            decision.ambiguous[language] = [c for c in pool if pool[0].score - c.score < margin]
+        elif len(pool) > 1 and _close(pool[0].score, pool[1].score, margin):
+            decision.ambiguous[language] = [c for c in pool if _close(pool[0].score, c.score, margin)]
         else:
             decision.chosen[language] = pool[0]
     return decision
+
+
+def _close(best: float, other: float, margin: float) -> bool:
+    return round(best - other, 6) < margin  # 0.9 - 0.8 must count as a full 0.1
 
 
 def find_for(services, item: MediaItem, languages: Iterable[str] | None = None, hook=None) -> tuple[list[Candidate], Decision]:

@@ -149,7 +149,7 @@ class Match:
 
 
 def title_key(text: str) -> str:
-    """Lower-case ASCII letters and digits only, German umlauts spelt out, ``, The`` moved.
+    """Lower-case ASCII letters and digits only, umlauts spelt out, a leading "The" dropped.
 
     ``Der Herr der Ringe: Die Gefährten`` and ``Der.Herr.der.Ringe.Die.Gefaehrten`` share
     a key, as do ``Spider-Man`` and ``Spiderman``.
@@ -161,7 +161,9 @@ def title_key(text: str) -> str:
     for src, dst in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss"), ("æ", "ae"), ("ø", "o"), ("œ", "oe")):
         text = text.replace(src, dst)
     text = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in text if ch.isascii() and ch.isalnum())
+    key = "".join(ch for ch in text if ch.isascii() and ch.isalnum())
+    # Dub releases often drop the article ("Matrix" for "The Matrix").
+    return key[3:] if key.startswith("the") and len(key) > 3 and text.lstrip()[:4].lower() == "the " else key
 
 
 def split_extension(name: str) -> tuple[str, str]:
@@ -206,7 +208,7 @@ def parse_name(name: str, is_file: bool = True) -> ParsedName:
     anchor = _take_numbering(text, parsed, anime_group)
     head, tail = (text[:anchor[0]], text[anchor[1]:]) if anchor else (text, "")
     head, tail = _take_year(head, tail, parsed, prefer_tail=anchor is None)
-    parsed.title, rest = _split_title(head)
+    parsed.title, rest = _split_title(head, bare=anchor is None and parsed.year is None)
     _read_tags(rest + " " + tail, parsed)
     parsed.key = title_key(parsed.title)
     return parsed
@@ -293,27 +295,39 @@ def _take_year(head: str, tail: str, parsed: ParsedName, prefer_tail: bool) -> t
     return head[:m.start()], head[m.end():] + " " + tail
 
 
-def _first_tag_offset(text: str) -> int:
+def _first_tag_offset(text: str, bare: bool = False) -> int:
     """Where the technical tail starts: the first strong tag, extended back over weak ones.
 
-    ``Title German DL 1080p`` ends its title before ``German``; ``The Italian Job`` has no
-    strong tag and keeps every word.
+    ``Title German DL 1080p`` ends its title before ``German``; ``The Italian Job`` and
+    ``Charlotte's Web`` have no strong tag and keep every word. ``bare`` (a name with no
+    year or episode number) also drops one trailing language: ``Title German``.
     """
     words = list(_WORD.finditer(text))
     lowered = [w.group(0).lower() for w in words]
-    first = next((i for i, w in enumerate(lowered) if w in STRONG_TAGS), len(words))
-    while first > 0 and _is_weak(lowered[first - 1]):
+    strong = next((i for i, w in enumerate(lowered) if w in STRONG_TAGS), None)
+    if strong is None:
+        if bare and len(words) > 1 and language_from_token(lowered[-1], strict=True):
+            return words[-1].start()
+        return len(text)
+    first, languages = strong, 0
+    while first > 0 and _is_weak(lowered[first - 1], languages, adjacent=first == strong):
+        languages += bool(language_from_token(lowered[first - 1], strict=True))
         first -= 1
     return words[first].start() if first < len(words) else len(text)
 
 
-def _is_weak(word: str) -> bool:
-    return word in WEAK_TAGS or word in _EDITION_WORDS or word == "cut" or bool(language_from_token(word, strict=True))
+def _is_weak(word: str, languages_seen: int, adjacent: bool) -> bool:
+    if word in ("web", "line", "dual", "hybrid"):
+        return adjacent  # WEB-DL, Line.Dubbed: tags only right before a strong one (not Charlotte's Web)
+    if word in WEAK_TAGS or word in _EDITION_WORDS or word == "cut":
+        return True
+    # One language before the tags ("German.DL"); two would eat "Johnny English German DL".
+    return languages_seen == 0 and bool(language_from_token(word, strict=True))
 
 
-def _split_title(head: str) -> tuple[str, str]:
+def _split_title(head: str, bare: bool) -> tuple[str, str]:
     """``(title, technical rest)``: cut at the tail, strip separators and empty parentheses."""
-    cut = _first_tag_offset(head)
+    cut = _first_tag_offset(head, bare)
     if cut == 0:
         cut = len(head)  # nothing but tags would leave no title; keep the words instead
     title = re.sub(r"\(\s*\)", " ", head[:cut])

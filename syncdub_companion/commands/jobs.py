@@ -1,0 +1,154 @@
+"""``syncdub jobs`` (list, show, retry, cancel) and ``syncdub scan`` (backfill)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+
+import click
+
+from ..cli import AppContext, config_options
+from ..errors import UsageError
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(jobs_group)
+    cli.add_command(scan_cmd)
+
+
+@click.group("jobs", invoke_without_command=True)
+@config_options
+@click.option("--state", "states", multiple=True, metavar="STATE", help="Only jobs in this state (repeatable).")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many, newest first.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def jobs_group(ctx: click.Context, states, limit, as_json):
+    """List jobs newest first; subcommands show, retry and cancel one."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from .. import jobs
+
+    unknown = [s for s in states if s not in jobs.STATES]
+    if unknown:
+        raise UsageError(f"unknown state {unknown[0]!r}; one of {', '.join(jobs.STATES)}")
+    rows = jobs.list_jobs(ctx.obj.services().store, states, limit)
+    if as_json:
+        click.echo(json.dumps([_public(j) for j in rows], indent=2))
+        return
+    if not rows:
+        click.echo("no jobs")
+    for job in rows:
+        click.echo(_line(job))
+
+
+def _public(job: dict) -> dict:
+    """The record without the bulky or internal fields."""
+    return {k: v for k, v in job.items() if k not in ("ready_probe", "worker", "claimed_at")}
+
+
+def _line(job: dict) -> str:
+    when = dt.datetime.fromtimestamp(job["updated_at"]).strftime("%Y-%m-%d %H:%M")
+    name = os.path.basename(job.get("original") or "") or (job.get("event") or {}).get("title") or "?"
+    lang = job.get("language") or "-"
+    return f"{job['id']:>5}  {job['state']:<16} {job.get('progress', 0):>5.1f}%  {lang:<4} {when}  {name}"
+
+
+@jobs_group.command("show")
+@config_options
+@click.argument("job_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="The whole record as JSON.")
+@click.pass_obj
+def jobs_show(app: AppContext, job_id, as_json):
+    """Print one job: state, files, candidates, result, error and log."""
+    from .. import jobs
+
+    job = jobs.get(app.services().store, job_id)
+    if as_json:
+        click.echo(json.dumps(_public(job), indent=2))
+        return
+    click.echo(_line(job))
+    for key in ("source", "original", "dubbed", "language", "mode", "attempts", "error"):
+        if job.get(key) not in (None, ""):
+            click.echo(f"  {key}: {job[key]}")
+    for cand in job.get("candidates") or []:
+        click.echo(f"  candidate {cand['score']:.2f} {cand.get('language') or '?'} [{cand['finder']}] {cand['path']}")
+    if job.get("result"):
+        click.echo("  result: " + json.dumps(job["result"], sort_keys=True))
+    for line in job.get("log") or []:
+        click.echo(f"  | {line}")
+
+
+@jobs_group.command("retry")
+@config_options
+@click.argument("job_id", type=int)
+@click.option("--dubbed", type=click.Path(dir_okay=False), default=None,
+              help="Use this dub (e.g. one of a needs_review job's candidates).")
+@click.option("--language", default=None, help="Language of --dubbed when its name does not say.")
+@click.pass_obj
+def jobs_retry(app: AppContext, job_id, dubbed, language):
+    """Queue a finished job again from the start."""
+    from .. import jobs
+    from ..paths import ensure_inside
+
+    services = app.services()
+    if dubbed:
+        dubbed = str(ensure_inside(dubbed, services.config.library_roots, "dubbed file"))
+        jobs.update(services.store, job_id, dubbed=dubbed, **({"language": language} if language else {}))
+    jobs.retry(services.store, job_id)
+    click.echo(f"job {job_id} queued")
+
+
+@jobs_group.command("cancel")
+@config_options
+@click.argument("job_id", type=int)
+@click.pass_obj
+def jobs_cancel(app: AppContext, job_id):
+    """Cancel a queued job, or stop a running one at its next step."""
+    from .. import jobs
+
+    jobs.cancel(app.services().store, job_id)
+    click.echo(f"job {job_id} cancelled")
+
+
+@click.command("scan")
+@config_options
+@click.argument("root", required=False, type=click.Path(file_okay=False))
+@click.option("--dry-run", is_flag=True, help="Only show what would be queued; reads names and folders, no media.")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON: [{original, dubbed, language, score}].")
+@click.option("--language", "languages", multiple=True, help="Only this language (repeatable); default library.languages.")
+@click.option("--force", is_flag=True, help="Queue even originals that already had a job for the language.")
+@click.pass_obj
+def scan_cmd(app: AppContext, root, dry_run, as_json, languages, force):
+    """Find originals lacking a wanted dub under ROOT (default: every library root) and queue them."""
+    from ..pipeline import scan
+
+    services = app.services()
+    report = _plan_with_bar(services, root, languages)
+    if not dry_run:
+        scan.queue(services, report, force=force)
+    if as_json:
+        rows = [p.to_dict() for p in report.planned]
+        click.echo(json.dumps(rows if dry_run else {"planned": rows, "queued": report.queued}, indent=2))
+        return
+    for pair in report.planned:
+        click.echo(f"{pair.score:.2f} {pair.language}  {pair.original}\n          <- {pair.dubbed}")
+    for amb in report.ambiguous:
+        click.echo(f"ambiguous {amb['language']}  {amb['original']} ({len(amb['candidates'])} candidates)")
+    verb = "would queue" if dry_run else f"queued {len(report.queued)} of"
+    click.echo(f"{report.originals} originals scanned; {verb} {len(report.planned)} pairs; "
+               f"{len(report.ambiguous)} ambiguous", err=True)
+
+
+def _plan_with_bar(services, root, languages):
+    """Run the plan with a tqdm bar on a terminal (stderr), silently otherwise."""
+    from tqdm import tqdm
+
+    from ..pipeline import scan
+
+    bar = tqdm(unit="file", desc="scanning", disable=not sys.stderr.isatty(), file=sys.stderr)
+    try:
+        return scan.plan(services, root, languages, progress=bar.update,
+                         total=lambda n: setattr(bar, "total", n) or bar.refresh())
+    finally:
+        bar.close()
