@@ -41,5 +41,7 @@ def start_background(services) -> list:
     """Start the job workers and other background tasks; each has stop() and join()."""
     from .merge import cleanup_leftovers, journal_dir
 
+    from .pipeline.worker import WorkerPool
+
     cleanup_leftovers(journal_dir(services), at_startup=True)  # temps of merges a crash cut short
-    return []
+    return [WorkerPool(services).start()]
