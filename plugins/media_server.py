@@ -15,7 +15,7 @@ from syncdub_companion import hookimpl
 from syncdub_companion.errors import ServerError
 from syncdub_companion.media import Candidate, MediaItem
 from syncdub_companion.servers import emby_client, jellyfin_client, localise, plex_client
-from syncdub_companion.servers.languages import normalise_language, normalise_languages
+from syncdub_companion.servers.languages import normalise_languages
 
 log = logging.getLogger(__name__)
 
@@ -96,4 +96,4 @@ def candidates(item: MediaItem, found: list[tuple[str, MediaItem]], wanted: list
 def _reason(item: MediaItem, match: MediaItem, server: str, lang: str) -> str:
     shared = _ids(item.provider_ids).items() & _ids(match.provider_ids).items()
     how = ", ".join(f"{k} {v}" for k, v in sorted(shared)) or "same show, season and episode"
-    return f"{server}: '{match.title}' has {normalise_language(lang)} audio; {how}"
+    return f"{server}: '{match.title}' has {lang} audio; {how}"

@@ -55,7 +55,8 @@ def make_session(*, timeout: float | tuple[float, float] = DEFAULT_TIMEOUT, retr
     caller decides what a 5xx means.
     """
     session = TimeoutSession(timeout)
-    retry = Retry(total=retries, connect=retries, read=0, status=0, other=0, redirect=5,
+    # read=False re-raises read errors as they are (a ReadTimeout stays a ReadTimeout).
+    retry = Retry(total=retries, connect=retries, read=False, status=0, other=0, redirect=5,
                   backoff_factor=backoff, allowed_methods=None, raise_on_status=False)
     adapter = HTTPAdapter(max_retries=retry)
     session.mount("http://", adapter)
