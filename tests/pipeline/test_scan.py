@@ -1,0 +1,148 @@
+"""Backfill scan: originals found from names only, planned pairs, queued jobs; the CLI faces."""
+from __future__ import annotations
+
+import builtins
+import json
+import os
+
+import pytest
+from click.testing import CliRunner
+
+from syncdub_companion import jobs
+from syncdub_companion.cli import _register_commands, cli
+from syncdub_companion.pipeline import scan
+from syncdub_companion.testing import make_services
+
+LIBRARY = {
+    "movies/The Matrix (1999)/The Matrix (1999).mkv": "dubs/de/Matrix.1999.GERMAN.DL.1080p.BluRay.x264-GRP/grp-matrix.mkv",
+    "movies/Film (2010)/Film (2010).mkv": "movies/Film (2010)/Film (2010).de.mka",
+    "tv/Show/Season 01/Show - S01E01.mkv": "dubs/de/Show.S01E01.German.720p.mkv",
+    "tv/Show/Season 01/Show - S01E02.mkv": None,
+    "movies/Lonely (2001)/Lonely (2001).mkv": None,
+    "movies/Twin (2015)/Twin (2015).mkv": "ambiguous",
+}
+EXTRA = ["dubs/de/Twin.2015.German.DL.1080p.BluRay.x264-AAA.mkv", "dubs/de/Twin.2015.German.DL.720p.WEB.x264-BBB.mkv",
+         "movies/Film (2010)/Film (2010).de.srt", "movies/The Matrix (1999)/Extras/Making of.mkv"]
+
+
+@pytest.fixture
+def tree(tmp_path):
+    root = tmp_path / "media"
+    for rel in [*LIBRARY, *[d for d in LIBRARY.values() if d and d != "ambiguous"], *EXTRA]:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(b"not really media")
+    config = tmp_path / "config.toml"
+    config.write_text(f'[server]\ndata_dir = "{tmp_path / "data"}"\n[library]\nroots = ["{root}"]\nlanguages = ["de"]\n'
+                      f'[counterparts]\ndub_roots = {{ de = "{root / "dubs/de"}" }}\n')
+    return root, config
+
+
+@pytest.fixture
+def services(tmp_path, tree):
+    root, _ = tree
+    svc = make_services(tmp_path, {"library": {"roots": [str(root)], "languages": ["de"]},
+                                   "counterparts": {"dub_roots": {"de": str(root / "dubs/de")}}})
+    yield svc
+    svc.store.close()
+
+
+def run_cli(*args):
+    _register_commands()
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def expected_pairs(root):
+    return sorted((str(root / o), str(root / d), "de") for o, d in LIBRARY.items() if d and d != "ambiguous")
+
+
+def test_find_originals_leaves_out_dubs_sidecars_and_extras(services, tree):
+    root, _ = tree
+    found = sorted(os.path.relpath(p, root) for p in scan.find_originals(services, [str(root)]))
+    assert found == sorted(LIBRARY)
+
+
+def test_plan_reads_no_media_and_pairs_by_name(services, tree, monkeypatch):
+    root, _ = tree
+    opened = []
+    real_open, real_os_open = builtins.open, os.open
+
+    def spy_open(file, *a, **kw):
+        if str(root) in str(file):
+            opened.append(str(file))
+        return real_open(file, *a, **kw)
+
+    def spy_os_open(path, *a, **kw):
+        if str(root) in str(path):
+            opened.append(str(path))
+        return real_os_open(path, *a, **kw)
+
+    monkeypatch.setattr(builtins, "open", spy_open)
+    monkeypatch.setattr(os, "open", spy_os_open)
+    monkeypatch.setattr("syncdub_companion.tools.process.run", lambda *a, **k: pytest.fail("started a process"))
+    report = scan.plan(services)
+    assert opened == []
+    assert sorted((p.original, p.dubbed, p.language) for p in report.planned) == expected_pairs(root)
+    assert [a["original"] for a in report.ambiguous] == [str(root / "movies/Twin (2015)/Twin (2015).mkv")]
+    assert report.originals == len(LIBRARY)
+
+
+def test_queue_skips_pairs_that_already_have_a_job(services):
+    report = scan.plan(services)
+    first = scan.queue(services, report)
+    assert len(first) == 3 and scan.queue(services, scan.plan(services)) == []
+    assert {j["source"] for j in jobs.list_jobs(services.store)} == {"scan"}
+    assert len(scan.queue(services, scan.plan(services), force=True)) == 3
+
+
+def test_cli_scan_dry_run_json_prints_the_plan_only(tree, tmp_path):
+    root, config = tree
+    result = run_cli("scan", "--config", config, "--dry-run", "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert all(set(r) == {"original", "dubbed", "language", "score"} for r in rows)
+    assert sorted((r["original"], r["dubbed"], r["language"]) for r in rows) == expected_pairs(root)
+    assert json.loads(run_cli("jobs", "--config", config, "--json").stdout) == []  # nothing queued
+
+
+def test_cli_scan_queues_and_jobs_lists_them(tree):
+    root, config = tree
+    result = run_cli("scan", "--config", config, str(root / "movies"))
+    assert result.exit_code == 0, result.output
+    assert "queued 2 of 2 pairs" in result.stderr
+    listing = json.loads(run_cli("jobs", "--config", config, "--json").stdout)
+    assert sorted(j["original"] for j in listing) == sorted(str(root / o) for o in LIBRARY
+                                                          if o.startswith("movies") and LIBRARY[o] not in (None, "ambiguous"))
+    text = run_cli("jobs", "--config", config, "--state", "queued").stdout
+    assert text.count("queued") == 2 and "The Matrix (1999).mkv" in text
+
+
+def test_cli_scan_refuses_a_root_outside_the_library(tree, tmp_path):
+    _, config = tree
+    result = run_cli("scan", "--config", config, "--dry-run", str(tmp_path))
+    assert result.exit_code == 2 and "outside the configured library roots" in result.stderr
+
+
+def test_cli_jobs_show_retry_cancel(tree):
+    root, config = tree
+    run_cli("scan", "--config", config)
+    job_id = json.loads(run_cli("jobs", "--config", config, "--json").stdout)[-1]["id"]
+
+    shown = run_cli("jobs", "--config", config, "show", job_id)
+    assert shown.exit_code == 0 and "source: scan" in shown.stdout
+    assert run_cli("jobs", "--config", config, "cancel", job_id).stdout.strip() == f"job {job_id} cancelled"
+    again = run_cli("jobs", "--config", config, "cancel", job_id)
+    assert again.exit_code == 2 and "already finished (cancelled)" in again.stderr
+
+    chosen = root / "dubs/de/Twin.2015.German.DL.720p.WEB.x264-BBB.mkv"
+    retried = run_cli("jobs", "--config", config, "retry", job_id, "--dubbed", chosen)
+    assert retried.exit_code == 0
+    record = json.loads(run_cli("jobs", "--config", config, "show", job_id, "--json").stdout)
+    assert (record["state"], record["dubbed"]) == ("queued", str(chosen))
+
+
+def test_cli_jobs_rejects_unknown_states_and_ids(tree):
+    _, config = tree
+    bad = run_cli("jobs", "--config", config, "--state", "sleeping")
+    assert bad.exit_code == 2 and "unknown state 'sleeping'" in bad.stderr
+    missing = run_cli("jobs", "--config", config, "show", "999")
+    assert missing.exit_code == 2 and "no such job" in missing.stderr
