@@ -26,6 +26,7 @@ from .waveform import refine_edges, refine_offset
 log = logging.getLogger(__name__)
 
 ACCEPT_Z = 9.0           # probe peak z-score that counts as a real match
+CHUNK_Z = 6.5            # the same for one chunk, confirmed by the band features
 CHUNK = 2000             # 20 s chunks for offset candidates
 SHORT_CHUNK = 600        # 6 s chunks for stretches the first pass left unexplained
 ANCHOR_WIDTH = 300       # 3 s windows for the precise anchors
@@ -206,7 +207,8 @@ class _State:
         chunk = self.env_dub[start:start + width]
         index = self.index if width <= CHUNK else OriginalIndex(self.env_o, width + 2)
         found = index.search(chunk[None, :], np.array([start]))
-        if not found or found[0].z < ACCEPT_Z:
+        # A looser z than for the film as a whole: the band-feature NCC below must agree too.
+        if not found or found[0].z < CHUNK_Z:
             return None
         return local_search(self.z_dub, self.z_orig, start, width, found[0].lag, radius=20)
 
@@ -264,9 +266,10 @@ class _State:
         """Short chunks through unexplained sound: finds the offsets of short stretches between cuts."""
         extra = []
         for state, s, e in runs(path):
-            if state != -1 or e - s < SHORT_CHUNK:
+            if state != -1 or e - s < SHORT_CHUNK // 2:
                 continue
-            for a in self._chunk_anchors(lags + extra, width=SHORT_CHUNK, hop=SHORT_CHUNK // 2, span=(s, e)):
+            width = min(SHORT_CHUNK, e - s)
+            for a in self._chunk_anchors(lags + extra, width=width, hop=width // 2, span=(s, e)):
                 if all(abs(a.lag - l) > 8 for l in lags + extra):
                     extra.append(a.lag)
         return extra

@@ -179,11 +179,16 @@ def _score_at_rate(index, env, loud, speed, probe_s, rate, probes=6):
 
 def local_search(z_dub: np.ndarray, z_orig: np.ndarray, start: int, width: int, lag: float,
                  radius: int) -> Match | None:
-    """Best lag near ``lag`` for dub frames [start, start+width), by multi-band NCC."""
+    """Best lag near ``lag`` for dub frames [start, start+width), by multi-band NCC.
+
+    None when the best lag sits on the edge of the search radius (the true lag lies
+    beyond it); a peak on the edge of the original itself is a real answer.
+    """
+    width = min(width, len(z_dub) - start)
     centre = int(round(lag))
     lo, hi = start + centre - radius, start + centre + width + radius
     cut_lo, cut_hi = max(lo, 0), min(hi, len(z_orig))
-    if cut_hi - cut_lo < width + 2:
+    if width < 10 or cut_hi - cut_lo < width + 2:
         return None
     seg = z_orig[cut_lo:cut_hi]
     chunk = z_dub[start:start + width]
@@ -195,7 +200,7 @@ def local_search(z_dub: np.ndarray, z_orig: np.ndarray, start: int, width: int, 
     local = row[width:] - row[:-width]
     ncc = cross / np.sqrt(np.maximum(local * e_chunk, 1e-12))
     k = int(np.argmax(ncc))
-    if k == 0 or k == len(ncc) - 1:
-        return None  # the peak is at the edge of the search: the true lag lies outside it
+    if (k == 0 and cut_lo == lo) or (k == len(ncc) - 1 and cut_hi == hi):
+        return None
     lag_found = cut_lo + k + _parabolic(ncc, k) - start
     return Match(start=start, length=width, lag=lag_found, ncc=float(ncc[k]), z=0.0)

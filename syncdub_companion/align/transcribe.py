@@ -24,8 +24,10 @@ TASKS = ("transcribe", "translate")
 # A pause this long inside one Whisper segment splits it: lines separated by silence in
 # the film become separate units, so both languages cut the dialogue the same way.
 SPLIT_PAUSE = 0.8
+# speech.model_dir's meaning when empty: data_dir/models with the default data_dir.
+DEFAULT_MODEL_DIR = "data/models"
 
-_models: dict[tuple[str, str, str], Any] = {}
+_models: dict[tuple[str, str, str, str], Any] = {}
 _lock = threading.Lock()
 
 
@@ -74,10 +76,11 @@ def load_whisper(model_setting: str, model_dir: str | Path | None, device: str =
 
     device = whisper_device(device)
     compute_type = compute_type_for(device, compute_type)
-    source = models.resolve_whisper(model_setting, Path(model_dir or "models"))
-    key = (source, device, compute_type)
-    with _lock:
+    model_dir = Path(model_dir or DEFAULT_MODEL_DIR)
+    key = (model_setting, str(model_dir), device, compute_type)
+    with _lock:  # held while joining or loading, so two threads never load the same model twice
         if key not in _models:
+            source = models.resolve_whisper(model_setting, model_dir)
             _models[key] = _open_whisper(source, model_setting, model_dir, device, compute_type)
         return _models[key]
 
@@ -88,7 +91,7 @@ def _open_whisper(source: str, setting: str, model_dir, device: str, compute_typ
     if os.path.isdir(source):
         # A local folder never touches the network.
         return WhisperModel(source, device=device, compute_type=compute_type)
-    download_root = str(Path(model_dir) / "hub") if model_dir else None
+    download_root = str(Path(model_dir) / "hub")
     try:
         return WhisperModel(source, device=device, compute_type=compute_type,
                             download_root=download_root, local_files_only=True)
