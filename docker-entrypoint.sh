@@ -1,10 +1,13 @@
 #!/bin/sh
-# Run as PUID:PGID so files written into the library belong to the media user.
+# First start: copy the example config. Then drop to PUID:PGID, so the files written into
+# the library and /config belong to the media user, never to root.
 set -e
+cd /config
 [ -f /config/config.toml ] || cp /app/config.example.toml /config/config.toml
 mkdir -p /config/data
 if [ "$(id -u)" = 0 ]; then
-  chown "$PUID:$PGID" /config /config/data
+  # Only our own folders: /media is the user's library and keeps its ownership.
+  chown "$PUID:$PGID" /config /config/data /config/config.toml
   exec gosu "$PUID:$PGID" "$@"
 fi
 exec "$@"

@@ -4,37 +4,52 @@ from __future__ import annotations
 import logging
 import signal
 
+from . import __version__
+from .errors import ConfigError
+
 log = logging.getLogger(__name__)
 
 
 def serve_forever(services) -> None:
-    """Serve the app under waitress until SIGTERM/SIGINT, with the job workers alongside."""
+    """Serve the app under waitress until SIGTERM/SIGINT, with the job workers alongside.
+
+    A port that is taken or a host that cannot be bound is a ConfigError naming the
+    setting. On a signal, waitress stops accepting and finishes its running requests, then
+    the background tasks are stopped and joined, and the function returns.
+    """
     from waitress.server import create_server
 
     from .web.app import create_app
 
     config = services.config
+    host, port = config.get("server.host"), config.get("server.port")
     app = create_app(services)
-    server = create_server(app, host=config.get("server.host"), port=config.get("server.port"),
-                           threads=config.get("server.threads"), ident="syncdub")
+    try:
+        server = create_server(app, host=host, port=port, threads=config.get("server.threads"), ident="syncdub")
+    except OSError as exc:
+        raise ConfigError(f"server.port: cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     background = start_background(services)
 
     def stop(signum, _frame):
-        log.info("signal %s: stopping", signum)
-        for task in background:
-            task.stop()
-        server.close()
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        log.info("%s received: stopping", signal.Signals(signum).name)
+        # waitress ends its loop (and its request threads) on SystemExit raised inside it;
+        # closing sockets from here would leave keep-alive connections spinning the loop.
+        raise SystemExit(0)
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    log.info("syncdub serving on http://%s:%s", config.get("server.host"), config.get("server.port"))
+    log.info("syncdub %s serving on http://%s:%s (health: /healthz)", __version__, host, port)
     try:
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
         server.run()
-    except OSError:
-        pass  # the socket closed under the loop while stopping
     finally:
         for task in background:
+            task.stop()
+        for task in background:
             task.join()
+        server.close()
+        log.info("stopped")
 
 
 def start_background(services) -> list:
