@@ -11,9 +11,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..align.timemap import TimeMap
-from ..errors import MediaError, UsageError
+from ..errors import MediaError, ToolError, UsageError
 from ..media import Candidate, MediaItem
 from ..paths import ensure_inside
+from ..tools import process
 from ..tools.ffmpeg import AudioStream, _audio_stream
 from .language import Language, language as lookup_language, same_language
 
@@ -39,6 +40,8 @@ class MergePlan:
     track_name: str
     orig_track: AudioStream
     dub_track: AudioStream
+    orig_start: float  # where each track's first decoded sample plays, seconds (see decoded_start)
+    dub_start: float
     base_streams: int
     base_duration: float
     base_size: int
@@ -136,6 +139,8 @@ def prepare(services, original: str, dubbed: str, *, language: str | None, mode:
     return MergePlan(
         original=original_p, dubbed=dubbed_p, base=base, output=output, mode=mode, language=lang,
         track_name=track_name, orig_track=orig_track, dub_track=dub_track,
+        orig_start=decoded_start(services, original_p, orig_track),
+        dub_start=decoded_start(services, dubbed_p, dub_track),
         base_streams=len(base_info.get("streams", [])),
         base_duration=float(base_info.get("format", {}).get("duration") or 0.0),
         base_size=base.stat().st_size,
@@ -143,6 +148,21 @@ def prepare(services, original: str, dubbed: str, *, language: str | None, mode:
         replace_tids=existing_tids if action == "replace" else [],
         action=action, default_policy=config.get("library.default_track"), notes=notes,
     )
+
+
+def decoded_start(services, path: Path, track: AudioStream) -> float:
+    """Time at which the track's first *decoded* sample plays: its first frame's pts after the decoder.
+
+    Usually the stream's start_time; not for Opus, whose pre-skip the decoder drops, so the
+    first decoded sample plays 6.5 ms after the container's start_time.
+    """
+    argv = [services.ffprobe.executable, "-v", "error", "-select_streams", str(track.stream_index),
+            "-read_intervals", "%+#1", "-show_entries", "frame=pts_time", "-of", "csv=p=0", str(path)]
+    try:
+        out = process.run(argv, "ffprobe", timeout=60).stdout.decode().split()
+        return float(out[0].strip(","))
+    except (ToolError, ValueError, IndexError):
+        return track.start_time
 
 
 def _audio_of(info: dict) -> list[dict]:

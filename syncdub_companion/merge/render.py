@@ -1,8 +1,9 @@
 """Put the dub on the original's timeline: a stream copy for a pure offset, else a re-render.
 
-Times in a TimeMap are positions on each track's decoded timeline, and an ffmpeg-based
-player plays decoded time t of a track at ``start_time + t``. So the dub's decoded time
-d must play at the original track's ``start_time + map(d)``:
+Times in a TimeMap are positions on each track's decoded timeline, and a player plays a
+track's decoded time t at ``t0 + t``, where t0 is the pts of its first decoded sample
+(``plan.decoded_start``: the stream's start_time, or 6.5 ms later for Opus). So the dub's
+decoded time d must play at the original track's ``t0 + map(d)``:
 
 - pure offset: the dub's packets are copied with mkvmerge ``--sync`` and trimmed to the film;
 - otherwise every sample is rendered on the original track's timeline (sample n = original
@@ -59,7 +60,7 @@ def offset_ms(plan: MergePlan) -> int:
     """mkvmerge delay that plays dub decoded time d at the original track's start + d + offset."""
     seg = plan.timemap.segments[0]
     offset = seg.orig_start - seg.dub_start
-    return int(round((plan.orig_track.start_time - plan.dub_track.start_time + offset) * 1000))
+    return int(round((plan.orig_start - plan.dub_start + offset) * 1000))
 
 
 def copy_with_offset(services, plan: MergePlan, temps: TempSet, progress: Progress) -> DubTrack:
@@ -114,8 +115,8 @@ _DELAYS: dict[tuple, int] = {}
 def encoder_delay(services, plan: MergePlan, temps: TempSet) -> int:
     """Samples by which the encode-then-mkvmerge chain delays a signal, as a player decodes it.
 
-    Measured by sending clicks through the same chain (AC3 shows 256, Opus ~312 after
-    mkvmerge, FLAC 0 on ffmpeg 5.1) and cached per encoder setting for the process.
+    Measured by sending clicks through the same chain (on ffmpeg 5.1: AC3 and E-AC3 256,
+    Opus 0 because its pre-skip is signalled, FLAC 0) and cached per encoder setting.
     """
     key = (services.ffmpeg.executable, plan.codec, plan.bitrate, plan.sample_rate, plan.channel_layout)
     if key not in _DELAYS:
@@ -135,7 +136,8 @@ def _measure_delay(services, plan: MergePlan, temps: TempSet) -> int:
     try:
         process.run(_encoder_argv(services, plan, encoded), "ffmpeg", input=pcm.tobytes(), timeout=120)
         services.mkvmerge.run(["-q", "-o", str(remuxed), str(encoded)], timeout=120)
-        decoded = process.run([services.ffmpeg.executable, "-nostdin", "-v", "error", "-i", str(remuxed),
+        # -copyts: measure against the file's absolute timeline, where Opus starts at -6.5 ms
+        decoded = process.run([services.ffmpeg.executable, "-nostdin", "-v", "error", "-copyts", "-i", str(remuxed),
                                "-af", "aresample=async=1:first_pts=0", "-ac", "1", "-f", "f32le", "pipe:1"],
                               "ffmpeg", timeout=120).stdout
     finally:
@@ -181,7 +183,7 @@ def render_and_encode(services, plan: MergePlan, temps: TempSet, progress: Progr
     if code != 0:
         raise_if_full(message, out.parent)
         raise ToolError("ffmpeg", f"encoding the dub as {plan.codec} failed", code, message)
-    return DubTrack(out, int(round(plan.orig_track.start_time * 1000)), plan.orig_track.start_time + film)
+    return DubTrack(out, int(round(plan.orig_start * 1000)), plan.orig_start + film)
 
 
 class _TrimmedSink:

@@ -26,7 +26,7 @@ def bed(seconds: float, seed: int = 1) -> np.ndarray:
         length = int(rng.integers(200, 2400))
         x[pos:pos + length] += rng.standard_normal(length).astype(np.float32) * np.hanning(length) * 0.5
     t = np.arange(n) / SR
-    for start in rng.uniform(0, seconds - 1, int(seconds / 3)):
+    for start in rng.uniform(0, max(seconds - 1, 0.0), int(seconds / 3)):
         f, dur = rng.uniform(200, 2000), rng.uniform(0.2, 0.8)
         mask = (t >= start) & (t < start + dur)
         x[mask] += 0.2 * np.sin(2 * np.pi * f * t[mask]).astype(np.float32)
@@ -156,3 +156,55 @@ def stream_md5s(path: Path) -> list[str]:
         md5 = run("ffmpeg", "-v", "error", "-i", path, "-map", f"0:{index}", "-c", "copy", "-f", "md5", "-")
         out.append(md5.stdout.decode().strip())
     return out
+
+
+# --- dubs with known truth maps ---------------------------------------------------------
+
+def offset_dub(folder: Path, orig: Original, offset: float, tail: float = 0.0,
+               name: str = "Film.German.mkv", codec: str = "ac3") -> tuple[Path, "TimeMap"]:
+    """The bed shifted later by ``offset`` s (earlier when negative), plus ``tail`` s of extra."""
+    from syncdub_companion.align.timemap import Segment, TimeMap
+
+    head = bed(offset, seed=5) * 0.5 if offset > 0 else np.zeros(0, np.float32)
+    body = orig.bed[int(-offset * SR):] if offset < 0 else orig.bed
+    extra = bed(tail, seed=6) * 0.5 if tail else np.zeros(0, np.float32)
+    path = folder / name
+    primed = make_dub(path, np.concatenate([head, body, extra]), codec=codec) / SR
+    length = len(body) / SR
+    dub_start = max(offset, 0.0) + primed
+    orig_start = max(-offset, 0.0) + orig.audio_lag / SR
+    seg = Segment(dub_start, dub_start + length, orig_start, orig_start + length)
+    return path, TimeMap("aligned", 0.93, "", 1.0, [seg])
+
+
+PAL = 2997 / 3125  # dub seconds per original second for a 25 fps release of a 23.976 fps film
+
+
+def pal_dub(folder: Path, orig: Original, codec: str = "ac3", channels: int = 2, name: str = "Film.PAL.mkv",
+            language: str | None = "ger") -> tuple[Path, "TimeMap"]:
+    """A PAL speed-up (pitch up) with the original's 10-13 s cut out and 2 s inserted."""
+    from syncdub_companion.align.timemap import Segment, TimeMap
+
+    part1 = resample_poly(orig.bed[: 10 * SR], 2997, 3125).astype(np.float32)
+    part2 = resample_poly(orig.bed[13 * SR: 23 * SR], 2997, 3125).astype(np.float32)
+    insert = bed(2.0, seed=9) * 0.5
+    path = folder / name
+    primed = make_dub(path, np.concatenate([part1, insert, part2]), codec=codec, channels=channels,
+                      language=language, bitrate="192k" if channels <= 2 else "384k") / SR
+    po = orig.audio_lag / SR
+    d1 = primed + len(part1) / SR
+    d2 = d1 + len(insert) / SR
+    segments = [Segment(primed, d1, po, po + 10.0), Segment(d2, d2 + len(part2) / SR, po + 13.0, po + 23.0)]
+    return path, TimeMap("aligned", 0.88, "", PAL, segments)
+
+
+SYNC_WINDOWS = [(0.5, 9.5), (13.5, 22.5)]  # original seconds covered by pal_dub's map
+
+
+def sync_errors(merged: Path, orig_stream: int, new_stream: int, spans=None) -> np.ndarray:
+    """|lag| in seconds of the new track's bed against the original track's, per 1 s window."""
+    a, b = decode(merged, orig_stream), decode(merged, new_stream)
+    lags = []
+    for lo, hi in spans or [(0.5, min(len(a), len(b)) / SR - 0.5)]:
+        lags += windowed_lags(a[int(lo * SR): int(hi * SR)], b[int(lo * SR): int(hi * SR)], max_lag=0.2)
+    return np.abs(np.array(lags))
