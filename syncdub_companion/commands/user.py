@@ -39,7 +39,7 @@ def user_set(app: AppContext, username: str, password: str | None):
     # Loading first reports a broken file instead of rewriting it.
     config, _ = load_config_and_plugins(path, app.overrides())
     if password is None:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        password = click.prompt("Password", hide_input=True, confirmation_prompt="Password again")
     set_user(path, username, password)
     (config.data_dir / SETUP_TOKEN_FILE).unlink(missing_ok=True)  # the first-run link is spent
     click.echo(f"login {username.strip()} saved to {path}")

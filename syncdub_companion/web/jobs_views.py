@@ -51,10 +51,10 @@ def summary(job: dict) -> dict:
     return {
         "id": job["id"],
         "state": job["state"],
-        "progress": round(float(job.get("progress") or 0.0), 4),
+        "progress": round(min(100.0, max(0.0, float(job.get("progress") or 0.0))), 1),  # percent
         "error": _scrub(job.get("error")),
         "source": job.get("source"),
-        "name": PurePath(job["original"]).name if job.get("original") else (job.get("event") or {}).get("title"),
+        "name": _name_of(job),
         "language": job.get("language"),
         "created_at": job.get("created_at"),
         "updated_at": job.get("updated_at"),
@@ -91,22 +91,23 @@ def detail_json(job_id: int):
 @bp.get("/jobs/<int:job_id>")
 def detail_page(job_id: int):
     job = _job_or_404(job_id)
-    timemap = timemap_of(job)
-    return render_template("job.html", job=job, info=summary(job), timemap=timemap, verdict=verdict_of(job, timemap),
-                           result_rows=result_rows(job), cuts=plot.cuts_of(timemap) if timemap else [])
+    return render_template("job.html", job=job, info=summary(job), languages=languages_of(job),
+                           rejection=rejection_of(job), plan=job.get("plan") or {})
 
 
 @bp.get("/jobs/<int:job_id>/plot.svg")
 def plot_svg(job_id: int):
+    """The time map of one language of the job (``?language=``; the first one by default)."""
     job = _job_or_404(job_id)
-    timemap = timemap_of(job)
-    if timemap is None:
-        raise NotFound(f"job {job_id} has no time map yet")
-    key = (job_id, job.get("updated_at"))
+    maps = {row["language"]: row["timemap"] for row in languages_of(job) if row["timemap"] is not None}
+    wanted = request.args.get("language") or next(iter(maps), None)
+    if wanted not in maps:
+        raise NotFound(f"job {job_id} has no time map{' for ' + wanted if wanted else ' yet'}")
+    key = (job_id, wanted, job.get("updated_at"))
     with _plot_lock:
         svg = _plot_cache.get(key)
     if svg is None:
-        svg = plot.render_svg(timemap)
+        svg = plot.render_svg(maps[wanted])
         with _plot_lock:
             _plot_cache[key] = svg
             while len(_plot_cache) > 32:
@@ -144,33 +145,39 @@ def _back(job_id: int) -> str:
     return url_for("jobs.detail_page", job_id=job_id)
 
 
-def timemap_of(job: dict) -> TimeMap | None:
-    """The job's time map, wherever the pipeline stored it (result.timemap, or the result itself)."""
-    result = job.get("result") or {}
-    for candidate in (result.get("timemap"), job.get("timemap"), result):
-        if isinstance(candidate, dict) and "verdict" in candidate and "segments" in candidate:
-            try:
-                return TimeMap.from_dict(candidate)
-            except (KeyError, TypeError, ValueError):
-                return None
-    return None
+def _name_of(job: dict) -> str | None:
+    path = job.get("original") or (job.get("item") or {}).get("path") or (job.get("event") or {}).get("path")
+    return PurePath(path).name if path else (job.get("event") or {}).get("title")
 
 
-def verdict_of(job: dict, timemap: TimeMap | None) -> dict:
-    result = job.get("result") or {}
-    verdict = result.get("verdict") or (timemap.verdict if timemap else None)
-    confidence = result.get("confidence", timemap.confidence if timemap else None)
-    reason = result.get("reason") or (timemap.reason if timemap else None)
-    return {"verdict": verdict, "confidence": confidence, "reason": reason}
+def languages_of(job: dict) -> list[dict]:
+    """Per merged language: status, output, message, verification and its TimeMap (or None).
 
-
-def result_rows(job: dict) -> list[tuple[str, str]]:
-    """The result's plain fields (output path, tracks, timings) as label/value rows."""
-    result = job.get("result") or {}
-    skip = {"timemap", "verdict", "confidence", "reason", "segments", "anchors", "details"}
+    The runner keeps these under ``merged`` while the job runs and copies them into
+    ``result.languages`` when it finishes.
+    """
+    merged = (job.get("result") or {}).get("languages") or job.get("merged") or {}
     rows = []
-    for key, value in result.items():
-        if key in skip or isinstance(value, (dict, list)) and len(str(value)) > 300:
-            continue
-        rows.append((key.replace("_", " "), value if isinstance(value, str) else str(value)))
+    for language, entry in sorted(merged.items()):
+        entry = entry if isinstance(entry, dict) else {}
+        rows.append({"language": language, "status": entry.get("status"), "output": entry.get("output_path"),
+                     "message": entry.get("message"), "verification": entry.get("verification") or {},
+                     "timemap": _timemap(entry.get("timemap"))})
     return rows
+
+
+def _timemap(data) -> TimeMap | None:
+    if not isinstance(data, dict) or "verdict" not in data:
+        return None
+    try:
+        return TimeMap.from_dict(data)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def rejection_of(job: dict) -> dict | None:
+    """Why the aligner refused the pair, for a rejected job (the runner stores reason and confidence)."""
+    result = job.get("result") or {}
+    if job.get("state") != "rejected" and "reason" not in result:
+        return None
+    return {"reason": result.get("reason") or job.get("error"), "confidence": result.get("confidence")}

@@ -4,7 +4,8 @@ Cheap by design: it walks the library roots for video files and reads only their
 stream tags (language, title) through the ffprobe wrapper, caching each file by size and
 mtime. A page view probes for at most ``PROBE_BUDGET`` seconds and says how many files
 are still unread, so a big library fills in over a few reloads instead of hanging.
-A track counts as ours when its title matches ``library.track_name``.
+A track counts as ours when it carries the merge's SYNCDUB_SOURCE tag (or, for files
+written before that tag, a title matching ``library.track_name``).
 """
 from __future__ import annotations
 
@@ -18,32 +19,21 @@ from pathlib import Path
 from flask import Blueprint, current_app, render_template
 
 from ..errors import SyncDubError
+from ..naming import normalise_language as _normalise
 
 log = logging.getLogger(__name__)
 bp = Blueprint("library", __name__)
 
 PROBE_BUDGET = 4.0
+SOURCE_TAG = "SYNCDUB_SOURCE"  # the stream tag merge/plan.py writes on every track it adds
 VIDEO_EXTS = {".mkv", ".mp4", ".m4v", ".avi", ".mov", ".ts", ".m2ts", ".webm"}
-# ISO 639-2/B codes (what Matroska files often carry) and 639-1 codes, onto 639-2/T.
-_B_TO_T = {"ger": "deu", "fre": "fra", "dut": "nld", "chi": "zho", "cze": "ces", "gre": "ell", "per": "fas",
-           "rum": "ron", "slo": "slk", "ice": "isl", "mac": "mkd", "may": "msa", "arm": "hye", "baq": "eus",
-           "bur": "mya", "geo": "kat", "tib": "bod", "wel": "cym", "alb": "sqi"}
-_ONE_TO_T = {"de": "deu", "en": "eng", "fr": "fra", "es": "spa", "it": "ita", "pt": "por", "nl": "nld",
-             "ru": "rus", "pl": "pol", "cs": "ces", "sk": "slk", "hu": "hun", "ro": "ron", "sv": "swe",
-             "no": "nor", "nb": "nob", "da": "dan", "fi": "fin", "tr": "tur", "el": "ell", "ja": "jpn",
-             "ko": "kor", "zh": "zho", "ar": "ara", "he": "heb", "hi": "hin", "uk": "ukr", "ca": "cat",
-             "hr": "hrv", "sr": "srp", "bg": "bul", "th": "tha", "vi": "vie", "id": "ind", "fa": "fas",
-             "is": "isl", "et": "est", "lv": "lav", "lt": "lit", "sl": "slv", "ms": "msa"}
 
 
 def normalise_language(code: str | None) -> str | None:
-    """A 3-letter ISO 639-2/T code for 639-1, 639-2/B or /T input; None for und/empty."""
-    if not code:
+    """The two-letter code of any ISO 639 code or name (naming's table); None for und/empty."""
+    if not code or code.strip().lower() in ("und", "zxx", "mis", "mul"):
         return None
-    code = code.strip().lower().split("-")[0]
-    if code in ("und", "zxx", "mis", "mul", ""):
-        return None
-    return _ONE_TO_T.get(code) or _B_TO_T.get(code) or code
+    return _normalise(code)
 
 
 @dataclass
@@ -71,15 +61,16 @@ class LibraryCounter:
         facts = FileFacts()
         marker = _track_marker(services.config.get("library.track_name") or "")
         try:
-            streams = services.ffprobe.audio_streams(path)
+            streams = [s for s in services.ffprobe.probe(path).get("streams", []) if s.get("codec_type") == "audio"]
         except SyncDubError as exc:
             log.info("library: %s unreadable: %s", path, exc)
             streams = []
         for stream in streams:
-            lang = normalise_language(stream.language)
+            tags = {k.upper(): str(v) for k, v in (stream.get("tags") or {}).items()}
+            lang = normalise_language(tags.get("LANGUAGE"))
             if lang:
                 facts.languages.add(lang)
-                if marker and marker in (stream.title or ""):
+                if SOURCE_TAG in tags or (marker and marker in tags.get("TITLE", "")):
                     facts.ours.add(lang)
         with self._lock:
             self._cache[str(path)] = (st.st_mtime, st.st_size, facts)

@@ -36,7 +36,7 @@ def _when(stamp) -> str:
 
 
 def _percent(value) -> str:
-    return f"{100 * float(value or 0):.0f}%"
+    return f"{float(value or 0):.0f}%"  # jobs store progress in percent
 
 
 def _basename(path) -> str:

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from ..config import Config, build_config, deep_merge, env_layer
+from ..config import Config, build_config, coerce_text, deep_merge, env_layer
 from ..configfile import config_path_for_writing, read_document, replace_table, set_value, write_document
 from ..errors import ConfigError
 from ..logs import SecretFilter
@@ -146,16 +146,8 @@ def text_to_value(setting: Setting, text: str) -> Any:
     """The typed value of ``text``; text that does not parse is returned as is, so the
     validator reports it with the same message the file would get."""
     text = text.strip()
-    if setting.kind == "int":
-        try:
-            return int(text)
-        except ValueError:
-            return text
-    if setting.kind == "float":
-        try:
-            return float(text)
-        except ValueError:
-            return text
+    if setting.kind in ("int", "float"):
+        return coerce_text(setting, text)  # typed exactly as the environment's text is
     if setting.kind == "list":
         return [line.strip() for line in text.splitlines() if line.strip()]
     if setting.kind == "table":

@@ -14,7 +14,7 @@
     const bar = el.querySelector('[data-field="progress"]');
     if (bar) bar.value = job.progress;
     const pct = el.querySelector('[data-field="percent"]');
-    if (pct) pct.textContent = Math.round(job.progress * 100) + "%";
+    if (pct) pct.textContent = Math.round(job.progress) + "%";
   }
 
   async function getJSON(url) {

@@ -1,0 +1,117 @@
+"""Manual re-sync: browse inside the library roots only, pick files, queue a job."""
+from __future__ import annotations
+
+import html
+import os
+
+import pytest
+from conftest import page_token
+
+from syncdub_companion import jobs
+
+
+@pytest.fixture
+def tree(site, tmp_path):
+    movies = site.root / "Movies"
+    (movies / "Film (2001)").mkdir()
+    (movies / "Film (2001)" / "Film (2001).mkv").write_bytes(b"x")
+    (movies / "Film (2001)" / "Film.de.mka").write_bytes(b"x")
+    (movies / "Film (2001)" / "notes.txt").write_text("not media")
+    (movies / ".hidden.mkv").write_bytes(b"x")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.mkv").write_bytes(b"x")
+    os.symlink(outside, movies / "escape")  # a folder link out of the library
+    os.symlink(outside / "secret.mkv", movies / "linked.mkv")
+    return movies, outside
+
+
+def test_roots_are_listed_first(site, user):
+    html = user.get("/resync").get_data(as_text=True)
+    assert str(site.root) in html
+
+
+def test_folder_lists_media_but_not_hidden_other_or_escaping_entries(site, user, tree):
+    movies, _ = tree
+    listing = user.get("/resync", query_string={"dir": str(movies)}).get_data(as_text=True)
+    assert "Film (2001)/" in listing
+    assert "escape" not in listing and "linked.mkv" not in listing and ".hidden.mkv" not in listing
+    inner = user.get("/resync", query_string={"dir": str(movies / "Film (2001)")}).get_data(as_text=True)
+    assert 'data-pick-original="Film (2001).mkv"' in inner
+    assert 'data-pick-dub="Film.de.mka"' in inner and 'data-pick-original="Film.de.mka"' not in inner
+    assert "notes.txt" not in inner
+
+
+@pytest.mark.parametrize("make_path", [
+    lambda root, out: f"{root}/../outside",            # ../ traversal
+    lambda root, out: "/etc",                          # absolute path elsewhere
+    lambda root, out: f"{root}/Movies/escape",         # symlink out of the root
+    lambda root, out: f"{root}/Movies/escape/../../..",
+])
+@pytest.mark.parametrize("param", ["dir", "original", "dubbed"])
+def test_paths_outside_the_roots_are_403(site, user, tree, make_path, param):
+    response = user.get("/resync", query_string={param: make_path(site.root, tree[1])})
+    assert response.status_code == 403
+    assert "outside the configured library roots" in response.get_data(as_text=True)
+
+
+def test_queue_refuses_outside_files_and_symlinked_ones(site, user, tree):
+    movies, outside = tree
+    token = page_token(user, "/resync")
+    for original in (str(outside / "secret.mkv"), str(movies / "linked.mkv"), f"{movies}/../../outside/secret.mkv"):
+        response = user.post("/resync", data={"csrf_token": token, "original": original})
+        assert response.status_code == 403, original
+    response = user.post("/resync", data={"csrf_token": token, "original": str(movies / "Film (2001)" / "Film (2001).mkv"),
+                                          "dubbed": str(outside / "secret.mkv")})
+    assert response.status_code == 403
+    assert jobs.list_jobs(site.services.store) == []
+
+
+def test_queue_creates_a_web_job_and_opens_it(site, user, tree):
+    movies, _ = tree
+    original = movies / "Film (2001)" / "Film (2001).mkv"
+    dub = movies / "Film (2001)" / "Film.de.mka"
+    page = user.get("/resync", query_string={"dir": str(original.parent), "original": str(original), "dubbed": str(dub)})
+    picked = page.get_data(as_text=True)
+    assert f'data-picked="original">{original}<' in picked and f'data-picked="dubbed">{dub}<' in picked
+    response = user.post("/resync", data={"csrf_token": page_token(user, "/resync"), "original": str(original),
+                                          "dubbed": str(dub), "language": "DE", "mode": "beside", "force": "on"})
+    [job] = jobs.list_jobs(site.services.store)
+    assert response.headers["Location"] == f"/jobs/{job['id']}"
+    assert (job["original"], job["dubbed"], job["language"], job["source"]) == (str(original), str(dub), "de", "web")
+    assert job["mode"] == "beside" and job["force"] is True and job["state"] == "queued"
+
+
+def test_dub_is_optional(site, user, tree):
+    original = tree[0] / "Film (2001)" / "Film (2001).mkv"
+    user.post("/resync", data={"csrf_token": page_token(user, "/resync"), "original": str(original)})
+    [job] = jobs.list_jobs(site.services.store)
+    assert job["dubbed"] is None and job["language"] is None
+
+
+@pytest.mark.parametrize("data, message", [
+    ({}, "pick the original file first"),
+    ({"language": "german!"}, "2- or 3-letter code"),
+    ({"mode": "sideways"}, "mode 'sideways'"),
+    ({"dubbed": "SAME"}, "the same file"),
+])
+def test_bad_queue_requests_are_400(site, user, tree, data, message):
+    original = str(tree[0] / "Film (2001)" / "Film (2001).mkv")
+    form = {"csrf_token": page_token(user, "/resync"), **({"original": original} if data else {}), **data}
+    if form.get("dubbed") == "SAME":
+        form["dubbed"] = original
+    response = user.post("/resync", data=form)
+    assert response.status_code == 400
+    assert message in html.unescape(response.get_data(as_text=True))
+    assert jobs.list_jobs(site.services.store) == []
+
+
+def test_a_folder_is_not_a_file(site, user, tree):
+    response = user.post("/resync", data={"csrf_token": page_token(user, "/resync"), "original": str(tree[0])})
+    assert response.status_code == 400 and "not a file" in response.get_data(as_text=True)
+
+
+def test_without_roots_nothing_can_be_browsed(site, user):
+    site.services.config.data["library"]["roots"] = []
+    assert "No library.roots are configured" in user.get("/resync").get_data(as_text=True)
+    assert user.get("/resync", query_string={"dir": "/"}).status_code == 403
