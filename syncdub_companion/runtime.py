@@ -20,6 +20,7 @@ def serve_forever(services) -> None:
     from waitress.server import create_server
 
     from .web.app import create_app
+    from .web.auth import announce_setup
 
     config = services.config
     host, port = config.get("server.host"), config.get("server.port")
@@ -29,6 +30,7 @@ def serve_forever(services) -> None:
     except OSError as exc:
         raise ConfigError(f"server.port: cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     background = start_background(services)
+    announce_setup(services)  # no login yet: print the one-time setup link
 
     def stop(signum, _frame):
         signal.signal(signal.SIGTERM, signal.SIG_IGN)

@@ -4,4 +4,16 @@ Each feature (webhooks, pages) owns one registrar; add it here, nowhere else.
 """
 from __future__ import annotations
 
-REGISTRARS: list = []
+from . import webhooks as _webhooks
+
+REGISTRARS: list = [_webhooks.register]
+
+
+def _pages(app, services) -> None:
+    """Login, settings, jobs, re-sync, library and plugins pages (web/pages.py)."""
+    from .pages import register
+
+    register(app, services)
+
+
+REGISTRARS.append(_pages)
