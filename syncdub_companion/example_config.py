@@ -14,6 +14,7 @@ HEADER = """\
 
 
 def toml_value(value) -> str:
+    """``value`` written as a TOML literal."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
@@ -28,15 +29,48 @@ def toml_value(value) -> str:
 
 
 def render(settings: list[Setting]) -> str:
-    lines = [HEADER]
-    current = None
+    """The example config: every setting under its section, with its help text and default.
+
+    Settings are grouped by section in order of first appearance, so a plugin adding a key
+    to a section that already exists never produces a duplicate (invalid) table header.
+    """
+    sections: dict[str, list[Setting]] = {}
     for setting in settings:
-        if setting.section != current:
-            current = setting.section
-            lines.append(f"\n[{current}]")
-        choices = f" ({' | '.join(setting.choices)})" if setting.choices else ""
-        lines.append(f"# {setting.help}{choices}")
-        lines.append(f"{setting.key} = {toml_value(setting.default)}")
+        sections.setdefault(setting.section, []).append(setting)
+    lines = [HEADER]
+    for section, members in sections.items():
+        lines.append(f"\n[{section}]")
+        for setting in members:
+            choices = f" ({' | '.join(setting.choices)})" if setting.choices else ""
+            lines.append(f"# {setting.help}{choices}")
+            lines.append(f"{setting.key} = {toml_value(setting.default)}")
     for name, help_text in FREE_TABLE_SECTIONS.items():
         lines.append(f"\n[{name}]\n# {help_text}\n# \"/data/movies\" = \"/mnt/nfs/movies\"")
     return "\n".join(lines) + "\n"
+
+
+def _kind_text(setting: Setting) -> str:
+    text = " \\| ".join(f"`{c}`" for c in setting.choices) if setting.choices else setting.kind
+    low, high = setting.minimum, setting.maximum
+    if low is not None and high is not None:
+        text += f", {low:g} to {high:g}"
+    elif low is not None:
+        text += f", at least {low:g}"
+    elif high is not None:
+        text += f", at most {high:g}"
+    return text + (", secret" if setting.secret else "")
+
+
+def render_markdown(settings: list[Setting]) -> str:
+    """A Markdown table per section: key, default, type and help of every setting (for the docs)."""
+    sections: dict[str, list[Setting]] = {}
+    for setting in settings:
+        sections.setdefault(setting.section, []).append(setting)
+    out = []
+    for section, members in sections.items():
+        out += [f"### `[{section}]`", "", "| key | default | type | what it does |", "|---|---|---|---|"]
+        for s in members:
+            default = toml_value(s.default).replace("|", "\\|")
+            out.append(f"| `{s.path}` | `{default}` | {_kind_text(s)} | {s.help.replace('|', chr(92) + '|')} |")
+        out.append("")
+    return "\n".join(out)

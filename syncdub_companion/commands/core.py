@@ -71,6 +71,18 @@ def config_example(app: AppContext):
     click.echo(render(list(config.settings.values())), nl=False)
 
 
+@config_group.command("reference")
+@config_options
+@click.pass_obj
+def config_reference(app: AppContext):
+    """Print every setting (core and plugins) as Markdown tables, for docs/configuration.md."""
+    from ..example_config import render_markdown
+    from ..services import load_config_and_plugins
+
+    config, _ = load_config_and_plugins(app.config_path, app.overrides())
+    click.echo(render_markdown(list(config.settings.values())), nl=False)
+
+
 @click.command("plugins")
 @config_options
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
