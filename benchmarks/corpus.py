@@ -1,0 +1,679 @@
+"""Dub pairs with exact ground truth, built from the drascula game's speech and music.
+
+A pair is an "original" and a "dubbed" file that share one music-and-effects bed and differ
+in their dialogue: line *i* of the Spanish recording and line *i* of its English dub start at
+the same moment of a master timeline. The dub is then edited (pre-roll, speed change, cut
+scenes, inserted scenes), both files are encoded once with real codecs, and each file's
+codec delay is measured by cross-correlating what ffmpeg decodes with what went in. The
+truth maps the dub's *decoded* timeline onto the original's, so it includes priming samples
+that containers do not signal (see docs/corpus.md)::
+
+    from benchmarks.corpus import build_pair, CASES
+    pair = build_pair("combo", "es-en", 60, tmp_path)
+    pair.truth      # [{"dub_start", "dub_end", "orig_start", "orig_end"}, ...]
+
+Everything is deterministic in (case, duration, seed); both directions share one master.
+Audio is rendered block by block straight into ffmpeg, so a 2-hour pair needs little RAM.
+"""
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import tempfile
+import time
+import zlib
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import signal
+
+from syncdub_companion.errors import ToolError, UsageError
+from syncdub_companion.testing import drascula_dir
+from syncdub_companion.tools import process
+
+from .material import SURROUND_DELAY, Film, Material, material
+
+SR = 48000
+CORPUS_VERSION = 1
+DIRECTIONS = ("es-en", "en-es")
+LANG_TAGS = {"es": "spa", "en": "eng"}
+BLOCK = 10 * SR
+PAL = (2997, 3125)        # dub seconds per original second for a 25/23.976 speed-up
+PAL_SLOW = (3125, 2997)
+NTSC_1001 = (1000, 1001)  # 24 fps dub of a 23.976 fps original
+
+
+@dataclass(frozen=True)
+class Format:
+    """How one file is encoded: codec, channel count and container."""
+
+    codec: str
+    channels: int
+    muxer: str
+    ext: str
+    args: tuple[str, ...] = ()
+    video: bool = False
+
+
+FORMATS: dict[str, Format] = {
+    "ac3_51_mkv": Format("ac3", 6, "matroska", "mkv", ("-b:a", "448k")),
+    "ac3_51_mkv_video": Format("ac3", 6, "matroska", "mkv", ("-b:a", "448k"), video=True),
+    "ac3_51_m2ts": Format("ac3", 6, "mpegts", "m2ts", ("-b:a", "448k", "-mpegts_m2ts_mode", "1")),
+    "eac3_51_mkv": Format("eac3", 6, "matroska", "mkv", ("-b:a", "384k")),
+    "dts_51_mkv": Format("dca", 6, "matroska", "mkv", ("-strict", "-2", "-b:a", "1509k")),
+    "flac_51_mka": Format("flac", 6, "matroska", "mka"),
+    "aac_20_mkv": Format("aac", 2, "matroska", "mkv", ("-b:a", "192k")),
+    "aac_20_mp4": Format("aac", 2, "mp4", "mp4", ("-b:a", "160k")),
+    "opus_20_mka": Format("libopus", 2, "matroska", "mka", ("-b:a", "128k")),
+    "opus_20_ogg": Format("libopus", 2, "ogg", "opus", ("-b:a", "112k")),
+    "ac3_20_mkv": Format("ac3", 2, "matroska", "mkv", ("-b:a", "192k")),
+    "ac3_20_raw": Format("ac3", 2, "ac3", "ac3", ("-b:a", "192k")),
+    "eac3_20_mkv": Format("eac3", 2, "matroska", "mkv", ("-b:a", "192k")),
+    "flac_20_mka": Format("flac", 2, "matroska", "mka"),
+}
+
+
+@dataclass(frozen=True)
+class CaseSpec:
+    """One benchmark case: the formats of both files and the edits applied to the dub.
+
+    ``speed`` is (up, down): the dub lasts up/down seconds per master second. Pre-rolls are
+    "silence", "logo" or "logo+silence". ``cuts``/``inserts`` count scenes removed from / added
+    to the dub; ``quiet`` adds stretches where the bed is silent (one with a cut in or at it).
+    """
+
+    about: str
+    original: str
+    dubbed: str
+    orig_gain_db: float = 0.0
+    dub_gain_db: float = 0.0
+    speed: tuple[int, int] | None = None
+    speed_mode: str = "resample"
+    dub_preroll: str | None = None
+    orig_preroll: str | None = None
+    cuts: int = 0
+    inserts: int = 0
+    quiet: bool = False
+    wrong_film: bool = False
+    preroll_seconds: tuple[float, float] = (0.4, 6.0)
+
+    @property
+    def expect(self) -> str:
+        return "rejected" if self.wrong_film else "aligned"
+
+
+CASES: dict[str, CaseSpec] = {
+    "offset_pos": CaseSpec("dub starts later: a studio logo and silence before it",
+                           "ac3_51_mkv_video", "aac_20_mkv", dub_gain_db=-4.0, dub_preroll="logo+silence"),
+    "offset_neg": CaseSpec("original starts later: a logo and silence in the original",
+                           "eac3_51_mkv", "aac_20_mp4", dub_gain_db=3.0, orig_preroll="logo+silence"),
+    "pal_speedup_pitch": CaseSpec("PAL 25/23.976 speed-up by resampling (pitch up)",
+                                  "dts_51_mkv", "ac3_20_mkv", speed=PAL, dub_preroll="silence"),
+    "pal_speedup_tempo": CaseSpec("PAL 25/23.976 speed-up, pitch corrected",
+                                  "ac3_51_mkv", "opus_20_mka", dub_gain_db=5.0, speed=PAL,
+                                  speed_mode="tempo", dub_preroll="silence"),
+    "pal_slowdown": CaseSpec("dub slowed by 25/23.976 (pitch down), 5.1 dub in m2ts",
+                             "aac_20_mkv", "ac3_51_m2ts", speed=PAL_SLOW, orig_preroll="silence"),
+    "ntsc_1001": CaseSpec("24 fps dub of a 23.976 fps original (speed 1000/1001)",
+                          "eac3_51_mkv", "flac_20_mka", dub_gain_db=-6.0, speed=NTSC_1001,
+                          dub_preroll="silence"),
+    "missing_scenes": CaseSpec("scenes cut out of the dub", "ac3_51_mkv", "eac3_20_mkv", cuts=3),
+    "extra_scenes": CaseSpec("scenes only in the dub, and a logo", "flac_51_mka", "aac_20_mkv",
+                             dub_gain_db=-3.0, inserts=2, dub_preroll="logo"),
+    "combo": CaseSpec("logo + offset, PAL speed-up, cut scenes and extra scenes",
+                      "ac3_51_mkv_video", "aac_20_mp4", dub_gain_db=3.0, speed=PAL,
+                      dub_preroll="logo+silence", cuts=2, inserts=2),
+    "surround_vs_stereo": CaseSpec("5.1 E-AC3 at -6 dB against stereo Opus at +6 dB",
+                                   "eac3_51_mkv", "opus_20_ogg", orig_gain_db=-6.0, dub_gain_db=6.0,
+                                   dub_preroll="silence", preroll_seconds=(0.2, 1.5)),
+    "quiet_bed": CaseSpec("stretches with a silent bed where only dialogue differs",
+                          "ac3_51_mkv", "aac_20_mkv", dub_preroll="silence", cuts=1, quiet=True),
+    "wrong_film": CaseSpec("a dub of another episode sharing its opening theme",
+                           "ac3_51_mkv", "aac_20_mkv", dub_preroll="logo", wrong_film=True),
+    "feature_pal": CaseSpec("feature length: 5.1 AC3 against a stereo AC3 PAL dub",
+                            "ac3_51_mkv", "ac3_20_mkv", speed=PAL, dub_preroll="silence"),
+}
+
+
+@dataclass
+class Pair:
+    """A built pair. Times in ``truth`` and ``dub_only`` are seconds on the decoded timelines."""
+
+    original: Path
+    dubbed: Path
+    truth: list[dict[str, float]]
+    expect: str
+    dub_only: list[tuple[float, float]]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def case(self) -> str:
+        return self.meta["case"]
+
+    @property
+    def direction(self) -> str:
+        return self.meta["direction"]
+
+    def orig_time(self, dub_t: float) -> float | None:
+        """Where dub time ``dub_t`` plays in the original, or None when it has no counterpart."""
+        for seg in self.truth:
+            if seg["dub_start"] <= dub_t < seg["dub_end"]:
+                rate = (seg["orig_end"] - seg["orig_start"]) / (seg["dub_end"] - seg["dub_start"])
+                return seg["orig_start"] + (dub_t - seg["dub_start"]) * rate
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"original": self.original.name, "dubbed": self.dubbed.name, "truth": self.truth,
+                "expect": self.expect, "dub_only": [list(d) for d in self.dub_only], "meta": self.meta}
+
+    @classmethod
+    def load(cls, path: Path) -> "Pair":
+        """Read a pair written by :func:`build_pair` (its JSON sits beside the media)."""
+        data = json.loads(Path(path).read_text())
+        base = Path(path).parent
+        return cls(base / data["original"], base / data["dubbed"], data["truth"], data["expect"],
+                   [tuple(d) for d in data["dub_only"]], data["meta"])
+
+
+# ---------------------------------------------------------------------------- the plan
+
+
+@dataclass
+class Piece:
+    """``length`` samples of ``film`` from ``start``; ``kind`` is master, insert or preroll."""
+
+    film: Film
+    start: int
+    length: int
+    kind: str
+
+
+@dataclass
+class Plan:
+    """Everything both files are rendered from, in samples on the master timeline."""
+
+    master: Film
+    orig_pre: list[Piece]
+    dub_pre: list[Piece]
+    body: list[Piece]
+    speed: tuple[int, int] | None
+    speed_mode: str
+    cuts: list[tuple[int, int]]
+    wrong_film: bool
+
+    def body_length(self) -> int:
+        return sum(p.length for p in self.body)
+
+
+def _seed(case: str, seed: int) -> np.random.Generator:
+    # Direction is left out on purpose: es-en and en-es share one master and one edit list.
+    return np.random.default_rng([zlib.crc32(case.encode()), seed, CORPUS_VERSION])
+
+
+def _sec(rng: np.random.Generator, lo: float, hi: float) -> int:
+    return int(round(rng.uniform(lo, hi) * SR))
+
+
+def _preroll(kind: str | None, rng: np.random.Generator, mat: Material,
+             seconds: tuple[float, float]) -> list[Piece]:
+    if not kind:
+        return []
+    pieces = []
+    if "logo" in kind:
+        logo = mat.logo_film(int(rng.integers(0, 1000)))
+        pieces.append(Piece(logo, 0, logo.length, "preroll"))
+    if "silence" in kind:
+        n = _sec(rng, *seconds)
+        pieces.append(Piece(Film(n), 0, n, "preroll"))
+    return pieces
+
+
+def _plan(spec: CaseSpec, duration: float, rng: np.random.Generator, mat: Material) -> Plan:
+    length = int(round(duration * SR))
+    quiet = _quiet_stretches(rng, length) if spec.quiet else []
+    theme = min(40.0, 0.25 * duration) if spec.wrong_film else 0.0
+    master = mat.make_film(rng, length, quiet=quiet, theme_seconds=theme)
+    cuts = _choose_cuts(rng, master, spec.cuts, duration, quiet)
+    body = _body(rng, mat, master, cuts, spec.inserts, duration)
+    if spec.wrong_film:
+        other = mat.make_film(rng, length, avoid_lines=master.line_names(),
+                              tracks=master.tracks_used(), theme_from=master)
+        body = [Piece(other, 0, other.length, "insert")]
+    return Plan(master, _preroll(spec.orig_preroll, rng, mat, spec.preroll_seconds),
+                _preroll(spec.dub_preroll, rng, mat, spec.preroll_seconds), body,
+                spec.speed, spec.speed_mode, cuts, spec.wrong_film)
+
+
+def _quiet_stretches(rng: np.random.Generator, length: int) -> list[tuple[int, int]]:
+    """Stretches of 15-40 s with no bed at all (one for a short film, up to three for long)."""
+    seconds = length / SR
+    count = 1 if seconds < 300 else 3
+    hi = min(40.0, max(16.0, seconds * 0.3))
+    out: list[tuple[int, int]] = []
+    for _ in range(200):
+        n = _sec(rng, 15.0, hi)
+        s = int(rng.integers(int(0.15 * length), max(int(0.15 * length) + 1, int(0.85 * length) - n)))
+        if all(s > b + 10 * SR or s + n < a - 10 * SR for a, b in out):
+            out.append((s, s + n))
+        if len(out) == count:
+            break
+    return sorted(out)
+
+
+def _choose_cuts(rng: np.random.Generator, film: Film, count: int, duration: float,
+                 quiet: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``count`` scenes to drop from the dub, each starting and ending in a pause between lines.
+
+    With quiet stretches, the first cut lies inside or at the edge of the first stretch.
+    """
+    if count == 0:
+        return []
+    lo, hi = 5.0, min(40.0, max(6.5, 0.12 * duration))
+    gaps = film.pause_points()
+    cuts: list[tuple[int, int]] = []
+    for attempt in range(4000):
+        relax = 1.0 + attempt / 1000
+        a, b = (int(x) for x in np.sort(rng.choice(gaps, 2, replace=False)))
+        if not lo * SR / relax <= b - a <= hi * SR * relax:
+            continue
+        if a < 0.1 * film.length or b > 0.92 * film.length:
+            continue
+        if any(a < d + 3 * SR and b > c - 3 * SR for c, d in cuts):
+            continue
+        if quiet and not cuts and not _touches(a, b, quiet[0]):
+            continue
+        if quiet and cuts and any(a < qb and b > qa for qa, qb in quiet):
+            continue
+        cuts.append((a, b))
+        if len(cuts) == count:
+            break
+    return sorted(cuts)
+
+
+def _touches(a: int, b: int, stretch: tuple[int, int]) -> bool:
+    """A cut inside the stretch, or one that ends or starts within 1.5 s of its edge."""
+    qa, qb = stretch
+    inside = a >= qa and b <= qb
+    edge = abs(b - qa) < 1.5 * SR or abs(a - qb) < 1.5 * SR
+    return inside or edge
+
+
+def _body(rng: np.random.Generator, mat: Material, master: Film, cuts: list[tuple[int, int]],
+          inserts: int, duration: float) -> list[Piece]:
+    """The dub at master rate: the master without its cuts, with extra scenes spliced in."""
+    kept, pos = [], 0
+    for a, b in cuts:
+        kept.append((pos, a))
+        pos = b
+    kept.append((pos, master.length))
+    points = [int(p) for p in master.pause_points()
+              if 0.15 * master.length < p < 0.85 * master.length
+              and all(abs(p - c) > 4 * SR and abs(p - d) > 4 * SR and not c < p < d for c, d in cuts)]
+    at = sorted(rng.choice(points, min(inserts, len(points)), replace=False)) if inserts else []
+    hi = min(30.0, max(7.0, 0.1 * duration))
+    body = []
+    for a, b in kept:
+        for p in [p for p in at if a < p < b]:
+            body.append(Piece(master, a, p - a, "master"))
+            extra = mat.make_film(rng, _sec(rng, 4.0, hi), avoid_lines=master.line_names(),
+                                  avoid_tracks=master.tracks_used())
+            body.append(Piece(extra, 0, extra.length, "insert"))
+            a = p
+        body.append(Piece(master, a, b - a, "master"))
+    return body
+
+
+# ---------------------------------------------------------------------------- streams
+
+
+class Stream:
+    """``length`` samples of ``channels``-channel audio at 48 kHz, rendered on request."""
+
+    length: int
+    channels: int
+
+    def render(self, start: int, n: int) -> np.ndarray:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class FilmStream(Stream):
+    """A film in one language, mixed to 5.1 (dialogue in the centre) or stereo."""
+
+    def __init__(self, film: Film, lang: str, channels: int):
+        self.film, self.lang, self.channels, self.length = film, lang, channels, film.length
+
+    def render(self, start: int, n: int) -> np.ndarray:
+        bed, speech = self.film.render(self.lang, start, n)
+        return to_layout(bed, speech, self.channels)
+
+
+def to_layout(bed: np.ndarray, speech: np.ndarray, channels: int) -> np.ndarray:
+    """Bed (FL FR FC LFE SL SR) plus dialogue as 5.1 or as a stereo downmix.
+
+    In stereo the dialogue is centred (equal in L and R), so L-R cancels it.
+    """
+    if channels == 6:
+        out = bed.copy()
+        out[:, 2] += speech
+        return out
+    c = np.float32(math.sqrt(0.5))
+    left = bed[:, 0] + c * bed[:, 2] + c * bed[:, 4] + c * speech
+    right = bed[:, 1] + c * bed[:, 2] + c * bed[:, 5] + c * speech
+    return np.stack([left, right], axis=1)
+
+
+class Concat(Stream):
+    """Pieces of other streams one after another (``(stream, start, length)``)."""
+
+    def __init__(self, parts: list[tuple[Stream, int, int]], channels: int):
+        self.parts, self.channels = parts, channels
+        self.offsets = np.cumsum([0] + [p[2] for p in parts])
+        self.length = int(self.offsets[-1])
+
+    def render(self, start: int, n: int) -> np.ndarray:
+        out = np.zeros((n, self.channels), np.float32)
+        for (stream, src, length), off in zip(self.parts, self.offsets):
+            lo, hi = max(start, off), min(start + n, off + length)
+            if lo < hi:
+                out[lo - start:hi - start] = stream.render(src + lo - off, hi - lo)
+        return out
+
+
+class Resampled(Stream):
+    """A stream played up/down times as long, pitch following (a resample)."""
+
+    def __init__(self, src: Stream, up: int, down: int):
+        g = math.gcd(up, down)
+        self.src, self.up, self.down, self.channels = src, up // g, down // g, src.channels
+        self.length = -(-src.length * self.up // self.down)
+        half = 10 * max(self.up, self.down)
+        self.h = signal.firwin(2 * half + 1, 1.0 / max(self.up, self.down), window=("kaiser", 5.0))
+        self.pad = half // self.up + 8
+
+    def render(self, start: int, n: int) -> np.ndarray:
+        # Output sample m plays source position m*down/up. Starting the source chunk on a
+        # multiple of ``down`` makes every block an exact slice of one long resample.
+        q = math.floor((start * self.down / self.up - self.pad) / self.down)
+        s0 = q * self.down
+        s1 = math.ceil((start + n) * self.down / self.up) + self.pad
+        x = _render_padded(self.src, s0, s1 - s0)
+        y = signal.resample_poly(x, self.up, self.down, axis=0, window=self.h)
+        m0 = start - q * self.up
+        return y[m0:m0 + n].astype(np.float32)
+
+
+class Stretched(Stream):
+    """A stream played up/down times as long at the same pitch (phase vocoder, in memory).
+
+    Output frame j (centre j*hop) is built from input centre j*hop*down/up, so the time map
+    is exactly linear; identity phase locking keeps transients reasonably tight.
+    """
+
+    MAX_SECONDS = 1800
+
+    def __init__(self, src: Stream, up: int, down: int):
+        if src.length > self.MAX_SECONDS * SR:
+            raise UsageError(f"pitch-corrected tempo is built in memory; at most {self.MAX_SECONDS} s")
+        self.channels = src.channels
+        self.data = phase_vocoder(src.render(0, src.length), up / down)
+        self.length = len(self.data)
+
+    def render(self, start: int, n: int) -> np.ndarray:
+        out = np.zeros((n, self.channels), np.float32)
+        lo, hi = max(start, 0), min(start + n, self.length)
+        if lo < hi:
+            out[lo - start:hi - start] = self.data[lo:hi]
+        return out
+
+
+def _render_padded(stream: Stream, start: int, n: int) -> np.ndarray:
+    out = np.zeros((n, stream.channels), np.float32)
+    lo, hi = max(start, 0), min(start + n, stream.length)
+    if lo < hi:
+        out[lo - start:hi - start] = stream.render(lo, hi - lo)
+    return out
+
+
+def phase_vocoder(x: np.ndarray, ratio: float, n_fft: int = 2048, hop: int = 512) -> np.ndarray:
+    """Stretch ``x`` (samples, channels) to ``round(len * ratio)`` samples keeping pitch.
+
+    All channels get the same per-bin phase rotation (taken from their sum), so the stretch
+    is linear in the signal: centred dialogue still cancels in L-R afterwards.
+    """
+    n, channels = x.shape
+    n_out = int(round(n * ratio))
+    frames = n_out // hop + 2
+    win = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft)).astype(np.float32)
+    front = n_fft + hop
+    xp = np.concatenate([np.zeros((front, channels), np.float32), x.astype(np.float32),
+                         np.zeros((n_fft + 2 * hop + int(hop / ratio) + 8, channels), np.float32)])
+    centres = np.round(np.arange(frames) * hop / ratio).astype(np.int64) + front
+    out = np.zeros((frames * hop + n_fft, channels), np.float32)
+    idx = np.arange(n_fft) - n_fft // 2
+    phase = None
+    for j0 in range(0, frames, 256):
+        c = centres[j0:j0 + 256]
+        spec = np.fft.rfft(xp[c[:, None] + idx] * win[None, :, None], axis=1)
+        mid = spec.sum(-1)
+        before = np.fft.rfft(xp[(c - hop)[:, None] + idx].sum(-1) * win, axis=1)
+        step = np.angle(mid) - np.angle(before)
+        if phase is None:
+            step[0] = np.angle(mid[0])
+            phase = np.zeros(step.shape[1])
+        acc = np.mod(phase + np.cumsum(step, axis=0) + np.pi, 2 * np.pi) - np.pi
+        phase = acc[-1]
+        rot = _lock_phases(acc - np.angle(mid), np.abs(mid))
+        y = np.fft.irfft(spec * np.exp(1j * rot)[:, :, None], n=n_fft, axis=1) * win[None, :, None]
+        for k in range(len(c)):
+            j = j0 + k
+            out[j * hop:j * hop + n_fft] += y[k]
+    # A periodic Hann window squared sums to 1.5 at 75 % overlap.
+    return out[n_fft // 2:n_fft // 2 + n_out] / 1.5
+
+
+def _lock_phases(rot: np.ndarray, mag: np.ndarray) -> np.ndarray:
+    """Identity phase locking: each bin takes the rotation of the nearest spectral peak."""
+    m, k = mag.shape
+    peak = np.zeros(mag.shape, dtype=bool)
+    peak[:, 1:-1] = (mag[:, 1:-1] > mag[:, :-2]) & (mag[:, 1:-1] >= mag[:, 2:])
+    peak[:, 0] = True
+    ar = np.broadcast_to(np.arange(k), (m, k))
+    last = np.maximum.accumulate(np.where(peak, ar, 0), axis=1)
+    nxt = np.minimum.accumulate(np.where(peak, ar, k)[:, ::-1], axis=1)[:, ::-1]
+    nxt = np.where(nxt >= k, last, nxt)
+    near = np.where(ar - last <= nxt - ar, last, nxt)
+    return np.take_along_axis(rot, near, axis=1)
+
+
+def _streams(plan: Plan, lang_o: str, lang_d: str, ch_o: int, ch_d: int) -> tuple[Stream, Stream]:
+    def concat(pieces: list[Piece], lang: str, ch: int) -> Concat:
+        return Concat([(FilmStream(p.film, lang, ch), p.start, p.length) for p in pieces], ch)
+
+    original = concat(plan.orig_pre + [Piece(plan.master, 0, plan.master.length, "master")], lang_o, ch_o)
+    body: Stream = concat(plan.body, lang_d, ch_d)
+    if plan.speed:
+        cls = Stretched if plan.speed_mode == "tempo" else Resampled
+        body = cls(body, *plan.speed)
+    pre = concat(plan.dub_pre, lang_d, ch_d)
+    dubbed = Concat([(pre, 0, pre.length), (body, 0, body.length)], ch_d)
+    return original, dubbed
+
+
+# ---------------------------------------------------------------------------- encoding
+
+
+def encode(stream: Stream, fmt: Format, path: Path, gain_db: float, lang: str) -> None:
+    """Encode ``stream`` once, streaming blocks into ffmpeg; the file appears only when done."""
+    part = path.with_name(path.name + ".part")
+    argv = ["ffmpeg", "-v", "error", "-y", "-f", "f32le", "-ar", str(SR), "-ac", str(fmt.channels),
+            "-channel_layout", "5.1" if fmt.channels == 6 else "stereo", "-i", "pipe:0"]
+    if fmt.video:
+        argv += ["-f", "lavfi", "-i", f"color=c=black:s=64x36:r=5:d={stream.length / SR:.3f}",
+                 "-map", "1:v", "-c:v", "libx264", "-preset", "ultrafast", "-tune", "stillimage",
+                 "-pix_fmt", "yuv420p"]
+    argv += ["-map", "0:a", "-c:a", fmt.codec, *fmt.args,
+             "-metadata:s:a:0", f"language={LANG_TAGS[lang]}", "-f", fmt.muxer, str(part)]
+    gain = np.float32(10 ** (gain_db / 20))
+    with tempfile.TemporaryFile() as err:
+        proc = process.popen(argv, "ffmpeg", stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
+        try:
+            for start in range(0, stream.length, BLOCK):
+                block = stream.render(start, min(BLOCK, stream.length - start)) * gain
+                proc.stdin.write(np.clip(block, -1.0, 1.0).astype("<f4").tobytes())
+        except BrokenPipeError:
+            pass
+        finally:
+            proc.stdin.close()
+        code = proc.wait()
+        err.seek(0)
+        stderr = err.read().decode("utf-8", "replace")
+    if code != 0:
+        part.unlink(missing_ok=True)
+        raise ToolError("ffmpeg", f"encoding {path.name} failed", code, stderr)
+    part.replace(path)
+
+
+def decode(path: Path, seconds: float | None = None) -> np.ndarray:
+    """What ffmpeg decodes from the first audio track: (samples, channels) float32 at 48 kHz."""
+    argv = ["ffmpeg", "-v", "error", "-i", str(path), "-map", "0:a:0"]
+    if seconds is not None:
+        argv += ["-t", f"{seconds:.3f}"]
+    probe = process.run(["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries",
+                         "stream=channels", "-of", "csv=p=0", str(path)], "ffprobe")
+    channels = int(probe.stdout.split()[0])
+    proc = process.run(argv + ["-ar", str(SR), "-f", "f32le", "-"], "ffmpeg")
+    return np.frombuffer(proc.stdout, dtype="<f4").reshape(-1, channels)
+
+
+def measure_delay(stream: Stream, path: Path) -> dict[str, float]:
+    """Samples by which the decoded file lags the audio that went into the encoder.
+
+    Cross-correlates channel 0 (FL or L) over the loudest 4 s of the first minute and
+    refines the peak with a parabola: codec priming, with nothing taken from a table.
+    """
+    n = min(stream.length, 60 * SR)
+    ref_all = stream.render(0, n)[:, 0]
+    win, lead, lag = min(4 * SR, n // 2), 512, 8192
+    step = SR // 10
+    power = np.cumsum(np.concatenate([[0.0], (ref_all[:n // step * step].reshape(-1, step) ** 2).sum(1)]))
+    span = win // step
+    scores = power[span:] - power[:-span]
+    w0 = max(lead, min(int(np.argmax(scores)) * step, n - win))
+    ref = ref_all[w0:w0 + win]
+    dec = decode(path, (w0 + win + lag) / SR + 0.5)[:, 0]
+    seg = np.zeros(win + lead + lag, np.float32)
+    chunk = dec[w0 - lead:w0 + win + lag]
+    seg[:len(chunk)] = chunk
+    corr = signal.correlate(seg, ref, "valid", method="fft")
+    i = int(np.clip(np.argmax(corr), 1, len(corr) - 2))
+    a, b, c = corr[i - 1], corr[i], corr[i + 1]
+    frac = 0.5 * (a - c) / (a - 2 * b + c) if (a - 2 * b + c) != 0 else 0.0
+    delay = i - lead + frac
+    norm = math.sqrt(float((ref ** 2).sum()) * float((seg[i:i + win] ** 2).sum())) or 1.0
+    exact = round(delay) if abs(delay - round(delay)) < 0.25 else delay
+    return {"delay_samples": float(exact), "measured_samples": round(float(delay), 3),
+            "delay_s": float(exact) / SR, "correlation": round(float(b) / norm, 4)}
+
+
+# ---------------------------------------------------------------------------- truth
+
+
+def truth_of(plan: Plan, orig_delay: float, dub_delay: float) -> tuple[list[dict], list[tuple[float, float]]]:
+    """The truth segments and the dub-only intervals, in seconds on the decoded timelines."""
+    up, down = plan.speed or (1, 1)
+    pre_o = sum(p.length for p in plan.orig_pre)
+    pre_d = sum(p.length for p in plan.dub_pre)
+
+    def dub_t(body_sample: int) -> float:
+        return (pre_d + Fraction(body_sample * up, down)) / SR + dub_delay
+
+    truth, dub_only, pos = [], [], 0
+    if pre_d:
+        dub_only.append((0.0, float(pre_d / SR + dub_delay)))
+    for p in plan.body:
+        if p.kind == "master" and not plan.wrong_film:
+            truth.append({"dub_start": float(dub_t(pos)), "dub_end": float(dub_t(pos + p.length)),
+                          "orig_start": (pre_o + p.start) / SR + orig_delay,
+                          "orig_end": (pre_o + p.start + p.length) / SR + orig_delay})
+        else:
+            dub_only.append((float(dub_t(pos)), float(dub_t(pos + p.length))))
+        pos += p.length
+    return truth, dub_only
+
+
+def _file_meta(fmt_name: str, gain_db: float, lang: str, stream: Stream, delay: dict) -> dict:
+    fmt = FORMATS[fmt_name]
+    return {"format": fmt_name, "codec": fmt.codec, "channels": fmt.channels, "container": fmt.muxer,
+            "gain_db": gain_db, "language": lang, **delay,
+            "duration": stream.length / SR + delay["delay_s"]}
+
+
+# ---------------------------------------------------------------------------- build
+
+
+def pair_stem(case: str, direction: str, duration: float, seed: int) -> str:
+    return f"{case}-{direction}-{duration:g}s-seed{seed}"
+
+
+def build_pair(case: str, direction: str, duration: float, workdir: Path, seed: int = 0,
+               *, reuse: bool = False) -> Pair:
+    """Build (or, with ``reuse``, load) one pair in ``workdir``; see the module docstring."""
+    spec = _check(case, direction, duration)
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    stem = pair_stem(case, direction, duration, seed)
+    json_path = workdir / f"{stem}.json"
+    if reuse and json_path.is_file():
+        pair = Pair.load(json_path)
+        if pair.meta.get("version") == CORPUS_VERSION and pair.original.is_file() and pair.dubbed.is_file():
+            return pair
+    began = time.monotonic()
+    mat = material()
+    plan = _plan(spec, duration, _seed(case, seed), mat)
+    lang_o, lang_d = direction.split("-")
+    fo, fd = FORMATS[spec.original], FORMATS[spec.dubbed]
+    orig_stream, dub_stream = _streams(plan, lang_o, lang_d, fo.channels, fd.channels)
+    paths = workdir / f"{stem}.orig.{fo.ext}", workdir / f"{stem}.dub.{fd.ext}"
+    encode(orig_stream, fo, paths[0], spec.orig_gain_db, lang_o)
+    encode(dub_stream, fd, paths[1], spec.dub_gain_db, lang_d)
+    delay_o, delay_d = measure_delay(orig_stream, paths[0]), measure_delay(dub_stream, paths[1])
+    truth, dub_only = truth_of(plan, delay_o["delay_s"], delay_d["delay_s"])
+    meta = _meta(spec, plan, case, direction, duration, seed, delay_o["delay_s"])
+    meta["original"] = _file_meta(spec.original, spec.orig_gain_db, lang_o, orig_stream, delay_o)
+    meta["dubbed"] = _file_meta(spec.dubbed, spec.dub_gain_db, lang_d, dub_stream, delay_d)
+    meta["build_seconds"] = round(time.monotonic() - began, 2)
+    pair = Pair(paths[0], paths[1], truth, spec.expect, dub_only, meta)
+    json_path.write_text(json.dumps(pair.to_json(), indent=1))
+    return pair
+
+
+def _check(case: str, direction: str, duration: float) -> CaseSpec:
+    if case not in CASES:
+        raise UsageError(f"unknown case {case!r}; known: {', '.join(CASES)}")
+    if direction not in DIRECTIONS:
+        raise UsageError(f"direction must be one of {', '.join(DIRECTIONS)}, not {direction!r}")
+    if not 20 <= duration <= 4 * 3600:
+        raise UsageError(f"duration must be 20 s to 4 h, not {duration!r}")
+    if drascula_dir() is None:
+        raise UsageError("drascula game data missing: run `bash dev.sh test`, which fetches it")
+    return CASES[case]
+
+
+def _meta(spec: CaseSpec, plan: Plan, case: str, direction: str, duration: float, seed: int,
+          orig_delay: float) -> dict[str, Any]:
+    pre_o = sum(p.length for p in plan.orig_pre) / SR
+    up, down = plan.speed or (1, 1)
+    return {"case": case, "direction": direction, "duration": duration, "seed": seed,
+            "version": CORPUS_VERSION, "about": spec.about, "speed": up / down,
+            "speed_ratio": [up, down], "speed_mode": plan.speed_mode if plan.speed else None,
+            "orig_preroll_s": pre_o, "dub_preroll_s": sum(p.length for p in plan.dub_pre) / SR,
+            "cuts_master_s": [[a / SR, b / SR] for a, b in plan.cuts],
+            "inserts_s": [p.length / SR for p in plan.body if p.kind == "insert"],
+            "quiet_orig_s": [[pre_o + a / SR + orig_delay, pre_o + b / SR + orig_delay]
+                             for a, b in plan.master.quiet],
+            "lines": len(plan.master.lines), "tracks": sorted(plan.master.tracks_used()),
+            "surround_delay_samples": SURROUND_DELAY}

@@ -1,0 +1,182 @@
+"""The benchmark corpus itself: its truth must be exactly what the files contain."""
+from __future__ import annotations
+
+import math
+import resource
+import shutil
+
+import numpy as np
+import pytest
+from scipy import signal
+
+from benchmarks.corpus import CASES, SR, Pair, build_pair, decode, phase_vocoder
+from syncdub_companion.errors import UsageError
+
+pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
+
+
+@pytest.fixture(scope="module")
+def pairs(tmp_path_factory, drascula):
+    """Pairs built on first use and shared by the tests of this module."""
+    folder = tmp_path_factory.mktemp("corpus")
+    built: dict[tuple, Pair] = {}
+
+    def get(case: str, direction: str = "es-en", duration: float = 30) -> Pair:
+        key = (case, direction, duration)
+        if key not in built:
+            built[key] = build_pair(case, direction, duration, folder)
+        return built[key]
+    return get
+
+
+def _side(x: np.ndarray) -> np.ndarray:
+    """The bed without dialogue: L-R of stereo; the same fold-down of a 5.1 file."""
+    out = x[:, 0] - x[:, 1]
+    return out + math.sqrt(0.5) * (x[:, 4] - x[:, 5]) if x.shape[1] == 6 else out
+
+
+def _lag_ms(orig: np.ndarray, dub: np.ndarray, dub_t: float, orig_t: float, up: int, down: int) -> float | None:
+    """Where the dub's bed around ``dub_t`` is found in the original, relative to ``orig_t``."""
+    half, margin = SR // 2, SR // 20
+    span = int(half * up / down)
+    window = dub[int(round(dub_t * SR)) - span:int(round(dub_t * SR)) + span]
+    if up != down:
+        window = signal.resample_poly(window, down, up)
+    window = window[:2 * half]
+    c = int(round(orig_t * SR))
+    region = orig[c - half - margin:c + half + margin]
+    if len(region) < 2 * half + 2 * margin or np.sqrt(np.mean(window ** 2)) < 3e-3:
+        return None
+    corr = signal.correlate(region, window, "valid", method="fft")
+    i = int(np.clip(np.argmax(corr), 1, len(corr) - 2))
+    a, b, e = corr[i - 1], corr[i], corr[i + 1]
+    return (i + 0.5 * (a - e) / (a - 2 * b + e) - margin) / SR * 1000
+
+
+@pytest.mark.parametrize("case", ["combo", "quiet_bed", "offset_neg", "pal_slowdown"])
+def test_truth_matches_the_audio_within_2ms(pairs, case):
+    pair = pairs(case)
+    orig, dub = _side(decode(pair.original)), _side(decode(pair.dubbed))
+    up, down = pair.meta["speed_ratio"]
+    lags = []
+    for seg in pair.truth:
+        for f in (0.2, 0.4, 0.6, 0.8):
+            dub_t = seg["dub_start"] + f * (seg["dub_end"] - seg["dub_start"])
+            lag = _lag_ms(orig, dub, dub_t, pair.orig_time(dub_t), up, down)
+            if lag is not None:
+                lags.append(lag)
+    assert len(lags) >= 4
+    assert max(abs(x) for x in lags) < 2.0, lags
+
+
+def test_segment_lengths_follow_the_speed(pairs):
+    pair = pairs("combo")
+    assert pair.meta["speed"] == pytest.approx(23.976 / 25)
+    assert len(pair.truth) >= 3        # two cuts split the film
+    for seg in pair.truth:
+        ratio = (seg["dub_end"] - seg["dub_start"]) / (seg["orig_end"] - seg["orig_start"])
+        assert ratio == pytest.approx(2997 / 3125, rel=1e-9)
+
+
+def test_priming_is_measured_and_in_the_truth(pairs):
+    pair = pairs("offset_pos")             # 5.1 AC3 in MKV against stereo AAC in MKV
+    orig, dub = pair.meta["original"], pair.meta["dubbed"]
+    assert orig["codec"] == "ac3" and orig["delay_samples"] == 256
+    assert dub["codec"] == "aac" and dub["delay_samples"] == 1024
+    seg = pair.truth[0]
+    assert seg["orig_start"] == pytest.approx(256 / SR)
+    assert seg["dub_start"] == pytest.approx(pair.meta["dub_preroll_s"] + 1024 / SR)
+
+
+def test_dub_only_intervals_lie_outside_the_truth(pairs):
+    pair = pairs("extra_scenes")
+    assert len(pair.dub_only) >= 2         # the logo and at least one inserted scene
+    for a, b in pair.dub_only:
+        assert b > a
+        for seg in pair.truth:
+            assert b <= seg["dub_start"] + 1e-9 or a >= seg["dub_end"] - 1e-9
+    covered = sum(s["dub_end"] - s["dub_start"] for s in pair.truth) + sum(b - a for a, b in pair.dub_only)
+    assert covered == pytest.approx(pair.meta["dubbed"]["duration"], abs=0.05)
+
+
+def test_segments_are_ordered_on_both_timelines(pairs):
+    pair = pairs("missing_scenes")
+    assert len(pair.truth) == 3
+    for prev, nxt in zip(pair.truth, pair.truth[1:]):
+        assert nxt["dub_start"] >= prev["dub_end"] - 1e-9
+        assert nxt["orig_start"] > prev["orig_end"] + 4.0   # a cut of at least ~5 s between
+
+
+def test_quiet_stretch_has_a_silent_bed_and_a_cut_at_it(pairs):
+    pair = pairs("quiet_bed")
+    (qa, qb), = pair.meta["quiet_orig_s"]
+    assert qb - qa >= 15
+    orig = decode(pair.original)
+    bed = _side(orig)[int((qa + 0.5) * SR):int((qb - 0.5) * SR)]
+    speech = orig[int(qa * SR):int(qb * SR), 2]
+    assert np.sqrt(np.mean(bed ** 2)) < 1e-3 < np.sqrt(np.mean(speech ** 2))
+    pre = pair.meta["orig_preroll_s"] + pair.meta["original"]["delay_s"]
+    (ca, cb), = pair.meta["cuts_master_s"]
+    assert ca + pre <= qb + 1.5 and cb + pre >= qa - 1.5
+
+
+def test_wrong_film_shares_only_its_opening_theme(pairs):
+    pair = pairs("wrong_film")
+    assert pair.expect == "rejected" and pair.truth == []
+    orig, dub = _side(decode(pair.original)), _side(decode(pair.dubbed))
+    shift = pair.meta["dub_preroll_s"] + pair.meta["dubbed"]["delay_s"] - pair.meta["original"]["delay_s"]
+
+    def similarity(t: float) -> float:
+        a = orig[int(t * SR):int((t + 2) * SR)]
+        b = dub[int((t + shift) * SR):int((t + shift + 2) * SR)]
+        return float(np.dot(a, b) / math.sqrt(np.dot(a, a) * np.dot(b, b) + 1e-12))
+    assert similarity(1.0) > 0.9            # the shared theme
+    assert abs(similarity(25.0)) < 0.3      # then another episode
+
+
+def test_both_directions_share_one_master(pairs):
+    there, back = pairs("offset_pos", "es-en", 20), pairs("offset_pos", "en-es", 20)
+    assert [s["orig_start"] for s in there.truth] == [s["orig_start"] for s in back.truth]
+    assert there.meta["original"]["language"] == back.meta["dubbed"]["language"] == "es"
+    a, b = decode(there.original), decode(back.original)
+    assert not np.allclose(a[:, 2], b[:, 2], atol=1e-2)     # other dialogue in the centre
+
+
+def test_thirty_second_pair_builds_in_a_few_cpu_seconds(tmp_path, drascula):
+    build_pair("missing_scenes", "es-en", 30, tmp_path / "warm")   # decoded tracks get cached
+    before = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    pair = build_pair("missing_scenes", "en-es", 30, tmp_path)
+    after = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    cpu = sum(a.ru_utime + a.ru_stime - b.ru_utime - b.ru_stime for a, b in zip(after, before))
+    assert pair.original.stat().st_size > 100_000
+    assert cpu < 6.0
+
+
+def test_reuse_loads_the_pair_without_rebuilding(pairs, tmp_path):
+    pair = pairs("offset_pos")
+    again = build_pair("offset_pos", "es-en", 30, pair.original.parent, reuse=True)
+    assert again.truth == pair.truth and again.meta["build_seconds"] == pair.meta["build_seconds"]
+
+
+def test_phase_vocoder_maps_time_linearly():
+    rng = np.random.default_rng(0)
+    ratio = 2997 / 3125
+    x = 0.02 * np.sin(2 * np.pi * 440 * np.arange(12 * SR) / SR)[:, None].repeat(2, 1)
+    clicks = np.arange(SR // 2, 11 * SR, SR // 2) + rng.integers(0, 1000, 21)
+    for p in clicks:
+        x[p:p + 48] += rng.standard_normal((48, 1)) * 0.5
+    y = phase_vocoder(x.astype(np.float32), ratio)
+    assert len(y) == round(len(x) * ratio)
+    t = np.arange(-1200, 1200)
+    for p in clicks:
+        energy = y[int(round((p + 24) * ratio)) + t, 0] ** 2
+        excess = np.clip(energy - np.median(energy), 0, None)
+        assert abs((t * excess).sum() / excess.sum()) < 10      # samples: 0.2 ms
+
+
+def test_unknown_case_or_direction_is_a_usage_error(tmp_path):
+    with pytest.raises(UsageError, match="unknown case"):
+        build_pair("nope", "es-en", 30, tmp_path)
+    with pytest.raises(UsageError, match="direction"):
+        build_pair("combo", "es-fr", 30, tmp_path)
+    assert "wrong_film" in CASES and CASES["wrong_film"].expect == "rejected"
