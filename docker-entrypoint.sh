@@ -7,7 +7,9 @@ cd /config
 mkdir -p /config/data
 if [ "$(id -u)" = 0 ]; then
   # Only our own folders: /media is the user's library and keeps its ownership.
-  chown "$PUID:$PGID" /config /config/data /config/config.toml
+  # A read-only config.toml or a root-squashed NFS share cannot be chowned; carry on.
+  chown "$PUID:$PGID" /config /config/data /config/config.toml 2>/dev/null \
+    || echo "docker-entrypoint: cannot chown /config to $PUID:$PGID; it must be writable by that user" >&2
   exec gosu "$PUID:$PGID" "$@"
 fi
 exec "$@"
