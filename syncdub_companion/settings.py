@@ -102,6 +102,7 @@ CORE_SETTINGS: list[Setting] = [
        "choice", choices=("auto", "int8", "int8_float16", "float16", "float32")),
     _s("speech.windows", 12, "Windows transcribed per file in sampled (CPU) mode.", "int", minimum=1),
     _s("speech.window_seconds", 30, "Length of each sampled window, seconds.", "int", minimum=5),
+    _s("speech.min_similarity", 0.45, "Cosine similarity two translated lines need to count as the same line (0-1).", "float", minimum=0),
     _s("speech.model_dir", "", "Cache folder for the joined Whisper model; empty means data_dir/models."),
     # [jobs]
     _s("jobs.workers", 1, "Jobs aligned and muxed at once (the GPU stages).", "int", minimum=1),
