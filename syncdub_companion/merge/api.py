@@ -14,7 +14,7 @@ from ..errors import AlignmentRejected, DiskFullError
 from .cleanup import TempSet, cleanup_leftovers, journal_dir
 from .mkv import write_merged
 from .plan import MergePlan, finalize, gib, prepare
-from .publish import apply_ownership, fsync_path, make_folders, publish
+from .publish import apply_ownership, backup_path, fsync_path, make_folders, publish
 from .render import prepare_dub
 from .space import check_space, is_enospc
 from .verify import verify
@@ -88,6 +88,8 @@ def align(services, plan: MergePlan) -> TimeMap:
 
 def _merge(services, plan: MergePlan, report: "_Reporter") -> MergeResult:
     reference = plan.original.stat()
+    if plan.mode == "replace" and services.config.get("library.backup_dir"):
+        backup_path(services, plan)  # refuse a backup folder outside the roots before any work
     make_folders(plan.output.parent, reference, services.config)
     check_space(plan.output.parent, plan.space_needed,
                 f"{gib(plan.base_size)} for the merged file + {gib(2 * plan.dub_bytes)} for the dub track "

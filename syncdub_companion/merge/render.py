@@ -140,6 +140,9 @@ def _measure_delay(services, plan: MergePlan, temps: TempSet) -> int:
         decoded = process.run([services.ffmpeg.executable, "-nostdin", "-v", "error", "-copyts", "-i", str(remuxed),
                                "-af", "aresample=async=1:first_pts=0", "-ac", "1", "-f", "f32le", "pipe:1"],
                               "ffmpeg", timeout=120).stdout
+    except ToolError as exc:
+        raise_if_full(exc.stderr_tail, encoded.parent)
+        raise
     finally:
         encoded.unlink(missing_ok=True)
         remuxed.unlink(missing_ok=True)

@@ -6,6 +6,7 @@ two languages. Truth time maps are built here by hand, so no test depends on the
 """
 from __future__ import annotations
 
+import json
 import subprocess
 import wave
 from dataclasses import dataclass
@@ -208,3 +209,41 @@ def sync_errors(merged: Path, orig_stream: int, new_stream: int, spans=None) -> 
     for lo, hi in spans or [(0.5, min(len(a), len(b)) / SR - 0.5)]:
         lags += windowed_lags(a[int(lo * SR): int(hi * SR)], b[int(lo * SR): int(hi * SR)], max_lag=0.2)
     return np.abs(np.array(lags))
+
+
+# --- a plugin for subprocess and CLI tests: the truth map instead of the aligner ----------
+
+TRUTH_PLUGIN = '''
+import json, os
+from syncdub_companion import hookimpl
+from syncdub_companion.align.timemap import TimeMap
+
+
+@hookimpl(tryfirst=True)
+def syncdub_align(original, dubbed, options):
+    with open(os.environ["SYNCDUB_TEST_MAP"]) as fh:
+        return TimeMap.from_dict(json.load(fh))
+
+
+@hookimpl
+def syncdub_library_changed(paths, item, services):
+    record = os.environ.get("SYNCDUB_TEST_CHANGED")
+    if record:
+        with open(record, "a") as fh:
+            fh.write(json.dumps(paths) + "\\n")
+'''
+
+
+def write_truth_setup(folder: Path, library_root: Path, truth, **tools) -> tuple[Path, dict]:
+    """A config file (roots, data dir, plugin dir, tool paths) and the env the plugin reads."""
+    plugins = folder / "plugins"
+    plugins.mkdir(parents=True, exist_ok=True)
+    (plugins / "truth_align.py").write_text(TRUTH_PLUGIN)
+    (folder / "map.json").write_text(json.dumps(truth.to_dict()))
+    lines = ["[server]", f'data_dir = "{folder / "data"}"', "[library]", f'roots = ["{library_root}"]',
+             "space_margin_mb = 1", "[plugins]", f'dir = "{plugins}"', "[tools]"]
+    lines += [f'{name} = "{path}"' for name, path in tools.items()]
+    config = folder / "config.toml"
+    config.write_text("\n".join(lines) + "\n")
+    env = {"SYNCDUB_TEST_MAP": str(folder / "map.json"), "SYNCDUB_TEST_CHANGED": str(folder / "changed.jsonl")}
+    return config, env
