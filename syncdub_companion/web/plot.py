@@ -102,8 +102,8 @@ def _draw_residuals(ax, timemap: TimeMap) -> None:
     for o0, o1, _d0, _d1 in cuts_of(timemap):
         ax.axvspan(min(o0, o1), max(o0, o1) + 1e-3, color=CUT_COLOUR, alpha=0.3)
     if not drawn:
-        ax.text(0.5, 0.5, "no anchors inside the segments", transform=ax.transAxes, ha="center",
-                va="center", fontsize=9, color="#777777")
+        note = "no anchors inside the segments" if timemap.anchors else "no anchors were stored with this map"
+        ax.text(0.5, 0.5, note, transform=ax.transAxes, ha="center", va="center", fontsize=9, color="#777777")
     ax.set_ylabel("anchor error (ms)")
     ax.set_xlabel("original time (s)")
     ax.grid(True, color="#e5e5e5", lw=0.6)

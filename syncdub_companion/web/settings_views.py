@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import quote
 
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from werkzeug.exceptions import NotFound
 
 from ..logs import SecretFilter
@@ -53,6 +53,8 @@ def _render(status: int = 200, posted=None, errors=None, section=None, checks=No
         checks=checks,
         config_file=config.source,
         username=config.get("auth.username"),
+        saved=request.args.get("saved"),
+        changed=request.args.get("changed") == "1",
         proxy_header=config.get("auth.proxy_header"),
     )
     return page, status
@@ -73,12 +75,9 @@ def save(section: str):
     errors = settings_form.save(_services(), section, request.form)
     if errors:
         return _render(400, request.form, errors, section)
-    if _services().config is before:
-        flash(f"{settings_form.Section(section, []).title}: nothing changed.", "ok")
-    else:
-        note = " Restart the service for these to take effect." if section in settings_form.RESTART_SECTIONS else ""
-        flash(f"{settings_form.Section(section, []).title} settings saved.{note}", "ok")
-    return redirect(url_for("settings.page") + f"#{section}")
+    # the note shows inside the saved section, which is where the browser lands (#section)
+    changed = "1" if _services().config is not before else "0"
+    return redirect(url_for("settings.page", saved=section, changed=changed) + f"#{section}")
 
 
 @bp.post("/settings/check")

@@ -39,3 +39,8 @@ def test_unknown_anchor_kinds_get_distinct_colours():
     seen: dict[str, str] = {}
     colours = {plot.kind_colour(k, seen) for k in ("chroma", "onset", "audio")}
     assert len(colours) == 3
+
+
+def test_map_stored_without_anchors_says_so():
+    tm = TimeMap("aligned", 0.9, "", 1.0, [Segment(0, 10, 2, 12)])
+    assert "no anchors were stored with this map" in plot.render_svg(tm).decode()

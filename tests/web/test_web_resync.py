@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 
 import pytest
 from conftest import page_token
@@ -115,3 +116,15 @@ def test_without_roots_nothing_can_be_browsed(site, user):
     site.services.config.data["library"]["roots"] = []
     assert "No library.roots are configured" in user.get("/resync").get_data(as_text=True)
     assert user.get("/resync", query_string={"dir": "/"}).status_code == 403
+
+
+def test_picks_survive_browsing_and_picking_the_other_file(site, user, tree):
+    folder = tree[0] / "Film (2001)"
+    original, dub = folder / "Film (2001).mkv", folder / "Film.de.mka"
+    page = user.get("/resync", query_string={"dir": str(folder), "original": str(original)})
+    link = re.search(r'href="([^"]+)" data-pick-dub="Film.de.mka"', page.get_data(as_text=True)).group(1)
+    picked = user.get(html.unescape(link)).get_data(as_text=True)
+    assert f'data-picked="original">{original}<' in picked and f'data-picked="dubbed">{dub}<' in picked
+    up = re.search(r'<li class="dir up"><a href="([^"]+)"', picked).group(1)
+    parent = user.get(html.unescape(up)).get_data(as_text=True)
+    assert f'data-picked="original">{original}<' in parent  # going up keeps them too

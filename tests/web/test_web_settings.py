@@ -57,14 +57,16 @@ def test_plugin_check_function_runs_on_save(site, user):
 
 def test_good_save_keeps_comments_and_applies_at_once(site, user):
     response = save(user, "jobs", {"jobs.workers": "3", "jobs.max_attempts": "7"})
-    assert response.status_code == 302 and response.headers["Location"] == "/settings#jobs"
+    assert response.status_code == 302 and response.headers["Location"] == "/settings?saved=jobs&changed=1#jobs"
     text = site.config_path.read_text()
     assert "# My SyncDub config: a hand-written comment that must survive saving" in text
     assert "# where state lives" in text and "# the folders we may touch" in text
     data = read_toml(site.config_path)
     assert data["jobs"] == {"workers": 3, "max_attempts": 7}  # only what changed was written
     assert site.services.config.get("jobs.workers") == 3
-    assert "Jobs settings saved" in user.get("/settings").get_data(as_text=True)
+    page = user.get(response.headers["Location"]).get_data(as_text=True)
+    jobs_section = page[page.index('id="jobs"'):]
+    assert jobs_section.index("Jobs settings saved.") < jobs_section.index("</section>")
 
 
 def test_unchanged_form_writes_nothing(site, user):
@@ -74,7 +76,7 @@ def test_unchanged_form_writes_nothing(site, user):
                                       "library.output_mode": "replace", "library.space_margin_mb": "256"})
     assert response.status_code == 302
     assert site.config_path.read_bytes() == before
-    assert "nothing changed" in user.get("/settings").get_data(as_text=True)
+    assert "Nothing changed." in user.get(response.headers["Location"]).get_data(as_text=True)
     assert html
 
 
