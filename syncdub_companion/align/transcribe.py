@@ -46,10 +46,13 @@ class SpeechSegment:
     avg_logprob: float
     no_speech_prob: float
     words: tuple[tuple[float, float, str], ...] = ()
+    speech_start: float | None = None
 
     @property
     def onset(self) -> float:
-        """When the speech begins: the first word's start, else the segment start."""
+        """When the speech begins: the voice onset found by VAD, else the first word's start."""
+        if self.speech_start is not None:
+            return self.speech_start
         return self.words[0][0] if self.words else self.start
 
 
@@ -91,6 +94,8 @@ def _open_whisper(source: str, setting: str, model_dir, device: str, compute_typ
     if os.path.isdir(source):
         # A local folder never touches the network.
         return WhisperModel(source, device=device, compute_type=compute_type)
+    if looks_like_path(source):
+        raise _missing(setting, f"no folder at {source}")
     download_root = str(Path(model_dir) / "hub")
     try:
         return WhisperModel(source, device=device, compute_type=compute_type,
@@ -102,6 +107,11 @@ def _open_whisper(source: str, setting: str, model_dir, device: str, compute_typ
         return WhisperModel(source, device=device, compute_type=compute_type, download_root=download_root)
     except Exception as exc:
         raise _missing(setting, f"download failed ({type(exc).__name__})") from None
+
+
+def looks_like_path(setting: str) -> bool:
+    """A folder path rather than a hub name (hub names look like ``owner/name``)."""
+    return os.path.isabs(setting) or setting.startswith(("./", "../", "~", ".\\"))
 
 
 def _missing(setting: str, why: str) -> ModelMissingError:
@@ -152,14 +162,15 @@ class Transcriber:
         out: list[SpeechSegment] = []
         for piece in pieces:  # the generator does the work; consume it here
             out.extend(_split(_segment(piece, lang, offset)))
-        return [s for s in out if s.text]
+        starts = [offset + t for t in voice_onsets(audio)]
+        return [snap_onset(s, starts) for s in out if s.text]
 
     def detect_language(self, audio: np.ndarray) -> tuple[str, float]:
         """(ISO 639-1 code, probability) of the speech in ``audio``, silence skipped."""
         audio = _check_audio(audio)
         if len(audio) < SAMPLE_RATE // 2:
             raise UsageError("too little audio to identify a language (under 0.5 s)")
-        code, prob, _ = self.model.detect_language(audio, vad_filter=True, language_detection_segments=2)
+        code, prob, _ = self.model.detect_language(audio, vad_filter=True, language_detection_segments=1)
         return code, float(prob)
 
 
@@ -192,3 +203,23 @@ def _split(seg: SpeechSegment, pause: float = SPLIT_PAUSE) -> list[SpeechSegment
         return [seg]
     return [replace(seg, start=g[0][0], end=g[-1][1], text="".join(w[2] for w in g).strip(), words=tuple(g))
             for g in groups]
+
+
+def voice_onsets(audio: np.ndarray) -> list[float]:
+    """Seconds where speech starts in ``audio``, by Silero VAD without padding."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    chunks = get_speech_timestamps(audio, VadOptions(speech_pad_ms=0, min_silence_duration_ms=100))
+    return [c["start"] / SAMPLE_RATE for c in chunks]
+
+
+def snap_onset(seg: SpeechSegment, onsets: list[float], before: float = 0.25, after: float = 0.75) -> SpeechSegment:
+    """Move the segment's onset to the voice onset just after its first word's start.
+
+    faster-whisper pads VAD chunks by 400 ms and puts the first word at the padded edge, so
+    word starts run 0.3-0.5 s early; the unpadded VAD onset is the sharp one. A segment
+    that begins inside continuous speech has no onset near it and keeps its word start.
+    """
+    word = seg.onset
+    near = [t for t in onsets if word - before <= t <= word + after]
+    return replace(seg, speech_start=round(near[0], 3)) if near else seg

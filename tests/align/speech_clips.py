@@ -1,0 +1,111 @@
+"""Build short real-speech clips from the drascula game's Spanish lines and English dub.
+
+``es/NAME.ALS`` and ``en/NAME.ALS`` hold the same line in each language: unsigned 8-bit
+mono at 11025 Hz between a 32-byte header and a 32-byte trailer. ``audio/trackN.ogg``
+is the game's music, used as a shared bed under the dialogue.
+"""
+from __future__ import annotations
+
+import subprocess
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy.signal import resample_poly
+
+ALS_RATE = 11025
+RATE = 16000
+
+# Lines checked by ear and by transcript: real sentences of 2-6 s in both languages,
+# each clearly different in content from the others.
+LINES = ("VB41", "P7", "I22", "VB59", "VB45", "D66", "E7", "VB27")
+# Other lines of the game, none saying what LINES say: a "different film".
+OTHER_LINES = ("T22", "L16", "I1", "E3", "T19", "BJ21", "E21", "VB25")
+
+
+def read_als(path: Path) -> np.ndarray:
+    """The line as float32 at 16 kHz, peak-normalised to 0.5."""
+    raw = Path(path).read_bytes()[32:-32]
+    pcm = (np.frombuffer(raw, dtype=np.uint8).astype(np.float32) - 128.0) / 128.0
+    # 11025 -> 16000 is 640/441 exactly.
+    audio = resample_poly(pcm, 640, 441).astype(np.float32)
+    peak = float(np.abs(audio).max()) or 1.0
+    return audio * (0.5 / peak)
+
+
+def line(drascula: Path, lang: str, name: str) -> np.ndarray:
+    return read_als(Path(drascula) / lang / f"{name}.ALS")
+
+
+@dataclass
+class Clip:
+    """A composed track: the samples, where each line starts and where its voice begins (s)."""
+
+    audio: np.ndarray
+    starts: dict[str, float]
+    onsets: dict[str, float]
+
+
+def voice_start(speech: np.ndarray, level: float = 0.05) -> float:
+    """Seconds of near-silence a line file has before the voice (0-0.5 s in drascula)."""
+    return float(np.argmax(np.abs(speech) > level)) / RATE
+
+
+def compose(drascula: Path, lang: str, names: list[str], gaps: list[float],
+            lead: float = 1.0, tail: float = 1.0) -> Clip:
+    """Lines of one language in order, ``gaps[i]`` seconds of silence after line i."""
+    pieces, starts, onsets, t = [np.zeros(int(lead * RATE), np.float32)], {}, {}, lead
+    for name, gap in zip(names, gaps, strict=True):
+        speech = line(drascula, lang, name)
+        starts[name] = t
+        onsets[name] = t + voice_start(speech)
+        pieces += [speech, np.zeros(int(gap * RATE), np.float32)]
+        t += len(speech) / RATE + gap
+    pieces.append(np.zeros(int(tail * RATE), np.float32))
+    return Clip(np.concatenate(pieces), starts, onsets)
+
+
+def music(drascula: Path, track: int, seconds: float, level: float = 0.08) -> np.ndarray:
+    """A stretch of the game's music at 16 kHz mono, quiet enough to sit under speech."""
+    argv = ["ffmpeg", "-nostdin", "-v", "error", "-stream_loop", "-1",
+            "-i", str(Path(drascula) / "audio" / f"track{track}.ogg"),
+            "-t", f"{seconds:.3f}", "-ac", "1", "-ar", str(RATE), "-f", "f32le", "-"]
+    data = np.frombuffer(subprocess.run(argv, check=True, capture_output=True).stdout, np.float32)
+    peak = float(np.abs(data).max()) or 1.0
+    return np.resize(data * (level / peak), int(seconds * RATE))
+
+
+def write_wav(path: Path, audio: np.ndarray) -> Path:
+    """16-bit PCM WAV at 16 kHz; ``audio`` is (samples,) or (samples, channels)."""
+    pcm = (np.clip(audio, -1, 1) * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1 if pcm.ndim == 1 else pcm.shape[1])
+        out.setsampwidth(2)
+        out.setframerate(RATE)
+        out.writeframes(pcm.tobytes())
+    return Path(path)
+
+
+def surround(speech: np.ndarray, bed: np.ndarray) -> np.ndarray:
+    """5.1 in WAV order (FL FR FC LFE BL BR): the speech in the centre, the bed around it."""
+    out = np.zeros((len(speech), 6), np.float32)
+    out[:, 2] = speech
+    for ch in (0, 1, 4, 5):
+        out[:, ch] = bed[: len(speech)]
+    return out
+
+
+def stereo(speech: np.ndarray, bed: np.ndarray, phase: float = 1.0) -> np.ndarray:
+    """Speech centred (equal in L and R) over the bed; ``phase=-1`` puts the bed in antiphase."""
+    bed = bed[: len(speech)]
+    return np.stack([0.5 * speech + bed, 0.5 * speech + phase * bed], axis=1)
+
+
+def encode(wav: Path, out: Path, codec: str, language: str | None = None) -> Path:
+    """Encode a WAV into a Matroska file with one audio track, tagged or left undefined."""
+    argv = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(wav), "-c:a", codec]
+    if language:
+        argv += ["-metadata:s:a:0", f"language={language}"]
+    subprocess.run([*argv, str(out)], check=True)
+    return Path(out)
