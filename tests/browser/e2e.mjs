@@ -18,6 +18,7 @@ async function login(page) {
   step("login");
   await page.goto(cfg.base + "/");
   expect(new URL(page.url()).pathname === "/login", `/ should lead to the login, got ${page.url()}`);
+  await shot(page, "00-login");
   await page.fill('input[name="username"]', cfg.username);
   await page.fill('input[name="password"]', cfg.password);
   await Promise.all([page.waitForURL("**/jobs"), page.click('button[type="submit"]')]);
@@ -85,6 +86,16 @@ async function watch(page) {
   expect(seen.finalState === "done", `job ended ${seen.finalState}; states seen: ${seen.statesSeen.join(", ")}`);
 }
 
+async function overview(page) {
+  step("library counts and the webhook URLs");
+  await page.goto(cfg.base + "/library");
+  seen.libraryRow = (await page.locator("table.grid tbody tr").first().innerText()).trim();
+  await shot(page, "08-library");
+  await page.goto(cfg.base + "/settings");
+  seen.webhookUrl = (await page.locator("#webhook-urls code.url").first().textContent()).trim();
+  await page.screenshot({ path: path.join(cfg.artifacts, "09-settings-top.png") });
+}
+
 async function detail(page) {
   step("open the job and see the plot");
   await page.click(`tr[data-job-id="${seen.jobId}"] td.name a`);
@@ -122,6 +133,7 @@ try {
   await resync(page);
   await watch(page);
   await detail(page);
+  await overview(page);
 } catch (err) {
   seen.error = String(err && err.stack || err);
   await shot(page, "99-failure").catch(() => {});

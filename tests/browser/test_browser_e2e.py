@@ -216,6 +216,8 @@ def test_login_settings_resync_and_plot_in_chromium(service, tmp_path):
                                       capture_output=True, check=True).stdout)
     languages = [s.get("tags", {}).get("language") for s in probe["streams"] if s["codec_type"] == "audio"]
     assert languages == ["eng", "ger"]  # the dub really went into the library file
-    for name in ("01-jobs-after-login", "02-settings-inline-error", "03-settings-saved", "05-jobs-done",
-                 "06-job-detail", "07-job-plot"):
+    assert seen["libraryRow"].split() == ["de", "1", "0", "0"]  # our track, found by its tag
+    assert seen["webhookUrl"] == f"{service['base']}/webhooks/plex"  # no token configured: none shown
+    for name in ("00-login", "01-jobs-after-login", "02-settings-inline-error", "03-settings-saved", "05-jobs-done",
+                 "06-job-detail", "07-job-plot", "08-library"):
         assert (ARTIFACTS / f"{name}.png").stat().st_size > 5000, name
