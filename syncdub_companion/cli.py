@@ -26,12 +26,14 @@ class AppContext:
     def overrides(self) -> dict:
         return overrides_from_pairs(self.settings)
 
-    def services(self, store: bool = True):
+    def services(self, store: bool = True, read_only: bool = False):
+        """Built on first use; ``read_only`` (no store, no data dir, stderr logs) for commands that write nothing."""
         if self._services is None:
             from .services import build_services
 
             self._services = build_services(self.config_path, self.overrides(),
-                                            store_path=True if store else None)
+                                            store_path=True if store and not read_only else None,
+                                            read_only=read_only)
         return self._services
 
 

@@ -106,12 +106,17 @@ def prepare_data_dir(config: Config) -> Path:
 
 def build_services(config_path: str | os.PathLike | None = None, overrides: Mapping | None = None,
                    env: Mapping[str, str] | None = None, store_path: str | Path | None | bool = True,
-                   configure_logging: bool = True) -> Services:
-    """Everything a process needs. ``store_path=True`` uses data_dir/syncdub.json; None keeps it in memory."""
+                   configure_logging: bool = True, read_only: bool = False) -> Services:
+    """Everything a process needs. ``store_path=True`` uses data_dir/syncdub.json; None keeps it in memory.
+
+    ``read_only`` is for commands that must write nothing (``syncdub align``): no data dir
+    is created and logs go to stderr only.
+    """
     config, pm = load_config_and_plugins(config_path, overrides, env)
-    prepare_data_dir(config)
+    if not read_only:
+        prepare_data_dir(config)
     if configure_logging:
-        setup_logging(config.get("server.log_level"), config.data_dir, config.secrets())
+        setup_logging(config.get("server.log_level"), None if read_only else config.data_dir, config.secrets())
     if store_path is True:
         store_path = config.data_dir / "syncdub.json"
     tools = config.section("tools")

@@ -27,7 +27,7 @@ def align_cmd(app: AppContext, original, dubbed, as_json, orig_track, dub_track,
     """Compute how DUBBED's timeline maps onto ORIGINAL's. Writes nothing."""
     from ..alignment import align_files
 
-    services = app.services(store=False)
+    services = app.services(read_only=True)
     result = align_files(services, original, dubbed, orig_track=orig_track, dub_track=dub_track,
                          device=device, speech=speech)
     if as_json:

@@ -1,0 +1,190 @@
+"""The aligner on real speech pairs with known truth (built from the drascula game data)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.corpus import build_pair
+from benchmarks.evaluate import evaluate
+from syncdub_companion.align import TimeMap, align
+from syncdub_companion.align.timemap import Segment
+
+# A spread of the corpus that touches every case the issue lists, in both directions.
+CASES = [
+    ("offset_pos", "es-en"),
+    ("offset_neg", "en-es"),
+    ("pal_speedup_pitch", "en-es"),
+    ("pal_speedup_tempo", "es-en"),
+    ("pal_slowdown", "es-en"),
+    ("ntsc_1001", "en-es"),
+    ("missing_scenes", "es-en"),
+    ("extra_scenes", "en-es"),
+    ("combo", "es-en"),
+    ("surround_vs_stereo", "en-es"),
+    ("quiet_bed", "es-en"),
+    ("wrong_film", "en-es"),
+]
+
+
+@pytest.fixture(scope="session")
+def pairs_dir(tmp_path_factory, drascula) -> Path:
+    return tmp_path_factory.mktemp("pairs")
+
+
+def _pair(case, direction, pairs_dir, duration=60.0):
+    return build_pair(case, direction, duration, pairs_dir, reuse=True)
+
+
+@pytest.mark.parametrize("case,direction", CASES)
+def test_align_meets_accuracy_targets(case, direction, pairs_dir):
+    pair = _pair(case, direction, pairs_dir)
+    result = align(str(pair.original), str(pair.dubbed), {"speech": "never"})
+    metrics = evaluate(result.to_dict(), pair)
+    assert metrics["passed"], (metrics["failures"], result.reason, result.segments)
+    if result.aligned:
+        _assert_well_formed(result)
+
+
+def _assert_well_formed(result: TimeMap):
+    segs = result.segments
+    assert segs, "an aligned map has segments"
+    for seg in segs:
+        assert seg.dub_end > seg.dub_start and seg.orig_end > seg.orig_start
+        assert abs(seg.speed - result.speed) < 1e-6
+    for a, b in zip(segs, segs[1:]):
+        assert b.dub_start >= a.dub_end - 1e-9, "ordered, no overlap on the dub timeline"
+        assert b.orig_start >= a.orig_end - 1e-9, "no overlap on the original timeline"
+
+
+def test_speed_found_for_pal_is_the_film_ratio(pairs_dir):
+    pair = _pair("pal_speedup_pitch", "es-en", pairs_dir)
+    result = align(str(pair.original), str(pair.dubbed), {"speech": "never"})
+    assert result.speed == pytest.approx(23.976 / 25, rel=2e-5)
+
+
+def test_noise_against_noise_is_rejected(tmp_path):
+    """A map must never be produced from noise."""
+    for name, seed in (("a.flac", 1), ("b.flac", 2)):
+        _lavfi(tmp_path / name, f"anoisesrc=d=40:c=pink:seed={seed}:a=0.3")
+    result = align(str(tmp_path / "a.flac"), str(tmp_path / "b.flac"), {"speech": "never"})
+    assert result.verdict == "rejected"
+    assert result.segments == []
+    assert result.reason
+
+
+def test_decoded_timeline_includes_codec_priming(tmp_path, pairs_dir):
+    """The same audio as FLAC and as AAC in MKV: the map shows AAC's 1024 priming samples."""
+    pair = _pair("offset_pos", "es-en", pairs_dir)
+    src = tmp_path / "src.flac"
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(pair.original), "-t", "40", "-map", "0:a:0",
+                    "-ac", "2", "-ar", "48000", str(src)], check=True)
+    aac = tmp_path / "aac.mkv"
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(src), "-c:a", "aac", "-b:a", "192k", str(aac)], check=True)
+    result = align(str(src), str(aac), {"speech": "never"})
+    assert result.aligned, result.reason
+    seg = result.segments[0]
+    priming = seg.dub_start - seg.orig_start if seg.orig_start < 0.01 else seg.to_dub(0.0)
+    assert priming == pytest.approx(1024 / 48000, abs=0.001)
+
+
+# --- the command line ------------------------------------------------------------------
+
+
+def _syncdub(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "syncdub_companion.cli", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=300)
+
+
+def test_cli_json_document(pairs_dir, tmp_path):
+    pair = _pair("missing_scenes", "es-en", pairs_dir)
+    proc = _syncdub("align", str(pair.original), str(pair.dubbed), "--json", "--speech", "never", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert set(doc) == {"verdict", "confidence", "reason", "speed", "segments"}
+    assert doc["verdict"] == "aligned" and 0.0 <= doc["confidence"] <= 1.0
+    assert all(set(s) == {"dub_start", "dub_end", "orig_start", "orig_end"} for s in doc["segments"])
+    assert evaluate(doc, pair)["passed"]
+    assert list(tmp_path.iterdir()) == [], "align writes nothing"
+
+
+def test_cli_readable_summary(pairs_dir, tmp_path):
+    pair = _pair("offset_pos", "es-en", pairs_dir)
+    proc = _syncdub("align", str(pair.original), str(pair.dubbed), "--speech", "never", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "verdict:    aligned" in proc.stdout and "segment  1:" in proc.stdout
+
+
+def _lavfi(path: Path, source: str, extra: tuple[str, ...] = ()):
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", source, *extra, str(path)], check=True)
+
+
+@pytest.fixture
+def bad_inputs(tmp_path, pairs_dir):
+    good = _pair("offset_pos", "es-en", pairs_dir).original
+    junk = tmp_path / "junk.mkv"
+    junk.write_bytes(np.random.default_rng(0).bytes(20000))
+    video_only = tmp_path / "video.mkv"
+    _lavfi(video_only, "testsrc=d=12:s=64x48:r=5", ("-c:v", "mpeg4"))
+    short = tmp_path / "short.flac"
+    _lavfi(short, "sine=f=440:d=5")
+    return {"good": str(good), "junk": str(junk), "video": str(video_only), "short": str(short),
+            "missing": str(tmp_path / "nope.mkv")}
+
+
+@pytest.mark.parametrize("case,args,message", [
+    ("unreadable", ("good", "junk"), "not a readable media file"),
+    ("no audio", ("good", "video"), "no audio track"),
+    ("missing", ("missing", "good"), "no such file"),
+    ("too short", ("good", "short"), "at least 10 s"),
+])
+def test_cli_bad_input_is_one_line_and_exit_2(bad_inputs, tmp_path, case, args, message):
+    work = tmp_path / "cwd"
+    work.mkdir()
+    proc = _syncdub("align", bad_inputs[args[0]], bad_inputs[args[1]], "--json", cwd=work)
+    assert proc.returncode == 2, (case, proc.stdout, proc.stderr)
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], proc.stderr
+    assert list(work.iterdir()) == []
+
+
+def test_cli_track_out_of_range(bad_inputs, tmp_path):
+    proc = _syncdub("align", bad_inputs["good"], bad_inputs["good"], "--dub-track", "5", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "audio track 5 out of range" in proc.stderr and "Traceback" not in proc.stderr
+
+
+# --- the hook ----------------------------------------------------------------------------
+
+
+class _FixedAligner:
+    def __init__(self, result):
+        self.result = result
+        self.calls = []
+
+    from syncdub_companion import hookimpl
+
+    @hookimpl
+    def syncdub_align(self, original, dubbed, options):
+        self.calls.append((original, dubbed, options))
+        return self.result
+
+
+def test_third_party_aligner_replaces_the_builtin(services, bad_inputs):
+    from syncdub_companion.alignment import align_files
+
+    fixed = TimeMap("aligned", 0.9, "from a plugin", 1.0, [Segment(0, 10, 1, 11)])
+    plugin = _FixedAligner(fixed)
+    services.pm.register(plugin, name="fixed-aligner")
+    try:
+        result = align_files(services, bad_inputs["good"], bad_inputs["good"], dub_track=0)
+    finally:
+        services.pm.unregister(name="fixed-aligner")
+    assert result is fixed
+    (_, _, options), = plugin.calls
+    assert options["dub_track"] == 0 and options["min_coverage"] == services.config.get("align.min_coverage")
