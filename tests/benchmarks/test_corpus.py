@@ -180,3 +180,32 @@ def test_unknown_case_or_direction_is_a_usage_error(tmp_path):
     with pytest.raises(UsageError, match="direction"):
         build_pair("combo", "es-fr", 30, tmp_path)
     assert "wrong_film" in CASES and CASES["wrong_film"].expect == "rejected"
+
+
+def test_evaluate_scores_the_truth_as_perfect_and_catches_errors(pairs):
+    from benchmarks.evaluate import evaluate
+
+    pair = pairs("extra_scenes")
+    perfect = evaluate({"verdict": "aligned", "segments": pair.truth}, pair)
+    assert perfect["passed"] and perfect["median_ms"] == 0 and perfect["coverage"] == 1.0
+
+    late = [{**s, "orig_start": s["orig_start"] + 0.05, "orig_end": s["orig_end"] + 0.05} for s in pair.truth]
+    assert evaluate({"verdict": "aligned", "segments": late}, pair)["failures"] == ["median 50.0 ms", "p95 50.0 ms"]
+
+    # One segment bridging everything, as a single-offset tool would: maps the extra scenes.
+    first, last = pair.truth[0], pair.truth[-1]
+    bridged = evaluate({"verdict": "aligned", "segments": [{**first, "dub_end": last["dub_end"],
+                                                            "orig_end": last["orig_end"]}]}, pair)
+    assert bridged["dub_only_mapped_s"] > 3 and not bridged["passed"]
+
+    rejected = evaluate({"verdict": "rejected", "segments": []}, pair)
+    assert rejected["failures"] == ["verdict rejected (expected aligned)"]
+    assert evaluate({"verdict": "rejected", "segments": []}, pairs("wrong_film"))["passed"]
+
+
+def test_peer_nodes_become_segments_on_the_decoded_timeline():
+    from benchmarks.peer import nodes_to_segments
+
+    segs = nodes_to_segments([0.0, 10.0, 10.0, 20.0], [1.0, 11.0, 15.0, 25.0], dub_shift=0.5, orig_shift=1.0)
+    assert segs == [{"dub_start": -0.5, "dub_end": 9.5, "orig_start": 0.0, "orig_end": 10.0},
+                    {"dub_start": 9.5, "dub_end": 19.5, "orig_start": 14.0, "orig_end": 24.0}]
