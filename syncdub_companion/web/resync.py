@@ -31,6 +31,8 @@ def _checked(path: str | None, what: str) -> Path | None:
     """``path`` resolved inside the roots (403 otherwise), or None when not given."""
     if not path:
         return None
+    if "\x00" in path:  # os.path.realpath raises on it; it is never a real file name
+        raise UsageError(f"{what}: a path cannot contain a NUL character")
     return ensure_inside(path, _config().library_roots, what)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import logging
 import os
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -28,6 +29,7 @@ SECTION_TITLES = {"server": "Server", "auth": "Login", "library": "Library", "pa
                   "webhooks": "Webhooks", "counterparts": "Finding dubs", "align": "Alignment",
                   "speech": "Speech models", "jobs": "Jobs", "tools": "Tools", "plugins": "Plugins"}
 RESTART_SECTIONS = frozenset({"server", "tools", "plugins"})
+_save_lock = threading.Lock()
 
 
 @dataclass
@@ -196,6 +198,11 @@ def changes_from_form(config: Config, section: str, form: Mapping[str, str]) -> 
 
 def save(services, section: str, form: Mapping[str, str]) -> dict[str, str]:
     """Validate and write one posted section; returns ``{path: message}`` (empty when saved)."""
+    # a NUL saved into a path setting would make every later path check raise
+    nul = {key.removesuffix(":clear"): "must not contain a NUL character" for key, value in form.items()
+           if "\x00" in value and (key == section or key.startswith(section + "."))}
+    if nul:
+        return nul
     if section in FREE_TABLE_SECTIONS:
         table = parse_table(form.get(section, ""))
         if table is None:
@@ -208,24 +215,32 @@ def apply(services, changes: Mapping[str, Any], tables: Mapping[str, dict] | Non
     """Check ``changes`` (dotted path -> value) with the file's validator, then write and
     reload. Returns ``{path: message}`` for every problem; nothing is written then."""
     tables = tables or {}
-    try:
-        candidate = candidate_config(services.config, changes, tables)
-    except ConfigError as exc:
-        return problems_by_path(exc.problems)
-    if not changes and not tables:
-        return {}
-    path = services.config.source or config_path_for_writing()
+    with _save_lock:  # two saves at once must not lose one another's read-modify-write
+        try:
+            candidate = candidate_config(services.config, changes, tables)
+        except ConfigError as exc:
+            return problems_by_path(exc.problems)
+        if not changes and not tables:
+            return {}
+        path = services.config.source or config_path_for_writing()
+        try:
+            _write(path, changes, tables)
+        except OSError as exc:
+            return {"": f"cannot write {path}: {exc.strerror or exc}"}
+        candidate.source = path
+        services.config = candidate
+    refresh_log_secrets(candidate.secrets())
+    log.info("settings saved to %s: %s", path, ", ".join(sorted([*changes, *tables])))
+    return {}
+
+
+def _write(path, changes: Mapping[str, Any], tables: Mapping[str, dict]) -> None:
     doc = read_document(path)
     for dotted, value in changes.items():
         set_value(doc, dotted, value)
     for name, table in tables.items():
         replace_table(doc, name, table)
     write_document(path, doc)
-    candidate.source = path
-    services.config = candidate
-    refresh_log_secrets(candidate.secrets())
-    log.info("settings saved to %s: %s", path, ", ".join(sorted([*changes, *tables])))
-    return {}
 
 
 def candidate_config(current: Config, changes: Mapping[str, Any], tables: Mapping[str, dict]) -> Config:

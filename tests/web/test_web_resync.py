@@ -128,3 +128,9 @@ def test_picks_survive_browsing_and_picking_the_other_file(site, user, tree):
     up = re.search(r'<li class="dir up"><a href="([^"]+)"', picked).group(1)
     parent = user.get(html.unescape(up)).get_data(as_text=True)
     assert f'data-picked="original">{original}<' in parent  # going up keeps them too
+
+
+def test_nul_in_a_path_is_400_not_a_crash(site, user, tree):
+    assert user.get("/resync", query_string={"dir": "/x\x00y"}).status_code == 400
+    response = user.post("/resync", data={"csrf_token": page_token(user, "/resync"), "original": "a\x00b"})
+    assert response.status_code == 400 and "NUL" in response.get_data(as_text=True)

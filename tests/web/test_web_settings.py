@@ -230,3 +230,21 @@ def test_token_with_url_characters_is_escaped(site):
     site.services.config.data["webhooks"]["token"] = "a&b=c d"
     rows = {r["source"]: r["url"] for r in webhook_urls(site.services.config, "http://h/")}
     assert rows["radarr"] == "http://syncdub.example:5000/webhooks/radarr?token=a%26b%3Dc%20d"
+
+
+@pytest.mark.parametrize("section, field", [("library", "library.roots"), ("paths", "paths")])
+def test_nul_characters_are_refused(site, user, section, field):
+    before = site.config_path.read_bytes()
+    response = save(user, section, {field: "/media\x00/x = /y"})
+    assert response.status_code == 400
+    assert "must not contain a NUL character" in response.get_data(as_text=True)
+    assert site.config_path.read_bytes() == before
+
+
+def test_unwritable_config_file_is_reported_not_a_crash(site, user, tmp_path):
+    site.services.config.source = tmp_path / "no-such-dir-file" / "sub"  # a file where a folder must be
+    (tmp_path / "no-such-dir-file").write_text("")
+    response = save(user, "jobs", {"jobs.workers": "2"})
+    assert response.status_code == 400
+    assert "cannot write" in response.get_data(as_text=True)
+    assert site.services.config.get("jobs.workers") == 1  # not applied either
