@@ -18,7 +18,7 @@ from ..tools.ffmpeg import FFprobe
 from .decode import SAMPLE_RATE, DecodedTrack, bed_kinds, decode_pair, select_stream
 from .features import FPS, Features, detail, features_of, frame_time, onset_envelope, resample_features, time_frame
 from .fit import cluster_lags, fit_shared_slope
-from .search import OriginalIndex, find_speed, local_search
+from .search import OriginalIndex, find_speed, local_search, window_lags
 from .segment import fill_same_lag_gaps, refine_boundaries, runs, similarity_track, viterbi
 from .timemap import Anchor, Segment, TimeMap
 from .waveform import refine_edges, refine_offset
@@ -297,16 +297,14 @@ class _State:
         return self._verdict(segments, anchors, fit)
 
     def _precise_anchors(self, pieces, tracks, threshold):
+        """3 s windows along each stretch, each placed to a fraction of a frame near its lag."""
         out = []
         floor = max(threshold, self._ncc_floor(ANCHOR_WIDTH) * 0.6)
         for state, s, e in pieces:
-            lag = tracks[state].lag
-            for start in range(s, max(s + 1, e - ANCHOR_WIDTH + 1), ANCHOR_WIDTH // 2):
-                if start + ANCHOR_WIDTH > e or self.dub.loud[start:start + ANCHOR_WIDTH].mean() < 0.3:
-                    continue
-                m = local_search(self.z_dub, self.z_orig, start, ANCHOR_WIDTH, lag, radius=8)
-                if m is not None and m.ncc >= floor:
-                    out.append((state, m.centre, m.lag, m.ncc))
+            for centre, lag, ncc in window_lags(self.z_dub, self.z_orig, self.dub.loud, s, e,
+                                                tracks[state].lag, ANCHOR_WIDTH, radius=8):
+                if ncc >= floor:
+                    out.append((state, centre, lag, ncc))
         return out
 
     def _segments(self, pieces, fit, tracks) -> list[Segment]:

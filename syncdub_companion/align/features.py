@@ -32,16 +32,16 @@ def time_frame(t):
     return (np.asarray(t, dtype=np.float64) * SAMPLE_RATE - WIN / 2) / HOP
 
 
-def _band_matrix() -> np.ndarray:
+def _band_edges() -> np.ndarray:
+    """First FFT bin of each band (log-spaced 90-3800 Hz), plus the end, at least one bin wide."""
     freqs = np.fft.rfftfreq(WIN, 1 / SAMPLE_RATE)
-    edges = np.geomspace(90.0, 3800.0, N_BANDS + 1)
-    bands = np.zeros((len(freqs), N_BANDS), dtype=np.float32)
-    for b in range(N_BANDS):
-        bands[(freqs >= edges[b]) & (freqs < edges[b + 1]), b] = 1.0
-    return bands
+    edges = np.searchsorted(freqs, np.geomspace(90.0, 3800.0, N_BANDS + 1))
+    for i in range(1, len(edges)):
+        edges[i] = max(edges[i], edges[i - 1] + 1)
+    return edges
 
 
-_BANDS = _band_matrix()
+_EDGES = _band_edges()
 _WINDOW = np.hanning(WIN).astype(np.float32)
 
 
@@ -51,10 +51,10 @@ def band_energies(pcm: np.ndarray) -> np.ndarray:
     out = np.empty((n_frames, N_BANDS), dtype=np.float32)
     strided = np.lib.stride_tricks.sliding_window_view(pcm, WIN)[::HOP]
     for start in range(0, n_frames, BLOCK):
-        frames = strided[start:start + BLOCK].astype(np.float32) * _WINDOW
-        spec = sfft.rfft(frames, axis=1, workers=-1)
-        power = spec.real ** 2 + spec.imag ** 2
-        out[start:start + BLOCK] = power @ _BANDS
+        frames = np.multiply(strided[start:start + BLOCK], _WINDOW, dtype=np.float32)
+        spec = sfft.rfft(frames, axis=1, workers=-1)[:, _EDGES[0]:_EDGES[-1]]
+        power = np.square(spec.real) + np.square(spec.imag)
+        out[start:start + BLOCK] = np.add.reduceat(power, _EDGES[:-1] - _EDGES[0], axis=1)
     return out
 
 

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 DEFAULT_MIN_SIMILARITY = 0.45
 # (original segments, dub segments) one step may take together.
 MOVES = ((1, 1), (1, 2), (2, 1))
+# Only neighbours this close (s) may be joined: a line Whisper split, not two lines.
+MAX_JOIN_GAP = 1.5
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,12 @@ def join(segments: Sequence["SpeechSegment"]) -> "SpeechSegment":
                    words=tuple(w for s in segments for w in s.words))
 
 
+def _joinable(segments: list["SpeechSegment"]) -> np.ndarray:
+    """Per neighbour pair: 1 where the two may be joined, 0 (no match possible) where not."""
+    gaps = np.array([b.start - a.end for a, b in zip(segments, segments[1:])])
+    return (gaps <= MAX_JOIN_GAP).astype(np.float32)
+
+
 def match_segments(orig_segments: Sequence["SpeechSegment"], dub_segments: Sequence["SpeechSegment"],
                    embedder: "Embedder", min_similarity: float = DEFAULT_MIN_SIMILARITY) -> list[SpeechMatch]:
     """Pairs of segments (or joined neighbours) that say the same thing, in order on both sides.
@@ -113,6 +121,6 @@ def match_segments(orig_segments: Sequence["SpeechSegment"], dub_segments: Seque
     vec = embedder.embed(texts)
     n, m = len(orig), len(dub)
     o, d, o2, d2 = np.split(vec, [n, n + m, n + m + n - 1])
-    gains = {(1, 1): o @ d.T, (1, 2): o @ d2.T, (2, 1): o2 @ d.T}
+    gains = {(1, 1): o @ d.T, (1, 2): o @ d2.T * _joinable(dub)[None, :], (2, 1): o2 @ d.T * _joinable(orig)[:, None]}
     return [SpeechMatch(join(orig[i:i + a]), join(dub[j:j + b]), float(gains[(a, b)][i, j]))
             for i, a, j, b in monotonic_groups(gains, min_similarity)]
