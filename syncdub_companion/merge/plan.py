@@ -43,6 +43,7 @@ class MergePlan:
     orig_start: float  # where each track's first decoded sample plays, seconds (see decoded_start)
     dub_start: float
     base_streams: int
+    base_kinds: list[tuple[int, str, str]]  # (stream index, type, codec) of every stream in base
     base_duration: float
     base_size: int
     base_audio_tids: list[int]
@@ -125,11 +126,12 @@ def prepare(services, original: str, dubbed: str, *, language: str | None, mode:
     dubbed_p = Path(dubbed).expanduser().resolve()
     if not dubbed_p.is_file():
         raise MediaError(f"dubbed {dubbed}: no such file")
-    orig_track = _reference_track(services.ffprobe.probe(original_p), original_p)
+    orig_info = services.ffprobe.probe(original_p)
+    orig_track = _reference_track(orig_info, original_p)
     dub_track, lang, notes = _dub_track_and_language(services, dubbed_p, language)
     output = _output_path(services, original_p, dubbed_p, lang, mode)
     base = output if mode != "replace" and output.is_file() else original_p
-    base_info = services.ffprobe.probe(base)
+    base_info = orig_info if base == original_p else services.ffprobe.probe(base)
     existing = _synced_tracks(base_info, lang)
     action = "skip" if existing and not force else "replace" if existing else "add"
     audio_tids = _audio_tids(services, base)
@@ -142,6 +144,7 @@ def prepare(services, original: str, dubbed: str, *, language: str | None, mode:
         orig_start=decoded_start(services, original_p, orig_track),
         dub_start=decoded_start(services, dubbed_p, dub_track),
         base_streams=len(base_info.get("streams", [])),
+        base_kinds=[(int(s["index"]), s.get("codec_type"), s.get("codec_name")) for s in base_info.get("streams", [])],
         base_duration=float(base_info.get("format", {}).get("duration") or 0.0),
         base_size=base.stat().st_size,
         base_audio_tids=[t for t in audio_tids if t not in existing_tids],

@@ -25,7 +25,7 @@ def verify(services, plan: MergePlan, path: Path, dub: DubTrack) -> dict:
         raise VerificationError(f"merged file has {len(streams)} streams, expected {plan.expected_streams}; "
                                 "the original was left untouched")
     new = _new_track(streams, plan)
-    _check_kept_streams(services, plan, [s for s in streams if s is not new])
+    _check_kept_streams(plan, [s for s in streams if s is not new])
     duration = float(info.get("format", {}).get("duration") or 0.0)
     if abs(duration - plan.base_duration) > DURATION_TOLERANCE:
         raise VerificationError(f"merged file lasts {duration:.3f} s but the original {plan.base_duration:.3f} s")
@@ -47,12 +47,10 @@ def _new_track(streams: list[dict], plan: MergePlan) -> dict:
     return synced[0]
 
 
-def _check_kept_streams(services, plan: MergePlan, streams: list[dict]) -> None:
-    base = services.ffprobe.probe(plan.base).get("streams", [])
+def _check_kept_streams(plan: MergePlan, streams: list[dict]) -> None:
     dropped = set(plan.replace_tids)
-    kept = [s for s in base if int(s["index"]) not in dropped]
     got = [(s.get("codec_type"), s.get("codec_name")) for s in streams]
-    want = [(s.get("codec_type"), s.get("codec_name")) for s in kept]
+    want = [(kind, codec) for index, kind, codec in plan.base_kinds if index not in dropped]
     if got != want:
         raise VerificationError(f"merged file's streams {got} differ from the original's {want}")
 

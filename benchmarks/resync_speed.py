@@ -1,0 +1,170 @@
+"""Resync speed on a feature-length file: wall time against the floor (aligner + plain cp).
+
+Run::
+
+    .venv/bin/python benchmarks/resync_speed.py            # 2-hour file, ~4 GB
+    .venv/bin/python benchmarks/resync_speed.py --minutes 20 --keep
+
+It builds (once, cached in benchmarks/out/resync/) a 2-hour MKV of realistic size: a 30 s
+720p clip at ~4 Mb/s stream-copied over and over, plus a 2-hour AC3 stereo track whose
+bed of clicks, bursts and tones never repeats; and a dub (AC3, German 'speech') that is
+the same bed 1.234 s later. Then it times, on the same warm page cache:
+
+- ``cp`` of the original into the library folder (and cp + fsync);
+- the aligner (the ``syncdub_align`` hook, as resync calls it);
+- ``resync`` in replace mode with the aligner's map: a pure offset, so a stream copy, a
+  mux, fsync, verification (a full decode of the new track) and the atomic rename.
+
+The floor is aligner + cp; the target is resync <= 1.3 x floor. Exits 1 when the map is
+not the expected pure offset or the merged file is out of sync.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+SR = 48000
+OFFSET = 1.234
+
+
+def sh(*argv, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([str(a) for a in argv], check=True, capture_output=True, **kw)
+
+
+def bed_chunks(seconds: float, seed: int, speech_seed: int | None, chunk: float = 60.0):
+    """The bed (plus 'speech' when a seed is given) in chunks; never periodic."""
+    rng = np.random.default_rng(seed)
+    speech_rng = np.random.default_rng(speech_seed) if speech_seed is not None else None
+    done = 0.0
+    while done < seconds:
+        n = int(min(chunk, seconds - done) * SR)
+        x = np.zeros(n, np.float32)
+        for pos in rng.integers(0, max(n - 2400, 1), int(n / SR * 4)):
+            length = int(rng.integers(200, 2400))
+            x[pos:pos + length] += rng.standard_normal(length).astype(np.float32) * np.hanning(length)[: n - pos] * 0.5
+        t = np.arange(n) / SR
+        for start in rng.uniform(0, n / SR, int(n / SR / 3)):
+            f, dur = rng.uniform(200, 2000), rng.uniform(0.2, 0.8)
+            mask = (t >= start) & (t < start + dur)
+            x[mask] += 0.2 * np.sin(2 * np.pi * f * t[mask]).astype(np.float32)
+        if speech_rng is not None:
+            gate = np.repeat(speech_rng.random(n // 4800 + 1) < 0.5, 4800)[:n]
+            x += (speech_rng.standard_normal(n).astype(np.float32) * 0.05 * gate)
+        yield x
+        done += n / SR
+
+
+def encode_audio(path: Path, chunks, lead: float = 0.0) -> None:
+    """Stream float PCM chunks into ffmpeg's AC3 encoder (stereo, 192 kb/s)."""
+    proc = subprocess.Popen(["ffmpeg", "-v", "error", "-y", "-f", "f32le", "-ar", str(SR), "-ac", "2", "-i", "pipe:0",
+                             "-c:a", "ac3", "-b:a", "192k", str(path)], stdin=subprocess.PIPE)
+    if lead:
+        extra = next(bed_chunks(lead, 99, None))
+        proc.stdin.write(np.repeat(extra[:, None] * 0.5, 2, axis=1).tobytes())
+    for x in chunks:
+        proc.stdin.write(np.repeat(x[:, None], 2, axis=1).tobytes())
+    proc.stdin.close()
+    if proc.wait() != 0:
+        raise SystemExit(f"encoding {path} failed")
+
+
+def build(out: Path, minutes: float) -> tuple[Path, Path]:
+    """The original (video + English AC3) and the dub (German AC3, 1.234 s later); cached."""
+    out.mkdir(parents=True, exist_ok=True)
+    seconds = minutes * 60
+    original, dub = out / f"Film {minutes:g}min.mkv", out / f"Film {minutes:g}min.German.mka"
+    if original.is_file() and dub.is_file():
+        return original, dub
+    t = time.time()
+    clip = out / "clip.mkv"
+    sh("ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=1280x720:r=24:d=30", "-vf", "noise=alls=25:allf=t",
+       "-c:v", "libx264", "-preset", "ultrafast", "-b:v", "4M", "-maxrate", "4M", "-bufsize", "8M", "-g", "48", clip)
+    video = out / "video.mkv"
+    sh("ffmpeg", "-v", "error", "-y", "-stream_loop", str(int(seconds // 30)), "-i", clip, "-t", seconds,
+       "-c", "copy", video)
+    english, german = out / "en.ac3", out / "de.ac3"
+    encode_audio(english, bed_chunks(seconds, 1, 11))
+    encode_audio(german, bed_chunks(seconds, 1, 21), lead=OFFSET)
+    sh("mkvmerge", "-q", "-o", original, video, "--language", "0:eng", "--track-name", "0:English", english)
+    sh("mkvmerge", "-q", "-o", dub, "--language", "0:ger", german)
+    for temp in (clip, video, english, german):
+        temp.unlink()
+    print(f"built {original.name} ({original.stat().st_size / 2**30:.2f} GiB) in {time.time() - t:.0f} s", flush=True)
+    return original, dub
+
+
+def timed(func):
+    t = time.perf_counter()
+    value = func()
+    return time.perf_counter() - t, value
+
+
+def fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    os.fsync(fd)
+    os.close(fd)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--minutes", type=float, default=120)
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out" / "resync")
+    parser.add_argument("--keep", action="store_true", help="keep the merged copy")
+    args = parser.parse_args()
+
+    from syncdub_companion.merge import resync
+    from syncdub_companion.merge.api import align
+    from syncdub_companion.merge.plan import prepare
+    from syncdub_companion.testing import make_services
+
+    source, dub = build(args.out, args.minutes)
+    lib = args.out / "library"
+    shutil.rmtree(lib, ignore_errors=True)
+    lib.mkdir()
+    film = lib / source.name
+    (args.out / "svc").mkdir(exist_ok=True)
+    svc = make_services(args.out / "svc", {"library": {"roots": [str(lib)]}})
+    with source.open("rb") as fh:  # warm the page cache once; every step below sees it warm
+        while fh.read(1 << 24):
+            pass
+    cp_s, _ = timed(lambda: sh("cp", source, film))
+    cp_sync_s, _ = timed(lambda: (film.unlink(), sh("cp", source, film), fsync(film)))
+    align_s, timemap = timed(lambda: align(svc, prepare(svc, str(film), str(dub), language=None, mode=None, force=False)))
+    if not (timemap.aligned and timemap.is_pure_offset()):
+        print(f"aligner did not find a pure offset: {timemap.summary()}")
+        return 1
+    stages: dict[str, float] = {}
+    start = time.perf_counter()
+    merge_s, result = timed(lambda: resync(svc, str(film), str(dub), language=None, timemap=timemap,
+                                           progress=lambda p, s: stages.setdefault(s, time.perf_counter() - start)))
+    floor = align_s + cp_s
+    total = align_s + merge_s
+    report = {
+        "minutes": args.minutes, "size_gib": round(source.stat().st_size / 2**30, 2),
+        "cp_s": round(cp_s, 1), "cp_fsync_s": round(cp_sync_s, 1), "align_s": round(align_s, 1),
+        "merge_s": round(merge_s, 1), "publishing_started_s": round(stages.get("publishing", 0), 1),
+        "resync_s": round(total, 1), "floor_s": round(floor, 1), "ratio": round(total / floor, 2),
+        "merge_vs_cp": round(merge_s / cp_s, 2), "map": timemap.summary(), "codec": result.plan.codec,
+        "cpus": os.cpu_count(), "load_avg_1m": round(os.getloadavg()[0], 1),
+    }
+    print(json.dumps(report, indent=2))
+    if abs(timemap.segments[0].orig_start - timemap.segments[0].dub_start + OFFSET) > 0.04:
+        print("map offset is off by more than a frame")
+        return 1
+    if not args.keep:
+        film.unlink()
+    return 0 if report["ratio"] <= 1.3 else 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
