@@ -25,7 +25,7 @@ from .waveform import refine_edges, refine_offset
 
 log = logging.getLogger(__name__)
 
-ACCEPT_Z = 9.0           # probe peak z-score that counts as a real match
+ACCEPT_Z = 6.5           # probes' z-score to go on; identity is decided later by coverage
 CHUNK_Z = 6.5            # the same for one chunk, confirmed by the band features
 CHUNK = 2000             # 20 s chunks for offset candidates
 SHORT_CHUNK = 600        # 6 s chunks for stretches the first pass left unexplained

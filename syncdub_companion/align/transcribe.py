@@ -124,12 +124,13 @@ class Transcriber:
     """Whisper transcription and translation of 16 kHz mono float32 audio."""
 
     def __init__(self, model_setting: str = "base", model_dir: str | Path | None = None,
-                 device: str = "auto", compute_type: str = "auto", beam_size: int = 1):
+                 device: str = "auto", compute_type: str = "auto", beam_size: int = 5):
         self.model_setting = model_setting
         self.model_dir = model_dir
         self.device = whisper_device(device)
         self.compute_type = compute_type_for(self.device, compute_type)
-        # Greedy decoding: on 2 CPU cores beam search costs ~2x for little gain in anchors.
+        # Beam search translated the drascula lines markedly better than greedy decoding
+        # (6 matches of 7 against 3) at no measurable cost on short windows.
         self.beam_size = beam_size
 
     @property
@@ -162,8 +163,8 @@ class Transcriber:
         out: list[SpeechSegment] = []
         for piece in pieces:  # the generator does the work; consume it here
             out.extend(_split(_segment(piece, lang, offset)))
-        starts = [offset + t for t in voice_onsets(audio)]
-        return [snap_onset(s, starts) for s in out if s.text]
+        spans = [(offset + a, offset + b) for a, b in voice_spans(audio)]
+        return [snap_onset(s, spans) for s in out if s.text]
 
     def detect_language(self, audio: np.ndarray) -> tuple[str, float]:
         """(ISO 639-1 code, probability) of the speech in ``audio``, silence skipped."""
@@ -205,21 +206,28 @@ def _split(seg: SpeechSegment, pause: float = SPLIT_PAUSE) -> list[SpeechSegment
             for g in groups]
 
 
-def voice_onsets(audio: np.ndarray) -> list[float]:
-    """Seconds where speech starts in ``audio``, by Silero VAD without padding."""
+def voice_spans(audio: np.ndarray) -> list[tuple[float, float]]:
+    """(start, end) seconds of each stretch of speech in ``audio``, by Silero VAD without padding."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     chunks = get_speech_timestamps(audio, VadOptions(speech_pad_ms=0, min_silence_duration_ms=100))
-    return [c["start"] / SAMPLE_RATE for c in chunks]
+    return [(c["start"] / SAMPLE_RATE, c["end"] / SAMPLE_RATE) for c in chunks]
 
 
-def snap_onset(seg: SpeechSegment, onsets: list[float], before: float = 0.25, after: float = 0.75) -> SpeechSegment:
-    """Move the segment's onset to the voice onset just after its first word's start.
+def snap_onset(seg: SpeechSegment, spans: list[tuple[float, float]], inside: float = 0.6,
+               ahead: float = 0.75) -> SpeechSegment:
+    """Move the segment's onset to where the voice starts by VAD.
 
-    faster-whisper pads VAD chunks by 400 ms and puts the first word at the padded edge, so
-    word starts run 0.3-0.5 s early; the unpadded VAD onset is the sharp one. A segment
-    that begins inside continuous speech has no onset near it and keeps its word start.
+    faster-whisper pads VAD chunks by 400 ms and puts the first word at the padded edge,
+    so word starts run 0.3-0.5 s early, in the silence before the voice: then the next
+    voice onset (within ``ahead`` s) is the sharp start. A word inside a stretch of speech
+    takes that stretch's start if it began at most ``inside`` s before; otherwise the
+    line begins mid-speech and keeps its word start.
     """
     word = seg.onset
-    near = [t for t in onsets if word - before <= t <= word + after]
-    return replace(seg, speech_start=round(near[0], 3)) if near else seg
+    for start, end in spans:
+        if start <= word < end:
+            return replace(seg, speech_start=round(start, 3)) if word - start <= inside else seg
+        if word < start <= word + ahead:
+            return replace(seg, speech_start=round(start, 3))
+    return seg
