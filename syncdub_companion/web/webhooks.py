@@ -29,8 +29,7 @@ def register(app: Flask, services) -> None:
         webhooks.authorize(services.config, source, req)
         _refuse_declared_oversize(services, source)
         req.body = request.get_data(cache=True)
-        req.form = request.form if request.mimetype in ("multipart/form-data",
-                                                        "application/x-www-form-urlencoded") else {}
+        req.form = _form_fields(webhooks.RECEIVERS[source].form_field)
         outcome = webhooks.receive(services, source, req)
         if outcome.ignored:
             log.info("%s webhook ignored: %s", source, outcome.ignored)
@@ -48,3 +47,13 @@ def _refuse_declared_oversize(services, source: str) -> None:
 
         raise WebhookTooLargeError(f"{source} webhook: body of {request.content_length} bytes exceeds "
                                    f"webhooks.max_body_bytes ({limit})")
+
+
+def _form_fields(wanted: str | None) -> dict[str, str]:
+    """Form fields as text; the receiver's JSON part is also taken when sent as a file part."""
+    if request.mimetype not in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        return {}
+    fields = dict(request.form.items())
+    if wanted and wanted not in fields and wanted in request.files:
+        fields[wanted] = request.files[wanted].read().decode("utf-8", "replace")
+    return fields

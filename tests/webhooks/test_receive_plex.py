@@ -76,3 +76,11 @@ def test_rating_key_that_is_not_a_number_is_a_400(client):
     payload = {"event": "library.new", "Metadata": {"type": "movie", "ratingKey": "../../etc"}}
     response = _post(client, json.dumps(payload))
     assert response.status_code == 400 and "ratingKey" in response.json["error"]
+
+
+def test_payload_sent_as_a_file_part_is_read_too(client, hook_services, fixtures_dir):
+    payload = (fixtures_dir / "plex" / "library.new_episode_captured.json").read_bytes()
+    data = {"payload": (io.BytesIO(payload), "payload.json", "application/json")}
+    response = client.post(f"/webhooks/plex?token={TOKEN}", data=data, content_type="multipart/form-data")
+    assert response.status_code == 202
+    assert jobs_of(hook_services)[0]["event"]["item_id"] == "57612"
