@@ -21,6 +21,7 @@ from .fit import cluster_lags, fit_shared_slope
 from .search import OriginalIndex, find_speed, local_search, window_lags
 from .segment import fill_same_lag_gaps, refine_boundaries, runs, similarity_track, viterbi
 from .timemap import Anchor, Segment, TimeMap
+from .verify import apply_speech, wants_speech, windows_for
 from .waveform import refine_edges, refine_offset
 
 log = logging.getLogger(__name__)
@@ -64,9 +65,35 @@ def align(original: str, dubbed: str, options: dict | None = None) -> TimeMap:
     t_orig, t_dub = decode_pair(opts.ffmpeg, [(original, s_orig, k_orig), (dubbed, s_dub, k_dub)])
     clock.lap("decode")
     result = align_tracks(t_orig, t_dub, opts, clock)
+    if wants_speech(opts.speech, result):
+        result = _with_speech(result, original, dubbed, s_orig, s_dub, t_orig.duration, t_dub.duration, opts)
+        clock.lap("speech")
     result.details["timings"] = clock.laps
     result.details["streams"] = {"original": _describe(s_orig, k_orig), "dubbed": _describe(s_dub, k_dub)}
     return result
+
+
+def _with_speech(result: TimeMap, original, dubbed, s_orig, s_dub, orig_duration, dub_duration, opts) -> TimeMap:
+    """Run the speech models over sampled windows (the whole film on CUDA) and judge the map."""
+    from .speech import SpeechSettings, speech_evidence
+    from .transcribe import whisper_device
+
+    settings = SpeechSettings.coerce({**opts.speech_settings, "ffmpeg": opts.ffmpeg, "ffprobe": opts.ffprobe})
+    device = whisper_device(opts.device)
+    count = 0 if device == "cuda" else settings.windows
+    orig_w, dub_w = windows_for(result, orig_duration, dub_duration, count, settings.window_seconds)
+    evidence = speech_evidence(original, dubbed, orig_track=s_orig.index, dub_track=s_dub.index,
+                               orig_windows=orig_w, dub_windows=dub_w, settings=settings, device=device,
+                               orig_language=_iso1(s_orig.language), dub_language=_iso1(s_dub.language))
+    return apply_speech(result, evidence)
+
+
+def _iso1(code: str | None) -> str | None:
+    """Whisper speaks ISO 639-1; tracks carry 639-2 (or nothing)."""
+    from ..naming import normalise_language
+
+    short = normalise_language(code)
+    return short if short and len(short) == 2 else None
 
 
 def _describe(stream, kind) -> dict:

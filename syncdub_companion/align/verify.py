@@ -1,0 +1,96 @@
+"""Speech as a second opinion on an audio map: same content, agreeing anchors, languages.
+
+The music-and-effects map is precise but can be fooled where the bed says little: a
+mono mix whose dialogue cannot be removed, long stretches of silent bed, a different
+episode sharing the score. Speech tells those apart. It is run when asked (``always``),
+or in ``auto`` when the audio evidence is weak, since on a CPU it costs minutes for a film.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from .timemap import TimeMap
+
+log = logging.getLogger(__name__)
+
+WEAK_CONFIDENCE = 0.8
+MIN_AGREEMENT = 0.5
+
+
+def wants_speech(mode: str, result: TimeMap) -> bool:
+    """``always``; ``never``; ``auto``: when the audio map is weak or nearly accepted."""
+    if mode == "always":
+        return True
+    if mode != "auto":
+        return False
+    if result.aligned:
+        return result.confidence < WEAK_CONFIDENCE or result.details.get("signal") == "full"
+    # A rejection on coverage means something did match (shared music?): let speech confirm it.
+    return "matches the original (needs" in result.reason
+
+
+def windows_for(result: TimeMap, orig_duration: float, dub_duration: float, count: int, seconds: float):
+    """Original windows spread over the film, and the dub windows the map puts them at.
+
+    Without a map the dub gets the same relative positions, widened so that an offset or
+    speed change of several seconds still overlaps the same lines.
+    """
+    from .speech import full_dialogue_windows, sampled_windows
+
+    if count <= 0:
+        return full_dialogue_windows(orig_duration), full_dialogue_windows(dub_duration)
+    orig = sampled_windows(orig_duration, count, seconds)
+    dub = []
+    for start, length in orig:
+        mapped = [_to_dub(result, t) for t in (start, start + length)]
+        if result.aligned and None not in mapped:
+            a, b = mapped
+            dub.append((max(0.0, a - 3.0), b - a + 6.0))
+        else:
+            rel = start / max(orig_duration, 1e-9)
+            dub.append((max(0.0, rel * dub_duration - 10.0), length + 20.0))
+    return orig, dub
+
+
+def _to_dub(result: TimeMap, t: float) -> float | None:
+    for seg in result.segments:
+        if seg.orig_start <= t <= seg.orig_end:
+            return seg.to_dub(t)
+    return None
+
+
+def audio_is_strong(result: TimeMap) -> bool:
+    """A map from a dialogue-free bed with high confidence: speech may note doubts, not veto."""
+    return result.aligned and result.confidence >= WEAK_CONFIDENCE and result.details.get("signal") != "full"
+
+
+def apply_speech(result: TimeMap, evidence) -> TimeMap:
+    """The audio result, judged by the speech evidence: kept, or rejected with the reason.
+
+    Whisper on short windows misses lines, so its "different content" only decides where
+    the audio evidence is weak; against a strong audio map it lowers the confidence.
+    """
+    details = dict(result.details)
+    details["speech"] = evidence.to_dict()
+    details["dub_language"] = evidence.dub_language
+    out = replace(result, anchors=list(result.anchors) + list(evidence.anchors), details=details)
+    same, why = evidence.same_content()
+    if why.startswith("too little speech"):
+        return out
+    if not same:
+        if audio_is_strong(result):
+            return replace(out, confidence=max(0.0, result.confidence - 0.1),
+                           reason=f"{result.reason}; speech found few matching lines ({why})")
+        return replace(out, verdict="rejected", segments=[], reason=f"speech: {why}",
+                       confidence=min(result.confidence, 0.2))
+    if not result.aligned:
+        return out
+    agreement = evidence.agreement(result.to_orig)
+    details["speech_agreement"] = round(agreement, 3)
+    if agreement < MIN_AGREEMENT and not audio_is_strong(result):
+        return replace(out, verdict="rejected", segments=[], confidence=min(result.confidence, 0.3),
+                       reason=f"speech disagrees with the audio map: only {agreement:.0%} of {len(evidence.anchors)} "
+                              f"matched lines land where the map puts them ({why})")
+    confidence = min(1.0, result.confidence + 0.1 * (agreement - 0.5))
+    return replace(out, confidence=confidence, reason=f"{result.reason}; speech: {why}, {agreement:.0%} agree")
