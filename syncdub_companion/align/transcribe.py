@@ -207,11 +207,38 @@ def _split(seg: SpeechSegment, pause: float = SPLIT_PAUSE) -> list[SpeechSegment
 
 
 def voice_spans(audio: np.ndarray) -> list[tuple[float, float]]:
-    """(start, end) seconds of each stretch of speech in ``audio``, by Silero VAD without padding."""
+    """(start, end) seconds of each stretch of speech in ``audio``: Silero VAD without
+    padding, each start sharpened on the signal's level (:func:`sharpen_onset`)."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     chunks = get_speech_timestamps(audio, VadOptions(speech_pad_ms=0, min_silence_duration_ms=100))
-    return [(c["start"] / SAMPLE_RATE, c["end"] / SAMPLE_RATE) for c in chunks]
+    return [(sharpen_onset(audio, c["start"] / SAMPLE_RATE), c["end"] / SAMPLE_RATE) for c in chunks]
+
+
+def sharpen_onset(audio: np.ndarray, t: float, look: float = 0.5, frame: float = 0.01) -> float:
+    """Where the level rises from the floor before ``t`` to the speech after it.
+
+    Silero's 32 ms frames and its probability threshold put onsets 0.1-0.2 s late on the
+    drascula speech; a level threshold a quarter of the way (in dB) from the floor of the
+    preceding ``look`` seconds to the speech's level finds the rise to within ~0.1 s.
+    """
+    hop = int(frame * SAMPLE_RATE)
+    at, lo = int(t * SAMPLE_RATE), max(0, int((t - look) * SAMPLE_RATE))
+    piece = audio[lo: at + int(0.3 * SAMPLE_RATE)]
+    n, k = len(piece) // hop, (at - lo) // hop
+    if k < 12 or n - k < 10:  # too close to the window's edge to see a floor and a voice
+        return t
+    db = 20 * np.log10(np.sqrt(np.mean(piece[: n * hop].reshape(n, hop) ** 2, axis=1)) + 1e-6)
+    floor, voice = np.percentile(db[: k - 10], 30), np.percentile(db[k:], 70)
+    if voice - floor < 6:  # no clear rise: keep the VAD onset
+        return t
+    threshold = floor + 0.25 * (voice - floor)
+    j = k
+    while j > 0 and db[j - 1] > threshold:
+        j -= 1
+    while j < n - 1 and db[j] <= threshold:
+        j += 1
+    return (lo + j * hop) / SAMPLE_RATE
 
 
 def snap_onset(seg: SpeechSegment, spans: list[tuple[float, float]], inside: float = 0.6,

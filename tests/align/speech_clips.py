@@ -19,9 +19,9 @@ RATE = 16000
 
 # Lines checked by ear and by transcript: real sentences of 2-6 s in both languages,
 # each clearly different in content from the others.
-LINES = ("VB41", "P7", "I22", "VB59", "VB45", "D66", "E7", "VB27")
+LINES = ("VB41", "I1", "I22", "VB45", "D66", "E7", "L16", "VB27")
 # Other lines of the game, none saying what LINES say: a "different film".
-OTHER_LINES = ("T22", "L16", "I1", "E3", "T19", "BJ21", "E21", "VB25")
+OTHER_LINES = ("T22", "E3", "BJ21", "E21", "T19", "VB25", "D62", "T17")
 
 
 def read_als(path: Path) -> np.ndarray:
@@ -40,11 +40,13 @@ def line(drascula: Path, lang: str, name: str) -> np.ndarray:
 
 @dataclass
 class Clip:
-    """A composed track: the samples, where each line starts and where its voice begins (s)."""
+    """A composed track: the samples, and per line where it starts, where its voice begins
+    and where it ends (seconds)."""
 
     audio: np.ndarray
     starts: dict[str, float]
     onsets: dict[str, float]
+    ends: dict[str, float]
 
 
 def voice_start(speech: np.ndarray, level: float = 0.05) -> float:
@@ -55,15 +57,16 @@ def voice_start(speech: np.ndarray, level: float = 0.05) -> float:
 def compose(drascula: Path, lang: str, names: list[str], gaps: list[float],
             lead: float = 1.0, tail: float = 1.0) -> Clip:
     """Lines of one language in order, ``gaps[i]`` seconds of silence after line i."""
-    pieces, starts, onsets, t = [np.zeros(int(lead * RATE), np.float32)], {}, {}, lead
+    pieces, starts, onsets, ends, t = [np.zeros(int(lead * RATE), np.float32)], {}, {}, {}, lead
     for name, gap in zip(names, gaps, strict=True):
         speech = line(drascula, lang, name)
         starts[name] = t
         onsets[name] = t + voice_start(speech)
         pieces += [speech, np.zeros(int(gap * RATE), np.float32)]
+        ends[name] = t + len(speech) / RATE
         t += len(speech) / RATE + gap
     pieces.append(np.zeros(int(tail * RATE), np.float32))
-    return Clip(np.concatenate(pieces), starts, onsets)
+    return Clip(np.concatenate(pieces), starts, onsets, ends)
 
 
 def music(drascula: Path, track: int, seconds: float, level: float = 0.08) -> np.ndarray:

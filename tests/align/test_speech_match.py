@@ -57,9 +57,13 @@ def test_split_cuts_at_long_pauses_only():
 
 def test_snap_onset_moves_an_early_word_start_to_the_voice_onset():
     early = seg(10.0, "Hi", ((10.0, 10.5, " Hi"),))
-    assert snap_onset(early, [3.0, 10.42, 10.9]).onset == 10.42
-    # Nothing close: inside continuous speech, the word start stays.
-    assert snap_onset(early, [3.0, 12.0]).onset == 10.0
+    # The word sits in the silence before the voice: the next onset wins.
+    assert snap_onset(early, [(3.0, 4.0), (10.42, 11.0), (11.2, 12.0)]).onset == 10.42
+    # The word sits just inside a stretch of speech: that stretch's start wins.
+    assert snap_onset(early, [(9.7, 11.0), (11.2, 12.0)]).onset == 9.7
+    # Inside long continuous speech, or nothing near: the word start stays.
+    assert snap_onset(early, [(5.0, 12.0)]).onset == 10.0
+    assert snap_onset(early, [(3.0, 4.0), (12.0, 13.0)]).onset == 10.0
 
 
 def test_windows_merge_sample_and_cover():

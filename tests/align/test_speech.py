@@ -1,0 +1,131 @@
+"""Speech evidence with the real models on real speech: the drascula game's Spanish lines
+and their English dub, composed into short "films".
+
+Whisper on 2 shared CPU cores runs at about real time here, so the films are short and
+each one is transcribed once per module.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from syncdub_companion.align.embed import Embedder
+from syncdub_companion.align.speech import identify_language, speech_evidence
+from syncdub_companion.align.transcribe import Transcriber
+from syncdub_companion.testing import cache_dir
+from tests.align.speech_clips import (LINES, OTHER_LINES, RATE, compose, encode, line, music, stereo, surround,
+                                      write_wav)
+
+pytestmark = pytest.mark.slow
+
+SETTINGS = {"model_dir": str(cache_dir() / "models")}
+# The dub lacks one line, and every gap differs, so no single offset maps one onto the other.
+DUB_LINES = [n for n in LINES if n != "D66"]
+ORIG_GAPS = [1.5, 2.0, 1.2, 2.5, 1.0, 1.8, 1.4, 1.0]
+DUB_GAPS = [2.2, 1.0, 1.6, 1.3, 2.8, 1.1, 1.5]
+
+
+@pytest.fixture(scope="module")
+def films(tmp_path_factory, drascula):
+    """The Spanish original (5.1 AC3, speech in the centre over music), its English dub
+    (stereo AAC, untagged, the music 20 dB under the speech) and a different English "film"."""
+    folder = tmp_path_factory.mktemp("films")
+    orig = compose(drascula, "es", list(LINES), ORIG_GAPS)
+    dub = compose(drascula, "en", DUB_LINES, DUB_GAPS, lead=3.0)
+    other = compose(drascula, "en", list(OTHER_LINES[:5]), [1.2, 1.8, 1.0, 2.2, 1.0])
+    bed = music(drascula, 3, len(orig.audio) / RATE + 5)
+    paths = {
+        "orig": encode(write_wav(folder / "o.wav", surround(orig.audio, bed)), folder / "orig.mkv", "ac3", "spa"),
+        "dub": encode(write_wav(folder / "d.wav", stereo(dub.audio, 0.35 * bed)), folder / "dub.mkv", "aac"),
+        "other": encode(write_wav(folder / "x.wav", stereo(other.audio, 0.35 * bed)), folder / "other.mkv", "aac"),
+    }
+    return {"paths": {k: str(v) for k, v in paths.items()}, "orig": orig, "dub": dub}
+
+
+@pytest.fixture(scope="module")
+def evidence(films):
+    """The pair transcribed whole, languages left to detection."""
+    p = films["paths"]
+    return speech_evidence(p["orig"], p["dub"], orig_track=0, dub_track=0, orig_windows=[(0, 600)],
+                           dub_windows=[(0, 600)], settings=SETTINGS, device="cpu")
+
+
+def test_languages_are_detected_and_the_spanish_side_is_translated(films, evidence):
+    assert (evidence.orig_language, evidence.dub_language) == ("es", "en")
+    assert evidence.tasks == ("translate", "transcribe")
+    assert evidence.orig_segments and all(s.language == "es" for s in evidence.orig_segments)
+    total = (len(films["orig"].audio) + len(films["dub"].audio)) / RATE
+    assert evidence.seconds_transcribed == pytest.approx(total, abs=0.5)
+
+
+def test_a_translated_spanish_line_matches_its_english_dub_line(films, evidence, drascula):
+    """One line alone, translated and embedded, is closest to its own dub line by a margin."""
+    spanish = Transcriber("base", SETTINGS["model_dir"], "cpu").transcribe(
+        line(drascula, "es", "VB27"), task="translate", language="es")
+    english = " ".join(s.text for s in spanish)
+    dub = films["dub"]
+    # The dub's transcript, line by line (Whisper may cut one line into two segments).
+    dub_lines = {n: " ".join(s.text for s in evidence.dub_segments
+                             if dub.onsets[n] - 0.5 <= s.onset <= dub.ends[n]) for n in DUB_LINES}
+    vectors = Embedder(device="cpu").embed([english, *dub_lines.values()])
+    sims = dict(zip(dub_lines, vectors[1:] @ vectors[0]))
+    best, runner_up = sorted(sims, key=sims.get, reverse=True)[:2]
+    assert best == "VB27", (english, dub_lines[best])
+    assert sims["VB27"] > 0.6 and sims["VB27"] - sims[runner_up] > 0.2, sims
+
+
+def test_anchors_are_monotonic_and_near_the_true_line_starts(films, evidence):
+    """Anchors at a line's start sit within 0.3 s of it on both sides; an anchor inside a
+    line (Whisper cut a long line in two on both sides) stays inside the same line."""
+    orig, dub = films["orig"], films["dub"]
+    anchors = evidence.anchors
+    assert all(a.kind == "speech" and 0 < a.weight <= 1 for a in anchors)
+    assert [a.orig for a in anchors] == sorted(a.orig for a in anchors)
+    assert [a.dub for a in anchors] == sorted(a.dub for a in anchors)
+    at_start = 0
+    for a in anchors:
+        name = next(n for n in reversed(LINES) if orig.onsets[n] - 0.3 <= a.orig)
+        assert a.orig <= orig.ends[name] and name in dub.onsets, f"{a} lies in {name}, which the dub lacks"
+        if abs(a.orig - orig.onsets[name]) < 0.3:
+            assert abs(a.dub - dub.onsets[name]) < 0.3, (name, a)
+            at_start += 1
+        else:
+            assert dub.onsets[name] < a.dub < dub.ends[name], (name, a)
+    assert at_start >= 4
+    ok, reason = evidence.same_content()
+    assert ok, reason
+
+
+def test_the_true_map_agrees_with_the_speech_and_a_shifted_map_does_not(films, evidence):
+    names = DUB_LINES
+    dub_t = [films["dub"].onsets[n] for n in names]
+    orig_t = [films["orig"].onsets[n] for n in names]
+    assert evidence.agreement(lambda t: float(np.interp(t, dub_t, orig_t)), tolerance=0.5) >= 0.8
+    assert evidence.agreement(lambda t: float(np.interp(t, dub_t, orig_t)) + 2.0, tolerance=0.5) <= 0.2
+
+
+def test_evidence_summary_is_json(evidence):
+    data = json.loads(json.dumps(evidence.to_dict()))
+    assert data["matches"] == evidence.match_count and data["orig_language"] == "es"
+    assert set(data["timings"]) == {"decode", "language", "transcribe", "match"}
+
+
+def test_a_different_film_is_rejected(films):
+    p = films["paths"]
+    ev = speech_evidence(p["orig"], p["other"], orig_track=0, dub_track=0, orig_windows=[(0, 26)],
+                         dub_windows=[(0, 600)], settings=SETTINGS, device="cpu",
+                         orig_language="es", dub_language="en")
+    assert len(ev.orig_segments) >= 4 and len(ev.dub_segments) >= 4
+    assert ev.match_count <= 1 and ev.match_ratio < 0.3
+    ok, reason = ev.same_content()
+    assert not ok and "different content" in reason
+
+
+def test_the_language_of_an_untagged_track_is_identified(films):
+    code, prob = identify_language(films["paths"]["dub"], 0, settings=SETTINGS, device="cpu")
+    assert code == "en" and prob > 0.5
+    code, prob = identify_language(films["paths"]["orig"], 0, settings=SETTINGS, device="cpu")
+    assert code == "es" and prob > 0.5
+
