@@ -112,3 +112,16 @@ def encode(wav: Path, out: Path, codec: str, language: str | None = None) -> Pat
         argv += ["-metadata:s:a:0", f"language={language}"]
     subprocess.run([*argv, str(out)], check=True)
     return Path(out)
+
+
+def codec_delay(path: Path, written: np.ndarray, seconds: float = 8.0) -> float:
+    """Seconds the decoded file lags what was written: encoder priming (AAC 1024 samples,
+    AC3 256) that Matroska does not signal, so players and our decoder both play it."""
+    argv = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-t", str(seconds + 0.5),
+            "-ac", "1", "-ar", str(RATE), "-f", "f32le", "-"]
+    decoded = np.frombuffer(subprocess.run(argv, check=True, capture_output=True).stdout, np.float32)
+    ref = written.mean(axis=1) if written.ndim == 2 else written
+    ref = ref[: int(seconds * RATE)]
+    most = int(0.2 * RATE)
+    corr = np.correlate(decoded[: len(ref) + most], ref, "valid")
+    return float(np.argmax(corr)) / RATE

@@ -15,8 +15,8 @@ from syncdub_companion.align.embed import Embedder
 from syncdub_companion.align.speech import identify_language, speech_evidence
 from syncdub_companion.align.transcribe import Transcriber
 from syncdub_companion.testing import cache_dir
-from tests.align.speech_clips import (LINES, OTHER_LINES, RATE, compose, encode, line, music, stereo, surround,
-                                      write_wav)
+from tests.align.speech_clips import (LINES, OTHER_LINES, RATE, codec_delay, compose, encode, line, music, stereo,
+                                      surround, write_wav)
 
 pytestmark = pytest.mark.slow
 
@@ -36,11 +36,18 @@ def films(tmp_path_factory, drascula):
     dub = compose(drascula, "en", DUB_LINES, DUB_GAPS, lead=3.0)
     other = compose(drascula, "en", list(OTHER_LINES[:5]), [1.2, 1.8, 1.0, 2.2, 1.0])
     bed = music(drascula, 3, len(orig.audio) / RATE + 5)
+    mixes = {"orig": surround(orig.audio, bed), "dub": stereo(dub.audio, 0.35 * bed),
+             "other": stereo(other.audio, 0.35 * bed)}
     paths = {
-        "orig": encode(write_wav(folder / "o.wav", surround(orig.audio, bed)), folder / "orig.mkv", "ac3", "spa"),
-        "dub": encode(write_wav(folder / "d.wav", stereo(dub.audio, 0.35 * bed)), folder / "dub.mkv", "aac"),
-        "other": encode(write_wav(folder / "x.wav", stereo(other.audio, 0.35 * bed)), folder / "other.mkv", "aac"),
+        "orig": encode(write_wav(folder / "o.wav", mixes["orig"]), folder / "orig.mkv", "ac3", "spa"),
+        "dub": encode(write_wav(folder / "d.wav", mixes["dub"]), folder / "dub.mkv", "aac"),
+        "other": encode(write_wav(folder / "x.wav", mixes["other"]), folder / "other.mkv", "aac"),
     }
+    for name, clip in (("orig", orig), ("dub", dub)):  # the decoded timeline includes encoder priming
+        delay = codec_delay(paths[name], mixes[name])
+        assert delay < 0.1
+        for table in (clip.starts, clip.onsets, clip.ends):
+            table.update({n: t + delay for n, t in table.items()})
     return {"paths": {k: str(v) for k, v in paths.items()}, "orig": orig, "dub": dub}
 
 
