@@ -26,12 +26,31 @@ __all__ = ["Store", "Query"]
 
 
 class AtomicJSONStorage(Storage):
-    """TinyDB storage that replaces the file atomically, so a crash never leaves half a file."""
+    """TinyDB storage that replaces the file atomically, so a crash never leaves half a file.
+
+    The parsed document is kept between transactions and reused while the file's inode,
+    size and mtime are unchanged: re-parsing the whole job file for every webhook made
+    enqueueing slow once a few hundred jobs were stored. Another process's write replaces
+    the file (a new inode), so it is always noticed.
+    """
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        self._cached: dict | None = None
+        self._stamp: tuple | None = None
+
+    def _current_stamp(self) -> tuple | None:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_size, st.st_mtime_ns)
 
     def read(self) -> dict | None:
+        stamp = self._current_stamp()
+        if stamp is not None and stamp == self._stamp and self._cached is not None:
+            return self._cached
+        self.forget()
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -39,17 +58,25 @@ class AtomicJSONStorage(Storage):
         if not text.strip():
             return None
         try:
-            return json.loads(text)
+            data = json.loads(text)
         except ValueError as exc:
             raise SyncDubError(f"job database {self.path} is damaged ({exc}); move it aside to start afresh") from None
+        self._cached, self._stamp = data, stamp
+        return data
 
     def write(self, data: dict) -> None:
         partial = self.path.with_name(self.path.name + ".partial")
         with open(partial, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, ensure_ascii=False)
+            # dumps() runs the C encoder; dump() to a file streams through the pure-Python one.
+            fh.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(partial, self.path)
+        self._cached, self._stamp = data, self._current_stamp()
+
+    def forget(self) -> None:
+        """Drop the cached document (after a failed transaction it may hold half a change)."""
+        self._cached, self._stamp = None, None
 
 
 class Store:
@@ -66,6 +93,7 @@ class Store:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._memory = None
             self._file_lock = FileLock(str(path) + ".lock")
+            self._storage = AtomicJSONStorage(path)
         self.path = path
 
     @contextmanager
@@ -82,9 +110,12 @@ class Store:
                 yield self._memory
                 return
             with self._file_lock:
-                self._active = TinyDB(self.path, storage=AtomicJSONStorage)
+                self._active = TinyDB(storage=lambda: self._storage)
                 try:
                     yield self._active
+                except BaseException:
+                    self._storage.forget()
+                    raise
                 finally:
                     self._active = None
 
