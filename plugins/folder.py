@@ -32,6 +32,10 @@ SYNCDUB_NAMES_ONLY = True
 
 def _usable_roots(services) -> dict[str, str]:
     """Dub roots inside library.roots; others are skipped with a warning (nothing outside may be read)."""
+    return index_cache(services).memo("folder.usable_roots", lambda: _check_roots(services))
+
+
+def _check_roots(services) -> dict[str, str]:
     library = services.config.library_roots
     usable = {}
     for language, root in dub_roots(services).items():

@@ -16,7 +16,7 @@ from typing import Iterable, Iterator
 
 from .media import Candidate, MediaItem
 from .naming import (EXTRAS_FOLDERS, MEDIA_EXTS, VIDEO_EXTS, Match, ParsedName, match, normalise_language,
-                     parse_path, split_extension, title_key)
+                     key_similarity, parse_path, split_extension, title_key)
 from .paths import is_inside
 
 log = logging.getLogger(__name__)
@@ -56,12 +56,16 @@ class Entry:
 
 @dataclass
 class NameIndex:
-    """Files looked up by provider id and normalised title, so a lookup costs microseconds."""
+    """Files looked up by provider id and normalised title, so a lookup costs microseconds.
+
+    ``keys_by_year`` groups title keys by (year, or "series", and key length) for the
+    near-title search, which only compares keys of about the same length and year.
+    """
 
     entries: list[Entry] = field(default_factory=list)
     by_id: dict[str, list[Entry]] = field(default_factory=dict)
     by_key: dict[str, list[Entry]] = field(default_factory=dict)
-    keys_by_year: dict[int | None, set[str]] = field(default_factory=dict)
+    keys_by_year: dict[tuple, set[str]] = field(default_factory=dict)
 
     def add(self, entry: Entry) -> None:
         self.entries.append(entry)
@@ -70,7 +74,7 @@ class NameIndex:
         if entry.parsed.key:
             self.by_key.setdefault(entry.parsed.key, []).append(entry)
             bucket = entry.parsed.year if not entry.parsed.is_episode else "series"
-            self.keys_by_year.setdefault(bucket, set()).add(entry.parsed.key)
+            self.keys_by_year.setdefault((bucket, len(entry.parsed.key)), set()).add(entry.parsed.key)
 
     def lookup(self, parsed: ParsedName) -> list[tuple[Entry, Match]]:
         """Entries that :func:`naming.match` accepts, best first."""
@@ -91,7 +95,9 @@ class NameIndex:
         if bucket is None:
             return []
         size = len(parsed.key)
-        return [k for k in self.keys_by_year.get(bucket, ()) if abs(len(k) - size) <= max(2, size // 10)]
+        slack = max(2, size // 10)
+        return [k for length in range(size - slack, size + slack + 1)
+                for k in self.keys_by_year.get((bucket, length), ()) if key_similarity(parsed.key, k)]
 
 
 def build_index(roots: Iterable[tuple[str | None, str]], stop_at: Iterable[str] = (),
@@ -116,6 +122,7 @@ class IndexCache:
     def __init__(self):
         self._lock = threading.Lock()
         self._indexes: dict[tuple, NameIndex] = {}
+        self._memo: dict[str, object] = {}
 
     def get(self, name: str, roots: list[tuple[str | None, str]], **kwargs) -> NameIndex:
         signature = (name, tuple(roots))
@@ -124,9 +131,17 @@ class IndexCache:
                 self._indexes[signature] = build_index(roots, **kwargs)
             return self._indexes[signature]
 
+    def memo(self, name: str, build):
+        """A value kept until the next :meth:`invalidate` (e.g. the usable dub roots)."""
+        with self._lock:
+            if name not in self._memo:
+                self._memo[name] = build()
+            return self._memo[name]
+
     def invalidate(self) -> None:
         with self._lock:
             self._indexes.clear()
+            self._memo.clear()
 
 
 def index_cache(services) -> IndexCache:

@@ -12,11 +12,12 @@ Nothing here touches the disk except :func:`parse_path`'s use of path components
 from __future__ import annotations
 
 import difflib
+import functools
+import os
 import re
 import time
 import unicodedata
 from dataclasses import dataclass, field
-from pathlib import PurePath
 from typing import Iterable
 
 VIDEO_EXTS = frozenset("mkv mp4 m4v avi mov ts m2ts mts wmv webm mpg mpeg ogm divx".split())
@@ -381,20 +382,27 @@ def parse_path(path: str, stop_at: Iterable[str] = ()) -> ParsedName:
     title and year for an obfuscated file in a ``Title (2010)`` folder, provider ids
     from ``Show (2008) [tvdbid-123]``, a season from ``Season 02``.
     """
-    pure = PurePath(path)
-    stops = {str(PurePath(s)) for s in stop_at}
-    parsed = parse_name(pure.name)
-    folders = [p for p in list(pure.parents)[:3] if str(p) not in stops and p.name]
-    for depth, folder in enumerate(folders):
-        if str(folder) in stops or any(str(f) in stops for f in folders[:depth]):
+    stops = {os.path.normpath(str(s)) for s in stop_at}
+    folder, name = os.path.split(os.path.normpath(str(path)))
+    parsed = parse_name(name)
+    for _ in range(3):  # the file's folder, a season folder, the series or release folder
+        if not folder or folder in stops or os.path.dirname(folder) == folder:
             break
-        season = _SEASON_FOLDER.match(folder.name.strip())
+        folder_name = os.path.basename(folder)
+        season = _SEASON_FOLDER.match(folder_name.strip())
         if season:
             if parsed.season is None and parsed.is_episode:
                 parsed.season = int(season.group(1))
-            continue
-        _fill_from_folder(parsed, parse_name(folder.name, is_file=False))
+        else:
+            _fill_from_folder(parsed, _parse_folder(folder_name))
+        folder = os.path.dirname(folder)
     return parsed
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_folder(name: str) -> ParsedName:
+    # Every episode of a season shares its folders; callers only read the result.
+    return parse_name(name, is_file=False)
 
 
 def _fill_from_folder(parsed: ParsedName, folder: ParsedName) -> None:
@@ -451,14 +459,22 @@ def _compare_ids(a: ParsedName, b: ParsedName) -> bool | None:
 
 
 def _title_similarity(a: ParsedName, b: ParsedName) -> float:
-    """1.0 for equal keys; a near match (typos, punctuation) only when the digits agree."""
-    if not a.key or not b.key:
+    return key_similarity(a.key, b.key)
+
+
+@functools.lru_cache(maxsize=65536)
+def key_similarity(a: str, b: str) -> float:
+    """1.0 for equal title keys; a near match (typos, punctuation) only when the digits agree.
+
+    Cached: a scan compares one series key with every episode of a candidate series.
+    """
+    if not a or not b:
         return 0.0
-    if a.key == b.key:
+    if a == b:
         return 1.0
-    if re.sub(r"\D", "", a.key) != re.sub(r"\D", "", b.key):
+    if re.sub(r"\D", "", a) != re.sub(r"\D", "", b):
         return 0.0  # Part 1 vs Part 2, Rocky 2 vs Rocky 3: never "nearly" the same
-    matcher = difflib.SequenceMatcher(None, a.key, b.key, autojunk=False)
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     if matcher.real_quick_ratio() < 0.9 or matcher.quick_ratio() < 0.9:
         return 0.0
     ratio = matcher.ratio()

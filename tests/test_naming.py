@@ -172,9 +172,11 @@ def test_parse_path_takes_title_and_year_from_the_release_folder():
     assert episode.provider_ids == {"tvdb": "81189"}
 
 
-def test_parse_path_does_not_read_the_root_folder_name():
+def test_parse_path_does_not_read_the_root_folder_name_or_above():
     parsed = parse_path("/media/German Movies 2010/Title.mkv", ["/media/German Movies 2010"])
     assert (parsed.key, parsed.year) == ("title", None)
+    above = parse_path("/srv/Film (2010)/lib/movie.mkv", ["/srv/Film (2010)/lib/"])
+    assert (above.key, above.year) == ("movie", None)
 
 
 def test_title_key_normalises_spelling():

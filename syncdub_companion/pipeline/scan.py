@@ -13,7 +13,7 @@ from typing import Callable, Iterable
 from .. import jobs
 from ..counterparts import dub_roots, find_for, index_cache, walk_media, wanted_languages
 from ..media import Candidate, MediaItem
-from ..naming import VIDEO_EXTS, parse_path, split_extension, split_sidecar
+from ..naming import VIDEO_EXTS, split_extension, split_sidecar
 from ..paths import ensure_inside
 
 
@@ -79,7 +79,6 @@ def plan(services, root: str | None = None, languages: Iterable[str] | None = No
     ``total`` is told how many originals there are, ``progress`` is called after each.
     """
     languages = list(languages or []) or wanted_languages(services)
-    library = [str(r) for r in services.config.library_roots]
     originals = find_originals(services, scan_roots(services, root))
     if total:
         total(len(originals))
@@ -87,18 +86,11 @@ def plan(services, root: str | None = None, languages: Iterable[str] | None = No
     hook = names_only_hook(services)
     report = ScanReport(originals=len(originals))
     for path in originals:
-        _plan_one(services, _item(path, library), languages, hook, report)
+        # The finders parse the path themselves; the dry run has no server metadata to add.
+        _plan_one(services, MediaItem(path), languages, hook, report)
         if progress:
             progress(1)
     return report
-
-
-def _item(path: str, library: list[str]) -> MediaItem:
-    parsed = parse_path(path, library)
-    episode = parsed.is_episode
-    return MediaItem(path=path, kind="episode" if episode else "movie", title=parsed.title or None,
-                     year=parsed.year, series=parsed.title if episode else None, season=parsed.season,
-                     episode=parsed.episodes[0] if parsed.episodes else None)
 
 
 def _plan_one(services, item: MediaItem, languages: list[str], hook, report: ScanReport) -> None:
