@@ -54,6 +54,16 @@ def create(store: Store, **fields) -> int:
     return store.insert(TABLE, new_job(**fields))
 
 
+def create_many(store: Store, batch: list[dict]) -> list[int]:
+    """Store many new jobs (each a dict of :func:`new_job` fields) in one transaction.
+
+    The store rewrites its whole file per transaction, so a backfill of thousands of
+    jobs must not insert them one by one.
+    """
+    with store.transaction() as db:
+        return list(db.table(TABLE).insert_multiple(new_job(**fields) for fields in batch))
+
+
 def enqueue_event(store: Store, event: LibraryEvent, dedup_window: float) -> tuple[int, bool]:
     """Queue a job for ``event`` unless the same item made one within ``dedup_window`` seconds.
 

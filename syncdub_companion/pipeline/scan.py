@@ -109,15 +109,14 @@ def _short(cand: Candidate) -> dict:
 def queue(services, report: ScanReport, force: bool = False) -> list[int]:
     """Queue one job per planned pair unless one is open, or done or skipped before (``force`` requeues)."""
     seen = _known_pairs(services.store) if not force else set()
-    queued = []
+    batch = []
     for pair in report.planned:
         if (pair.original, pair.language) in seen or (pair.original, None) in seen:
             continue
-        queued.append(jobs.create(services.store, original=pair.original, language=pair.language,
-                                  source="scan", force=force))
+        batch.append({"original": pair.original, "language": pair.language, "source": "scan", "force": force})
         seen.add((pair.original, pair.language))
-    report.queued = queued
-    return queued
+    report.queued = jobs.create_many(services.store, batch) if batch else []
+    return report.queued
 
 
 def _known_pairs(store) -> set[tuple[str, str]]:

@@ -24,6 +24,7 @@ from .runner import default_merge, run_job
 log = logging.getLogger(__name__)
 
 ABORT_WAIT = 5.0
+MAX_IDLE_POLL = 5.0
 
 
 class WorkerPool:
@@ -94,6 +95,7 @@ class WorkerPool:
             thread.join(max(0.0, deadline - time.monotonic()))
 
     def _loop(self, worker: str) -> None:
+        idle = self.poll
         while not self._stopping.is_set():
             try:
                 job = jobs.claim_next(self.services.store, worker)
@@ -101,9 +103,12 @@ class WorkerPool:
                 log.exception("worker %s: cannot read the job queue", worker)
                 job = None
             if job is None:
-                self._wake.wait(self.poll)
+                # Each look reads the whole job file; an idle queue is looked at less often.
+                woken = self._wake.wait(idle)
                 self._wake.clear()
+                idle = self.poll if woken else min(idle * 2, max(self.poll, MAX_IDLE_POLL))
                 continue
+            idle = self.poll
             self._run(worker, job)
 
     def _run(self, worker: str, job: dict) -> None:
