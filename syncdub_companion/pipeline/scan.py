@@ -16,6 +16,8 @@ from ..media import Candidate, MediaItem
 from ..naming import VIDEO_EXTS, split_extension, split_sidecar
 from ..paths import ensure_inside
 
+BESIDE_SUFFIX = ".multi"  # the default output_paths plugin's name for output_mode = beside
+
 
 @dataclass
 class Planned:
@@ -58,16 +60,19 @@ def scan_roots(services, root: str | None) -> list[str]:
 
 
 def find_originals(services, roots: Iterable[str]) -> list[str]:
-    """Video files under ``roots``, leaving out the dub roots and sidecar dubs of other files."""
+    """Video files under ``roots``, leaving out the dub roots, sidecar dubs and ``.multi`` outputs of other files."""
     skip = list(dub_roots(services).values())
     found = []
     for root in roots:
         paths = list(walk_media(root, VIDEO_EXTS, skip))
         stems = {(os.path.dirname(p), split_extension(os.path.basename(p))[0]) for p in paths}
         for path in paths:
+            folder, stem = os.path.dirname(path), split_extension(os.path.basename(path))[0]
             side = split_sidecar(os.path.basename(path))
-            if side and (os.path.dirname(path), side[0]) in stems:
+            if side and (folder, side[0]) in stems:
                 continue
+            if stem.endswith(BESIDE_SUFFIX) and (folder, stem[:-len(BESIDE_SUFFIX)]) in stems:
+                continue  # output_mode = beside wrote it; its original is scanned instead
             found.append(path)
     return found
 

@@ -57,6 +57,8 @@ class WorkerPool:
                                       name=f"syncdub-worker-{n}")
             thread.start()
             self._threads.append(thread)
+        # Faces in this process that queue jobs (webhooks, web page) can call wake().
+        self.services.extras["worker_pool"] = self
         log.info("%d job worker(s) started", self.size)
         return self
 

@@ -22,7 +22,8 @@ LIBRARY = {
     "movies/Twin (2015)/Twin (2015).mkv": "ambiguous",
 }
 EXTRA = ["dubs/de/Twin.2015.German.DL.1080p.BluRay.x264-AAA.mkv", "dubs/de/Twin.2015.German.DL.720p.WEB.x264-BBB.mkv",
-         "movies/Film (2010)/Film (2010).de.srt", "movies/The Matrix (1999)/Extras/Making of.mkv"]
+         "movies/Film (2010)/Film (2010).de.srt", "movies/The Matrix (1999)/Extras/Making of.mkv",
+         "movies/Film (2010)/Film (2010).multi.mkv"]
 
 
 @pytest.fixture
@@ -55,7 +56,7 @@ def expected_pairs(root):
     return sorted((str(root / o), str(root / d), "de") for o, d in LIBRARY.items() if d and d != "ambiguous")
 
 
-def test_find_originals_leaves_out_dubs_sidecars_and_extras(services, tree):
+def test_find_originals_leaves_out_dubs_sidecars_extras_and_outputs(services, tree):
     root, _ = tree
     found = sorted(os.path.relpath(p, root) for p in scan.find_originals(services, [str(root)]))
     assert found == sorted(LIBRARY)
