@@ -57,7 +57,6 @@ def serve_forever(services) -> None:
 def start_background(services) -> list:
     """Start the job workers and other background tasks; each has stop() and join()."""
     from .merge import cleanup_leftovers, journal_dir
-
     from .pipeline.worker import WorkerPool
 
     cleanup_leftovers(journal_dir(services), at_startup=True)  # temps of merges a crash cut short
