@@ -63,6 +63,12 @@ class Services:
                                     self.config.get("speech.sentence_model"), self.model_dir),
         }
 
+    def job_queued(self) -> None:
+        """Tell this process's workers (if it runs any) to look at the queue now, not at their next poll."""
+        pool = self.extras.get("worker_pool")
+        if pool is not None:
+            pool.wake()
+
     def queue_depth(self) -> int:
         """Jobs queued or in progress."""
         from .jobs import ACTIVE_STATES, TABLE

@@ -70,4 +70,6 @@ def receive(services, source: str, req: WebhookRequest) -> Outcome:
         job_id, created = jobs.enqueue_event(services.store, event, window)
         ids.append(job_id)
         duplicates.append(not created)
+    if not all(duplicates):
+        services.job_queued()
     return Outcome(ids, duplicates)

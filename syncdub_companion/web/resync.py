@@ -88,8 +88,9 @@ def queue():
     mode = form.get("mode") or None
     if mode and mode not in MODES:
         raise UsageError(f"mode {mode!r}: one of {', '.join(MODES)}")
-    store = current_app.extensions["syncdub"].store
-    job_id = jobs.create(store, original=str(original), dubbed=str(dubbed) if dubbed else None,
+    services = current_app.extensions["syncdub"]
+    job_id = jobs.create(services.store, original=str(original), dubbed=str(dubbed) if dubbed else None,
                          language=language, mode=mode, force=form.get("force") == "on", source="web")
+    services.job_queued()
     flash(f"Job {job_id} queued for {original.name}.", "ok")
     return redirect(url_for("jobs.detail_page", job_id=job_id))
