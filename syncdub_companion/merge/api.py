@@ -6,6 +6,7 @@ servers (``syncdub_library_changed``); its callers do, once per batch.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -17,7 +18,7 @@ from .plan import MergePlan, finalize, gib, prepare
 from .publish import apply_ownership, backup_path, fsync_path, make_folders, publish
 from .render import prepare_dub
 from .space import check_space, is_enospc
-from .verify import verify
+from .verify import StreamCheck, verify
 
 log = logging.getLogger(__name__)
 
@@ -87,25 +88,34 @@ def align(services, plan: MergePlan) -> TimeMap:
 
 
 def _merge(services, plan: MergePlan, report: "_Reporter") -> MergeResult:
-    reference = plan.original.stat()
+    reference_stat = plan.original.stat()
     if plan.mode == "replace" and services.config.get("library.backup_dir"):
         backup_path(services, plan)  # refuse a backup folder outside the roots before any work
-    make_folders(plan.output.parent, reference, services.config)
+    make_folders(plan.output.parent, reference_stat, services.config)
     check_space(plan.output.parent, plan.space_needed,
                 f"{gib(plan.base_size)} for the merged file + {gib(2 * plan.dub_bytes)} for the dub track "
                 f"+ {services.config.get('library.space_margin_mb')} MiB margin")
     try:
         with TempSet(plan.output, journal_dir(services)) as temps:
+            clock = _Clock()
             dub = prepare_dub(services, plan, temps, lambda f: report("dub", f))
+            clock.lap("dub")
+            # a copied track decodes (CPU) while mkvmerge muxes (disk); verify compares packets
+            reference = StreamCheck(services, dub.path, 0) if plan.stream_copy else None
             temp = temps.path()
             write_merged(services, plan, dub, temp, temps.path("tags"), lambda f: report("mux", f))
+            decoded = reference.finish() if reference else None
             temps.path("dub").unlink(missing_ok=True)  # free its space before publishing
+            clock.lap("mux")
             report("publishing", 0.0)
-            plan.notes += apply_ownership(temp, reference, services.config)
-            fsync_path(temp)
-            checked = verify(services, plan, temp, dub)
+            plan.notes += apply_ownership(temp, reference_stat, services.config)
+            # fsync (disk-bound) runs while ffmpeg reads the new track; both end before the rename
+            checked = verify(services, plan, temp, dub, while_checking=lambda: fsync_path(temp), reference=decoded)
+            clock.lap("fsync_verify")
             report("publishing", 0.6)
             output = publish(services, plan, temp)
+            clock.lap("publish")
+            checked["timings"] = clock.laps
     except OSError as exc:
         if is_enospc(exc):
             raise DiskFullError(f"the disk holding {plan.output.parent} filled up while writing; "
@@ -115,6 +125,19 @@ def _merge(services, plan: MergePlan, report: "_Reporter") -> MergeResult:
     log.info("merged %s track into %s (%s)", plan.language.bibliographic, output, plan.codec)
     return MergeResult("done", str(output), plan.timemap, plan, f"added \"{plan.track_name}\" to {output.name}",
                        checked)
+
+
+class _Clock:
+    """Seconds per step, for the result and the benchmark."""
+
+    def __init__(self):
+        self.t = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self.t, 3)
+        self.t = now
 
 
 class _Reporter:

@@ -11,9 +11,13 @@ import subprocess
 import wave
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.signal import butter, resample_poly, sosfilt
+
+if TYPE_CHECKING:
+    from syncdub_companion.align.timemap import TimeMap
 
 SR = 48000
 
