@@ -24,7 +24,7 @@ from ..errors import MediaError, UsageError
 from ..tools import process
 from ..tools.ffmpeg import AudioStream, FFprobe
 from .embed import Embedder
-from .speechmatch import DEFAULT_MIN_SIMILARITY, SpeechMatch, match_segments
+from .speechmatch import DEFAULT_MIN_SIMILARITY, SpeechMatch, match_segments, meaningful
 from .timemap import Anchor
 from .transcribe import SAMPLE_RATE, SpeechSegment, Transcriber
 
@@ -35,6 +35,9 @@ Window = tuple[float, float]  # (start, duration) in the file's own seconds
 _CENTRE_LAYOUTS = ("3.0", "3.1", "4.0", "4.1", "5.0", "5.1", "6.0", "6.1", "7.0", "7.1")
 LANGUAGE_WINDOWS = 3
 LANGUAGE_WINDOW_S = 30.0
+# Original seconds per dub second that releases differ by: same speed, 1000/1001 either
+# way, PAL speed-up or slow-down (25/23.976), 25/24 either way.
+FILM_RATES = (1.0, 1.001, 1 / 1.001, 25 / 23.976, 23.976 / 25, 25 / 24, 24 / 25)
 
 
 @dataclass
@@ -78,7 +81,13 @@ def _data_models(config):
 
 @dataclass
 class SpeechEvidence:
-    """What speech says about a pair of files; ``anchors`` feed the aligner's fit."""
+    """What speech says about a pair of files; ``anchors`` feed the aligner's fit.
+
+    ``matches`` are every pair of lines that say the same thing. ``anchors`` come from the
+    matches whose lines both open after a pause (a line's start, which a dub shares with
+    its original) and agree with the other anchors (:func:`consistent`); ``outliers`` are
+    the line-start anchors that agree with none.
+    """
 
     anchors: list[Anchor]
     matches: list[SpeechMatch]
@@ -90,34 +99,48 @@ class SpeechEvidence:
     elapsed: float
     tasks: tuple[str, str] = ("transcribe", "transcribe")
     timings: dict[str, float] = field(default_factory=dict)
+    outliers: list[Anchor] = field(default_factory=list)
 
     @property
     def match_count(self) -> int:
         return len(self.matches)
 
     @property
-    def match_ratio(self) -> float:
-        """Matched pairs over the segments of the side with fewer; 0 with no speech."""
-        fewer = min(len(self.orig_segments), len(self.dub_segments))
-        return len(self.matches) / fewer if fewer else 0.0
+    def comparable(self) -> int:
+        """Segments that could match: those long enough to mean something, on the side with fewer."""
+        return min(sum(map(meaningful, self.orig_segments)), sum(map(meaningful, self.dub_segments)))
 
-    def same_content(self, min_matches: int = 3, min_ratio: float = 0.3) -> tuple[bool, str]:
-        """Whether enough lines matched to call the two files the same content, and why."""
-        fewer = min(len(self.orig_segments), len(self.dub_segments))
+    @property
+    def match_ratio(self) -> float:
+        """Matched pairs over :attr:`comparable`; 0 with no speech."""
+        fewer = self.comparable
+        return min(1.0, len(self.matches) / fewer) if fewer else 0.0
+
+    def same_content(self, min_matches: int = 3, min_ratio: float = 0.15) -> tuple[bool, str]:
+        """Whether the two files say the same lines at the same times, and why (or why not).
+
+        Enough lines must match by meaning (``min_matches``, and ``min_ratio`` of the
+        comparable ones), and the matched line starts must not mostly disagree in time: in
+        a different film the few chance matches land at unrelated times.
+        """
+        fewer = self.comparable
         if fewer < min_matches:
-            return False, f"too little speech to compare ({len(self.orig_segments)} original, {len(self.dub_segments)} dubbed lines)"
+            return False, f"too little speech to compare ({fewer} comparable lines)"
         said = f"{self.match_count} of {fewer} lines matched by meaning ({self.match_ratio:.0%})"
         if self.match_count < min_matches or self.match_ratio < min_ratio:
             return False, f"different content: only {said}"
-        return True, said
+        if len(self.outliers) > len(self.anchors):
+            return False, (f"different content: {said}, but their times disagree "
+                           f"({len(self.anchors)} consistent, {len(self.outliers)} not)")
+        return True, f"{said}; {len(self.anchors)} consistent line starts"
 
     def agreement(self, to_orig: Callable[[float], float | None], tolerance: float = 0.6) -> float:
-        """Share of matches whose dub line start maps to within ``tolerance`` s of the original's.
+        """Share of anchors whose dub line start maps to within ``tolerance`` s of the original's.
 
-        ``to_orig`` is a map's dub-to-original function (``TimeMap.to_orig``); a match that
+        ``to_orig`` is a map's dub-to-original function (``TimeMap.to_orig``); an anchor that
         maps nowhere counts as disagreeing.
         """
-        if not self.matches:
+        if not self.anchors:
             return 0.0
         hits = 0
         for a in self.anchors:
@@ -131,12 +154,22 @@ class SpeechEvidence:
             "orig_language": self.orig_language, "dub_language": self.dub_language, "tasks": list(self.tasks),
             "orig_segments": len(self.orig_segments), "dub_segments": len(self.dub_segments),
             "matches": self.match_count, "match_ratio": round(self.match_ratio, 3),
+            "anchors": len(self.anchors), "outliers": len(self.outliers),
             "seconds_transcribed": round(self.seconds_transcribed, 1), "elapsed": round(self.elapsed, 2),
             "timings": self.timings,
             "pairs": [{"orig": round(m.orig.onset, 3), "dub": round(m.dub.onset, 3),
-                       "similarity": round(m.similarity, 3), "orig_text": m.orig.text, "dub_text": m.dub.text}
+                       "similarity": round(m.similarity, 3), "orig_text": m.orig.text, "dub_text": m.dub.text,
+                       "use": _use(m, self.anchors, self.outliers)}
                       for m in self.matches],
         }
+
+
+def _use(match: SpeechMatch, anchors: list[Anchor], outliers: list[Anchor]) -> str:
+    """What became of a match: anchor, outlier, or mid-line (matched, but not at a line start)."""
+    key = (match.dub.onset, match.orig.onset)
+    if any((a.dub, a.orig) == key for a in anchors):
+        return "anchor"
+    return "outlier" if any((a.dub, a.orig) == key for a in outliers) else "mid-line"
 
 
 # --- decoding -----------------------------------------------------------------
@@ -335,7 +368,11 @@ def speech_evidence(original: str, dubbed: str, *, orig_track: int, dub_track: i
     matches = match_segments(o_segs, d_segs, em, s.min_similarity)
     clock.lap("match")
     seconds = sum(len(a) for _, a in orig + dub) / SAMPLE_RATE
-    return SpeechEvidence(anchors=[anchor_of(m, s.min_similarity) for m in matches], matches=matches,
+    # A dub line starts with its original line; a sentence inside a line need not.
+    starts = [anchor_of(m, s.min_similarity) for m in matches if m.orig.after_pause and m.dub.after_pause]
+    keep = consistent(starts)
+    anchors = [a for a, ok in zip(starts, keep) if ok]
+    return SpeechEvidence(anchors=anchors, outliers=[a for a, ok in zip(starts, keep) if not ok], matches=matches,
                           orig_language=o_lang, dub_language=d_lang, orig_segments=o_segs, dub_segments=d_segs,
                           seconds_transcribed=seconds, elapsed=clock.total, tasks=(o_task, d_task),
                           timings=clock.laps)
@@ -346,6 +383,33 @@ def anchor_of(match: SpeechMatch, min_similarity: float = DEFAULT_MIN_SIMILARITY
     span = max(1e-6, 1.0 - min_similarity)
     weight = min(1.0, max(0.1, (match.similarity - min_similarity) / span))
     return Anchor(dub=match.dub.onset, orig=match.orig.onset, weight=round(weight, 3), kind="speech")
+
+
+def consistent(anchors: list[Anchor], tolerance: float = 0.5, share: float = 0.2) -> list[bool]:
+    """Which anchors agree with at least ``share`` of the others (and at least one).
+
+    The film rate (original seconds per dub second) is the one of :data:`FILM_RATES` under
+    which most pairs of anchors agree; under it each anchor has an offset, and anchors
+    agree when their offsets lie within ``tolerance`` s. A wrong match lands seconds away
+    and agrees with almost none; with cuts or inserted scenes, the anchors of each uncut
+    piece still agree among themselves. Fewer than three anchors cannot outvote each other
+    and are all kept.
+    """
+    n = len(anchors)
+    if n < 3:
+        return [True] * n
+    orig = np.array([a.orig for a in anchors])
+    dub = np.array([a.dub for a in anchors])
+
+    def agreement(rate: float) -> np.ndarray:
+        offset = orig - rate * dub
+        agree = np.abs(offset[:, None] - offset[None, :]) <= tolerance
+        np.fill_diagonal(agree, False)
+        return agree
+
+    agree = max((agreement(rate) for rate in FILM_RATES), key=lambda m: int(m.sum()))
+    need = max(1, int(np.ceil(share * (n - 1))))
+    return [bool(x) for x in agree.sum(axis=1) >= need]
 
 
 def _decode_all(path: str, track: int, windows: list[Window], s: SpeechSettings) -> list[tuple[float, np.ndarray]]:

@@ -26,6 +26,17 @@ DEFAULT_MIN_SIMILARITY = 0.45
 MOVES = ((1, 1), (1, 2), (2, 1))
 # Only neighbours this close (s) may be joined: a line Whisper split, not two lines.
 MAX_JOIN_GAP = 1.5
+# Text shorter than this many words ("Oh!", "Shut up!") matches anything: it may pair
+# only joined to a neighbour.
+MIN_WORDS = 3
+# A short piece ("Well,", "Hi, Mario.") just before a sentence usually opens the same line;
+# joining it keeps the anchor at the line's start, so such a join earns this much extra.
+LEAD_IN_BONUS = 0.1
+
+
+def meaningful(seg: "SpeechSegment") -> bool:
+    """Whether a segment says enough to be matched by meaning on its own."""
+    return len(seg.text.split()) >= MIN_WORDS
 
 
 @dataclass(frozen=True)
@@ -99,6 +110,11 @@ def join(segments: Sequence["SpeechSegment"]) -> "SpeechSegment":
                    words=tuple(w for s in segments for w in s.words))
 
 
+def _usable(segments: list["SpeechSegment"]) -> np.ndarray:
+    """1 for segments long enough to pair, 0 (no pair possible) for the rest."""
+    return np.array([meaningful(s) for s in segments], np.float32)
+
+
 def _joinable(segments: list["SpeechSegment"]) -> np.ndarray:
     """Per neighbour pair: 1 where the two may be joined, 0 (no match possible) where not."""
     gaps = np.array([b.start - a.end for a, b in zip(segments, segments[1:])])
@@ -110,7 +126,8 @@ def match_segments(orig_segments: Sequence["SpeechSegment"], dub_segments: Seque
     """Pairs of segments (or joined neighbours) that say the same thing, in order on both sides.
 
     Both lists must be in time order and in one language the embedder understands
-    (English for the bundled model).
+    (English for the bundled model). Segments under :data:`MIN_WORDS` words pair only
+    joined to a neighbour.
     """
     orig, dub = list(orig_segments), list(dub_segments)
     if not orig or not dub:
@@ -121,6 +138,14 @@ def match_segments(orig_segments: Sequence["SpeechSegment"], dub_segments: Seque
     vec = embedder.embed(texts)
     n, m = len(orig), len(dub)
     o, d, o2, d2 = np.split(vec, [n, n + m, n + m + n - 1])
-    gains = {(1, 1): o @ d.T, (1, 2): o @ d2.T * _joinable(dub)[None, :], (2, 1): o2 @ d.T * _joinable(orig)[:, None]}
-    return [SpeechMatch(join(orig[i:i + a]), join(dub[j:j + b]), float(gains[(a, b)][i, j]))
+    mo, md = _usable(orig), _usable(dub)
+    mo2, md2 = _usable([join(orig[k:k + 2]) for k in range(n - 1)]), _usable([join(dub[k:k + 2]) for k in range(m - 1)])
+    sims = {(1, 1): o @ d.T, (1, 2): o @ d2.T, (2, 1): o2 @ d.T}
+    allowed = {(1, 1): np.outer(mo, md), (1, 2): np.outer(mo, md2 * _joinable(dub)),
+               (2, 1): np.outer(mo2 * _joinable(orig), md)}
+    bonus = {(1, 1): 0.0, (1, 2): LEAD_IN_BONUS * (1 - md[None, :-1]), (2, 1): LEAD_IN_BONUS * (1 - mo[:-1, None])}
+    # The threshold applies to the similarity itself; the bonus only ranks allowed pairs.
+    gains = {mv: np.where((sims[mv] >= min_similarity) & (allowed[mv] > 0), sims[mv] + bonus[mv], 0.0)
+             for mv in sims}
+    return [SpeechMatch(join(orig[i:i + a]), join(dub[j:j + b]), float(sims[(a, b)][i, j]))
             for i, a, j, b in monotonic_groups(gains, min_similarity)]

@@ -21,9 +21,9 @@ log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000
 TASKS = ("transcribe", "translate")
-# A pause this long inside one Whisper segment splits it: lines separated by silence in
-# the film become separate units, so both languages cut the dialogue the same way.
-SPLIT_PAUSE = 0.8
+# Silence (s) that separates two stretches of speech (utterances); shorter gaps are
+# breaths and stops inside one.
+PAUSE = 0.3
 # speech.model_dir's meaning when empty: data_dir/models with the default data_dir.
 DEFAULT_MODEL_DIR = "data/models"
 
@@ -35,8 +35,10 @@ _lock = threading.Lock()
 class SpeechSegment:
     """One stretch of speech; times are seconds in the file's own timeline.
 
-    ``words`` holds (start, end, text) per word when word timestamps were on; the first
-    word's start is a sharper line start than the segment's own ``start``.
+    ``words`` holds (start, end, text) per word when word timestamps were on.
+    ``speech_start`` is the voice onset found by VAD near the first word, and
+    ``after_pause`` says it follows a pause: the segment starts a line rather than
+    continuing one, so its onset is one a dub shares with its original.
     """
 
     start: float
@@ -47,6 +49,7 @@ class SpeechSegment:
     no_speech_prob: float
     words: tuple[tuple[float, float, str], ...] = ()
     speech_start: float | None = None
+    after_pause: bool = False
 
     @property
     def onset(self) -> float:
@@ -160,11 +163,9 @@ class Transcriber:
         else:
             pieces, info = self.model.transcribe(audio, **kwargs)
         lang = language or info.language
-        out: list[SpeechSegment] = []
-        for piece in pieces:  # the generator does the work; consume it here
-            out.extend(_split(_segment(piece, lang, offset)))
-        spans = [(offset + a, offset + b) for a, b in voice_spans(audio)]
-        return [snap_onset(s, spans) for s in out if s.text]
+        segments = [_segment(piece, lang, offset) for piece in pieces]  # the generator does the work here
+        spans = stretches([(offset + a, offset + b) for a, b in voice_spans(audio)])
+        return [s for s in cut_at_stretches(segments, spans, offset) if s.text]
 
     def detect_language(self, audio: np.ndarray) -> tuple[str, float]:
         """(ISO 639-1 code, probability) of the speech in ``audio``, silence skipped."""
@@ -187,23 +188,6 @@ def _segment(piece, language: str, offset: float) -> SpeechSegment:
     return SpeechSegment(start=round(piece.start + offset, 3), end=round(piece.end + offset, 3),
                          text=piece.text.strip(), language=language, avg_logprob=float(piece.avg_logprob),
                          no_speech_prob=float(piece.no_speech_prob), words=words)
-
-
-def _split(seg: SpeechSegment, pause: float = SPLIT_PAUSE) -> list[SpeechSegment]:
-    """Cut a segment where its words leave a pause of ``pause`` seconds or more."""
-    if len(seg.words) < 2:
-        return [seg]
-    groups, current = [], [seg.words[0]]
-    for prev, word in zip(seg.words, seg.words[1:]):
-        if word[0] - prev[1] >= pause:
-            groups.append(current)
-            current = []
-        current.append(word)
-    groups.append(current)
-    if len(groups) == 1:
-        return [seg]
-    return [replace(seg, start=g[0][0], end=g[-1][1], text="".join(w[2] for w in g).strip(), words=tuple(g))
-            for g in groups]
 
 
 def voice_spans(audio: np.ndarray) -> list[tuple[float, float]]:
@@ -248,20 +232,57 @@ def sharpen_onset(audio: np.ndarray, t: float, look: float = 0.5, frame: float =
     return (lo + j * hop) / SAMPLE_RATE
 
 
-def snap_onset(seg: SpeechSegment, spans: list[tuple[float, float]], inside: float = 0.6,
-               ahead: float = 0.75) -> SpeechSegment:
-    """Move the segment's onset to where the voice starts by VAD.
-
-    faster-whisper pads VAD chunks by 400 ms and puts the first word at the padded edge,
-    so word starts run 0.3-0.5 s early, in the silence before the voice: then the next
-    voice onset (within ``ahead`` s) is the sharp start. A word inside a stretch of speech
-    takes that stretch's start if it began at most ``inside`` s before; otherwise the
-    line begins mid-speech and keeps its word start.
-    """
-    word = seg.onset
+def stretches(spans: list[tuple[float, float]], pause: float = PAUSE) -> list[tuple[float, float]]:
+    """VAD spans joined across gaps shorter than ``pause``: utterances, roughly lines."""
+    out: list[list[float]] = []
     for start, end in spans:
-        if start <= word < end:
-            return replace(seg, speech_start=round(start, 3)) if word - start <= inside else seg
-        if word < start <= word + ahead:
-            return replace(seg, speech_start=round(start, 3))
-    return seg
+        if out and start - out[-1][1] < pause:
+            out[-1][1] = end
+        else:
+            out.append([start, end])
+    return [(a, b) for a, b in out]
+
+
+def _stretch_of(word: tuple[float, float, str], spans: list[tuple[float, float]]) -> int:
+    """The stretch a word belongs to, by its midpoint. Whisper puts a stretch's first word
+    early, into the silence before it, so a midpoint in a gap goes to the next stretch
+    unless it sits just after the previous one."""
+    mid = (word[0] + word[1]) / 2
+    for k, (start, end) in enumerate(spans):
+        if mid < end:
+            return k if mid >= start or k == 0 or mid - spans[k - 1][1] > 0.15 else k - 1
+    return len(spans) - 1
+
+
+def cut_at_stretches(segments: list[SpeechSegment], spans: list[tuple[float, float]],
+                     window_start: float = float("-inf"), pause: float = PAUSE) -> list[SpeechSegment]:
+    """Cut Whisper's segments where their words pass from one stretch of speech to the next,
+    and give each piece that opens a stretch that stretch's start as its onset.
+
+    Whisper's own segments follow sentences and its timestamps drift; the stretches come
+    from the signal, so a piece that opens one starts where a line starts, in both
+    languages. It is ``after_pause`` when ``pause`` s of silence precede it, counted from
+    ``window_start`` for the window's first stretch (speech running into the window is no
+    known pause).
+    """
+    out, opened = [], set()
+    for seg in segments:
+        if not seg.words or not spans:
+            out.append(seg)
+            continue
+        groups: list[tuple[int, list]] = []
+        for word in seg.words:
+            k = _stretch_of(word, spans)
+            if groups and groups[-1][0] == k:
+                groups[-1][1].append(word)
+            else:
+                groups.append((k, [word]))
+        for k, words in groups:
+            piece = seg if len(groups) == 1 else replace(
+                seg, start=words[0][0], end=words[-1][1], text="".join(w[2] for w in words).strip(), words=tuple(words))
+            if k not in opened:
+                opened.add(k)
+                quiet = spans[k][0] - (spans[k - 1][1] if k else window_start)
+                piece = replace(piece, speech_start=round(spans[k][0], 3), after_pause=quiet >= pause)
+            out.append(piece)
+    return out

@@ -54,19 +54,33 @@ def voice_start(speech: np.ndarray, level: float = 0.05) -> float:
     return float(np.argmax(np.abs(speech) > level)) / RATE
 
 
-def compose(drascula: Path, lang: str, names: list[str], gaps: list[float],
-            lead: float = 1.0, tail: float = 1.0) -> Clip:
-    """Lines of one language in order, ``gaps[i]`` seconds of silence after line i."""
-    pieces, starts, onsets, ends, t = [np.zeros(int(lead * RATE), np.float32)], {}, {}, {}, lead
+def timeline(drascula: Path, names: list[str], gaps: list[float], lead: float = 1.0) -> dict[str, float]:
+    """Start times for lines in order, ``gaps[i]`` s after the longer language's line i
+    ends, so that neither language's lines overlap: how a dub keeps its original's timing."""
+    starts, t = {}, lead
     for name, gap in zip(names, gaps, strict=True):
-        speech = line(drascula, lang, name)
         starts[name] = t
-        onsets[name] = t + voice_start(speech)
-        pieces += [speech, np.zeros(int(gap * RATE), np.float32)]
-        ends[name] = t + len(speech) / RATE
-        t += len(speech) / RATE + gap
-    pieces.append(np.zeros(int(tail * RATE), np.float32))
-    return Clip(np.concatenate(pieces), starts, onsets, ends)
+        t += max(len(line(drascula, lang, name)) for lang in ("es", "en")) / RATE + gap
+    return starts
+
+
+def place(drascula: Path, lang: str, starts: dict[str, float], tail: float = 1.0) -> Clip:
+    """One language's lines at the given start times, silence between them."""
+    lines = {name: line(drascula, lang, name) for name in starts}
+    length = max(t + len(lines[n]) / RATE for n, t in starts.items()) + tail
+    audio = np.zeros(int(length * RATE), np.float32)
+    onsets, ends = {}, {}
+    for name, t in starts.items():
+        at = int(round(t * RATE))
+        audio[at: at + len(lines[name])] += lines[name]
+        onsets[name] = t + voice_start(lines[name])
+        ends[name] = t + len(lines[name]) / RATE
+    return Clip(audio, dict(starts), onsets, ends)
+
+
+def compose(drascula: Path, lang: str, names: list[str], gaps: list[float], lead: float = 1.0) -> Clip:
+    """Lines of one language in order with ``gaps`` of silence: :func:`timeline` + :func:`place`."""
+    return place(drascula, lang, timeline(drascula, names, gaps, lead))
 
 
 def music(drascula: Path, track: int, seconds: float, level: float = 0.08) -> np.ndarray:

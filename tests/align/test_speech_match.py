@@ -8,7 +8,7 @@ from syncdub_companion.align.embed import Embedder
 from syncdub_companion.align.speech import (SpeechEvidence, anchor_of, full_dialogue_windows, merge_windows,
                                             sampled_windows, tasks_for)
 from syncdub_companion.align.speechmatch import SpeechMatch, join, match_segments, monotonic_groups, monotonic_pairs
-from syncdub_companion.align.transcribe import SpeechSegment, _split, snap_onset
+from syncdub_companion.align.transcribe import SpeechSegment, cut_at_stretches, stretches
 
 
 def seg(start: float, text: str, words: tuple = ()) -> SpeechSegment:
@@ -48,22 +48,25 @@ def test_join_keeps_the_first_onset_and_all_words():
     assert len(joined.words) == 2 and joined.no_speech_prob == 0.05
 
 
-def test_split_cuts_at_long_pauses_only():
-    words = ((0.0, 0.4, " Hello"), (0.5, 0.9, " there."), (2.0, 2.3, " Go"), (2.35, 2.8, " away."))
-    parts = _split(seg(0.0, "Hello there. Go away.", words))
-    assert [(p.start, p.end, p.text) for p in parts] == [(0.0, 0.9, "Hello there."), (2.0, 2.8, "Go away.")]
-    assert len(_split(seg(0.0, "Hello there.", words[:2]))) == 1
+def test_stretches_join_spans_across_short_gaps():
+    assert stretches([(1.0, 2.0), (2.1, 3.0), (3.5, 4.0)]) == [(1.0, 3.0), (3.5, 4.0)]
+    assert stretches([]) == []
 
 
-def test_snap_onset_moves_an_early_word_start_to_the_voice_onset():
-    early = seg(10.0, "Hi", ((10.0, 10.5, " Hi"),))
-    # The word sits in the silence before the voice: the next onset wins.
-    assert snap_onset(early, [(3.0, 4.0), (10.42, 11.0), (11.2, 12.0)]).onset == 10.42
-    # The word sits just inside a stretch of speech: that stretch's start wins.
-    assert snap_onset(early, [(9.7, 11.0), (11.2, 12.0)]).onset == 9.7
-    # Inside long continuous speech, or nothing near: the word start stays.
-    assert snap_onset(early, [(5.0, 12.0)]).onset == 10.0
-    assert snap_onset(early, [(3.0, 4.0), (12.0, 13.0)]).onset == 10.0
+def test_segments_are_cut_where_speech_pauses_and_take_the_stretch_onsets():
+    spans = [(1.0, 3.0), (4.0, 6.0), (6.6, 9.0)]
+    # Whisper ran two lines into one segment and put the second line's first word early,
+    # into the silence before it; the third stretch continues a sentence of the second.
+    one = seg(0.6, "Hello there. Go away now", ((0.6, 1.2, " Hello"), (1.3, 2.9, " there."),
+                                                (3.5, 3.8, " Go"), (4.1, 5.0, " away"), (6.7, 7.5, " now")))
+    pieces = cut_at_stretches([one], spans, window_start=0.0)
+    assert [(p.text, p.onset, p.after_pause) for p in pieces] == [
+        ("Hello there.", 1.0, True), ("Go away", 4.0, True), ("now", 6.6, True)]
+    # A second segment inside a stretch keeps its word start and opens no line.
+    two = [seg(4.1, "Go", ((4.1, 4.4, " Go"),)), seg(4.9, "away.", ((4.9, 5.4, " away."),))]
+    assert [(p.onset, p.after_pause) for p in cut_at_stretches(two, spans, 0.0)] == [(4.0, True), (4.9, False)]
+    # Speech running into the window: no known pause before it.
+    assert cut_at_stretches([seg(1.0, "x", ((1.0, 1.5, " x"),))], spans, window_start=0.9)[0].after_pause is False
 
 
 def test_windows_merge_sample_and_cover():
@@ -92,8 +95,8 @@ def test_anchor_weight_grows_with_similarity():
 
 
 def test_evidence_counts_and_agreement():
-    orig = [seg(t, f"line {t}") for t in (10.0, 20.0, 30.0, 40.0)]
-    dub = [seg(t + 2.0, f"line {t}") for t in (10.0, 20.0, 30.0)]
+    orig = [seg(t, f"this is line {t}") for t in (10.0, 20.0, 30.0, 40.0)]
+    dub = [seg(t + 2.0, f"this is line {t}") for t in (10.0, 20.0, 30.0)]
     matches = [SpeechMatch(o, d, 0.8) for o, d in zip(orig, dub)]
     ev = SpeechEvidence([anchor_of(m) for m in matches], matches, "es", "en", orig, dub, 60.0, 1.0)
     assert (ev.match_count, ev.match_ratio) == (3, 1.0)
@@ -104,6 +107,9 @@ def test_evidence_counts_and_agreement():
     few = SpeechEvidence([], [], "es", "en", orig, dub, 60.0, 1.0)
     ok, reason = few.same_content()
     assert not ok and "0 of 3" in reason
+    scattered = SpeechEvidence([], matches, "es", "en", orig, dub, 60.0, 1.0, outliers=[anchor_of(m) for m in matches])
+    ok, reason = scattered.same_content()
+    assert not ok and "times disagree" in reason
 
 
 @pytest.fixture(scope="module")
@@ -138,3 +144,16 @@ def test_embedder_returns_unit_vectors(embedder):
     assert vectors.shape == (2, 384)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert embedder.embed([]).shape == (0, 384)
+
+
+def test_consistent_drops_an_anchor_no_film_rate_explains():
+    from syncdub_companion.align.speech import consistent
+    from syncdub_companion.align.timemap import Anchor
+
+    # a PAL speed-up: original = dub * 25/23.976 + 2, with one wrong match at 300 s
+    dubs = [10.0, 60.0, 130.0, 300.0, 420.0, 800.0]
+    anchors = [Anchor(d, d * 25 / 23.976 + 2.0 + (7.0 if d == 300.0 else 0.1 * (i % 2)), 0.8, "speech")
+               for i, d in enumerate(dubs)]
+    assert consistent(anchors) == [True, True, True, False, True, True]
+    # too few to outvote each other
+    assert consistent(anchors[2:4]) == [True, True]
