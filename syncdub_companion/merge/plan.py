@@ -24,6 +24,7 @@ CONFIDENCE_TAG = "SYNCDUB_CONFIDENCE"
 # ffmpeg has encoders for these source families; anything else is re-encoded to Opus.
 NATIVE_ENCODERS = {"ac3": 640_000, "eac3": 1_536_000}
 MAX_NATIVE_CHANNELS = 6
+CARRIED_TYPES = ("video", "audio", "subtitle", "attachment")
 OPUS_LAYOUTS = {1: "mono", 2: "stereo", 3: "3.0", 4: "quad", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
 
 
@@ -130,6 +131,9 @@ def prepare(services, original: str, dubbed: str, *, language: str | None, mode:
     orig_track = _reference_track(orig_info, original_p)
     dub_track, lang, notes = _dub_track_and_language(services, dubbed_p, language)
     output = _output_path(services, original_p, dubbed_p, lang, mode)
+    if mode == "replace" and output != original_p and output.exists():
+        raise UsageError(f"{output} already exists; replacing {original_p.name} would overwrite it "
+                         "(use --mode beside or remove one of them)")
     base = output if mode != "replace" and output.is_file() else original_p
     base_info = orig_info if base == original_p else services.ffprobe.probe(base)
     existing = _synced_tracks(base_info, lang)
@@ -143,8 +147,8 @@ def prepare(services, original: str, dubbed: str, *, language: str | None, mode:
         track_name=track_name, orig_track=orig_track, dub_track=dub_track,
         orig_start=decoded_start(services, original_p, orig_track),
         dub_start=decoded_start(services, dubbed_p, dub_track),
-        base_streams=len(base_info.get("streams", [])),
-        base_kinds=[(int(s["index"]), s.get("codec_type"), s.get("codec_name")) for s in base_info.get("streams", [])],
+        base_streams=len(carried_streams(base_info)),
+        base_kinds=[(int(s["index"]), s.get("codec_type"), s.get("codec_name")) for s in carried_streams(base_info)],
         base_duration=float(base_info.get("format", {}).get("duration") or 0.0),
         base_size=base.stat().st_size,
         base_audio_tids=[t for t in audio_tids if t not in existing_tids],
@@ -166,6 +170,12 @@ def decoded_start(services, path: Path, track: AudioStream) -> float:
         return float(out[0].strip(","))
     except (ToolError, ValueError, IndexError):
         return track.start_time
+
+
+def carried_streams(info: dict) -> list[dict]:
+    """The streams a Matroska file can hold. An MP4's data streams (chapter text, timecode)
+    have no Matroska track: mkvmerge turns chapters into chapters and drops the rest."""
+    return [s for s in info.get("streams", []) if s.get("codec_type") in CARRIED_TYPES]
 
 
 def _audio_of(info: dict) -> list[dict]:

@@ -18,7 +18,7 @@ from typing import Callable
 from ..errors import ToolError, VerificationError
 from ..tools import process
 from .language import same_language
-from .plan import SOURCE_TAG, MergePlan
+from .plan import SOURCE_TAG, MergePlan, carried_streams
 from .render import DubTrack
 
 DURATION_TOLERANCE = 0.1
@@ -70,7 +70,7 @@ def verify(services, plan: MergePlan, path: Path, dub: DubTrack, *,
     ``while_checking`` (the caller's fsync) runs while ffmpeg works and ends before this returns.
     """
     info = services.ffprobe.probe(path)
-    streams = info.get("streams", [])
+    streams = carried_streams(info)
     if len(streams) != plan.expected_streams:
         raise VerificationError(f"merged file has {len(streams)} streams, expected {plan.expected_streams}; "
                                 "the original was left untouched")

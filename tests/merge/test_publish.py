@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from syncdub_companion.errors import DiskFullError, PathNotAllowedError
+from syncdub_companion.errors import DiskFullError, PathNotAllowedError, UsageError
 from syncdub_companion.merge import resync
 from syncdub_companion.merge.cleanup import TEMP_RE
 
@@ -177,3 +177,18 @@ def test_a_disk_filling_up_while_writing_is_a_clear_error(small_disk, tmp_path, 
         resync(svc, str(film), str(dub), language=None, timemap=truth)
     assert digest(film) == digest(generated.original.path)
     assert sorted(p.name for p in small_disk.iterdir()) == ["Film.mkv", "filler2"]
+
+
+def test_a_non_matroska_original_becomes_mkv_in_replace_mode(library, make_svc, offset_case):
+    mp4 = library.film.with_suffix(".mp4")
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(library.film), "-map", "0:v", "-map", "0:a:0", "-c", "copy",
+                    str(mp4)], check=True)
+    svc = make_svc()
+    with pytest.raises(UsageError, match="already exists"):  # Film.mkv beside Film.mp4 is never overwritten
+        resync(svc, str(mp4), str(offset_case[0]), language=None, timemap=offset_case[1])
+    library.film.unlink()
+    result = resync(svc, str(mp4), str(offset_case[0]), language=None, timemap=offset_case[1])
+    assert result.output_path == str(library.film) and not mp4.exists()
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0",
+                          str(library.film)], capture_output=True, text=True).stdout.split()
+    assert out == ["mpeg4", "aac", "ac3"]
