@@ -26,25 +26,32 @@ CHUNK_SECONDS = 10.0
 class PcmReader:
     """Samples ``[start, start+n)`` of one audio stream as decoded by ffmpeg, float32 (n, channels).
 
-    Positions before 0 or past the end read as silence. Reads should move forward; a read
-    behind the current position restarts the decoder (correct, only slower).
+    Positions before 0 or past the end read as silence. Reads should move forward; the last
+    ``history`` frames are kept, so the overlapping context of consecutive chunks comes from
+    memory. A read further back restarts the decoder (correct, only slower).
     """
 
-    def __init__(self, ffmpeg: str, path: str, stream_index: int, sample_rate: int, channels: int):
+    def __init__(self, ffmpeg: str, path: str, stream_index: int, sample_rate: int, channels: int,
+                 history: int = 1 << 16):
         self.argv = [ffmpeg, "-nostdin", "-v", "error", "-i", str(path), "-map", f"0:{stream_index}",
                      "-f", "f32le", "-ac", str(channels), "-ar", str(sample_rate), "pipe:1"]
         self.channels = channels
         self.frame_bytes = 4 * channels
+        self.history = history
+        self.restarts = 0
         self._proc = None
-        self._pos = 0
+        self._pos = 0  # frames pulled from the decoder so far
+        self._kept = np.zeros((0, channels), dtype=np.float32)  # the frames just before _pos
         self._eof = False
         self._stderr: BinaryIO | None = None
 
     def _start(self) -> None:
         self.close()
+        self.restarts += 1
         self._stderr = tempfile.TemporaryFile()
         self._proc = process.popen(self.argv, "ffmpeg", stdout=subprocess.PIPE, stderr=self._stderr)
         self._pos, self._eof = 0, False
+        self._kept = np.zeros((0, self.channels), dtype=np.float32)
 
     def _pull(self, n: int) -> np.ndarray:
         """Up to ``n`` frames from the current position (fewer only at the end)."""
@@ -61,6 +68,7 @@ class PcmReader:
         usable = len(data) - len(data) % self.frame_bytes
         frames = np.frombuffer(data[:usable], dtype=np.float32).reshape(-1, self.channels)
         self._pos += len(frames)
+        self._kept = np.concatenate([self._kept, frames])[-self.history:]
         return frames
 
     def _finish(self) -> None:
@@ -76,11 +84,17 @@ class PcmReader:
         lo, hi = max(start, 0), start + n
         if hi <= lo:
             return out
-        if self._proc is None or lo < self._pos:
+        kept_from = self._pos - len(self._kept)
+        if self._proc is None or lo < kept_from:
             self._start()
+            kept_from = 0
+        if lo < self._pos:  # the start of this read was pulled already
+            upto = min(hi, self._pos)
+            out[lo - start: upto - start] = self._kept[lo - kept_from: upto - kept_from]
+            lo = upto
         while self._pos < lo and not self._eof:  # skip forward in bounded steps
             self._pull(min(lo - self._pos, 1 << 18))
-        if self._pos == lo and not self._eof:
+        if self._pos == lo and lo < hi and not self._eof:
             frames = self._pull(hi - lo)
             out[lo - start: lo - start + len(frames)] = frames
         return out

@@ -117,3 +117,25 @@ def test_crossfades_keep_a_steady_signal_steady_and_gaps_silent():
 def test_overlapping_segments_are_cut_not_summed():
     placed = placed_segments([Segment(0, 2, 0, 2), Segment(1, 3, 1.5, 3.5)], 100, 1, 400)
     assert [(start, length) for _, start, length in placed] == [(0, 201), (199, 152)]
+
+
+def test_pcm_reader_serves_overlapping_chunks_without_restarting(tmp_path):
+    from merge_media import SR, bed, write_wav
+
+    signal = bed(6.0, seed=4)
+    wav = write_wav(tmp_path / "x.wav", signal, channels=1)
+    reader = pcm.PcmReader("ffmpeg", str(wav), 0, SR, 1)
+    try:
+        pad, step, got = 3000, SR, []
+        for start in range(0, 5 * SR, step):  # each read reaches back `pad` into the last one
+            block = reader.read(start - pad, step + 2 * pad)
+            got.append(block[pad: pad + step, 0])
+        assert reader.restarts == 1
+        expected = np.round(np.clip(signal[: 5 * SR], -1, 1) * 32000) / 32768
+        assert np.abs(np.concatenate(got) - expected).max() < 1e-4
+        assert np.all(reader.read(-100, 50) == 0) and np.all(reader.read(10 * SR, 10) == 0)  # no audio there
+        assert reader.restarts == 1
+        assert np.abs(reader.read(0, 100)[:, 0] - expected[:100]).max() < 1e-4  # far back: decode again
+        assert reader.restarts == 2
+    finally:
+        reader.close()
