@@ -16,11 +16,13 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
 from ..errors import MediaError, UsageError
+from ..naming import normalise_language
 from ..tools import process
 from ..tools.ffmpeg import AudioStream, FFprobe
 from .embed import Embedder
@@ -67,16 +69,11 @@ class SpeechSettings:
     def from_config(cls, config) -> "SpeechSettings":
         """From a loaded :class:`~syncdub_companion.config.Config`."""
         data = {f.name: config.get(f"speech.{f.name}") for f in fields(cls) if f.name not in ("ffmpeg", "ffprobe")}
-        if not data.get("model_dir"):
-            data["model_dir"] = str(_data_models(config))
+        # the same folder Services.model_dir names: speech.model_dir, else data_dir/models
+        configured = data.get("model_dir")
+        data["model_dir"] = str(Path(configured).expanduser() if configured else Path(config.data_dir) / "models")
         data.update(ffmpeg=config.get("tools.ffmpeg"), ffprobe=config.get("tools.ffprobe"))
         return cls.coerce(data)
-
-
-def _data_models(config):
-    from pathlib import Path
-
-    return Path(config.get("server.data_dir")) / "models"
 
 
 @dataclass
@@ -302,16 +299,31 @@ def _detect(transcriber: Transcriber, pieces: Iterable[np.ndarray], votes_needed
 
 
 def _language(hint: str | None, transcriber: Transcriber, pieces: list[np.ndarray], what: str) -> str:
-    """The hint when Whisper knows it, else detected from the windows."""
+    """The hint (any ISO 639 code, as track tags carry) when Whisper knows the language,
+    else detected from the windows."""
     from faster_whisper.tokenizer import _LANGUAGE_CODES
 
-    if hint and hint.lower() in _LANGUAGE_CODES:
-        return hint.lower()
-    found = _detect(transcriber, pieces)
+    code = normalise_language(hint)
+    if code in _LANGUAGE_CODES:
+        return code
+    found = _detect(transcriber, _samples(pieces))
     if found is None:
         raise MediaError(f"no speech found in the {what} file's windows")
     log.info("speech: %s language detected as %s (p=%.2f)", what, *found)
     return found[0]
+
+
+def _samples(pieces: list[np.ndarray]) -> Iterable[np.ndarray]:
+    """The pieces to detect a language on; a long piece (a whole film) gives three 30 s
+    samples at 20, 50 and 80 % instead, so VAD and Whisper never scan hours for it."""
+    size = int(LANGUAGE_WINDOW_S * SAMPLE_RATE)
+    for audio in pieces:
+        if len(audio) <= 4 * size:
+            yield audio
+            continue
+        for f in (0.2, 0.5, 0.8):
+            at = int(f * (len(audio) - size))
+            yield audio[at: at + size]
 
 
 def identify_language(path: str, track: int, *, settings: SpeechSettings | Mapping | None = None,
@@ -349,8 +361,8 @@ def speech_evidence(original: str, dubbed: str, *, orig_track: int, dub_track: i
     """Transcribe the windows of both files, match their lines by meaning, return anchors.
 
     Windows are (start, duration) in each file's own seconds; overlapping ones are joined.
-    ``orig_language``/``dub_language`` are ISO 639-1 hints (track tags); without one the
-    language is detected from the first windows.
+    ``orig_language``/``dub_language`` are hints such as the tracks' tags (``spa``, ``es``);
+    without a usable one the language is detected from the windows.
     """
     clock, s = _Clock(), SpeechSettings.coerce(settings)
     tr = transcriber or Transcriber(s.whisper_model, s.model_dir, device, s.compute_type)

