@@ -43,7 +43,7 @@ def _open(setting: str, device: str):
 
     from .. import models
 
-    source = models.resolve_sentence(setting)
+    source = os.path.expanduser(models.resolve_sentence(setting))
     if os.path.isdir(source):  # a local folder never touches the network
         try:
             return SentenceTransformer(source, device=device, local_files_only=True)

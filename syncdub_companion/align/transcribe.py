@@ -94,9 +94,13 @@ def load_whisper(model_setting: str, model_dir: str | Path | None, device: str =
 def _open_whisper(source: str, setting: str, model_dir, device: str, compute_type: str):
     from faster_whisper import WhisperModel
 
-    if os.path.isdir(source):
-        # A local folder never touches the network.
-        return WhisperModel(source, device=device, compute_type=compute_type)
+    log.info("loading Whisper model %s on %s (%s)", setting, device, compute_type)
+    source = os.path.expanduser(source)
+    if os.path.isdir(source):  # a local folder never touches the network
+        try:
+            return WhisperModel(source, device=device, compute_type=compute_type)
+        except (RuntimeError, OSError, ValueError) as exc:
+            raise _missing(setting, f"{source} is not a CTranslate2 Whisper model ({exc})") from None
     if looks_like_path(source):
         raise _missing(setting, f"no folder at {source}")
     download_root = str(Path(model_dir) / "hub")

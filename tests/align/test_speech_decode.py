@@ -56,7 +56,7 @@ def test_decode_takes_the_mid_of_stereo(tmp_path):
 @pytest.mark.parametrize("codec", ["ac3", "aac", "flac"])
 def test_input_seeking_lands_on_the_same_samples_as_a_full_decode(tmp_path, codec):
     noise = np.convolve(np.random.default_rng(7).standard_normal(20 * RATE), np.ones(4) / 4, "same") * 0.2
-    mkv = encode(write_wav(tmp_path / "n.wav", noise.astype(np.float32)), tmp_path / f"n.mkv", codec)
+    mkv = encode(write_wav(tmp_path / "n.wav", noise.astype(np.float32)), tmp_path / "n.mkv", codec)
     full = decode_speech(str(mkv), 0, 0.0, 20.0)
     for start in (3.3, 11.07):
         part = decode_speech(str(mkv), 0, start, 2.0)
@@ -102,3 +102,12 @@ def test_a_missing_model_folder_names_the_setting(tmp_path, monkeypatch):
         Transcriber("no-such-whisper-size", tmp_path, device="cpu").model
     with pytest.raises(ModelMissingError, match="speech.sentence_model"):
         Embedder(str(tmp_path / "nowhere"), device="cpu").model
+
+
+def test_a_folder_that_is_no_model_names_the_setting(tmp_path):
+    from syncdub_companion.align.transcribe import Transcriber
+
+    (tmp_path / "junk").mkdir()
+    (tmp_path / "junk" / "model.bin").write_bytes(b"not a model")
+    with pytest.raises(ModelMissingError, match="not a CTranslate2 Whisper model"):
+        Transcriber(str(tmp_path / "junk"), tmp_path, device="cpu").model
