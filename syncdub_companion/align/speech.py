@@ -135,15 +135,17 @@ class SpeechEvidence:
         """Share of anchors whose dub line start maps to within ``tolerance`` s of the original's.
 
         ``to_orig`` is a map's dub-to-original function (``TimeMap.to_orig``); an anchor that
-        maps nowhere counts as disagreeing.
+        maps nowhere counts as disagreeing. With no line-start anchors, every match's onsets
+        stand in (coarser: sentences inside lines may sit a second apart). 0 with no matches.
         """
-        if not self.anchors:
+        points = self.anchors or [anchor_of(m) for m in self.matches]
+        if not points:
             return 0.0
         hits = 0
-        for a in self.anchors:
+        for a in points:
             t = to_orig(a.dub)
             hits += t is not None and abs(t - a.orig) <= tolerance
-        return hits / len(self.anchors)
+        return hits / len(points)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly summary for job details (no segment texts beyond the matches)."""

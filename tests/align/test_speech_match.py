@@ -104,6 +104,8 @@ def test_evidence_counts_and_agreement():
     assert ev.agreement(lambda t: t - 2.0) == 1.0
     assert ev.agreement(lambda t: t + 1.0) == 0.0
     assert ev.agreement(lambda t: None) == 0.0
+    mid_lines_only = SpeechEvidence([], matches, "es", "en", orig, dub, 60.0, 1.0)
+    assert mid_lines_only.agreement(lambda t: t - 2.0) == 1.0
     few = SpeechEvidence([], [], "es", "en", orig, dub, 60.0, 1.0)
     ok, reason = few.same_content()
     assert not ok and "0 of 3" in reason
