@@ -74,7 +74,7 @@ def make_pair(folder, seconds=60.0, offset=1.5):
 
 
 def test_job_with_the_real_merge_and_aligner_adds_the_dub(tmp_path):
-    from conftest import build_lib
+    from pipeline_lib import build_lib
 
     lib = build_lib(tmp_path, stable_seconds=0)
     original, dub = make_pair(lib.root / "movies" / "Film (2010)")

@@ -11,7 +11,7 @@ from syncdub_companion.errors import AlignmentRejected, MediaError, ServerError
 from syncdub_companion.media import LibraryEvent, MediaItem
 from syncdub_companion.pipeline.runner import run_job
 
-from conftest import FakeMerge, build_lib
+from pipeline_lib import FakeMerge, build_lib
 
 MOVIE = "movies/Film (2010)/Film (2010).mkv"
 

@@ -16,7 +16,7 @@ from syncdub_companion.errors import UsageError
 from syncdub_companion.pipeline.worker import WorkerPool
 from syncdub_companion.runtime import start_background
 
-from conftest import FakeMerge
+from pipeline_lib import FakeMerge
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import PASSWORD, csrf_of, login, make_site, page_token
+from web_site import PASSWORD, csrf_of, login, make_site, page_token
 
 from syncdub_companion.web import auth
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import PASSWORD, page_token
+from web_site import PASSWORD, page_token
 
 from syncdub_companion import jobs
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import pytest
-from conftest import page_token
+from web_site import page_token
 
 from syncdub_companion import jobs
 from syncdub_companion.align.timemap import Anchor, Segment, TimeMap

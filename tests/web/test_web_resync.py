@@ -6,7 +6,7 @@ import os
 import re
 
 import pytest
-from conftest import page_token
+from web_site import page_token
 
 from syncdub_companion import jobs
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import re
 
-from conftest import SECRETS, page_token
+from web_site import SECRETS, page_token
 from test_web_jobs import finished_job
 
 from syncdub_companion import jobs

@@ -6,7 +6,7 @@ import re
 import threading
 
 import pytest
-from conftest import SECRETS, csrf_of, login, make_site, page_token
+from web_site import SECRETS, csrf_of, login, make_site, page_token
 
 from syncdub_companion import configfile
 from syncdub_companion.config import read_toml

@@ -1,0 +1,104 @@
+"""A library in a temp folder, services over a real TinyDB file, a fake merge and a hook recorder."""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from syncdub_companion import hookimpl
+from syncdub_companion.testing import make_services
+
+
+@dataclass
+class FakeResult:
+    status: str
+    output_path: str | None
+
+    def to_dict(self) -> dict:
+        return {"status": self.status, "output_path": self.output_path, "timemap": {"confidence": 0.9}}
+
+
+@dataclass
+class FakeMerge:
+    """Stands in for merge.resync: records calls, reports progress, returns or raises what it is told."""
+
+    status: str = "done"
+    errors: list = field(default_factory=list)  # raised one per call, in order, before succeeding
+    calls: list = field(default_factory=list)
+    states_seen: list = field(default_factory=list)
+    store: object = None
+    during: object = None  # callable run mid-merge (e.g. to cancel)
+
+    def __call__(self, services, original, dubbed, *, language, mode=None, force=False, progress=None, **kw):
+        self.calls.append({"original": original, "dubbed": dubbed, "language": language, "force": force})
+        for percent, stage in ((5.0, "aligning"), (50.0, "muxing"), (95.0, "publishing")):
+            if progress:
+                progress(percent, stage)
+            if self.store is not None:
+                self.states_seen.append(self.store.all("jobs")[-1]["state"])
+            if self.during and stage == "muxing":
+                self.during()
+                progress(60.0, "muxing")
+        if self.errors:
+            raise self.errors.pop(0)
+        return FakeResult(self.status, original if self.status == "done" else None)
+
+
+class Recorder:
+    """A throwaway plugin that records the notification hooks."""
+
+    def __init__(self):
+        self.changed: list[list[str]] = []
+        self.finished: list[dict] = []
+        self.raise_on_changed = None
+
+    @hookimpl
+    def syncdub_library_changed(self, paths, item, services):
+        if self.raise_on_changed:
+            error, self.raise_on_changed = self.raise_on_changed, None
+            raise error
+        self.changed.append(list(paths))
+
+    @hookimpl
+    def syncdub_job_finished(self, job, services):
+        self.finished.append(job)
+
+
+@dataclass
+class Lib:
+    root: Path
+    dubs: Path
+    services: object
+    recorder: Recorder
+
+    def file(self, rel: str, data: bytes = b"x" * 64, age: float = 3600) -> str:
+        """Create a file under the library root, ``age`` seconds old."""
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        then = time.time() - age
+        os.utime(path, (then, then))
+        return str(path)
+
+
+def build_lib(tmp_path: Path, **jobs_settings) -> Lib:
+    root = tmp_path / "lib"
+    dubs = root / "dubs" / "de"
+    dubs.mkdir(parents=True)
+    settings = {"stable_seconds": 30, "retry_backoff": 10, "max_attempts": 3, "stop_grace": 5, **jobs_settings}
+    services = make_services(tmp_path, {"library": {"roots": [str(root)], "languages": ["de"]},
+                                        "counterparts": {"dub_roots": {"de": str(dubs)}},
+                                        "jobs": settings})
+    recorder = Recorder()
+    services.pm.register(recorder, name="test-recorder")
+    return Lib(root, dubs, services, recorder)
+
+
+@pytest.fixture
+def lib(tmp_path):
+    made = build_lib(tmp_path)
+    yield made
+    made.services.store.close()
