@@ -121,4 +121,8 @@ def _option_values(argv: list[str], option: str) -> list[str]:
 
 
 if __name__ == "__main__":
-    main()
+    # Run through the package's own module: as __main__ this file would be a second copy of
+    # itself, with its own AppContext class, and options given before the command would be lost.
+    from syncdub_companion.cli import main as package_main
+
+    package_main()

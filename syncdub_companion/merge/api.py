@@ -40,7 +40,7 @@ class MergeResult:
 
     def to_dict(self) -> dict:
         return {"status": self.status, "output_path": self.output_path, "message": self.message,
-                "timemap": self.timemap.to_dict() if self.timemap else None,
+                "timemap": self.timemap.to_dict(with_anchors=True) if self.timemap else None,
                 "plan": self.plan.to_dict(), "verification": self.verification}
 
 
@@ -74,11 +74,9 @@ def resync(services, original: str, dubbed: str, *, language: str | None, mode: 
 
 def align(services, plan: MergePlan) -> TimeMap:
     """The time map from the first syncdub_align implementation that answers."""
-    config = services.config
-    options = {**config.section("align"), "orig_track": plan.orig_track.index,
-               "dub_track": plan.dub_track.index, "ffmpeg": services.ffmpeg.executable,
-               "ffprobe": services.ffprobe.executable,
-               "speech_settings": {**config.section("speech"), "model_dir": str(services.model_dir)}}
+    from ..alignment import align_options
+
+    options = align_options(services, orig_track=plan.orig_track.index, dub_track=plan.dub_track.index)
     result = services.hook.syncdub_align(original=str(plan.original), dubbed=str(plan.dubbed), options=options)
     if result is None:
         from ..align import align as builtin_align  # no aligner plugin loaded: use the library itself
