@@ -19,15 +19,16 @@ MIN_AGREEMENT = 0.5
 
 
 def wants_speech(mode: str, result: TimeMap) -> bool:
-    """``always``; ``never``; ``auto``: when the audio map is weak or nearly accepted."""
+    """``always``; ``never``; ``auto``: when an accepted audio map is weak.
+
+    A rejection is never sent to speech in ``auto``: speech can veto a map but not build
+    one, so it could only confirm the rejection, at minutes of CPU.
+    """
     if mode == "always":
         return True
-    if mode != "auto":
+    if mode != "auto" or not result.aligned:
         return False
-    if result.aligned:
-        return result.confidence < WEAK_CONFIDENCE or result.details.get("signal") == "full"
-    # A rejection on coverage means something did match (shared music?): let speech confirm it.
-    return "matches the original (needs" in result.reason
+    return result.confidence < WEAK_CONFIDENCE or result.details.get("signal") == "full"
 
 
 def windows_for(result: TimeMap, orig_duration: float, dub_duration: float, count: int, seconds: float):
