@@ -18,7 +18,7 @@ from ..tools.ffmpeg import FFprobe
 from .decode import SAMPLE_RATE, DecodedTrack, bed_kinds, decode_pair, select_stream
 from .features import FPS, Features, detail, features_of, frame_time, onset_envelope, resample_features, time_frame
 from .fit import cluster_lags, fit_shared_slope
-from .search import OriginalIndex, find_speed, local_search, window_lags
+from .search import OriginalIndex, find_speed, local_search, resample_envelope, window_lags
 from .segment import fill_same_lag_gaps, refine_boundaries, runs, similarity_track, viterbi
 from .timemap import Anchor, Segment, TimeMap
 from .verify import apply_speech, wants_speech, windows_for
@@ -171,8 +171,6 @@ class _State:
         self.speed = speed
         self.dub = resample_features(self.f_dub, speed)
         self.z_dub = detail(self.dub)
-        from .search import resample_envelope
-
         self.env_dub = resample_envelope(self.env_d, speed, len(self.dub))
 
     def _settle_speed(self, speed: float, lags: list[float]):
