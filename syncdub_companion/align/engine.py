@@ -9,7 +9,6 @@ sample-level check on the waveform -> verdict from coverage and evidence strengt
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,6 +22,7 @@ from .segment import fill_same_lag_gaps, refine_boundaries, runs, similarity_tra
 from .timemap import Anchor, Segment, TimeMap
 from .verify import apply_speech, wants_speech, windows_for
 from .waveform import refine_edges, refine_offset
+from ..timing import LapClock
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ class AlignOptions:
 def align(original: str, dubbed: str, options: dict | None = None) -> TimeMap:
     """Map ``dubbed``'s decoded timeline onto ``original``'s; see :class:`TimeMap`."""
     opts = AlignOptions.from_dict(options)
-    clock = _Clock()
+    clock = LapClock()
     probe = FFprobe(opts.ffprobe)
     s_orig = select_stream(probe, original, opts.orig_track, "original")
     s_dub = select_stream(probe, dubbed, opts.dub_track, "dubbed")
@@ -101,17 +101,6 @@ def _describe(stream, kind) -> dict:
             "language": stream.language, "bed": kind}
 
 
-class _Clock:
-    def __init__(self):
-        self.t = time.perf_counter()
-        self.laps: dict[str, float] = {}
-
-    def lap(self, name: str) -> None:
-        now = time.perf_counter()
-        self.laps[name] = round(self.laps.get(name, 0.0) + now - self.t, 3)
-        self.t = now
-
-
 def choose_signals(orig: DecodedTrack, dub: DecodedTrack) -> tuple[np.ndarray, np.ndarray, str]:
     """The dialogue-poor bed when both files have one worth using, else the full mixes."""
     def usable(track: DecodedTrack) -> bool:
@@ -124,8 +113,8 @@ def choose_signals(orig: DecodedTrack, dub: DecodedTrack) -> tuple[np.ndarray, n
     return orig.full, dub.full, "full"
 
 
-def align_tracks(t_orig: DecodedTrack, t_dub: DecodedTrack, opts: AlignOptions, clock: _Clock | None = None) -> TimeMap:
-    clock = clock or _Clock()
+def align_tracks(t_orig: DecodedTrack, t_dub: DecodedTrack, opts: AlignOptions, clock: LapClock | None = None) -> TimeMap:
+    clock = clock or LapClock()
     sig_o, sig_d, signal = choose_signals(t_orig, t_dub)
     f_orig, f_dub = features_of(sig_o), features_of(sig_d)
     clock.lap("features")
@@ -150,7 +139,7 @@ class _State:
         self.details: dict = {}
 
     # --- step 1: speed --------------------------------------------------------------
-    def run(self, clock: _Clock) -> TimeMap:
+    def run(self, clock: LapClock) -> TimeMap:
         speed, score, probes = find_speed(self.env_o, self.env_d, self.f_dub.loud, accept_z=ACCEPT_Z)
         self.details["speed_probe_z"] = round(score, 2)
         clock.lap("speed")
@@ -300,7 +289,7 @@ class _State:
         return extra
 
     # --- step 3: precise fit ---------------------------------------------------------
-    def _finish(self, path, tracks, threshold, clock: _Clock) -> TimeMap:
+    def _finish(self, path, tracks, threshold, clock: LapClock) -> TimeMap:
         pieces = [(st, s, e) for st, s, e in runs(path) if st != -1 and e - s >= MIN_SEGMENT_S * FPS]
         if not pieces:
             return self._reject("no stretch of the dub follows the original", self.speed)

@@ -14,7 +14,6 @@ Pure: audio paths in, dataclasses out. On CPU the caller picks a few windows
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -29,6 +28,7 @@ from .embed import Embedder
 from .speechmatch import DEFAULT_MIN_SIMILARITY, SpeechMatch, match_segments, meaningful
 from .timemap import Anchor
 from .transcribe import SAMPLE_RATE, SpeechSegment, Transcriber
+from ..timing import LapClock
 
 log = logging.getLogger(__name__)
 
@@ -366,7 +366,7 @@ def speech_evidence(original: str, dubbed: str, *, orig_track: int, dub_track: i
     ``orig_language``/``dub_language`` are hints such as the tracks' tags (``spa``, ``es``);
     without a usable one the language is detected from the windows.
     """
-    clock, s = _Clock(), SpeechSettings.coerce(settings)
+    clock, s = LapClock(), SpeechSettings.coerce(settings)
     tr = transcriber or Transcriber(s.whisper_model, s.model_dir, device, s.compute_type)
     em = embedder or Embedder(s.sentence_model, device)
     orig = _decode_all(original, orig_track, merge_windows(orig_windows), s)
@@ -440,16 +440,3 @@ def _transcribe_all(tr: Transcriber, pieces: list[tuple[float, np.ndarray]], tas
     return out
 
 
-class _Clock:
-    def __init__(self):
-        self.start = self.t = time.perf_counter()
-        self.laps: dict[str, float] = {}
-
-    def lap(self, name: str) -> None:
-        now = time.perf_counter()
-        self.laps[name] = round(now - self.t, 3)
-        self.t = now
-
-    @property
-    def total(self) -> float:
-        return time.perf_counter() - self.start

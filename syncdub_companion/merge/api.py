@@ -6,7 +6,6 @@ servers (``syncdub_library_changed``); its callers do, once per batch.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -19,6 +18,7 @@ from .publish import apply_ownership, backup_path, fsync_path, make_folders, pub
 from .render import prepare_dub
 from .space import check_space, is_enospc
 from .verify import StreamCheck, verify
+from ..timing import LapClock
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def _merge(services, plan: MergePlan, report: "_Reporter") -> MergeResult:
                 f"+ {services.config.get('library.space_margin_mb')} MiB margin")
     try:
         with TempSet(plan.output, journal_dir(services)) as temps:
-            clock = _Clock()
+            clock = LapClock()
             dub = prepare_dub(services, plan, temps, lambda f: report("dub", f))
             clock.lap("dub")
             # a copied track decodes (CPU) while mkvmerge muxes (disk); verify compares packets
@@ -123,19 +123,6 @@ def _merge(services, plan: MergePlan, report: "_Reporter") -> MergeResult:
     log.info("merged %s track into %s (%s)", plan.language.bibliographic, output, plan.codec)
     return MergeResult("done", str(output), plan.timemap, plan, f"added \"{plan.track_name}\" to {output.name}",
                        checked)
-
-
-class _Clock:
-    """Seconds per step, for the result and the benchmark."""
-
-    def __init__(self):
-        self.t = time.perf_counter()
-        self.laps: dict[str, float] = {}
-
-    def lap(self, name: str) -> None:
-        now = time.perf_counter()
-        self.laps[name] = round(now - self.t, 3)
-        self.t = now
 
 
 class _Reporter:
