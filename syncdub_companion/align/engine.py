@@ -311,21 +311,29 @@ class _State:
         return self._verdict(segments, anchors, fit)
 
     def _precise_anchors(self, pieces, tracks, threshold):
-        """3 s windows along each stretch, each placed to a fraction of a frame near its lag."""
+        """3 s windows along each stretch, each placed to a fraction of a frame near its lag.
+
+        Anchors are grouped by stretch, not by candidate lag: two stretches whose offsets
+        differ by less than the lag clustering's tolerance still get an offset each.
+        """
         out = []
         floor = max(threshold, self._ncc_floor(ANCHOR_WIDTH) * 0.6)
-        for state, s, e in pieces:
+        for piece, (state, s, e) in enumerate(pieces):
+            # A stretch too short for two windows (a scene between two cuts) gets one window
+            # over all of it, searched wider: its only other estimate is a coarse chunk lag.
+            short = e - s < 2 * ANCHOR_WIDTH
+            width = e - s if short else ANCHOR_WIDTH
             for centre, lag, ncc in window_lags(self.z_dub, self.z_orig, self.dub.loud, s, e,
-                                                tracks[state].lag, ANCHOR_WIDTH, radius=8):
+                                                tracks[state].lag, width, radius=15 if short else 8):
                 if ncc >= floor:
-                    out.append((state, centre, lag, ncc))
+                    out.append((piece, centre, lag, ncc))
         return out
 
     def _segments(self, pieces, fit, tracks) -> list[Segment]:
         speed = self.speed / (1 + fit.slope)
         out = []
-        for state, s, e in pieces:
-            alpha = fit.intercepts.get(state, tracks[state].lag - fit.slope * (s + e) / 2)
+        for piece, (state, s, e) in enumerate(pieces):
+            alpha = fit.intercepts.get(piece, tracks[state].lag - fit.slope * (s + e) / 2)
             d0 = 0.0 if s == 0 else self.speed * float(frame_time(s - 0.5))
             d1 = self.dub_duration if e >= len(self.dub) else self.speed * float(frame_time(e - 0.5))
             out.append(_line_segment(d0, d1, self.speed, fit.slope, alpha, speed))
