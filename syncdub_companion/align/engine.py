@@ -27,7 +27,7 @@ from ..timing import LapClock
 log = logging.getLogger(__name__)
 
 ACCEPT_Z = 6.5           # probes' z-score to go on; identity is decided later by coverage
-CHUNK_Z = 6.5            # the same for one chunk, confirmed by the band features
+CHUNK_Z = 5.0            # one chunk: looser, since the band-feature NCC floor must confirm it
 CHUNK = 2000             # 20 s chunks for offset candidates
 SHORT_CHUNK = 600        # 6 s chunks for stretches the first pass left unexplained
 ANCHOR_WIDTH = 300       # 3 s windows for the precise anchors
