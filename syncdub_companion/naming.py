@@ -20,6 +20,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from .languages import lookup, words
+
 VIDEO_EXTS = frozenset("mkv mp4 m4v avi mov ts m2ts mts wmv webm mpg mpeg ogm divx".split())
 AUDIO_EXTS = frozenset("mka ac3 eac3 ec3 dts dtshd thd truehd flac m4a aac mp3 opus ogg oga wav w64".split())
 MEDIA_EXTS = VIDEO_EXTS | AUDIO_EXTS
@@ -70,27 +72,8 @@ hybrid retail ld md mic line vostfr
 
 # --- languages ----------------------------------------------------------------
 
-# ISO 639-1, 639-2/B, 639-2/T, then names and scene words that mean the language.
-LANGUAGES = (
-    ("de", "ger", "deu", "german", "deutsch"), ("en", "eng", "eng", "english"),
-    ("fr", "fre", "fra", "french", "francais", "truefrench", "vf", "vff", "vfq"),
-    ("es", "spa", "spa", "spanish", "espanol", "castellano", "latino"), ("it", "ita", "ita", "italian", "italiano"),
-    ("ja", "jpn", "jpn", "japanese"), ("pt", "por", "por", "portuguese", "portugues"),
-    ("ru", "rus", "rus", "russian"), ("pl", "pol", "pol", "polish", "polski", "pldub"),
-    ("nl", "dut", "nld", "dutch", "flemish"), ("sv", "swe", "swe", "swedish"), ("da", "dan", "dan", "danish"),
-    ("no", "nor", "nor", "norwegian"), ("fi", "fin", "fin", "finnish"), ("cs", "cze", "ces", "czech"),
-    ("sk", "slo", "slk", "slovak"), ("hu", "hun", "hun", "hungarian"), ("tr", "tur", "tur", "turkish"),
-    ("ko", "kor", "kor", "korean"), ("zh", "chi", "zho", "chinese", "mandarin", "cantonese"),
-    ("hi", "hin", "hin", "hindi"), ("ar", "ara", "ara", "arabic"), ("uk", "ukr", "ukr", "ukrainian"),
-    ("el", "gre", "ell", "greek"), ("he", "heb", "heb", "hebrew"), ("th", "tha", "tha", "thai"),
-    ("vi", "vie", "vie", "vietnamese"), ("ro", "rum", "ron", "romanian"), ("bg", "bul", "bul", "bulgarian"),
-    ("hr", "hrv", "hrv", "croatian"), ("sr", "srp", "srp", "serbian"), ("sl", "slv", "slv", "slovenian"),
-    ("ca", "cat", "cat", "catalan"), ("id", "ind", "ind", "indonesian"), ("ms", "may", "msa", "malay"),
-    ("ta", "tam", "tam", "tamil"), ("te", "tel", "tel", "telugu"), ("fa", "per", "fas", "persian", "farsi"),
-    ("lt", "lit", "lit", "lithuanian"), ("lv", "lav", "lav", "latvian"), ("et", "est", "est", "estonian"),
-    ("is", "ice", "isl", "icelandic"),
-)
-_LANG_ANY = {alias: row[0] for row in LANGUAGES for alias in row}
+# Every code, name and scene word of the shared table, as the two-letter code.
+_LANG_ANY = {word: lang.alpha2 for word, lang in words().items() if lang.alpha2}
 # In a release name only full names and codes that are not everyday words count.
 _LANG_STRICT_CODES = {"ger", "deu", "eng", "fre", "fra", "ita", "jpn", "rus", "kor", "dut", "nld", "swe", "cze"}
 _LANG_STRICT = {alias: code for alias, code in _LANG_ANY.items()
@@ -111,8 +94,8 @@ def normalise_language(code: str | None) -> str | None:
     """Any ISO 639 code or language name as its two-letter code; unknown codes lower-cased."""
     if not code:
         return None
-    code = code.strip().lower()
-    return _LANG_ANY.get(code, code)
+    found = lookup(code)
+    return found.alpha2 if found and found.alpha2 else code.strip().lower()
 
 
 @dataclass
