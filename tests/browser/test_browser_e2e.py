@@ -22,18 +22,17 @@ import subprocess
 import sys
 import time
 import urllib.request
-import wave
 from pathlib import Path
 
-import numpy as np
 import pytest
+
+from syncdub_companion.testing import make_movie_with_dub
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 ARTIFACTS = REPO / "tests" / "artifacts" / "browser"
 CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "browser-test-password"
-SR = 48000
 # The parts of the service this test drives, beyond the pages: without them a job cannot run.
 REQUIRED = {"syncdub_companion.pipeline.worker": "WorkerPool", "syncdub_companion.merge": "resync",
             "plugins.aligner": "syncdub_align"}
@@ -62,54 +61,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow,
               pytest.mark.skipif(bool(_missing_tools()), reason=f"missing: {', '.join(_missing_tools())}")]
 
 
-def _bed(seconds: float, seed: int) -> np.ndarray:
-    """Music-and-effects stand-in: clicks and noise bursts shared by both languages."""
-    rng = np.random.default_rng(seed)
-    n = int(seconds * SR)
-    x = np.zeros(n, np.float32)
-    for pos in rng.integers(0, n - 4800, int(seconds * 4)):
-        length = int(rng.integers(200, 2400))
-        x[pos:pos + length] += rng.standard_normal(length).astype(np.float32) * np.hanning(length) * 0.5
-    return x
-
-
-def _voice(seconds: float, seed: int) -> np.ndarray:
-    """A different 'language' on top of the shared bed."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(int(seconds * SR)) / SR
-    gate = (np.sin(2 * np.pi * rng.uniform(0.2, 0.4) * t) > 0.3).astype(np.float32)
-    return (0.05 * gate * np.sin(2 * np.pi * rng.uniform(150, 300) * t)).astype(np.float32)
-
-
-def _wav(path: Path, x: np.ndarray) -> None:
-    data = (np.repeat(np.clip(x, -1, 1)[:, None], 2, axis=1) * 32000).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(2)
-        w.setsampwidth(2)
-        w.setframerate(SR)
-        w.writeframes(data.tobytes())
-
-
-def _run(*argv) -> None:
-    subprocess.run([str(a) for a in argv], check=True, capture_output=True)
-
-
 def make_pair(folder: Path, work: Path, seconds: float = 60.0, offset: float = 1.5) -> tuple[Path, Path]:
     """An original MKV (video + English) and a German .mka whose shared bed starts ``offset`` s later."""
-    folder.mkdir(parents=True)
-    work.mkdir()
-    bed = _bed(seconds, 1)
-    _wav(work / "en.wav", bed + _voice(seconds, 2))
-    _wav(work / "de.wav", np.concatenate([_bed(offset, 7) * 0.5, bed]) + _voice(seconds + offset, 3))
-    _run("ffmpeg", "-v", "error", "-f", "lavfi", "-i", f"testsrc=s=96x64:r=5:d={seconds}", "-c:v", "mpeg4",
-         work / "v.mkv")
-    _run("ffmpeg", "-v", "error", "-i", work / "en.wav", "-c:a", "aac", "-b:a", "96k", work / "en.mka")
-    original = folder / "Film (2010).mkv"
-    _run("mkvmerge", "-q", "-o", original, work / "v.mkv", "--language", "0:eng", work / "en.mka")
-    dub = folder / "Film (2010).de.mka"
-    _run("ffmpeg", "-v", "error", "-i", work / "de.wav", "-c:a", "ac3", "-b:a", "192k",
-         "-metadata:s:a:0", "language=ger", dub)
-    return original, dub
+    return make_movie_with_dub(folder, work, seconds, offset)
 
 
 def _free_port() -> int:
