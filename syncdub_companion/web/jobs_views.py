@@ -117,21 +117,22 @@ def plot_svg(job_id: int):
 
 @bp.post("/jobs/<int:job_id>/retry")
 def retry(job_id: int):
-    _job_or_404(job_id)
-    try:
-        jobs.retry(_store(), job_id)
-        flash(f"Job {job_id} queued again.", "ok")
-    except UsageError as exc:
-        flash(str(exc), "error")
-    return redirect(_back(job_id))
+    return _act(job_id, jobs.retry, f"Job {job_id} queued again.", wake=True)
 
 
 @bp.post("/jobs/<int:job_id>/cancel")
 def cancel(job_id: int):
+    return _act(job_id, jobs.cancel, f"Job {job_id}: cancel requested.")
+
+
+def _act(job_id: int, action, done: str, wake: bool = False):
+    """Run a job action, flash its outcome, and go back where the user came from."""
     _job_or_404(job_id)
     try:
-        jobs.cancel(_store(), job_id)
-        flash(f"Job {job_id}: cancel requested.", "ok")
+        action(_store(), job_id)
+        if wake:
+            current_app.extensions["syncdub"].job_queued()
+        flash(done, "ok")
     except UsageError as exc:
         flash(str(exc), "error")
     return redirect(_back(job_id))
