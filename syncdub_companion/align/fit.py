@@ -21,12 +21,12 @@ class LineFit:
 
 
 def fit_shared_slope(frames: np.ndarray, lags: np.ndarray, groups: np.ndarray, weights: np.ndarray,
-                     rounds: int = 4, fixed_slope: float | None = None) -> LineFit | None:
+                     rounds: int = 4) -> LineFit | None:
     """Weighted least squares with per-group intercepts and one slope; drops outliers each round."""
     used = np.ones(len(frames), dtype=bool)
     fit = None
     for _ in range(rounds):
-        fit = _solve(frames, lags, groups, weights, used, fixed_slope)
+        fit = _solve(frames, lags, groups, weights, used)
         if fit is None:
             return None
         resid = lags - (np.array([fit.intercepts.get(g, np.nan) for g in groups]) + fit.slope * frames)
@@ -38,30 +38,23 @@ def fit_shared_slope(frames: np.ndarray, lags: np.ndarray, groups: np.ndarray, w
     return fit
 
 
-def _solve(frames, lags, groups, weights, used, fixed_slope) -> LineFit | None:
+def _solve(frames, lags, groups, weights, used) -> LineFit | None:
     ids = sorted(set(groups[used].tolist()))
-    if not ids:
+    sel = np.flatnonzero(used)
+    if not ids or len(sel) < len(ids) + 1:
         return None
     col = {g: i for i, g in enumerate(ids)}
-    sel = np.flatnonzero(used)
-    n_par = len(ids) + (0 if fixed_slope is not None else 1)
-    if len(sel) < n_par:
-        return None
-    a = np.zeros((len(sel), n_par))
-    for row, i in enumerate(sel):
-        a[row, col[groups[i]]] = 1.0
+    # One column per group (its intercept), the last for the shared slope.
+    a = np.zeros((len(sel), len(ids) + 1))
+    a[np.arange(len(sel)), [col[g] for g in groups[sel]]] = 1.0
+    a[:, -1] = frames[sel]
     target = lags[sel].astype(np.float64)
-    if fixed_slope is None:
-        a[:, -1] = frames[sel]
-    else:
-        target = target - fixed_slope * frames[sel]
     w = np.sqrt(weights[sel])
     sol, *_ = np.linalg.lstsq(a * w[:, None], target * w, rcond=None)
-    slope = float(sol[-1]) if fixed_slope is None else fixed_slope
-    pred = a @ sol if fixed_slope is None else a @ sol
-    resid = target - pred
+    resid = target - a @ sol
     rms = float(np.sqrt(np.sum(weights[sel] * resid ** 2) / max(np.sum(weights[sel]), 1e-9)))
-    return LineFit(slope=slope, intercepts={g: float(sol[col[g]]) for g in ids}, residual=rms, used=used.copy())
+    return LineFit(slope=float(sol[-1]), intercepts={g: float(sol[col[g]]) for g in ids}, residual=rms,
+                   used=used.copy())
 
 
 def cluster_lags(lags: np.ndarray, gap: float) -> np.ndarray:
