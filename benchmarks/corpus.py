@@ -49,7 +49,11 @@ NTSC_1001 = (1000, 1001)  # 24 fps dub of a 23.976 fps original
 
 @dataclass(frozen=True)
 class Format:
-    """How one file is encoded: codec, channel count and container."""
+    """How one file is encoded: codec, channel count and container.
+
+    ``dual_mono``: two channels that both carry the mono downmix (L == R exactly), as on
+    releases made from a mono master, so the side signal L-R is empty.
+    """
 
     codec: str
     channels: int
@@ -57,6 +61,12 @@ class Format:
     ext: str
     args: tuple[str, ...] = ()
     video: bool = False
+    dual_mono: bool = False
+
+    @property
+    def mix(self) -> str:
+        """What :func:`to_layout` renders for this format."""
+        return "dualmono" if self.dual_mono else {6: "5.1", 2: "stereo", 1: "mono"}[self.channels]
 
 
 FORMATS: dict[str, Format] = {
@@ -74,6 +84,9 @@ FORMATS: dict[str, Format] = {
     "ac3_20_raw": Format("ac3", 2, "ac3", "ac3", ("-b:a", "192k")),
     "eac3_20_mkv": Format("eac3", 2, "matroska", "mkv", ("-b:a", "192k")),
     "flac_20_mka": Format("flac", 2, "matroska", "mka"),
+    "aac_10_mkv": Format("aac", 1, "matroska", "mkv", ("-b:a", "96k")),
+    "ac3_10_mkv": Format("ac3", 1, "matroska", "mkv", ("-b:a", "96k")),
+    "ac3_dualmono_mkv": Format("ac3", 2, "matroska", "mkv", ("-b:a", "192k"), dual_mono=True),
 }
 
 
@@ -136,6 +149,22 @@ CASES: dict[str, CaseSpec] = {
                            "ac3_51_mkv", "aac_20_mkv", dub_preroll="logo", wrong_film=True),
     "feature_pal": CaseSpec("feature length: 5.1 AC3 against a stereo AC3 PAL dub",
                             "ac3_51_mkv", "ac3_20_mkv", speed=PAL, dub_preroll="silence"),
+    # Mono and dual-mono: no dialogue-free bed exists, so the aligner works on the full mix.
+    "mono_offset": CaseSpec("mono against mono, a logo and silence before the dub",
+                            "aac_10_mkv", "ac3_10_mkv", dub_gain_db=-3.0, dub_preroll="logo+silence"),
+    "mono_pal_cuts": CaseSpec("mono against mono, PAL speed-up, cut scenes and an extra scene",
+                              "ac3_10_mkv", "aac_10_mkv", dub_gain_db=2.0, speed=PAL,
+                              dub_preroll="silence", cuts=2, inserts=1),
+    "mono_quiet_bed": CaseSpec("mono against mono with stretches of silent bed and a cut",
+                               "aac_10_mkv", "aac_10_mkv", dub_preroll="silence", cuts=1, quiet=True),
+    "mono_vs_surround": CaseSpec("5.1 original against a mono PAL dub",
+                                 "ac3_51_mkv", "aac_10_mkv", dub_gain_db=-2.0, speed=PAL,
+                                 dub_preroll="silence"),
+    "dualmono_stereo": CaseSpec("dual-mono stereo (L == R) on both sides, offset and cut scenes",
+                                "ac3_dualmono_mkv", "ac3_dualmono_mkv", dub_gain_db=3.0,
+                                dub_preroll="logo+silence", cuts=2),
+    "mono_wrong_film": CaseSpec("mono: a dub of another episode sharing its opening theme",
+                                "aac_10_mkv", "aac_10_mkv", dub_preroll="logo", wrong_film=True),
 }
 
 
@@ -340,30 +369,39 @@ class Stream:
         raise NotImplementedError
 
 
-class FilmStream(Stream):
-    """A film in one language, mixed to 5.1 (dialogue in the centre) or stereo."""
+MIX_CHANNELS = {"5.1": 6, "stereo": 2, "mono": 1, "dualmono": 2}
 
-    def __init__(self, film: Film, lang: str, channels: int):
-        self.film, self.lang, self.channels, self.length = film, lang, channels, film.length
+
+class FilmStream(Stream):
+    """A film in one language, mixed to 5.1 (dialogue in the centre), stereo, mono or dual mono."""
+
+    def __init__(self, film: Film, lang: str, mix: str):
+        self.film, self.lang, self.mix, self.length = film, lang, mix, film.length
+        self.channels = MIX_CHANNELS[mix]
 
     def render(self, start: int, n: int) -> np.ndarray:
         bed, speech = self.film.render(self.lang, start, n)
-        return to_layout(bed, speech, self.channels)
+        return to_layout(bed, speech, self.mix)
 
 
-def to_layout(bed: np.ndarray, speech: np.ndarray, channels: int) -> np.ndarray:
-    """Bed (FL FR FC LFE SL SR) plus dialogue as 5.1 or as a stereo downmix.
+def to_layout(bed: np.ndarray, speech: np.ndarray, mix: str) -> np.ndarray:
+    """Bed (FL FR FC LFE SL SR) plus dialogue as 5.1, a stereo downmix, mono or dual mono.
 
-    In stereo the dialogue is centred (equal in L and R), so L-R cancels it.
+    In stereo the dialogue is centred (equal in L and R), so L-R cancels it. Mono is
+    (L + R) / sqrt(2) of that stereo downmix: the dialogue at full level, nothing cancels.
+    Dual mono is that mono signal in both channels.
     """
-    if channels == 6:
+    if mix == "5.1":
         out = bed.copy()
         out[:, 2] += speech
         return out
     c = np.float32(math.sqrt(0.5))
     left = bed[:, 0] + c * bed[:, 2] + c * bed[:, 4] + c * speech
     right = bed[:, 1] + c * bed[:, 2] + c * bed[:, 5] + c * speech
-    return np.stack([left, right], axis=1)
+    if mix == "stereo":
+        return np.stack([left, right], axis=1)
+    mono = c * (left + right)
+    return mono[:, None] if mix == "mono" else np.stack([mono, mono], axis=1)
 
 
 class Concat(Stream):
@@ -489,28 +527,31 @@ def _lock_phases(rot: np.ndarray, mag: np.ndarray) -> np.ndarray:
     return np.take_along_axis(rot, near, axis=1)
 
 
-def _streams(plan: Plan, lang_o: str, lang_d: str, ch_o: int, ch_d: int) -> tuple[Stream, Stream]:
-    def concat(pieces: list[Piece], lang: str, ch: int) -> Concat:
-        return Concat([(FilmStream(p.film, lang, ch), p.start, p.length) for p in pieces], ch)
+def _streams(plan: Plan, lang_o: str, lang_d: str, mix_o: str, mix_d: str) -> tuple[Stream, Stream]:
+    def concat(pieces: list[Piece], lang: str, mix: str) -> Concat:
+        return Concat([(FilmStream(p.film, lang, mix), p.start, p.length) for p in pieces], MIX_CHANNELS[mix])
 
-    original = concat(plan.orig_pre + [Piece(plan.master, 0, plan.master.length, "master")], lang_o, ch_o)
-    body: Stream = concat(plan.body, lang_d, ch_d)
+    original = concat(plan.orig_pre + [Piece(plan.master, 0, plan.master.length, "master")], lang_o, mix_o)
+    body: Stream = concat(plan.body, lang_d, mix_d)
     if plan.speed:
         cls = Stretched if plan.speed_mode == "tempo" else Resampled
         body = cls(body, *plan.speed)
-    pre = concat(plan.dub_pre, lang_d, ch_d)
-    dubbed = Concat([(pre, 0, pre.length), (body, 0, body.length)], ch_d)
+    pre = concat(plan.dub_pre, lang_d, mix_d)
+    dubbed = Concat([(pre, 0, pre.length), (body, 0, body.length)], MIX_CHANNELS[mix_d])
     return original, dubbed
 
 
 # ---------------------------------------------------------------------------- encoding
 
 
+_LAYOUT_NAMES = {6: "5.1", 2: "stereo", 1: "mono"}
+
+
 def encode(stream: Stream, fmt: Format, path: Path, gain_db: float, lang: str) -> None:
     """Encode ``stream`` once, streaming blocks into ffmpeg; the file appears only when done."""
     part = path.with_name(path.name + ".part")
     argv = ["ffmpeg", "-v", "error", "-y", "-f", "f32le", "-ar", str(SR), "-ac", str(fmt.channels),
-            "-channel_layout", "5.1" if fmt.channels == 6 else "stereo", "-i", "pipe:0"]
+            "-channel_layout", _LAYOUT_NAMES[fmt.channels], "-i", "pipe:0"]
     if fmt.video:
         argv += ["-f", "lavfi", "-i", f"color=c=black:s=64x36:r=5:d={stream.length / SR:.3f}",
                  "-map", "1:v", "-c:v", "libx264", "-preset", "ultrafast", "-tune", "stillimage",
@@ -607,7 +648,7 @@ def truth_of(plan: Plan, orig_delay: float, dub_delay: float) -> tuple[list[dict
 
 def _file_meta(fmt_name: str, gain_db: float, lang: str, stream: Stream, delay: dict) -> dict:
     fmt = FORMATS[fmt_name]
-    return {"format": fmt_name, "codec": fmt.codec, "channels": fmt.channels, "container": fmt.muxer,
+    return {"format": fmt_name, "codec": fmt.codec, "channels": fmt.channels, "mix": fmt.mix, "container": fmt.muxer,
             "gain_db": gain_db, "language": lang, **delay,
             "duration": stream.length / SR + delay["delay_s"]}
 
@@ -636,7 +677,7 @@ def build_pair(case: str, direction: str, duration: float, workdir: Path, seed: 
     plan = _plan(spec, duration, _seed(case, seed), mat)
     lang_o, lang_d = direction.split("-")
     fo, fd = FORMATS[spec.original], FORMATS[spec.dubbed]
-    orig_stream, dub_stream = _streams(plan, lang_o, lang_d, fo.channels, fd.channels)
+    orig_stream, dub_stream = _streams(plan, lang_o, lang_d, fo.mix, fd.mix)
     paths = workdir / f"{stem}.orig.{fo.ext}", workdir / f"{stem}.dub.{fd.ext}"
     encode(orig_stream, fo, paths[0], spec.orig_gain_db, lang_o)
     encode(dub_stream, fd, paths[1], spec.dub_gain_db, lang_d)
