@@ -101,7 +101,7 @@ def _merge(services, plan: MergePlan, report: "_Reporter") -> MergeResult:
             # a copied track decodes (CPU) while mkvmerge muxes (disk); verify compares packets
             reference = StreamCheck(services, dub.path, 0) if plan.stream_copy else None
             temp = temps.path()
-            write_merged(services, plan, dub, temp, temps.path("tags"), lambda f: report("mux", f))
+            muxer = write_merged(services, plan, dub, temp, temps.path("tags"), lambda f: report("mux", f))
             decoded = reference.finish() if reference else None
             temps.path("dub").unlink(missing_ok=True)  # free its space before publishing
             clock.lap("mux")
@@ -114,6 +114,7 @@ def _merge(services, plan: MergePlan, report: "_Reporter") -> MergeResult:
             output = publish(services, plan, temp)
             clock.lap("publish")
             checked["timings"] = clock.laps
+            checked["muxer"] = muxer
     except OSError as exc:
         if is_enospc(exc):
             raise DiskFullError(f"the disk holding {plan.output.parent} filled up while writing; "

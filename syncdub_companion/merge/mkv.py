@@ -7,6 +7,7 @@ options below touch the dub track (and, with ``default_track = dub``, the defaul
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import subprocess
 from pathlib import Path
@@ -18,10 +19,12 @@ from ..errors import ToolError
 from ..tools import process
 from .plan import CONFIDENCE_TAG, SOURCE_TAG, MergePlan
 from .space import raise_if_full
+from .splice import NewTrack, SpliceUnsupported, splice_track
 
 if TYPE_CHECKING:
     from .render import DubTrack
 
+log = logging.getLogger(__name__)
 PROGRESS_RE = re.compile(r"#GUI#progress (\d+)%")
 HASH_SAMPLE = 4 << 20
 
@@ -41,14 +44,18 @@ def source_fingerprint(path: Path) -> str:
     return f"{path.name} sha256:{digest.hexdigest()[:32]}"
 
 
-def tags_xml(plan: MergePlan, source: str) -> str:
-    """Matroska tags for the added track: where it came from and how sure the map is."""
-    values = {
+def track_tags(plan: MergePlan, source: str) -> dict[str, str]:
+    """Tags for the added track: where it came from and how sure the map is."""
+    return {
         SOURCE_TAG: source,
         CONFIDENCE_TAG: f"{plan.timemap.confidence:.3f}",
         "SYNCDUB_MAP": plan.timemap.summary(),
         "SYNCDUB_VERSION": __version__,
     }
+
+
+def tags_xml(values: dict[str, str]) -> str:
+    """The tags as an mkvmerge tags file (TargetTypeValue 50, aimed at the track by --tags)."""
     simples = "".join(f"<Simple><Name>{escape(k)}</Name><String>{escape(v)}</String></Simple>"
                       for k, v in values.items())
     return (f'<?xml version="1.0" encoding="UTF-8"?>\n<Tags><Tag><Targets><TargetTypeValue>50'
@@ -100,9 +107,30 @@ def run_mkvmerge(services, args: list[str], progress: Callable[[float], None] | 
 
 
 def write_merged(services, plan: MergePlan, dub: "DubTrack", output: Path, tags_file: Path,
-                 progress: Callable[[float], None] | None = None) -> None:
-    """Mux the base file and the dub track into ``output`` (a temp path)."""
-    tags_file.write_text(tags_xml(plan, source_fingerprint(plan.dubbed)), encoding="utf-8")
+                 progress: Callable[[float], None] | None = None) -> str:
+    """Write the base file plus the dub track into ``output`` (a temp path); returns which
+    muxer did it: ``splice`` (see :mod:`.splice`) where it can, else ``mkvmerge``."""
+    tags = track_tags(plan, source_fingerprint(plan.dubbed))
+    if can_splice(services, plan, dub):
+        try:
+            splice_track(plan.base, dub.path, output, new_track(plan, tags), progress)
+            return "splice"
+        except SpliceUnsupported as exc:
+            log.info("muxing %s with mkvmerge: %s", plan.base.name, exc)
+    tags_file.write_text(tags_xml(tags), encoding="utf-8")
     run_mkvmerge(services, merge_argv(plan, dub, output, tags_file), progress)
     if not output.is_file():
         raise ToolError("mkvmerge", f"wrote no output at {output}")
+    return "mkvmerge"
+
+
+def can_splice(services, plan: MergePlan, dub: "DubTrack") -> bool:
+    """A stream-copied dub added (not replacing a track) to a Matroska file, when allowed."""
+    return (services.config.get("library.muxer") == "auto" and plan.stream_copy and not dub.sync_ms
+            and not plan.replace_tids and plan.base.suffix.lower() in (".mkv", ".mka", ".mk3d"))
+
+
+def new_track(plan: MergePlan, tags: dict[str, str]) -> NewTrack:
+    dub_default = plan.default_policy == "dub"
+    return NewTrack(plan.language.bibliographic, plan.language.alpha2, plan.track_name, default=dub_default,
+                    clear_audio_defaults=dub_default, tags=tags)

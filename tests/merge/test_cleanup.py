@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+
+import pytest
 from pathlib import Path
 
 from merge_media import write_truth_setup
@@ -35,6 +37,21 @@ wait $pid
 """
 
 
+# The in-kernel splice runs inside the service's own process: it freezes itself (SIGSTOP) right
+# after its first copy into the temp file, and the test then kills the whole process group.
+FREEZING_SPLICE = """\
+import os, signal
+copy = os.copy_file_range
+def copy_then_freeze(*args):
+    done = copy(*args)
+    open({mark!r}, "w").close()
+    os.kill(os.getpid(), signal.SIGSTOP)
+    return done
+os.copy_file_range = copy_then_freeze
+from syncdub_companion.cli import main; main()
+"""
+
+
 def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -43,23 +60,30 @@ def temps(folder: Path) -> list[Path]:
     return [p for p in folder.iterdir() if TEMP_RE.match(p.name)]
 
 
+@pytest.mark.parametrize("muxer", ["mkvmerge", "splice"])
 def test_kill_9_during_the_mux_leaves_the_original_and_the_next_start_cleans_up(
-        tmp_path, library, generated, offset_case, make_svc):
+        tmp_path, library, generated, offset_case, make_svc, muxer):
     dub, truth = offset_case
     mark = tmp_path / "frozen"
-    wrapper = tmp_path / "mkvmerge-freezing"
-    wrapper.write_text(FREEZING_MKVMERGE.format(mkvmerge=shutil.which("mkvmerge"), mark=mark))
-    wrapper.chmod(0o755)
-    config, env = write_truth_setup(tmp_path / "setup", library.root, truth, mkvmerge=wrapper)
+    if muxer == "mkvmerge":
+        wrapper = tmp_path / "mkvmerge-freezing"
+        wrapper.write_text(FREEZING_MKVMERGE.format(mkvmerge=shutil.which("mkvmerge"), mark=mark))
+        wrapper.chmod(0o755)
+        config, env = write_truth_setup(tmp_path / "setup", library.root, truth, mkvmerge=wrapper)
+        env["SYNCDUB__LIBRARY__MUXER"] = "mkvmerge"
+        script = SYNCDUB
+    else:
+        config, env = write_truth_setup(tmp_path / "setup", library.root, truth)
+        script = FREEZING_SPLICE.format(mark=str(mark))
     before = digest(library.film)
-    proc = subprocess.Popen([sys.executable, "-c", SYNCDUB, "--config", str(config),
+    proc = subprocess.Popen([sys.executable, "-c", script, "--config", str(config),
                              "resync", str(library.film), str(dub)], cwd=REPO, env={**os.environ, **env},
                             start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline = time.time() + 120
         while not mark.exists():
             assert proc.poll() is None, proc.stdout.read().decode()
-            assert time.time() < deadline, "mkvmerge never started writing"
+            assert time.time() < deadline, f"{muxer} never started writing"
             time.sleep(0.05)
     finally:
         if proc.poll() is None:

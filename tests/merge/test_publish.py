@@ -159,17 +159,33 @@ exec {tool} "$@"
 """
 
 
-@pytest.mark.parametrize("tool,trigger,case", [("mkvmerge", "-o ", "offset"), ("ffmpeg", "pipe:0", "pal")])
+# Fills the disk right after the real {tool} wrote the dub track: the in-kernel splice runs out.
+FILLING_AFTER_WRAPPER = """\
+#!/bin/sh
+{tool} "$@"; code=$?
+case " $* " in
+  *"{trigger}"*) {python} -c "import os,shutil; f=open('{disk}/filler2','wb'); \
+os.posix_fallocate(f.fileno(), 0, max(shutil.disk_usage('{disk}').free - 65536, 1))" ;;
+esac
+exit $code
+"""
+
+
+@pytest.mark.parametrize("tool,trigger,case,muxer", [("mkvmerge", "-o ", "offset", "mkvmerge"),
+                                                     ("mkvmerge", ".dub.tmp --no-video", "offset", "auto"),
+                                                     ("ffmpeg", "pipe:0", "pal", "auto")])
 def test_a_disk_filling_up_while_writing_is_a_clear_error(small_disk, tmp_path, generated, make_svc, request,
-                                                          tool, trigger, case):
-    """Another program takes the space between the check and the write."""
+                                                          tool, trigger, case, muxer):
+    """Another program takes the space between the check and the write (mkvmerge's mux, the
+    splice, the encoder)."""
     film = small_disk / "Film.mkv"
     shutil.copyfile(generated.original.path, film)
     wrapper = tmp_path / f"{tool}-filling"
-    wrapper.write_text(FILLING_WRAPPER.format(tool=shutil.which(tool), trigger=trigger, disk=small_disk,
-                                              python=sys.executable))
+    template = FILLING_AFTER_WRAPPER if muxer == "auto" and tool == "mkvmerge" else FILLING_WRAPPER
+    wrapper.write_text(template.format(tool=shutil.which(tool), trigger=trigger, disk=small_disk,
+                                       python=sys.executable))
     wrapper.chmod(0o755)
-    svc = make_svc(roots=[str(small_disk)])
+    svc = make_svc(roots=[str(small_disk)], muxer=muxer)
     svc.mkvmerge.executable = str(wrapper) if tool == "mkvmerge" else svc.mkvmerge.executable
     svc.ffmpeg.executable = str(wrapper) if tool == "ffmpeg" else svc.ffmpeg.executable
     dub, truth = request.getfixturevalue(f"{case}_case")
