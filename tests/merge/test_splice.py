@@ -1,6 +1,8 @@
 """The in-kernel splice: the same file mkvmerge would make, laid out so players find the dub."""
 from __future__ import annotations
 
+import errno
+import os
 import shutil
 import subprocess
 
@@ -10,7 +12,7 @@ import pytest
 from merge_media import SR, run, stream_md5s, windowed_lags
 from syncdub_companion.merge import resync
 from syncdub_companion.merge import ebml as E
-from syncdub_companion.merge.splice import NewTrack, SpliceUnsupported, splice_track
+from syncdub_companion.merge.splice import NewTrack, SpliceUnsupported, _KernelCopy, splice_track
 from test_resync import chapter_xml, described, probe
 
 STATISTICS = ("_STATISTICS_WRITING_APP", "_STATISTICS_WRITING_DATE_UTC", "DURATION")
@@ -150,3 +152,23 @@ def test_replacing_a_synced_track_goes_through_mkvmerge(library, make_svc, offse
     again = resync(svc, str(library.film), str(offset_case[0]), language=None, timemap=offset_case[1], force=True)
     assert (first.verification["muxer"], again.verification["muxer"]) == ("splice", "mkvmerge")
     assert len(probe(library.film)["streams"]) == 6
+
+
+@pytest.mark.parametrize("unsupported", [(), ("copy_file_range",), ("copy_file_range", "sendfile")])
+def test_the_kernel_copy_falls_back_where_a_filesystem_lacks_a_way(tmp_path, monkeypatch, unsupported):
+    def cross_device(*args):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    for name in unsupported:  # as between two filesystems, or on one without splice support
+        monkeypatch.setattr(os, name, cross_device)
+    data = os.urandom(3 << 20)
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    src.write_bytes(data)
+    with open(src, "rb") as fi, open(dst, "wb") as fo:
+        fo.write(b"head")
+        fo.flush()
+        copier = _KernelCopy(fi.fileno(), fo.fileno())
+        copier.copy(100, 2 << 20)
+        copier.copy(5, 10)
+    assert dst.read_bytes() == b"head" + data[100:100 + (2 << 20)] + data[5:15]
+    assert len(copier.methods) == 3 - len(unsupported)
