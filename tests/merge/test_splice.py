@@ -172,3 +172,19 @@ def test_the_kernel_copy_falls_back_where_a_filesystem_lacks_a_way(tmp_path, mon
         copier.copy(5, 10)
     assert dst.read_bytes() == b"head" + data[100:100 + (2 << 20)] + data[5:15]
     assert len(copier.methods) == 3 - len(unsupported)
+
+
+def test_an_ffmpeg_written_original_with_crcs_is_spliced_too(library, make_svc, offset_case):
+    """libavformat (ffmpeg, HandBrake) writes a CRC-32 into every top-level element, clusters included."""
+    remuxed = library.film.with_name("ffmpeg.mkv")
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(library.film), "-map", "0", "-c", "copy", str(remuxed)],
+                   check=True)
+    _, elements = top_level(remuxed)
+    with open(remuxed, "rb") as fh:
+        firsts = {e.id: E.header_at(fh, e.data).id for e in elements if e.id != E.VOID}
+    assert firsts[E.CLUSTER] == firsts[E.TRACKS] == firsts[E.CUES] == E.CRC32
+    before = stream_md5s(remuxed)
+    result = resync(make_svc(), str(remuxed), str(offset_case[0]), language=None, timemap=offset_case[1])
+    assert result.verification["muxer"] == "splice"
+    assert stream_md5s(remuxed)[:len(before)] == before and len(stream_md5s(remuxed)) == len(before) + 1
+    assert b'"errors": []' in run("mkvmerge", "-J", remuxed).stdout
