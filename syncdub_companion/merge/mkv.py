@@ -113,7 +113,7 @@ def write_merged(services, plan: MergePlan, dub: "DubTrack", output: Path, tags_
     tags = track_tags(plan, source_fingerprint(plan.dubbed))
     if can_splice(services, plan, dub):
         try:
-            splice_track(plan.base, dub.path, output, new_track(plan, tags), progress)
+            splice_track(plan.base, dub.path, output, new_track(plan, tags), dub.sync_ms, progress)
             return "splice"
         except SpliceUnsupported as exc:
             log.info("muxing %s with mkvmerge: %s", plan.base.name, exc)
@@ -125,8 +125,8 @@ def write_merged(services, plan: MergePlan, dub: "DubTrack", output: Path, tags_
 
 
 def can_splice(services, plan: MergePlan, dub: "DubTrack") -> bool:
-    """A stream-copied dub added (not replacing a track) to a Matroska file, when allowed."""
-    return (services.config.get("library.muxer") == "auto" and plan.stream_copy and not dub.sync_ms
+    """A dub added (not replacing a track) to a Matroska file, when allowed."""
+    return (services.config.get("library.muxer") == "auto"
             and not plan.replace_tids and plan.base.suffix.lower() in (".mkv", ".mka", ".mk3d"))
 
 

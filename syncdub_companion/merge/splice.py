@@ -81,14 +81,14 @@ class _Dub:
     timestamp_scale: int
     entry: bytes  # payload of its one TrackEntry
     track_number: int
-    track_uid: int
-    stats: list[bytes]  # SimpleTag elements mkvmerge wrote for the track (BPS, DURATION, ...)
+    default_duration: int  # ns per frame, 0 when the track does not say
     clusters: list[E.Element]
 
 
-def splice_track(base_path: Path, track_path: Path, output: Path, track: NewTrack,
+def splice_track(base_path: Path, track_path: Path, output: Path, track: NewTrack, delay_ms: int = 0,
                  progress: Callable[[float], None] | None = None) -> None:
-    """Write ``output``: every stream of ``base_path`` plus the one track of ``track_path``.
+    """Write ``output``: every stream of ``base_path`` plus the one track of ``track_path``,
+    played ``delay_ms`` later (what would start before 0 is dropped, as mkvmerge --sync does).
 
     Raises SpliceUnsupported (nothing written) when either file has a layout this module
     does not handle, and OSError (ENOSPC included) from writing.
@@ -104,9 +104,10 @@ def splice_track(base_path: Path, track_path: Path, output: Path, track: NewTrac
             track = replace(track, language_bcp47=None)
         fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
-            _Writer(fd, base_fh, dub_fh, base, dub, progress).write(
+            shift = round(delay_ms * 1_000_000 / base.timestamp_scale)
+            _Writer(fd, base_fh, dub_fh, base, dub, shift, progress).write(
                 _info(base.info), _tracks(base.tracks, dub, track, number, uid),
-                _tags(base.tags, dub, track, uid), number)
+                (base.tags, track.tags, uid), number)
         finally:
             os.close(fd)
 
@@ -188,21 +189,19 @@ def _cluster(fh: BinaryIO, cluster: E.Element) -> _Cluster:
 def _read_dub(fh: BinaryIO, file_size: int) -> _Dub:
     _, segment = _top_level(fh, file_size)
     info = entries = None
-    stats, clusters = [], []
+    clusters = []
     for child in E.children_in_file(fh, segment, file_size):
         if child.id == E.INFO:
             info = _payload(fh, child)
         elif child.id == E.TRACKS:
             entries = [v for k, v in E.children(_payload(fh, child)) if k == E.TRACK_ENTRY]
-        elif child.id == E.TAGS:
-            stats += _simple_tags(_payload(fh, child))
         elif child.id == E.CLUSTER:
             clusters.append(child)
     if info is None or not entries or len(entries) != 1:
         raise SpliceUnsupported("the dub track file must hold exactly one track")
     fields = dict(E.children(entries[0]))
     return _Dub(_timestamp_scale(info), entries[0], E.read_uint(fields[E.TRACK_NUMBER]),
-                E.read_uint(fields.get(E.TRACK_UID, b"\0")), stats, clusters)
+                E.read_uint(fields.get(E.DEFAULT_DURATION, b"\0")), clusters)
 
 
 def _payload(fh: BinaryIO, el: E.Element) -> bytes:
@@ -219,15 +218,6 @@ def _timestamp_scale(info: bytes) -> int:
         if element_id == E.TIMESTAMP_SCALE:
             return E.read_uint(value)
     return 1_000_000
-
-
-def _simple_tags(tags: bytes) -> list[bytes]:
-    """The SimpleTag elements of every Tag (the track file's own statistics tags)."""
-    out = []
-    for element_id, tag in E.children(tags):
-        if element_id == E.TAG:
-            out += [E.element(k, v) for k, v in E.children(tag) if k == E.SIMPLE_TAG]
-    return out
 
 
 # --- the rebuilt header elements ---------------------------------------------------------
@@ -302,14 +292,63 @@ def _uint_bytes(value: int) -> bytes:
     return value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big")
 
 
-def _tags(base_tags: list[bytes], dub: _Dub, track: NewTrack, uid: int) -> bytes:
-    """The original's tags, the dub's statistics tags and ours, both aimed at the new track."""
+def _tags(base_tags: list[bytes], values: dict[str, str], uid: int) -> bytes:
+    """The original's tags, plus ``values`` aimed at the new track."""
     kids = [(k, v) for payload in base_tags for k, v in E.children(payload) if k != E.CRC32]
-    target = E.uint(E.TAG_TRACK_UID, uid)
-    ours = b"".join(E.element(E.SIMPLE_TAG, E.string(E.TAG_NAME, k) + E.string(E.TAG_STRING, v))
-                    for k, v in track.tags.items())
-    kids.append((E.TAG, E.element(E.TARGETS, E.uint(E.TARGET_TYPE_VALUE, 50) + target) + ours + b"".join(dub.stats)))
+    simple = b"".join(E.element(E.SIMPLE_TAG, E.string(E.TAG_NAME, k) + E.string(E.TAG_STRING, v))
+                      for k, v in values.items())
+    targets = E.element(E.TARGETS, E.uint(E.TARGET_TYPE_VALUE, 50) + E.uint(E.TAG_TRACK_UID, uid))
+    kids.append((E.TAG, targets + simple))
     return E.master(E.TAGS, kids)
+
+
+class _Statistics:
+    """What mkvmerge's statistics tags say of a track, counted over the blocks written."""
+
+    def __init__(self, frame_ticks: float):
+        # one frame's duration from the track's default duration; without one, block spacing tells
+        self.frame_ticks, self.measured = frame_ticks, not frame_ticks
+        self.frames = self.bytes = self.end = 0
+        self.first: int | None = None  # ticks
+        self.previous: tuple[int, int] | None = None  # (ticks, frames) of the block before
+
+    def add(self, ticks: int, rest: bytes, duration: int | None) -> None:
+        frames, payload = _frames(rest)
+        self.frames += frames
+        self.bytes += payload
+        self.first = ticks if self.first is None else min(self.first, ticks)
+        if self.measured and self.previous and ticks > self.previous[0]:
+            self.frame_ticks = (ticks - self.previous[0]) / self.previous[1]
+        self.previous = (ticks, frames)
+        self.end = max(self.end, ticks + (duration if duration is not None else round(frames * self.frame_ticks)))
+
+    def tags(self, scale: int) -> dict[str, str]:
+        ns = (self.end - (self.first or 0)) * scale
+        seconds, fraction = divmod(ns, 10**9)
+        hours, rest = divmod(seconds, 3600)
+        return {"BPS": str(round(self.bytes * 8 * 10**9 / ns) if ns else 0),
+                "DURATION": f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}.{fraction:09d}",
+                "NUMBER_OF_FRAMES": str(self.frames), "NUMBER_OF_BYTES": str(self.bytes),
+                "_STATISTICS_WRITING_APP": f"SyncDub Companion {__version__}",
+                "_STATISTICS_WRITING_DATE_UTC": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
+                "_STATISTICS_TAGS": "BPS DURATION NUMBER_OF_FRAMES NUMBER_OF_BYTES"}
+
+
+def _frames(rest: bytes) -> tuple[int, int]:
+    """(frames, frame bytes) of a block, from its flags byte on; lace headers are not frame bytes."""
+    lacing = (rest[0] >> 1) & 3
+    if lacing == 0:
+        return 1, len(rest) - 1
+    count, pos = rest[1] + 1, 2
+    if lacing == 1:  # Xiph: each size but the last as a run of 255s and a final byte
+        for _ in range(count - 1):
+            while rest[pos] == 255:
+                pos += 1
+            pos += 1
+    elif lacing == 3:  # EBML: the first size, then count - 2 signed differences
+        for _ in range(count - 1):
+            pos += E.read_vint(rest, pos)[1]
+    return count, len(rest) - pos
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -319,16 +358,17 @@ class _Writer:
     """Lays the new file out front to back; the sizes and positions that are only known at the
     end (the segment's size, the SeekHead) are fixed-width placeholders patched last."""
 
-    def __init__(self, fd: int, base_fh: BinaryIO, dub_fh: BinaryIO, base: _Base, dub: _Dub,
+    def __init__(self, fd: int, base_fh: BinaryIO, dub_fh: BinaryIO, base: _Base, dub: _Dub, shift: int,
                  progress: Callable[[float], None] | None):
         self.fd, self.base_fh, self.dub_fh, self.base, self.dub = fd, base_fh, dub_fh, base, dub
+        self.shift = shift
         self.progress = progress
         self.pos = 0
         self.copier = _KernelCopy(base_fh.fileno(), fd)
         self.positions: dict[int, int] = {}  # element id -> segment-relative position
         self.cluster_moves: dict[int, int] = {}  # old -> new segment-relative cluster position
 
-    def write(self, info: bytes, tracks: bytes, tags: bytes, dub_number: int) -> None:
+    def write(self, info: bytes, tracks: bytes, tags: tuple[list[bytes], dict[str, str], int], dub_number: int) -> None:
         self._copy(*self.base.ebml_header)
         segment_size_at = self.pos + len(E.encode_id(E.SEGMENT))
         self._put(E.encode_id(E.SEGMENT) + b"\x01" + bytes(7))  # 8-byte size, patched below
@@ -340,10 +380,12 @@ class _Writer:
         for offset, length in self.base.copied:
             self.positions.setdefault(E.header_at(self.base_fh, offset).id, self.pos - self.segment_data)
             self._copy(offset, length)
-        self._level1(E.TAGS, tags)
-        self._clusters(dub_number)
+        statistics = self._clusters(dub_number)
         if self.base.cues is not None:
             self._level1(E.CUES, self._cues())
+        base_tags, values, uid = tags
+        # last, because the new track's statistics are only known now; the SeekHead finds them
+        self._level1(E.TAGS, _tags(base_tags, {**values, **statistics.tags(self.base.timestamp_scale)}, uid))
         os.pwrite(self.fd, E.encode_size(self.pos - self.segment_data, width=8), segment_size_at)
         seek_head = _seek_head(self.positions)
         os.pwrite(self.fd, seek_head + _void(SEEK_HEAD_ROOM - len(seek_head)), seek_head_at)
@@ -362,9 +404,10 @@ class _Writer:
         self.positions[element_id] = self.pos - self.segment_data
         self._put(data)
 
-    def _clusters(self, dub_number: int) -> None:
-        blocks = _DubBlocks(self.dub_fh, self.dub, self.base.timestamp_scale)
+    def _clusters(self, dub_number: int) -> _Statistics:
+        blocks = _DubBlocks(self.dub_fh, self.dub, self.base.timestamp_scale, self.shift)
         number_vint = E.encode_size(dub_number)
+        statistics = _Statistics(self.dub.default_duration / self.base.timestamp_scale)
         clusters = self.base.clusters
         total = sum(c.length for c in clusters)
         done = 0
@@ -372,11 +415,12 @@ class _Writer:
             self.cluster_moves[cluster.start - self.base.segment_data] = self.pos - self.segment_data
             self._copy(cluster.start, cluster.length)
             until = clusters[i + 1].timestamp if i + 1 < len(clusters) else None
-            for dub_cluster in _pack_clusters(blocks.take_until(until), number_vint):
+            for dub_cluster in _pack_clusters(blocks.take_until(until), number_vint, statistics):
                 self._put(dub_cluster)
             done += cluster.length
             if self.progress:
                 self.progress(done / total)
+        return statistics
 
     def _cues(self) -> bytes:
         points = []
@@ -417,8 +461,8 @@ class _DubBlocks:
     or BlockGroup, the block's bytes after its track number and timestamp, the group's other
     children rescaled)."""
 
-    def __init__(self, fh: BinaryIO, dub: _Dub, scale: int):
-        self.fh, self.dub = fh, dub
+    def __init__(self, fh: BinaryIO, dub: _Dub, scale: int, shift: int):
+        self.fh, self.dub, self.shift = fh, dub, shift
         self.ratio = dub.timestamp_scale / scale
         self.source = self._with_ends()
         self.peeked = None
@@ -473,7 +517,7 @@ class _DubBlocks:
         if number != self.dub.track_number:
             raise E.EbmlError(f"a block of track {number} in a one-track file of track {self.dub.track_number}")
         relative = E.read_sint(payload[length:length + 2])
-        ticks = round((cluster_time + relative) * self.ratio)
+        ticks = round((cluster_time + relative) * self.ratio) + self.shift
         rest = payload[length + 2:]
         return ticks, kind, rest, group
 
@@ -489,12 +533,13 @@ class _DubBlocks:
         return out
 
 
-def _pack_clusters(blocks: list, number_vint: bytes) -> list[bytes]:
+def _pack_clusters(blocks: list, number_vint: bytes, statistics: _Statistics) -> list[bytes]:
     """Blocks in clusters of their own, each spanning less than an int16 of ticks."""
     out, current, cluster_time = [], [], None
     for ticks, kind, rest, group in blocks:
         if ticks < 0:
-            continue  # before the film starts; mkvmerge already dropped these in the track file
+            continue  # it would start before the film
+        statistics.add(ticks, rest, next((E.read_uint(v) for k, v in group if k == E.BLOCK_DURATION), None))
         if cluster_time is None or ticks - cluster_time > MAX_RELATIVE_TICKS:
             if current:
                 out.append(_cluster_bytes(cluster_time, current))

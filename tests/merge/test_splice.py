@@ -18,11 +18,10 @@ from test_resync import chapter_xml, described, probe
 STATISTICS = ("_STATISTICS_WRITING_APP", "_STATISTICS_WRITING_DATE_UTC", "DURATION")
 
 
-def merged_with(muxer: str, library, make_svc, offset_case, **settings):
+def merged_with(muxer: str, library, make_svc, case, **settings):
     film = library.film.with_name(f"{muxer}.mkv")
     shutil.copyfile(library.film, film)
-    result = resync(make_svc(muxer=muxer, **settings), str(film), str(offset_case[0]), language=None,
-                    timemap=offset_case[1])
+    result = resync(make_svc(muxer=muxer, **settings), str(film), str(case[0]), language=None, timemap=case[1])
     assert result.verification["muxer"] == ("splice" if muxer == "auto" else "mkvmerge")
     return film
 
@@ -56,9 +55,11 @@ def cluster_info(path, cluster: E.Element) -> tuple[int, set[int]]:
     return timestamp, tracks
 
 
-def test_the_splice_makes_what_mkvmerge_makes(library, make_svc, offset_case, generated):
-    spliced = merged_with("auto", library, make_svc, offset_case)
-    muxed = merged_with("mkvmerge", library, make_svc, offset_case)
+@pytest.mark.parametrize("case", ["offset_case", "pal_case"])
+def test_the_splice_makes_what_mkvmerge_makes(library, make_svc, generated, request, case):
+    """A stream-copied dub (pure offset) and a rendered one (PAL with cuts) alike."""
+    spliced = merged_with("auto", library, make_svc, request.getfixturevalue(case))
+    muxed = merged_with("mkvmerge", library, make_svc, request.getfixturevalue(case))
     # the same packets in every stream, the new one included, and the originals' untouched
     assert stream_md5s(spliced) == stream_md5s(muxed)
     assert stream_md5s(spliced)[:4] == generated.md5s[:4]
