@@ -98,17 +98,22 @@ def _merge(services, plan: MergePlan, report: "_Reporter") -> MergeResult:
             clock = LapClock()
             dub = prepare_dub(services, plan, temps, lambda f: report("dub", f))
             clock.lap("dub")
-            # a copied track decodes (CPU) while mkvmerge muxes (disk); verify compares packets
+            # a copied track decodes (CPU) through the mux and the fsync (disk); verify then
+            # compares the merged file's packets with it
             reference = StreamCheck(services, dub.path, 0) if plan.stream_copy else None
-            temp = temps.path()
-            muxer = write_merged(services, plan, dub, temp, temps.path("tags"), lambda f: report("mux", f))
-            decoded = reference.finish() if reference else None
-            temps.path("dub").unlink(missing_ok=True)  # free its space before publishing
-            clock.lap("mux")
-            report("publishing", 0.0)
-            plan.notes += apply_ownership(temp, reference_stat, services.config)
-            # fsync (disk-bound) runs while ffmpeg reads the new track; both end before the rename
-            checked = verify(services, plan, temp, dub, while_checking=lambda: fsync_path(temp), reference=decoded)
+            try:
+                temp = temps.path()
+                muxer = write_merged(services, plan, dub, temp, temps.path("tags"), lambda f: report("mux", f))
+                clock.lap("mux")
+                report("publishing", 0.0)
+                plan.notes += apply_ownership(temp, reference_stat, services.config)
+                # fsync (disk-bound) runs while ffmpeg reads the new track; all end before the rename
+                checked = verify(services, plan, temp, dub, while_checking=lambda: fsync_path(temp),
+                                 reference=reference)
+                temps.path("dub").unlink(missing_ok=True)  # free its space before publishing
+            finally:
+                if reference:
+                    reference.stop()
             clock.lap("fsync_verify")
             report("publishing", 0.6)
             output = publish(services, plan, temp)

@@ -45,6 +45,14 @@ class StreamCheck:
         self._stderr = tempfile.TemporaryFile()
         self._proc = process.popen(argv, "ffmpeg", stdout=subprocess.PIPE, stderr=self._stderr)
 
+    def stop(self) -> None:
+        """End the check early (the merge failed); a finished one is left as it is."""
+        if self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        self._proc.stdout.close()
+        self._stderr.close()
+
     def finish(self) -> Decoded:
         """Wait; VerificationError when the stream does not decode."""
         out = self._proc.stdout.read().decode("utf-8", "replace")
@@ -60,13 +68,13 @@ class StreamCheck:
 
 
 def verify(services, plan: MergePlan, path: Path, dub: DubTrack, *,
-           while_checking: Callable[[], None] | None = None, reference: Decoded | None = None) -> dict:
+           while_checking: Callable[[], None] | None = None, reference: StreamCheck | None = None) -> dict:
     """Raise VerificationError unless ``path`` holds the base's streams plus one decodable dub.
 
     Checks: stream count (the base's + 1, or the same when a synced track was replaced),
     the kept streams' types and codecs in order, the file duration against the base's
     (within 0.1 s), and that the new track decodes to where it should end: decoded here,
-    or, given the ``reference`` decode of the copied dub track, the same packets as it.
+    or, given the running ``reference`` check of the copied dub track, the same packets as it.
     ``while_checking`` (the caller's fsync) runs while ffmpeg works and ends before this returns.
     """
     info = services.ffprobe.probe(path)
@@ -86,9 +94,10 @@ def verify(services, plan: MergePlan, path: Path, dub: DubTrack, *,
     finally:
         got = check.finish()
     if reference is not None:
-        if got.packets_md5 != reference.packets_md5:
+        decoded = reference.finish()
+        if got.packets_md5 != decoded.packets_md5:
             raise VerificationError("the merged file's new track differs from the dub track that was decoded")
-        got = Decoded(reference.end + dub.sync_ms / 1000, got.packets_md5)
+        got = Decoded(decoded.end + dub.sync_ms / 1000, got.packets_md5)
     if got.end < dub.end - DURATION_TOLERANCE:
         raise VerificationError(f"the new track decodes only to {got.end:.3f} s, expected {dub.end:.3f} s")
     return {"streams": len(streams), "duration": duration, "new_stream": int(new["index"]),

@@ -36,7 +36,7 @@ def merged(make_svc, library):
 def test_good_merges_pass_and_report(merged, pal_case, offset_case):
     for case in (pal_case, offset_case):
         svc, plan, temp, dub = merged(case)
-        reference = StreamCheck(svc, dub.path, 0).finish() if plan.stream_copy else None
+        reference = StreamCheck(svc, dub.path, 0) if plan.stream_copy else None
         report = verify(svc, plan, temp, dub, reference=reference)
         assert report["streams"] == 6 and report["new_stream"] == 4
         assert report["new_track_end"] == pytest.approx(dub.end, abs=0.05)
@@ -61,7 +61,7 @@ def test_copied_packets_must_match_the_decoded_dub(merged, offset_case, pal_case
     svc, plan, temp, dub = merged(offset_case)
     other = merged(pal_case)[3]  # a different dub track, decoded fine
     with pytest.raises(VerificationError, match="differs from the dub track that was decoded"):
-        verify(svc, plan, temp, dub, reference=StreamCheck(svc, other.path, 0).finish())
+        verify(svc, plan, temp, dub, reference=StreamCheck(svc, other.path, 0))
 
 
 def test_a_short_decode_is_rejected(merged, pal_case):
@@ -69,3 +69,11 @@ def test_a_short_decode_is_rejected(merged, pal_case):
     claimed = type(dub)(dub.path, dub.sync_ms, dub.end + 5.0)  # the track should have lasted 5 s longer
     with pytest.raises(VerificationError, match="decodes only to"):
         verify(svc, plan, temp, claimed)
+
+
+def test_a_check_stopped_early_leaves_no_process(merged, offset_case):
+    svc, plan, temp, dub = merged(offset_case)
+    check = StreamCheck(svc, temp, 4)
+    check.stop()
+    assert check._proc.poll() is not None
+    check.stop()  # a second stop, as after a finished check, is harmless
