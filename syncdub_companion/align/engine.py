@@ -18,7 +18,7 @@ from .decode import SAMPLE_RATE, DecodedTrack, bed_kinds, decode_pair, select_st
 from .features import FPS, Features, detail, features_of, frame_time, onset_envelope, resample_features, time_frame
 from .fit import cluster_lags, fit_shared_slope
 from .search import OriginalIndex, find_speed, local_search, resample_envelope, window_lags
-from .segment import fill_same_lag_gaps, refine_boundaries, runs, similarity_track, viterbi
+from .segment import monotone_path, refine_boundaries, runs, similarity_track
 from .timemap import Anchor, Segment, TimeMap
 from .verify import apply_speech, wants_speech, windows_for
 from .waveform import refine_edges, refine_offset
@@ -27,6 +27,12 @@ from ..timing import LapClock
 log = logging.getLogger(__name__)
 
 ACCEPT_Z = 6.5           # probes' z-score to go on; identity is decided later by coverage
+# On the full mix the probes must stand out more: there both languages' dialogue lies over
+# the bed, so what two different episodes share (a theme, a reused cue) is most of what
+# matches at all, and no dialogue-free bed tells the rest apart. True mono pairs in the
+# corpus score 12.8 and up; mono "wrong film" pairs 6.8-11.2 (over 9 only in 8-minute
+# films, which the coverage rule then rejects).
+ACCEPT_Z_FULL = 9.0
 CHUNK_Z = 5.0            # one chunk: looser, since the band-feature NCC floor must confirm it
 CHUNK = 2000             # 20 s chunks for offset candidates
 SHORT_CHUNK = 600        # 6 s chunks for stretches the first pass left unexplained
@@ -118,7 +124,7 @@ def align_tracks(t_orig: DecodedTrack, t_dub: DecodedTrack, opts: AlignOptions, 
     sig_o, sig_d, signal = choose_signals(t_orig, t_dub)
     f_orig, f_dub = features_of(sig_o), features_of(sig_d)
     clock.lap("features")
-    state = _State(f_orig, f_dub, sig_o, sig_d, opts)
+    state = _State(f_orig, f_dub, sig_o, sig_d, opts, accept_z=ACCEPT_Z_FULL if signal == "full" else ACCEPT_Z)
     state.details["signal"] = signal
     result = state.run(clock)
     return result
@@ -127,7 +133,9 @@ def align_tracks(t_orig: DecodedTrack, t_dub: DecodedTrack, opts: AlignOptions, 
 class _State:
     """The working data of one alignment; methods are its steps, in order."""
 
-    def __init__(self, f_orig: Features, f_dub: Features, sig_o, sig_d, opts: AlignOptions):
+    def __init__(self, f_orig: Features, f_dub: Features, sig_o, sig_d, opts: AlignOptions,
+                 accept_z: float = ACCEPT_Z):
+        self.accept_z = accept_z
         self.f_orig, self.f_dub = f_orig, f_dub
         self.sig_o, self.sig_d = sig_o, sig_d
         self.opts = opts
@@ -140,13 +148,13 @@ class _State:
 
     # --- step 1: speed --------------------------------------------------------------
     def run(self, clock: LapClock) -> TimeMap:
-        speed, score, probes = find_speed(self.env_o, self.env_d, self.f_dub.loud, accept_z=ACCEPT_Z)
+        speed, score, probes = find_speed(self.env_o, self.env_d, self.f_dub.loud, accept_z=self.accept_z)
         self.details["speed_probe_z"] = round(score, 2)
         clock.lap("speed")
-        if score < ACCEPT_Z:
+        if score < self.accept_z:
             return self._reject(f"no stretch of the dub matches the original (best probe z = {score:.1f}, "
-                                f"needs {ACCEPT_Z:g}): not the same film, or no shared music and effects", speed)
-        lags = [m.lag for m in probes if m.z >= ACCEPT_Z]
+                                f"needs {self.accept_z:g}): not the same film, or no shared music and effects", speed)
+        lags = [m.lag for m in probes if m.z >= self.accept_z]
         self.index = OriginalIndex(self.env_o, CHUNK + 2)
         speed, anchors = self._settle_speed(speed, lags)
         clock.lap("offsets")
@@ -186,21 +194,30 @@ class _State:
 
     def _chunk_anchors(self, lags: list[float], width: int = CHUNK, hop: int | None = None,
                        span: tuple[int, int] | None = None) -> list:
-        """Offsets of dub chunks: tried at the known lags first, searched in full when none fits."""
+        """Offsets of dub chunks: tried at the known lags first, searched in full when none fits.
+
+        Within a ``span`` (a stretch the first pass left unexplained) the last chunk ends on
+        the span's end, so a short scene there is covered by one chunk with nothing else in
+        it, and a chunk may pass on weaker band evidence when it lands on exactly the lag
+        the onset envelope found: those candidates still have to win the segmentation.
+        """
         hop = hop or width // 2
         lo, hi = span or (0, len(self.z_dub))
+        starts = list(range(lo, max(lo + 1, hi - width + 1), hop))
+        if span and hi - width > starts[-1]:
+            starts.append(hi - width)
         anchors = []
         known = list(lags)
         loud = self.dub.loud
-        for start in range(lo, max(lo + 1, hi - width + 1), hop):
+        for start in starts:
             if start + width > len(self.z_dub) or loud[start:start + width].mean() < 0.3:
                 continue
             best = self._best_known(start, width, known)
             if best is None or best.ncc < self._ncc_floor(width):
-                best = self._full_search(start, width)
+                best = self._full_search(start, width, agreed_floor=span is not None)
                 if best is not None:
                     known.append(best.lag)
-            if best is not None and best.ncc >= self._ncc_floor(width):
+            if best is not None and (best.ncc >= self._ncc_floor(width) or best.z > 0):
                 anchors.append(best)
         return anchors
 
@@ -217,26 +234,37 @@ class _State:
                 best = m
         return best
 
-    def _full_search(self, start: int, width: int):
+    def _full_search(self, start: int, width: int, agreed_floor: bool = False):
+        """The chunk's offset from the onset envelope over the whole original, confirmed by the bands.
+
+        With ``agreed_floor``, a band NCC of 0.6 x the usual floor is enough when the band
+        peak lies within 2 frames of the envelope's: two searches on different features
+        agreeing is evidence of its own (the match is then marked with a positive ``z``).
+        Dialogue over the full mix of a mono file halves a short chunk's band NCC.
+        """
         chunk = self.env_dub[start:start + width]
         index = self.index if width <= CHUNK else OriginalIndex(self.env_o, width + 2)
         found = index.search(chunk[None, :], np.array([start]))
         # A looser z than for the film as a whole: the band-feature NCC below must agree too.
         if not found or found[0].z < CHUNK_Z:
             return None
-        return local_search(self.z_dub, self.z_orig, start, width, found[0].lag, radius=20)
+        match = local_search(self.z_dub, self.z_orig, start, width, found[0].lag, radius=20)
+        if match is not None and agreed_floor and abs(match.lag - found[0].lag) <= 2.0 \
+                and match.ncc >= 0.6 * self._ncc_floor(width):
+            match.z = found[0].z
+        return match
 
     # --- step 2: segmentation ----------------------------------------------------------
     def _segment(self, anchors):
         lags = self._candidate_lags(anchors)
         tracks = [similarity_track(self.z_dub, self.z_orig, int(round(l))) for l in lags]
         threshold = self._threshold(tracks, anchors)
-        path = fill_same_lag_gaps(viterbi(tracks, threshold))
+        path = monotone_path(tracks, threshold)
         extra = self._explain_gaps(path, lags)
         if extra:
             lags = lags + extra
             tracks += [similarity_track(self.z_dub, self.z_orig, int(round(l))) for l in extra]
-            path = fill_same_lag_gaps(viterbi(tracks, threshold))
+            path = monotone_path(tracks, threshold)
         path = refine_boundaries(path, tracks, self.z_dub, self.z_orig, threshold)
         return path, tracks, threshold
 

@@ -8,7 +8,7 @@ silence instead of breaking. Boundaries are then refined at 100 Hz.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.ndimage import uniform_filter1d
@@ -113,6 +113,42 @@ def fill_same_lag_gaps(path: np.ndarray) -> np.ndarray:
         if state == -1 and rs[i - 1][0] == rs[i + 1][0] != -1:
             out[s:e] = rs[i - 1][0]
     return out
+
+
+OVERLAP_FRAMES = 100  # 1 s: smaller overlaps are edge slop that the boundary refinement settles
+
+
+def monotone_path(tracks: list[Track], threshold: float, rounds: int = 6) -> np.ndarray:
+    """The Viterbi path, chosen again until no two of its stretches claim the same original time.
+
+    A looped or reused music cue matches a second place in the original about as well as its
+    own, and where dialogue masks the bed (the full mix of a mono file) the wrong place can
+    win for a few seconds. A monotonic map can keep only one of two overlapping stretches, and
+    trimming the later one throws away everything up to the wrong place; so the shorter
+    stretch's lag is forbidden over its frames and the path is chosen again.
+    """
+    path = fill_same_lag_gaps(viterbi(tracks, threshold))
+    for _ in range(rounds):
+        loser = _overlapping_run(path, tracks)
+        if loser is None:
+            break
+        state, s, e = loser
+        tracks = list(tracks)
+        tracks[state] = replace(tracks[state], inside=tracks[state].inside.copy())
+        tracks[state].inside[s:e] = False
+        path = fill_same_lag_gaps(viterbi(tracks, threshold))
+    return path
+
+
+def _overlapping_run(path: np.ndarray, tracks: list[Track]) -> tuple[int, int, int] | None:
+    """The shorter of the first two stretches whose original intervals overlap by over 1 s."""
+    pieces = [r for r in runs(path) if r[0] != -1]
+    for i, a in enumerate(pieces):
+        a_end = a[2] + tracks[a[0]].lag
+        for b in pieces[i + 1:]:
+            if b[1] + tracks[b[0]].lag < a_end - OVERLAP_FRAMES:
+                return min(a, b, key=lambda r: r[2] - r[1])
+    return None
 
 
 def refine_boundaries(path: np.ndarray, tracks: list[Track], z_dub: np.ndarray, z_orig: np.ndarray,

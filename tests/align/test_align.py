@@ -61,6 +61,59 @@ def _assert_well_formed(result: TimeMap):
         assert b.orig_start >= a.orig_end - 1e-9, "no overlap on the original timeline"
 
 
+# Mono and dual-mono files have no dialogue-free bed: the aligner works on the full mix.
+MONO_CASES = [
+    ("mono_offset", "es-en"),
+    ("mono_pal_cuts", "es-en"),
+    ("mono_vs_surround", "en-es"),
+    ("mono_wrong_film", "es-en"),
+    ("mono_wrong_film", "en-es"),
+]
+
+
+@pytest.mark.parametrize("case,direction", MONO_CASES)
+def test_full_mix_meets_accuracy_targets(case, direction, pairs_dir):
+    pair = _pair(case, direction, pairs_dir)
+    result = align(str(pair.original), str(pair.dubbed), {"speech": "never"})
+    assert result.details["signal"] == "full"
+    metrics = evaluate(result.to_dict(), pair)
+    assert metrics["passed"], (metrics["failures"], result.reason, result.segments)
+
+
+# 60 s full-mix pairs with cuts, inserts or silent-bed stretches: what is mapped must be
+# exact and no dub-only sound mapped, but a short stretch with dialogue and no bed (the
+# end of a scene, a quiet stretch) is left out, so coverage stays under the 98 % target
+# (docs/aligner.md). The 7-10 minute pairs meet every target (docs/benchmarks.md).
+@pytest.mark.parametrize("case,direction,coverage", [
+    ("mono_pal_cuts", "en-es", 0.95),
+    ("dualmono_stereo", "en-es", 0.9),
+    ("mono_quiet_bed", "en-es", 0.75),
+])
+def test_full_mix_with_edits_maps_exactly_what_it_maps(case, direction, coverage, pairs_dir):
+    pair = _pair(case, direction, pairs_dir)
+    result = align(str(pair.original), str(pair.dubbed), {"speech": "never"})
+    assert result.details["signal"] == "full"
+    metrics = evaluate(result.to_dict(), pair)
+    assert metrics["verdict"] == "aligned", result.reason
+    assert metrics["median_ms"] <= 5.0 and metrics["p95_ms"] <= 40.0, metrics
+    assert metrics["dub_only_mapped_s"] <= 0.05, metrics
+    assert metrics["coverage"] >= coverage, (metrics, result.segments)
+    _assert_well_formed(result)
+
+
+def test_a_stretch_claiming_time_a_longer_one_maps_is_chosen_again():
+    """A reused cue: lag B matches 10 s as well as the true lag A, at a place A maps later."""
+    from syncdub_companion.align.segment import Track, monotone_path, runs
+
+    n = 10000
+    true = Track(lag=0, sim=np.full(n, 0.5, np.float32), evidence=np.ones(n, bool), inside=np.ones(n, bool))
+    sim = np.full(n, -0.1, np.float32)
+    sim[2000:3000] = 0.9
+    loop = Track(lag=5000, sim=sim, evidence=np.ones(n, bool), inside=np.arange(n) + 5000 < n)
+    path = monotone_path([true, loop], threshold=0.25)
+    assert [r[0] for r in runs(path)] == [0], runs(path)
+
+
 def test_speed_found_for_pal_is_the_film_ratio(pairs_dir):
     pair = _pair("pal_speedup_pitch", "es-en", pairs_dir)
     result = align(str(pair.original), str(pair.dubbed), {"speech": "never"})
