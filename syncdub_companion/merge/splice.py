@@ -127,6 +127,11 @@ def _top_level(fh: BinaryIO, file_size: int) -> tuple[E.Element, E.Element]:
 
 def _read_base(fh: BinaryIO, file_size: int) -> _Base:
     header, segment = _top_level(fh, file_size)
+    if segment.end < file_size:
+        raise SpliceUnsupported("more than one segment in the file")
+    fields = dict(E.children(_payload(fh, header)))
+    if E.read_uint(fields.get(E.MAX_SIZE_LENGTH, b"\x08")) < 8:
+        raise SpliceUnsupported("the file allows sizes shorter than the 8 bytes the splice writes")
     base = _Base((header.start, header.length), _doc_type_version(_payload(fh, header)), segment_data=segment.data)
     for child in E.children_in_file(fh, segment, file_size):
         if child.id == E.CLUSTER:

@@ -141,6 +141,10 @@ def test_an_original_it_cannot_splice_falls_back_to_mkvmerge(library, make_svc, 
     out = tmp_path / "never.mkv"
     with pytest.raises(SpliceUnsupported, match="unknown size|live"):
         splice_track(live, live, out, track)
+    chained = tmp_path / "chained.mkv"  # two segments, one after the other
+    chained.write_bytes(library.film.read_bytes() * 2)
+    with pytest.raises(SpliceUnsupported, match="more than one segment"):
+        splice_track(chained, live, out, track)
     assert not out.exists()
     result = resync(make_svc(), str(live), str(offset_case[0]), language=None, timemap=offset_case[1])
     assert result.status == "done" and result.verification["muxer"] == "mkvmerge"
