@@ -87,7 +87,12 @@ def element(element_id: int, payload: bytes) -> bytes:
 
 
 def uint(element_id: int, value: int, width: int | None = None) -> bytes:
-    return element(element_id, value.to_bytes(width or max(1, (value.bit_length() + 7) // 8), "big"))
+    return element(element_id, value.to_bytes(width, "big") if width else uint_bytes(value))
+
+
+def uint_bytes(value: int) -> bytes:
+    """An unsigned integer payload in as few bytes as it needs (at least one)."""
+    return value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big")
 
 
 def string(element_id: int, value: str) -> bytes:

@@ -12,7 +12,8 @@ import pytest
 from merge_media import SR, run, stream_md5s, windowed_lags
 from syncdub_companion.merge import resync
 from syncdub_companion.merge import ebml as E
-from syncdub_companion.merge.splice import NewTrack, SpliceUnsupported, _KernelCopy, splice_track
+from syncdub_companion.merge.splice import NewTrack, SpliceUnsupported, splice_track
+from syncdub_companion.merge.splice.kernelcopy import KernelCopy
 from test_resync import chapter_xml, described, probe
 
 STATISTICS = ("_STATISTICS_WRITING_APP", "_STATISTICS_WRITING_DATE_UTC", "DURATION")
@@ -172,7 +173,7 @@ def test_the_kernel_copy_falls_back_where_a_filesystem_lacks_a_way(tmp_path, mon
     with open(src, "rb") as fi, open(dst, "wb") as fo:
         fo.write(b"head")
         fo.flush()
-        copier = _KernelCopy(fi.fileno(), fo.fileno())
+        copier = KernelCopy(fi.fileno(), fo.fileno())
         copier.copy(100, 2 << 20)
         copier.copy(5, 10)
     assert dst.read_bytes() == b"head" + data[100:100 + (2 << 20)] + data[5:15]
