@@ -4,6 +4,7 @@ Run::
 
     .venv/bin/python benchmarks/resync_speed.py            # 2-hour file, ~4 GB
     .venv/bin/python benchmarks/resync_speed.py --minutes 20 --keep
+    .venv/bin/python benchmarks/resync_speed.py --compare-mkvmerge --render  # and the remux it replaced
 
 It builds (once, cached in benchmarks/out/resync/) a 2-hour MKV of realistic size: a 30 s
 720p clip at ~4 Mb/s stream-copied over and over, plus a 2-hour AC3 stereo track whose
@@ -139,6 +140,8 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the merged copy")
     parser.add_argument("--muxer", choices=("auto", "mkvmerge"), default="auto",
                         help="library.muxer for the resync runs (mkvmerge: the remux it replaced)")
+    parser.add_argument("--compare-mkvmerge", action="store_true",
+                        help="also time, side by side in each run, the same resync with library.muxer = mkvmerge")
     parser.add_argument("--render", action="store_true",
                         help="also time one re-render: the aligner's map split in two at a 0.1%% speed change")
     args = parser.parse_args()
@@ -166,27 +169,47 @@ def main() -> int:
     if abs(timemap.segments[0].orig_start - timemap.segments[0].dub_start + OFFSET) > 0.04:
         print(f"map offset is off by more than a frame: {timemap.summary()}")
         return 1
+    others = {}
+    if args.compare_mkvmerge:
+        (args.out / "svc-mkvmerge").mkdir(exist_ok=True)
+        others["mkvmerge"] = make_services(args.out / "svc-mkvmerge",
+                                           {"library": {"roots": [str(lib.resolve())], "muxer": "mkvmerge"}})
     runs = []
-    copy, spare = lib / "copy.mkv", lib / "spare.mkv"
-    shutil.copyfile(source, copy)
-    shutil.copyfile(source, spare)
-    for _ in range(args.runs):  # cp and resync alternate, so both see the same machine load
+    copy = lib / "copy.mkv"
+    spares = [lib / f"spare{i}.mkv" for i in range(1 + len(others))]
+    for path in (copy, *spares):
+        shutil.copyfile(source, path)
+
+    def fresh_start(path: Path) -> None:
         # Each timed step starts right after a file of the film's size is deleted and the disk
-        # is synced, so both fill page cache from the same state (see docs/benchmarks.md).
-        copy.unlink()
+        # is synced, so all fill page cache from the same state (see docs/benchmarks.md).
+        path.unlink()
         os.sync()
-        cp_s, _ = timed(lambda: sh("cp", source, copy))
-        sync_s, _ = timed(os.sync)
-        spare.unlink()
-        os.sync()
-        merge_s, result = timed(lambda: resync(svc, str(film), str(dub), language=None, timemap=timemap))
-        runs.append({"cp_s": round(cp_s, 1), "cp_sync_s": round(cp_s + sync_s, 1), "merge_s": round(merge_s, 1),
-                     "muxer": result.verification.get("muxer"), "steps_s": result.verification.get("timings", {}),
-                     "load_avg_1m": round(os.getloadavg()[0], 1)})
+
+    def resync_with(services) -> tuple[float, object]:
+        seconds, result = timed(lambda: resync(services, str(film), str(dub), language=None, timemap=timemap))
         film.unlink()
         shutil.copyfile(source, film)
-        shutil.copyfile(source, spare)
-    for path in (copy, spare):
+        return seconds, result
+
+    for _ in range(args.runs):  # the steps alternate, so all see the same machine load
+        fresh_start(copy)
+        cp_s, _ = timed(lambda: sh("cp", source, copy))
+        sync_s, _ = timed(os.sync)
+        fresh_start(spares[0])
+        merge_s, result = resync_with(svc)
+        run = {"cp_s": round(cp_s, 1), "cp_sync_s": round(cp_s + sync_s, 1), "merge_s": round(merge_s, 1),
+               "muxer": result.verification.get("muxer"), "steps_s": result.verification.get("timings", {})}
+        for (name, services), spare in zip(others.items(), spares[1:]):
+            fresh_start(spare)
+            seconds, other = resync_with(services)
+            run[f"{name}_merge_s"] = round(seconds, 1)
+            run[f"{name}_steps_s"] = other.verification.get("timings", {})
+        run["load_avg_1m"] = round(os.getloadavg()[0], 1)
+        runs.append(run)
+        for spare in spares:
+            shutil.copyfile(source, spare)
+    for path in (copy, *spares):
         path.unlink()
     cp_s = statistics.median(r["cp_s"] for r in runs)
     cp_sync_s = statistics.median(r["cp_sync_s"] for r in runs)
@@ -200,6 +223,10 @@ def main() -> int:
         "durable_floor_s": round(align_s + cp_sync_s, 1), "ratio_durable": round(total / (align_s + cp_sync_s), 2),
         "merge_vs_cp": round(merge_s / cp_s, 2), "runs": runs,
     }
+    for name in others:
+        other_s = statistics.median(r[f"{name}_merge_s"] for r in runs)
+        report[f"{name}_median_merge_s"] = other_s
+        report[f"{name}_ratio"] = round((align_s + other_s) / floor, 2)
     if args.render:
         report["render"] = time_render(svc, film, dub, timemap)
     print(json.dumps(report, indent=2))
