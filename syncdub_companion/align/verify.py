@@ -66,6 +66,22 @@ def audio_is_strong(result: TimeMap) -> bool:
     return result.aligned and result.confidence >= WEAK_CONFIDENCE and result.details.get("signal") != "full"
 
 
+def _map_places(result: TimeMap, evidence, tolerance: float = 0.6) -> bool:
+    """Whether most matched line starts, consistent or not, land where the audio map puts them.
+
+    The evidence judges its line starts only against each other. After cuts, inserts and a
+    speed change every uncut piece has its own offset, and a piece with one or two matched
+    lines has no others to agree with, so a true pair can look inconsistent; the map
+    accounts for the pieces. Chance matches in a different film land at unrelated times.
+    """
+    starts = list(evidence.anchors) + list(evidence.outliers)
+    hits = 0
+    for a in starts:
+        t = result.to_orig(a.dub)
+        hits += t is not None and abs(t - a.orig) <= tolerance
+    return len(starts) >= 3 and hits >= MIN_AGREEMENT * len(starts)
+
+
 def apply_speech(result: TimeMap, evidence) -> TimeMap:
     """The audio result, judged by the speech evidence: kept, or rejected with the reason.
 
@@ -79,6 +95,8 @@ def apply_speech(result: TimeMap, evidence) -> TimeMap:
     same, why = evidence.same_content()
     if why.startswith("too little speech"):
         return out
+    if not same and "times disagree" in why and result.aligned and _map_places(result, evidence):
+        same, why = True, f"{why.removeprefix('different content: ')}; the audio map places them"
     if not same:
         if audio_is_strong(result):
             return replace(out, confidence=max(0.0, result.confidence - 0.1),

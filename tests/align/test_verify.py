@@ -1,0 +1,54 @@
+"""Speech as a second opinion on an audio map (``verify.apply_speech``), with stand-in evidence."""
+from __future__ import annotations
+
+from syncdub_companion.align.timemap import Anchor, Segment, TimeMap
+from syncdub_companion.align.verify import apply_speech
+
+
+class _Evidence:
+    """What apply_speech reads from SpeechEvidence: line starts judged only against each other."""
+
+    dub_language = "en"
+
+    def __init__(self, anchors, outliers):
+        self.anchors, self.outliers = anchors, outliers
+
+    def same_content(self):
+        if len(self.outliers) > len(self.anchors):
+            return False, (f"different content: 9 of 60 lines matched by meaning (15%), but their times "
+                           f"disagree ({len(self.anchors)} consistent, {len(self.outliers)} not)")
+        return True, "9 of 60 lines matched by meaning (15%)"
+
+    def agreement(self, to_orig, tolerance=0.6):
+        hits = [to_orig(a.dub) is not None and abs(to_orig(a.dub) - a.orig) <= tolerance for a in self.anchors]
+        return sum(hits) / len(hits) if hits else 0.0
+
+    def to_dict(self):
+        return {"anchors": len(self.anchors), "outliers": len(self.outliers)}
+
+
+def _full_mix_map():
+    """Two pieces with a 10 s cut between them: each piece has its own offset."""
+    segments = [Segment(2.0, 100.0, 0.0, 98.0), Segment(100.0, 300.0, 108.0, 308.0)]
+    return TimeMap("aligned", 0.95, "2 segment(s) cover 99% of the dub", 1.0, segments, [], {"signal": "full"})
+
+
+def _starts(pairs):
+    return [Anchor(dub=d, orig=o, kind="speech") for d, o in pairs]
+
+
+def test_line_starts_the_map_places_keep_a_full_mix_map():
+    """Pieces with one or two lines each look inconsistent to each other, yet the map explains them."""
+    anchors = _starts([(10.0, 8.0), (50.0, 48.1)])
+    outliers = _starts([(120.0, 128.0), (200.0, 208.2), (250.0, 257.9)])
+    result = apply_speech(_full_mix_map(), _Evidence(anchors, outliers))
+    assert result.verdict == "aligned", result.reason
+    assert "the audio map places them" in result.reason
+
+
+def test_line_starts_at_unrelated_times_still_veto_a_full_mix_map():
+    anchors = _starts([(10.0, 8.0), (50.0, 48.1)])
+    outliers = _starts([(120.0, 40.0), (200.0, 15.0), (250.0, 290.0)])
+    result = apply_speech(_full_mix_map(), _Evidence(anchors, outliers))
+    assert result.verdict == "rejected"
+    assert result.reason.startswith("speech:")
