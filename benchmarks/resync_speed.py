@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -111,6 +112,11 @@ def build(out: Path, minutes: float) -> tuple[Path, Path]:
     return original, dub
 
 
+def cpu_seconds() -> float:
+    own, tools = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + tools.ru_utime + tools.ru_stime
+
+
 def timed(func):
     t = time.perf_counter()
     value = func()
@@ -186,24 +192,29 @@ def main() -> int:
         path.unlink()
         os.sync()
 
-    def resync_with(services) -> tuple[float, object]:
+    def resync_with(services) -> tuple[float, float, object]:
+        """Wall seconds, CPU seconds (this process and its tools, user + system), the result."""
+        before = cpu_seconds()
         seconds, result = timed(lambda: resync(services, str(film), str(dub), language=None, timemap=timemap))
+        cpu = cpu_seconds() - before
         film.unlink()
         shutil.copyfile(source, film)
-        return seconds, result
+        return seconds, cpu, result
 
     for _ in range(args.runs):  # the steps alternate, so all see the same machine load
         fresh_start(copy)
         cp_s, _ = timed(lambda: sh("cp", source, copy))
         sync_s, _ = timed(os.sync)
         fresh_start(spares[0])
-        merge_s, result = resync_with(svc)
+        merge_s, merge_cpu, result = resync_with(svc)
         run = {"cp_s": round(cp_s, 1), "cp_sync_s": round(cp_s + sync_s, 1), "merge_s": round(merge_s, 1),
+               "merge_cpu_s": round(merge_cpu, 1),
                "muxer": result.verification.get("muxer"), "steps_s": result.verification.get("timings", {})}
         for (name, services), spare in zip(others.items(), spares[1:]):
             fresh_start(spare)
-            seconds, other = resync_with(services)
+            seconds, cpu, other = resync_with(services)
             run[f"{name}_merge_s"] = round(seconds, 1)
+            run[f"{name}_merge_cpu_s"] = round(cpu, 1)
             run[f"{name}_steps_s"] = other.verification.get("timings", {})
         run["load_avg_1m"] = round(os.getloadavg()[0], 1)
         runs.append(run)
@@ -221,11 +232,13 @@ def main() -> int:
         "median_cp_s": cp_s, "median_cp_sync_s": cp_sync_s, "median_merge_s": merge_s,
         "resync_s": round(total, 1), "floor_s": round(floor, 1), "ratio": round(total / floor, 2),
         "durable_floor_s": round(align_s + cp_sync_s, 1), "ratio_durable": round(total / (align_s + cp_sync_s), 2),
-        "merge_vs_cp": round(merge_s / cp_s, 2), "runs": runs,
+        "merge_vs_cp": round(merge_s / cp_s, 2),
+        "median_merge_cpu_s": statistics.median(r["merge_cpu_s"] for r in runs), "runs": runs,
     }
     for name in others:
         other_s = statistics.median(r[f"{name}_merge_s"] for r in runs)
         report[f"{name}_median_merge_s"] = other_s
+        report[f"{name}_median_merge_cpu_s"] = statistics.median(r[f"{name}_merge_cpu_s"] for r in runs)
         report[f"{name}_ratio"] = round((align_s + other_s) / floor, 2)
     if args.render:
         report["render"] = time_render(svc, film, dub, timemap)
