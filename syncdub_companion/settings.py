@@ -76,7 +76,7 @@ CORE_SETTINGS: list[Setting] = [
     _s("library.codec", "auto", "Codec for re-rendered dubs: auto (source family: AC3/E-AC3, else Opus), ac3, eac3, opus, flac.",
        "choice", choices=("auto", "ac3", "eac3", "opus", "flac")),
     _s("library.track_name", "{language} (SyncDub)", "Name of the added track; {language} is the language's own name."),
-    _s("library.muxer", "auto", "auto: add a stream-copied dub by copying the original's clusters inside the kernel (no remux; a server-side copy on NFS 4.2), mkvmerge for anything else; mkvmerge: always remux with mkvmerge.",
+    _s("library.muxer", "auto", "auto: add the dub to a Matroska original by copying the original's clusters inside the kernel (copy_file_range) instead of remuxing, mkvmerge for anything else; mkvmerge: always remux with mkvmerge.",
        "choice", choices=("auto", "mkvmerge")),
     _s("library.puid", -1, "Owner uid for written files; -1 keeps the original's owner.", "int"),
     _s("library.pgid", -1, "Group gid for written files; -1 keeps the original's group.", "int"),

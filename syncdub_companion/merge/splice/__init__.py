@@ -2,8 +2,8 @@
 
 mkvmerge rewrites every byte of the original through user space; for a pure offset the only
 new data is the dub's packets. Here the original's clusters are copied verbatim inside the
-kernel (``copy_file_range``: no copy through this process, and a server-side copy on NFS 4.2
-or a reflink on XFS/Btrfs), and the dub's blocks go into clusters of their own, each placed
+kernel (``copy_file_range``: no copy through this process; on NFS 4.2 the client may ask the
+server to copy), and the dub's blocks go into clusters of their own, each placed
 right after the original cluster whose time span it covers, so a player reading the file
 front to back, or after a seek, finds the dub audio where it expects it. Only the small
 header elements are rebuilt: Info (new segment UID), Tracks (plus the dub's entry), Tags,
