@@ -78,8 +78,9 @@ class Film:
     def line_names(self) -> set[str]:
         return {line.name for line in self.lines}
 
-    def tracks_used(self) -> set[str]:
-        return {c.source for c in self.cues if c.source.startswith("track")}
+    def tracks_used(self) -> list[str]:
+        # sorted: a set's order follows PYTHONHASHSEED, and the pool's order decides rng.choice
+        return sorted({c.source for c in self.cues if c.source.startswith("track")})
 
     def pause_points(self) -> np.ndarray:
         """Sample positions in the middle of pauses (>= 0.3 s) where no line is spoken."""
