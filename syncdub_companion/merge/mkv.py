@@ -1,4 +1,5 @@
-"""The mkvmerge side of a merge: the argv that keeps every original stream and adds the dub.
+"""Writing the merged file: the in-kernel splice (:mod:`.splice`) where it can, else mkvmerge,
+with the argv that keeps every original stream and adds the dub.
 
 mkvmerge copies packets, chapters, attachments, tags, track names and flags of every input
 track it is not told to drop, so the original's streams come out bit-identical; only the
@@ -111,7 +112,7 @@ def write_merged(services, plan: MergePlan, dub: "DubTrack", output: Path, tags_
     """Write the base file plus the dub track into ``output`` (a temp path); returns which
     muxer did it: ``splice`` (see :mod:`.splice`) where it can, else ``mkvmerge``."""
     tags = track_tags(plan, source_fingerprint(plan.dubbed))
-    if can_splice(services, plan, dub):
+    if can_splice(services, plan):
         try:
             splice_track(plan.base, dub.path, output, new_track(plan, tags), dub.sync_ms, progress)
             return "splice"
@@ -124,7 +125,7 @@ def write_merged(services, plan: MergePlan, dub: "DubTrack", output: Path, tags_
     return "mkvmerge"
 
 
-def can_splice(services, plan: MergePlan, dub: "DubTrack") -> bool:
+def can_splice(services, plan: MergePlan) -> bool:
     """A dub added (not replacing a track) to a Matroska file, when allowed."""
     return (services.config.get("library.muxer") == "auto"
             and not plan.replace_tids and plan.base.suffix.lower() in (".mkv", ".mka", ".mk3d"))

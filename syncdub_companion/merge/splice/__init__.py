@@ -53,6 +53,6 @@ def splice_track(base_path: Path, track_path: Path, output: Path, track: NewTrac
             shift = round(delay_ms * 1_000_000 / base.timestamp_scale)
             Writer(fd, base_fh, dub_fh, base, dub, shift, progress).write(
                 info_element(base.info), tracks_element(base.tracks, dub, track, number, uid),
-                (base.tags, track.tags, uid), number)
+                track.tags, number, uid)
         finally:
             os.close(fd)

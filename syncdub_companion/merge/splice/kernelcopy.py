@@ -41,7 +41,12 @@ class KernelCopy:
 
     def _read_write(self, offset: int, length: int) -> int:
         data = os.pread(self.src, min(length, 8 << 20), offset)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self.dst, view):]
+        write_all(self.dst, data)
         return len(data)
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """os.write until every byte is out (a write may take only part)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]

@@ -30,7 +30,7 @@ class BaseFile:
     timestamp_scale: int = 1_000_000
     info: bytes = b""
     tracks: bytes = b""
-    copied: list[tuple[int, int]] = field(default_factory=list)  # (offset, length) of chapters etc.
+    copied: list[E.Element] = field(default_factory=list)  # chapters and attachments, copied whole
     tags: list[bytes] = field(default_factory=list)  # payloads of the Tags elements
     cues: bytes | None = None
     segment_data: int = 0
@@ -63,20 +63,23 @@ def read_base(fh: BinaryIO, file_size: int) -> BaseFile:
     fields = dict(E.children(payload(fh, header)))
     if E.read_uint(fields.get(E.MAX_SIZE_LENGTH, b"\x08")) < 8:
         raise SpliceUnsupported("the file allows sizes shorter than the 8 bytes the splice writes")
-    base = BaseFile((header.start, header.length), doc_type_version(payload(fh, header)), segment_data=segment.data)
+    base = BaseFile((header.start, header.length), E.read_uint(fields.get(E.DOC_TYPE_VERSION, b"\x01")),
+                    segment_data=segment.data)
     for child in E.children_in_file(fh, segment, file_size):
         if child.id == E.CLUSTER:
             base.clusters.append(_cluster(fh, child))
+        elif child.id == E.INFO and not base.info:
+            base.info = payload(fh, child)
+        elif child.id == E.TRACKS and not base.tracks:
+            base.tracks = payload(fh, child)
         elif child.id in (E.INFO, E.TRACKS):
-            if getattr(base, "info" if child.id == E.INFO else "tracks"):
-                raise SpliceUnsupported("more than one Info or Tracks element")
-            setattr(base, "info" if child.id == E.INFO else "tracks", payload(fh, child))
+            raise SpliceUnsupported("more than one Info or Tracks element")
         elif child.id == E.TAGS:
             base.tags.append(payload(fh, child))
         elif child.id == E.CUES:
             base.cues = payload(fh, child)
         elif child.id in LEVEL1_COPIED:
-            base.copied.append((child.start, child.length))
+            base.copied.append(child)
         elif child.id not in LEVEL1_DROPPED:
             raise SpliceUnsupported(f"unknown top-level element {child.id:#x}")
     if not base.info or not base.tracks or not base.clusters:
@@ -137,16 +140,12 @@ def read_track_file(fh: BinaryIO, file_size: int) -> TrackFile:
         raise SpliceUnsupported("the dub track file must hold exactly one track")
     fields = dict(E.children(entries[0]))
     return TrackFile(timestamp_scale(info), entries[0], E.read_uint(fields[E.TRACK_NUMBER]),
-                E.read_uint(fields.get(E.DEFAULT_DURATION, b"\0")), clusters)
+                     E.read_uint(fields.get(E.DEFAULT_DURATION, b"\0")), clusters)
 
 
 def payload(fh: BinaryIO, el: E.Element) -> bytes:
     fh.seek(el.data)
     return fh.read(el.size)
-
-
-def doc_type_version(header: bytes) -> int:
-    return next((E.read_uint(v) for k, v in E.children(header) if k == E.DOC_TYPE_VERSION), 1)
 
 
 def timestamp_scale(info: bytes) -> int:

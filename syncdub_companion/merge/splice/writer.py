@@ -7,7 +7,7 @@ from typing import BinaryIO, Callable
 from .. import ebml as E
 from .blocks import TrackBlocks, TrackStatistics, pack_clusters
 from .headers import tags_element
-from .kernelcopy import KernelCopy
+from .kernelcopy import KernelCopy, write_all
 from .layout import BaseFile, TrackFile
 
 SEEK_ENTRY_IDS = (E.INFO, E.TRACKS, E.CHAPTERS, E.ATTACHMENTS, E.TAGS, E.CUES)
@@ -28,7 +28,7 @@ class Writer:
         self.positions: dict[int, int] = {}  # element id -> segment-relative position
         self.cluster_moves: dict[int, int] = {}  # old -> new segment-relative cluster position
 
-    def write(self, info: bytes, tracks: bytes, tags: tuple[list[bytes], dict[str, str], int], dub_number: int) -> None:
+    def write(self, info: bytes, tracks: bytes, track_tags: dict[str, str], dub_number: int, dub_uid: int) -> None:
         self._copy(*self.base.ebml_header)
         segment_size_at = self.pos + len(E.encode_id(E.SEGMENT))
         self._put(E.encode_id(E.SEGMENT) + b"\x01" + bytes(7))  # 8-byte size, patched below
@@ -37,23 +37,21 @@ class Writer:
         self._put(_void(SEEK_HEAD_ROOM))  # the SeekHead goes here once the positions are known
         self._level1(E.INFO, info)
         self._level1(E.TRACKS, tracks)
-        for offset, length in self.base.copied:
-            self.positions.setdefault(E.header_at(self.base_fh, offset).id, self.pos - self.segment_data)
-            self._copy(offset, length)
+        for element in self.base.copied:
+            self.positions.setdefault(element.id, self.pos - self.segment_data)
+            self._copy(element.start, element.length)
         statistics = self._clusters(dub_number)
         if self.base.cues is not None:
             self._level1(E.CUES, self._cues())
-        base_tags, values, uid = tags
         # last, because the new track's statistics are only known now; the SeekHead finds them
-        self._level1(E.TAGS, tags_element(base_tags, {**values, **statistics.tags(self.base.timestamp_scale)}, uid))
+        values = {**track_tags, **statistics.tags(self.base.timestamp_scale)}
+        self._level1(E.TAGS, tags_element(self.base.tags, values, dub_uid))
         os.pwrite(self.fd, E.encode_size(self.pos - self.segment_data, width=8), segment_size_at)
         seek_head = _seek_head(self.positions)
         os.pwrite(self.fd, seek_head + _void(SEEK_HEAD_ROOM - len(seek_head)), seek_head_at)
 
     def _put(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self.fd, view):]
+        write_all(self.fd, data)
         self.pos += len(data)
 
     def _copy(self, offset: int, length: int) -> None:
