@@ -194,3 +194,24 @@ def test_an_ffmpeg_written_original_with_crcs_is_spliced_too(library, make_svc, 
     assert result.verification["muxer"] == "splice"
     assert stream_md5s(remuxed)[:len(before)] == before and len(stream_md5s(remuxed)) == len(before) + 1
     assert b'"errors": []' in run("mkvmerge", "-J", remuxed).stdout
+
+
+def _one_track_file(path, entry: bytes, block_track: int) -> None:
+    """A minimal Matroska file: one TrackEntry and one cluster holding one block."""
+    block = E.encode_size(block_track) + E.pack_int16(0) + b"\x80" + b"\x0b\x77" + bytes(100)
+    segment = (E.element(E.INFO, E.uint(E.TIMESTAMP_SCALE, 1_000_000))
+               + E.element(E.TRACKS, E.element(E.TRACK_ENTRY, entry))
+               + E.element(E.CLUSTER, E.uint(E.TIMESTAMP, 0) + E.element(E.SIMPLE_BLOCK, block)))
+    path.write_bytes(E.element(E.EBML_HEADER, E.string(0x4282, "matroska")) + E.element(E.SEGMENT, segment))
+
+
+def test_a_track_file_it_cannot_read_is_left_to_mkvmerge(library, tmp_path):
+    track = NewTrack("ger", None, "Deutsch", False, False, {})
+    audio = E.uint(E.TRACK_TYPE, E.TRACK_TYPE_AUDIO) + E.string(0x86, "A_AC3")
+    numberless, stray = tmp_path / "numberless.mka", tmp_path / "stray.mka"
+    _one_track_file(numberless, audio, block_track=1)
+    _one_track_file(stray, E.uint(E.TRACK_NUMBER, 1) + audio, block_track=2)  # its block names track 2
+    with pytest.raises(SpliceUnsupported, match="no track number"):
+        splice_track(library.film, numberless, tmp_path / "a.mkv", track)
+    with pytest.raises(SpliceUnsupported, match="stray.mka: a block of track 2"):
+        splice_track(library.film, stray, tmp_path / "b.mkv", track)

@@ -36,8 +36,10 @@ def splice_track(base_path: Path, track_path: Path, output: Path, track: NewTrac
     """Write ``output``: every stream of ``base_path`` plus the one track of ``track_path``,
     played ``delay_ms`` later (what would start before 0 is dropped, as mkvmerge --sync does).
 
-    Raises SpliceUnsupported (nothing written) when either file has a layout this module
-    does not handle, and OSError (ENOSPC included) from writing.
+    Raises SpliceUnsupported when either file has a layout this module does not handle
+    (found before writing, except for bad blocks in the track file, found as they are
+    copied; the caller's mkvmerge overwrites ``output`` then), and OSError (ENOSPC
+    included) from writing.
     """
     with open(base_path, "rb") as base_fh, open(track_path, "rb") as dub_fh:
         try:
@@ -54,5 +56,7 @@ def splice_track(base_path: Path, track_path: Path, output: Path, track: NewTrac
             Writer(fd, base_fh, dub_fh, base, dub, shift, progress).write(
                 info_element(base.info), tracks_element(base.tracks, dub, track, number, uid),
                 track.tags, number, uid)
+        except E.EbmlError as exc:  # a track file's blocks are read as they are written
+            raise SpliceUnsupported(f"{track_path.name}: {exc}") from None
         finally:
             os.close(fd)

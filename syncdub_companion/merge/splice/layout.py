@@ -139,6 +139,8 @@ def read_track_file(fh: BinaryIO, file_size: int) -> TrackFile:
     if info is None or not entries or len(entries) != 1:
         raise SpliceUnsupported("the dub track file must hold exactly one track")
     fields = dict(E.children(entries[0]))
+    if E.TRACK_NUMBER not in fields:
+        raise SpliceUnsupported("the dub track has no track number")
     return TrackFile(timestamp_scale(info), entries[0], E.read_uint(fields[E.TRACK_NUMBER]),
                      E.read_uint(fields.get(E.DEFAULT_DURATION, b"\0")), clusters)
 
