@@ -38,8 +38,15 @@ def _bed(seconds: float, seed: int):
     """Music-and-effects stand-in: noise bursts shared by both languages."""
     import numpy as np
 
-    rng = np.random.default_rng(seed)
-    n = int(seconds * MOVIE_RATE)
+    return noise_bursts(np.random.default_rng(seed), seconds, MOVIE_RATE)
+
+
+def noise_bursts(rng, seconds: float, rate: int):
+    """Four windowed noise bursts a second at random places: sharp features any aligner can
+    place, drawn from ``rng`` (which callers may go on drawing from)."""
+    import numpy as np
+
+    n = int(seconds * rate)
     x = np.zeros(n, np.float32)
     for pos in rng.integers(0, n - 4800, int(seconds * 4)):
         length = int(rng.integers(200, 2400))

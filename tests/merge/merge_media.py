@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.signal import butter, resample_poly, sosfilt
 
+from syncdub_companion.testing import noise_bursts
+
 if TYPE_CHECKING:
     from syncdub_companion.align.timemap import TimeMap
 
@@ -25,11 +27,8 @@ SR = 48000
 def bed(seconds: float, seed: int = 1) -> np.ndarray:
     """A signal with sharp, unambiguous features every few hundred ms."""
     rng = np.random.default_rng(seed)
-    n = int(seconds * SR)
-    x = np.zeros(n, np.float32)
-    for pos in rng.integers(0, n - 4800, int(seconds * 4)):
-        length = int(rng.integers(200, 2400))
-        x[pos:pos + length] += rng.standard_normal(length).astype(np.float32) * np.hanning(length) * 0.5
+    x = noise_bursts(rng, seconds, SR)
+    n = len(x)
     t = np.arange(n) / SR
     for start in rng.uniform(0, max(seconds - 1, 0.0), int(seconds / 3)):
         f, dur = rng.uniform(200, 2000), rng.uniform(0.2, 0.8)
