@@ -6,7 +6,7 @@ import pytest
 
 from syncdub_companion.testing import drascula_dir, make_services
 
-FIXTURES = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 @pytest.fixture
@@ -18,9 +18,9 @@ def services(tmp_path):
 
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
-    """The captured webhook payloads and the Jellyfin OpenAPI spec in ../shared/fixtures."""
+    """The captured webhook payloads and the Jellyfin OpenAPI spec (tests/fixtures, see its SOURCES.md)."""
     if not FIXTURES.is_dir():
-        pytest.fail(f"shared fixtures not found at {FIXTURES}")
+        pytest.fail(f"fixtures not found at {FIXTURES}")
     return FIXTURES
 
 

@@ -1,6 +1,6 @@
 """A local Jellyfin that routes by the Jellyfin 12 OpenAPI spec and refuses what the spec does not allow.
 
-Every request is checked against ../shared/fixtures/jellyfin-openapi.json: the path and
+Every request is checked against tests/fixtures/jellyfin-openapi.json: the path and
 method must exist, each query parameter must be declared and fit its schema, required
 ones must be there, a JSON body must fit the declared schema (additionalProperties
 included), and operations with ``security`` need ``Authorization: MediaBrowser Token="..."``
@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
-SPEC_PATH = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "jellyfin-openapi.json"
+SPEC_PATH = Path(__file__).resolve().parents[1] / "fixtures" / "jellyfin-openapi.json"
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _AUTH = re.compile(r'^MediaBrowser\s+(?:.*,\s*)?Token="([^"]*)"')
 _SPEC_CACHE: dict = {}
