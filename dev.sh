@@ -29,10 +29,30 @@ python_env() {
   if [ ! -x "$VENV/bin/python" ]; then
     "$PYTHON" -m venv "$VENV"
   fi
-  "$VENV/bin/python" -m pip install -q --upgrade pip
-  # torch first and pinned: the CPU build is what these machines hold; see README "GPU".
-  "$VENV/bin/python" -m pip install -q "torch==2.13.0"
-  "$VENV/bin/python" -m pip install -q -e ".[dev]"
+  # Everything comes from the lock (exact versions, hashed): the next machine installs what
+  # was tested. Skipped when neither the lock nor pyproject.toml changed since the last install.
+  local stamp="$VENV/.syncdub-installed" want
+  want=$(cat requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && [ -x "$VENV/bin/syncdub" ]; then
+    return
+  fi
+  echo "installing Python packages from requirements.lock into $VENV"
+  # shellcheck disable=SC2046
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check --require-hashes \
+    $(torch_source) -r requirements.lock
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+  echo "$want" > "$stamp"
+}
+
+torch_source() {
+  # The lock pins torch's CPU build (2.13.0+cpu), which PyPI does not serve: take it from a
+  # local wheel folder where pip is configured with one, else from PyTorch's CPU index.
+  local links
+  links="${PIP_FIND_LINKS:-} $("$VENV/bin/python" -m pip config get global.find-links 2>/dev/null || true)"
+  for dir in $links; do
+    compgen -G "$dir/torch-2.13.0+cpu-*.whl" >/dev/null && return
+  done
+  echo "--extra-index-url https://download.pytorch.org/whl/cpu"
 }
 
 models() {
