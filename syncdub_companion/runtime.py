@@ -17,16 +17,15 @@ def serve_forever(services) -> None:
     setting. On a signal, waitress stops accepting and finishes its running requests, then
     the background tasks are stopped and joined, and the function returns.
     """
-    from waitress.server import create_server
-
     from .web.app import create_app
     from .web.auth import announce_setup
+    from .web.server import make_server
 
     config = services.config
     host, port = config.get("server.host"), config.get("server.port")
     app = create_app(services)
     try:
-        server = create_server(app, host=host, port=port, threads=config.get("server.threads"), ident="syncdub")
+        server = make_server(app, config, host, port)
     except OSError as exc:
         raise ConfigError(f"server.port: cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     background = start_background(services)
