@@ -18,9 +18,6 @@ import hmac
 import logging
 import os
 import secrets
-import threading
-import time
-from collections import defaultdict, deque
 from datetime import timedelta
 from pathlib import Path
 
@@ -30,6 +27,7 @@ from werkzeug.security import check_password_hash
 from ..configfile import SETUP_TOKEN_FILE, user_changes
 from ..errors import UsageError
 from . import settings_form
+from .ratelimit import LoginRateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -37,38 +35,6 @@ bp = Blueprint("auth", __name__)
 PUBLIC_PREFIXES = ("/login", "/setup/", "/static/", "/healthz", "/webhooks/", "/favicon.ico")
 SECRET_KEY_FILE = "secret_key"
 SESSION_DAYS = 14
-
-
-class LoginRateLimiter:
-    """At most ``per_client`` failures per address and ``per_user`` per name within ``window`` s."""
-
-    def __init__(self, per_client: int = 5, per_user: int = 20, window: float = 300.0):
-        self.per_client, self.per_user, self.window = per_client, per_user, window
-        self._failures: dict[str, deque] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def wait_seconds(self, client: str, username: str, now: float | None = None) -> int:
-        """Seconds until another attempt is allowed; 0 means go ahead."""
-        now = time.time() if now is None else now
-        with self._lock:
-            waits = [self._wait(f"c:{client}", self.per_client, now), self._wait(f"u:{username}", self.per_user, now)]
-        return max(waits)
-
-    def _wait(self, key: str, limit: int, now: float) -> int:
-        times = self._failures[key]
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        return int(times[0] + self.window - now) + 1 if len(times) >= limit else 0
-
-    def failed(self, client: str, username: str, now: float | None = None) -> None:
-        now = time.time() if now is None else now
-        with self._lock:
-            self._failures[f"c:{client}"].append(now)
-            self._failures[f"u:{username}"].append(now)
-
-    def succeeded(self, client: str) -> None:
-        with self._lock:
-            self._failures.pop(f"c:{client}", None)
 
 
 def _services():
@@ -157,7 +123,7 @@ def login():
         return _login_error(f"Too many failed logins. Try again in {wait} seconds.", 429, username)
     if not verify_password(config, username, request.form.get("password", "")):
         limiter.failed(client, username)
-        log.warning("failed login for %r from %s", username, client)
+        log.warning("failed login for %r from %s", username[:64], client)
         return _login_error("Wrong username or password.", 401, username)
     limiter.succeeded(client)
     _log_in(username)
