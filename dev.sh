@@ -3,6 +3,7 @@
 #   bash dev.sh run    install what the service needs, then serve on the embedded defaults
 #   bash dev.sh test   install what the tests need too, then run the test suite
 #   bash dev.sh setup  install only
+#   bash dev.sh lock   re-resolve requirements.lock from pyproject.toml (see README "Dependencies")
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -48,7 +49,7 @@ torch_source() {
   # The lock pins torch's CPU build (2.13.0+cpu), which PyPI does not serve: take it from a
   # local wheel folder where pip is configured with one, else from PyTorch's CPU index.
   local links
-  links="${PIP_FIND_LINKS:-} $("$VENV/bin/python" -m pip config get global.find-links 2>/dev/null || true)"
+  links="${PIP_FIND_LINKS:-} $("$PYTHON" -m pip config get global.find-links 2>/dev/null || true)"
   for dir in $links; do
     compgen -G "$dir/torch-2.13.0+cpu-*.whl" >/dev/null && return
   done
@@ -60,17 +61,33 @@ models() {
   "$VENV/bin/syncdub" models install
 }
 
+fetch_drascula() {
+  apt-get download -q -o APT::Sandbox::User=root drascula drascula-spanish drascula-music >/dev/null
+}
+
 test_extras() {
   apt_install chromium:chromium
   # Real speech for the aligner tests: the drascula game's Spanish lines and their English dub.
   local dir="$CACHE/drascula"
   if [ ! -d "$dir/x/usr/share/scummvm/drascula/es" ]; then
-    mkdir -p "$dir" && (cd "$dir" && apt-get download drascula drascula-spanish drascula-music >/dev/null \
+    mkdir -p "$dir"
+    # apt's sandbox user cannot write into a root-owned checkout; a machine never updated
+    # has no package lists yet.
+    (cd "$dir" && { fetch_drascula || { sudo_if_needed apt-get update -qq && fetch_drascula; }; } \
       && for f in *.deb; do dpkg -x "$f" x; done)
   fi
   if [ ! -d tests/browser/node_modules/playwright-core ]; then
     (cd tests/browser && npm install --silent --no-audit --no-fund >/dev/null)
   fi
+}
+
+lock() {
+  # pip-tools in a venv of its own, so that the lock never depends on what .venv holds.
+  local tools=.cache/lock-tools
+  [ -x "$tools/bin/pip-compile" ] || { "$PYTHON" -m venv "$tools" && "$tools/bin/pip" install -q "pip-tools==7.7.0"; }
+  # shellcheck disable=SC2046
+  "$tools/bin/pip-compile" -q --upgrade --extra dev --all-build-deps --generate-hashes --strip-extras \
+    --allow-unsafe --no-emit-index-url --no-emit-find-links $(torch_source) -o requirements.lock pyproject.toml
 }
 
 setup() {
@@ -81,6 +98,7 @@ setup() {
 
 case "${1:-}" in
   setup) setup ;;
+  lock) lock ;;
   run)
     setup
     [ -f config.toml ] || cp config.example.toml config.toml
@@ -93,5 +111,5 @@ case "${1:-}" in
     shift || true
     exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@"
     ;;
-  *) echo "usage: bash dev.sh run|test|setup" >&2; exit 2 ;;
+  *) echo "usage: bash dev.sh run|test|setup|lock" >&2; exit 2 ;;
 esac

@@ -84,9 +84,22 @@ def test_a_translated_spanish_line_matches_its_english_dub_line(films, evidence,
     assert sims["VB27"] > 0.6 and sims["VB27"] - sims[runner_up] > 0.2, sims
 
 
-def test_anchors_are_monotonic_and_near_the_true_line_starts(films, evidence):
-    """Anchors at a line's start sit within 0.3 s of it on both sides; an anchor inside a
-    line (Whisper cut a long line in two on both sides) stays inside the same line."""
+# Whisper's timestamps come in 20 ms steps and the onset search in 10 ms frames; model
+# builds differ by a few of those. A tenth of a second covers that spread, and is still ten
+# times shorter than the shortest pause between two lines here, so a wrong line can't pass.
+TIMING_SLACK = 0.1
+
+
+def _line_at(clip, t: float) -> str | None:
+    """The line whose file spans ``t`` (give or take :data:`TIMING_SLACK`), or None. From the
+    file's start, not the voice's: ``onsets`` come from a level threshold that a soft first
+    syllable stays under."""
+    return next((n for n in clip.starts if clip.starts[n] - TIMING_SLACK <= t <= clip.ends[n] + TIMING_SLACK), None)
+
+
+def test_anchors_are_monotonic_and_pair_the_same_line(films, evidence):
+    """Every anchor joins a moment of one line in the original to a moment of the same line
+    in the dub; enough of them sit at line starts on both sides to decide the verdict."""
     orig, dub = films["orig"], films["dub"]
     anchors = evidence.anchors
     assert all(a.kind == "speech" and 0 < a.weight <= 1 for a in anchors)
@@ -94,23 +107,29 @@ def test_anchors_are_monotonic_and_near_the_true_line_starts(films, evidence):
     assert [a.dub for a in anchors] == sorted(a.dub for a in anchors)
     at_start = 0
     for a in anchors:
-        name = next(n for n in reversed(LINES) if orig.onsets[n] - 0.3 <= a.orig)
-        assert a.orig <= orig.ends[name] and name in dub.onsets, f"{a} lies in {name}, which the dub lacks"
-        if abs(a.orig - orig.onsets[name]) < 0.3:
-            assert abs(a.dub - dub.onsets[name]) < 0.3, (name, a)
-            at_start += 1
-        else:
-            assert dub.onsets[name] < a.dub < dub.ends[name], (name, a)
-    assert at_start >= 4
+        name = _line_at(orig, a.orig)
+        assert name is not None and name in dub.onsets, f"{a} lies in {name}, which the dub lacks"
+        assert _line_at(dub, a.dub) == name, f"{a}: original line {name}, dub line {_line_at(dub, a.dub)}"
+        at_start += abs(a.orig - orig.onsets[name]) < 0.3 and abs(a.dub - dub.onsets[name]) < 0.3
+    # same_content() needs three matched lines: as many line starts must be exact.
+    assert at_start >= 3, anchors
     ok, reason = evidence.same_content()
     assert ok, reason
 
 
-def test_the_true_map_agrees_with_the_speech_and_a_shifted_map_does_not(films, evidence):
-    # the line starts' map, priming included
-    shift = films["orig"].starts["VB41"] - films["dub"].starts["VB41"]
-    assert evidence.agreement(lambda t: t + shift, tolerance=0.5) >= 0.8
-    assert evidence.agreement(lambda t: t + shift + 2.0, tolerance=0.5) <= 0.2
+def test_the_true_map_agrees_with_the_speech_and_shifted_maps_do_not(films, evidence):
+    """Judged as the aligner judges (verify.apply_speech: the default tolerance, and
+    MIN_AGREEMENT): the true map passes, maps two seconds off fail.
+
+    Each drascula line file has its own lead silence (0-0.5 s) and Whisper splits some
+    lines at a pause inside them, so single anchors sit up to a second off the placement
+    map; a map one second off can still pass on these five anchors (docs/speech.md)."""
+    from syncdub_companion.align.verify import MIN_AGREEMENT
+
+    shift = films["orig"].starts["VB41"] - films["dub"].starts["VB41"]  # the line starts' map, priming included
+    assert evidence.agreement(lambda t: t + shift) >= MIN_AGREEMENT, evidence.anchors
+    for off in (-2.0, 2.0):
+        assert evidence.agreement(lambda t: t + shift + off) <= 0.2, (off, evidence.anchors)
     assert evidence.agreement(lambda t: None) == 0.0
 
 
