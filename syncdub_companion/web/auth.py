@@ -20,6 +20,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from werkzeug.security import check_password_hash
@@ -97,10 +98,21 @@ def require_login():
 
 
 def safe_next(target: str | None) -> str:
-    """Only local paths: an attacker's ?next=https://evil must not turn login into a redirector."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
+    """Only a path on this site: an attacker's ?next=https://evil must not turn login into a redirector.
+
+    Browsers drop tabs and newlines inside a URL and read a backslash as a slash, so
+    ``/%09/evil.example`` (a tab) is followed as ``//evil.example``; a newline would also break the
+    Location header. Any such character sends the user to the jobs list instead.
+    """
+    if target and target.startswith("/") and not target.startswith("//") and all(map(_plain, target)):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
     return url_for("jobs.list_page")
+
+
+def _plain(char: str) -> bool:
+    return char.isprintable() and not char.isspace() and char != "\\"
 
 
 @bp.get("/")

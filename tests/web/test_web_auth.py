@@ -70,6 +70,31 @@ def test_login_goes_back_to_next_but_never_off_site(site):
         assert response.headers["Location"] == "/jobs", evil
 
 
+EVIL_NEXT = ["/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example", "/ /evil.example", "/\\/evil.example",
+             "\t//evil.example", "/\x00/evil.example", "/\u2028/evil.example", "/\n", "/x\r\nSet-Cookie: a=b"]
+
+
+@pytest.mark.parametrize("evil", EVIL_NEXT)
+def test_logged_in_login_page_never_redirects_off_site(user, evil):
+    response = user.get("/login", query_string={"next": evil})
+    assert response.status_code == 302  # a newline in Location was a 500
+    assert response.headers["Location"] == "/jobs"
+
+
+@pytest.mark.parametrize("evil", EVIL_NEXT)
+def test_login_form_next_never_redirects_off_site(site, evil):
+    client = site.client()
+    token = csrf_of(client.get("/login").get_data(as_text=True))
+    response = client.post("/login", data={"username": "admin", "password": PASSWORD, "csrf_token": token,
+                                           "next": evil})
+    assert response.status_code == 302 and response.headers["Location"] == "/jobs"
+
+
+def test_login_keeps_a_local_next_with_its_query(user):
+    response = user.get("/login", query_string={"next": "/jobs?state=failed"})
+    assert response.headers["Location"] == "/jobs?state=failed"
+
+
 def test_login_is_rate_limited_per_client(site):
     client = site.client()
     for _ in range(5):
