@@ -47,6 +47,8 @@ def read_toml(path: Path) -> dict:
         raise ConfigError(f"config file {path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path}: invalid TOML: {exc}") from None
+    except ValueError as exc:  # an integer past Python's 4,300-digit limit is no TOMLDecodeError
+        raise ConfigError(f"config file {path}: invalid TOML: {str(exc).split(';')[0]}") from None
 
 
 class RawText(str):
@@ -88,7 +90,7 @@ def _parse_literal(raw: str) -> Any:
         return raw
     try:
         return tomllib.loads(f"v = {raw}")["v"]
-    except tomllib.TOMLDecodeError:
+    except ValueError:  # TOMLDecodeError, or an integer past Python's 4,300-digit limit
         return raw
 
 

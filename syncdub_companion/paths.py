@@ -6,7 +6,37 @@ import re
 from pathlib import Path, PurePosixPath
 from typing import Iterable
 
-from .errors import PathNotAllowedError
+from .errors import PathNotAllowedError, UsageError
+
+NAME_MAX, PATH_MAX = 255, 4096  # Linux's limits, in bytes; beyond them every file call raises
+
+
+def path_problem(path: str) -> str | None:
+    """Why the text ``path`` can never name a file on this machine, or None when it could.
+
+    Checked before any file call: os functions raise ValueError on a NUL or a lone
+    surrogate and OSError (not "no such file") on an overlong name.
+    """
+    if "\x00" in path:
+        return "contains a NUL character"
+    try:
+        encoded = path.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid UTF-8 text"
+    if len(encoded) > PATH_MAX:
+        return f"is longer than {PATH_MAX} bytes"
+    if any(len(name) > NAME_MAX for name in encoded.split(b"/")):
+        return f"has a name longer than {NAME_MAX} bytes"
+    return None
+
+
+def require_usable(path: str, what: str = "path") -> str:
+    """``path`` unchanged, or UsageError (400) naming why it cannot be a file name."""
+    problem = path_problem(path)
+    if problem:
+        shown = path if len(path) <= 80 else path[:77] + "..."
+        raise UsageError(f"{what} {shown!r} {problem}")
+    return path
 
 
 def is_inside(path: str | os.PathLike, roots: Iterable[str | os.PathLike]) -> bool:

@@ -236,3 +236,18 @@ def test_broken_plugins_section_is_reported_with_the_rest(tmp_path):
         load_config_and_plugins(path, env={})
     assert sorted(err.value.problems) == [f"plugins.dir: {tmp_path / 'nowhere'} is not a folder",
                                           "server.port: must be at least 1"]
+
+
+HUGE = "9" * 5000  # past Python's 4,300-digit limit for int(), which raises a bare ValueError
+
+
+def test_a_5000_digit_integer_is_a_config_error_from_every_layer(tmp_path):
+    empty = write(tmp_path / "empty.toml", "")
+    for kwargs in ({"env": {"SYNCDUB__JOBS__WORKERS": HUGE}},
+                   {"env": {}, "overrides": overrides_from_pairs([f"jobs.workers={HUGE}"])}):
+        with pytest.raises(ConfigError) as caught:
+            load_config(empty, **kwargs)
+        assert caught.value.problems == ["jobs.workers: must be an integer"]
+    in_file = write(tmp_path / "huge.toml", f"[jobs]\nworkers = {HUGE}\n")
+    with pytest.raises(ConfigError, match="invalid TOML"):
+        load_config(in_file, env={})

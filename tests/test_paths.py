@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from syncdub_companion.errors import PathNotAllowedError
-from syncdub_companion.paths import ensure_inside, is_inside, local_to_server, parent_folder, server_to_local
+from syncdub_companion.errors import PathNotAllowedError, UsageError
+from syncdub_companion.paths import (ensure_inside, is_inside, local_to_server, parent_folder, path_problem,
+                                     require_usable, server_to_local)
 
 
 @pytest.fixture
@@ -121,3 +122,21 @@ def test_round_trip(path):
 def test_parent_folder_handles_both_separators():
     assert parent_folder("D:\\Movies\\Heat\\Heat.mkv") == "D:/Movies/Heat"
     assert parent_folder("/m/a/b.mkv") == "/m/a"
+
+
+@pytest.mark.parametrize("text,problem", [
+    ("/m/a\x00b.mkv", "NUL"),
+    ("/m/" + "a" * 256, "longer than 255 bytes"),
+    ("/m/" + "é" * 128, "longer than 255 bytes"),
+    ("/m" + "/abc" * 1100, "longer than 4096 bytes"),
+    ("/m/\ud800.mkv", "UTF-8"),
+])
+def test_path_problem_names_what_no_file_call_could_survive(text, problem):
+    assert problem in path_problem(text)
+    with pytest.raises(UsageError, match=problem):
+        require_usable(text, "file")
+
+
+def test_ordinary_paths_have_no_problem():
+    assert path_problem("/m/" + "a" * 255) is None
+    assert require_usable("/m/Film (2001)/Film.mkv") == "/m/Film (2001)/Film.mkv"

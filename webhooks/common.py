@@ -122,14 +122,31 @@ def decode_payload(req: WebhookRequest, form_field: str | None, source: str) -> 
     return load_json_object(text, source, "body")
 
 
+MAX_INT_DIGITS = 30  # ids, years and numbers; Python refuses past 4,300 digits with a bare ValueError
+
+
+class _NumberTooLong(ValueError):
+    pass
+
+
+def _bounded_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+        raise _NumberTooLong(f"an integer of {len(digits)} digits")
+    return int(digits)
+
+
 def load_json_object(text: str, source: str, where: str) -> dict:
     if not text.strip():
         raise MalformedWebhookError(f"{source} webhook: empty {where}")
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_int=_bounded_int)
     except json.JSONDecodeError as exc:
         raise MalformedWebhookError(f"{source} webhook: {where} is not JSON ({exc.msg} at line {exc.lineno} "
                                     f"column {exc.colno})") from None
+    except _NumberTooLong as exc:
+        raise MalformedWebhookError(f"{source} webhook: {where} holds {exc}") from None
+    except RecursionError:  # thousands of nested [ or {: no webhook nests more than a few levels
+        raise MalformedWebhookError(f"{source} webhook: {where} is nested too deeply") from None
     if not isinstance(data, dict):
         raise MalformedWebhookError(f"{source} webhook: {where} is JSON but not an object")
     return data

@@ -14,7 +14,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 
 from .. import jobs
 from ..errors import UsageError
-from ..paths import ensure_inside, is_inside
+from ..paths import ensure_inside, is_inside, require_usable
 
 bp = Blueprint("resync", __name__)
 VIDEO_EXTS = {".mkv", ".mp4", ".m4v", ".avi", ".mov", ".ts", ".m2ts", ".webm", ".wmv", ".mpg", ".mpeg"}
@@ -31,9 +31,15 @@ def _checked(path: str | None, what: str) -> Path | None:
     """``path`` resolved inside the roots (403 otherwise), or None when not given."""
     if not path:
         return None
-    if "\x00" in path:  # os.path.realpath raises on it; it is never a real file name
-        raise UsageError(f"{what}: a path cannot contain a NUL character")
-    return ensure_inside(path, _config().library_roots, what)
+    return ensure_inside(require_usable(path, what), _config().library_roots, what)
+
+
+def _is(test, path: Path) -> bool:
+    """``path.is_dir()`` or the like; a file system refusal (EACCES, ELOOP) is the user's 400, not a 500."""
+    try:
+        return test(path)
+    except OSError as exc:
+        raise UsageError(f"{path}: {exc.strerror or exc}") from None
 
 
 def list_folder(folder: Path, roots: list[Path]) -> tuple[list[Path], list[Path]]:
@@ -62,7 +68,7 @@ def page():
     folder = _checked(request.args.get("dir"), "folder")
     original = _checked(request.args.get("original"), "original")
     dubbed = _checked(request.args.get("dubbed"), "dub")
-    if folder is not None and not folder.is_dir():
+    if folder is not None and not _is(Path.is_dir, folder):
         raise UsageError(f"{folder}: not a folder")
     dirs, files = list_folder(folder, roots) if folder else ([], [])
     parent = folder.parent if folder and not any(folder == Path(os.path.realpath(r)) for r in roots) else None
@@ -78,7 +84,7 @@ def queue():
     if original is None:
         raise UsageError("pick the original file first")
     for path in filter(None, (original, dubbed)):
-        if not path.is_file():
+        if not _is(Path.is_file, path):
             raise UsageError(f"{path}: not a file")
     if dubbed == original:
         raise UsageError("the dub and the original are the same file")

@@ -134,3 +134,23 @@ def test_nul_in_a_path_is_400_not_a_crash(site, user, tree):
     assert user.get("/resync", query_string={"dir": "/x\x00y"}).status_code == 400
     response = user.post("/resync", data={"csrf_token": page_token(user, "/resync"), "original": "a\x00b"})
     assert response.status_code == 400 and "NUL" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("name", ["a" * 256, "ä" * 128])
+def test_an_overlong_file_name_is_a_400_not_a_500(site, user, name):
+    # 256 characters, or 256 bytes of UTF-8: either makes every file call raise ENAMETOOLONG
+    path = str(site.root / "Movies" / name)
+    browsed = user.get("/resync", query_string={"dir": path})
+    assert browsed.status_code == 400 and "longer than 255 bytes" in browsed.get_data(as_text=True)
+    token = page_token(user, "/resync")
+    for field in ("original", "dubbed"):
+        posted = user.post("/resync", data={"csrf_token": token, field: path,
+                                            "original": str(site.root / "Movies" / "x.mkv") if field == "dubbed" else path})
+        assert posted.status_code == 400, field
+    assert site.services.store.count("jobs") == 0
+
+
+def test_a_255_byte_name_is_still_a_name(site, user):
+    path = site.root / "Movies" / ("b" * 255)
+    path.mkdir()
+    assert user.get("/resync", query_string={"dir": str(path)}).status_code == 200

@@ -248,3 +248,11 @@ def test_unwritable_config_file_is_reported_not_a_crash(site, user, tmp_path):
     assert response.status_code == 400
     assert "cannot write" in response.get_data(as_text=True)
     assert site.services.config.get("jobs.workers") == 1  # not applied either
+
+
+def test_a_5000_digit_integer_is_an_inline_error_not_a_500(site, user):
+    before = site.config_path.read_bytes()
+    response = save(user, "jobs", {"jobs.workers": "9" * 5000})
+    assert response.status_code == 400
+    assert "must be an integer" in response.get_data(as_text=True)
+    assert site.config_path.read_bytes() == before

@@ -108,3 +108,25 @@ def test_distinct_items_are_not_merged(client, hook_services):
     a = client.post(f"/webhooks/radarr?token={TOKEN}", json=RADARR).json
     b = client.post(f"/webhooks/radarr?token={TOKEN}", json=other).json
     assert (a["duplicate"], b["duplicate"]) == (False, False) and a["job_id"] != b["job_id"]
+
+
+SOURCES = ["plex", "jellyfin", "emby", "sonarr", "radarr"]
+HOSTILE_JSON = {
+    "nested arrays": ("[" * 100_000, "nested too deeply"),
+    "nested objects": ('{"a":' * 50_000, "nested too deeply"),
+    "a 5,000-digit integer": ('{"eventType": "Download", "year": ' + "7" * 5000 + "}", "digits"),
+    "a 5,000-digit negative integer": ('{"Event": -' + "7" * 5000 + "}", "digits"),
+}
+
+
+@pytest.mark.parametrize("source", SOURCES)
+@pytest.mark.parametrize("what", list(HOSTILE_JSON))
+def test_hostile_json_is_a_400_on_every_receiver(client, hook_services, source, what):
+    body, needle = HOSTILE_JSON[what]
+    raw = client.post(f"/webhooks/{source}?token={TOKEN}", data=body, content_type="application/json")
+    assert raw.status_code == 400 and needle in raw.json["error"], raw.json
+    if source in ("plex", "emby"):  # their JSON may also come as a form field
+        field = "payload" if source == "plex" else "data"
+        form = client.post(f"/webhooks/{source}?token={TOKEN}", data={field: body}, content_type="multipart/form-data")
+        assert form.status_code == 400 and needle in form.json["error"], form.json
+    assert jobs_of(hook_services) == []
