@@ -10,6 +10,13 @@ from ..errors import SyncDubError
 
 log = logging.getLogger(__name__)
 
+# The pages load only their own app.js and style.css and hold no inline script or style;
+# the favicon is a data: URL. Nothing may frame them.
+PAGE_POLICY = ("default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+               "form-action 'self'; frame-ancestors 'none'")
+# matplotlib's SVG styles itself inline; opened on its own it must still run nothing.
+SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+
 
 def create_app(services) -> Flask:
     """A Flask app over ``services`` (see :func:`syncdub_companion.services.build_services`)."""
@@ -25,7 +32,18 @@ def create_app(services) -> Flask:
     for rule, view in (r for batch in services.hook.syncdub_register_routes() for r in (batch or [])):
         app.add_url_rule(rule, view_func=view, endpoint=f"plugin:{rule}")
     _register_error_handlers(app)
+    app.after_request(_security_headers)
     return app
+
+
+def _security_headers(response):
+    """On every answer, errors and webhooks included; a view that sets its own keeps it."""
+    policy = SVG_POLICY if response.mimetype == "image/svg+xml" else PAGE_POLICY
+    response.headers.setdefault("Content-Security-Policy", policy)
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
 
 
 def _register_blueprints(app: Flask, services) -> None:

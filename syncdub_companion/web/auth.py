@@ -2,7 +2,8 @@
 
 * ``auth.username`` + ``auth.password_hash`` (written by ``syncdub user set`` or the
   setup page) log in through ``/login``; the session cookie is signed, HttpOnly and
-  SameSite=Lax. Changing the password ends every existing session.
+  SameSite=Lax, and names a server-side session id (web/sessions.py) that logout deletes.
+  Changing the password ends every existing session.
 * With no user yet, ``syncdub serve`` prints a one-time ``/setup/<token>`` link; the token
   lives in ``data_dir/setup_token`` and is deleted once used.
 * ``auth.proxy_header`` (e.g. ``Remote-User``) trusts an authenticating reverse proxy.
@@ -29,6 +30,7 @@ from ..configfile import SETUP_TOKEN_FILE, user_changes
 from ..errors import UsageError
 from . import settings_form
 from .ratelimit import LoginRateLimiter
+from .sessions import SESSIONS_FILE, SessionRegistry
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,7 @@ bp = Blueprint("auth", __name__)
 PUBLIC_PREFIXES = ("/login", "/setup/", "/static/", "/healthz", "/webhooks/", "/favicon.ico")
 SECRET_KEY_FILE = "secret_key"
 SESSION_DAYS = 14
+PERMANENT_LIFETIME = timedelta(days=SESSION_DAYS)
 
 
 def _services():
@@ -60,10 +63,14 @@ def current_user() -> str | None:
     if header and request.headers.get(header):
         return request.headers[header]
     user = session.get("user")
-    if not user or user != config.get("auth.username"):
+    if not user or user != config.get("auth.username") or not _sessions().valid(session.get("sid")):
         return None
     expected = password_fingerprint(config.get("auth.password_hash"), current_app.secret_key)
     return user if hmac.compare_digest(session.get("pw", ""), expected) else None
+
+
+def _sessions() -> SessionRegistry:
+    return current_app.extensions["syncdub_sessions"]
 
 
 def verify_password(config, username: str, password: str) -> bool:
@@ -78,7 +85,9 @@ def verify_password(config, username: str, password: str) -> bool:
 def _log_in(username: str) -> None:
     """A fresh session (no fixation), remembered for SESSION_DAYS."""
     config = _services().config
+    _sessions().end(session.get("sid"))
     session.clear()
+    session["sid"] = _sessions().start()
     session["user"] = username
     session["pw"] = password_fingerprint(config.get("auth.password_hash"), current_app.secret_key)
     session.permanent = True
@@ -150,6 +159,7 @@ def _login_error(message: str, status: int, username: str):
 
 @bp.post("/logout")
 def logout():
+    _sessions().end(session.get("sid"))  # a copy of the cookie must not outlive the logout
     session.clear()
     return redirect(url_for("auth.login"))
 
@@ -270,8 +280,10 @@ def init_app(app: Flask, services) -> None:
     """Session cookie settings, the login guard and the auth routes."""
     app.secret_key = secret_key(services.config)
     app.config.update(SESSION_COOKIE_NAME="syncdub_session", SESSION_COOKIE_HTTPONLY=True,
-                      SESSION_COOKIE_SAMESITE="Lax", PERMANENT_SESSION_LIFETIME=timedelta(days=SESSION_DAYS))
+                      SESSION_COOKIE_SAMESITE="Lax", PERMANENT_SESSION_LIFETIME=PERMANENT_LIFETIME)
     app.extensions["syncdub_login_limiter"] = LoginRateLimiter()
+    app.extensions["syncdub_sessions"] = SessionRegistry(services.config.data_dir / SESSIONS_FILE,
+                                                         PERMANENT_LIFETIME.total_seconds())
     app.before_request(require_login)
     app.context_processor(lambda: {"current_user": current_user()})
     app.register_blueprint(bp)

@@ -94,6 +94,10 @@
     document.querySelectorAll("table[data-poll]").forEach(pollList);
     document.querySelectorAll("[data-job-poll]").forEach(pollJob);
     document.querySelectorAll("[data-check-form]").forEach(checkForm);
+    // The policy (Content-Security-Policy) forbids javascript: links, so "Back" is wired here.
+    document.querySelectorAll("a[data-back]").forEach(a => a.addEventListener("click", ev => {
+      if (history.length > 1) { ev.preventDefault(); history.back(); }
+    }));
     document.querySelectorAll("form[data-confirm]").forEach(f =>
       f.addEventListener("submit", ev => { if (!confirm(f.dataset.confirm)) ev.preventDefault(); }));
     document.querySelectorAll("[data-copy-button]").forEach(btn => btn.addEventListener("click", () => {
