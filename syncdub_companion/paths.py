@@ -1,7 +1,9 @@
 """Library-root confinement and server<->local path mapping."""
 from __future__ import annotations
 
+import ntpath
 import os
+import posixpath
 import re
 from pathlib import Path, PurePosixPath
 from typing import Iterable
@@ -59,8 +61,22 @@ def ensure_inside(path: str | os.PathLike, roots: Iterable[str | os.PathLike], w
     return Path(os.path.realpath(path))
 
 
-def _is_windows_path(path: str) -> bool:
+def is_windows_path(path: str) -> bool:
+    """``C:\\...``, ``C:/...`` or ``\\\\server\\share``: a path as a Windows server (Plex, Emby, *arr) writes it."""
     return bool(re.match(r"^(?:[A-Za-z]:[\\/]|\\\\)", path))
+
+
+def normalise(path: str) -> str:
+    """``path`` with ``//``, ``/./`` and ``x/..`` folded, as text, in its own flavour (Windows or POSIX).
+
+    Symlinks are left alone: the path may be on the server's side of a [paths] mapping;
+    :func:`is_inside` resolves them once the path is local.
+    """
+    if is_windows_path(path):
+        return ntpath.normpath(path)
+    folded = posixpath.normpath(path)
+    # POSIX leaves a leading // to the implementation; on Linux it is plain /.
+    return "/" + folded.lstrip("/") if folded.startswith("//") else folded
 
 
 def _swap_prefix(path: str, mapping: list[tuple[str, str]]) -> str:
@@ -69,7 +85,7 @@ def _swap_prefix(path: str, mapping: list[tuple[str, str]]) -> str:
     for old, new in mapping:
         old_n = old.replace("\\", "/").rstrip("/")
         # Windows servers (Plex, Emby) compare paths case-insensitively.
-        fold = _is_windows_path(old)
+        fold = is_windows_path(old)
         head, probe = (norm.lower(), old_n.lower()) if fold else (norm, old_n)
         if head == probe or head.startswith(probe + "/"):
             rest = norm[len(old_n):]

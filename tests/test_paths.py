@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from syncdub_companion.errors import PathNotAllowedError, UsageError
-from syncdub_companion.paths import (ensure_inside, is_inside, local_to_server, parent_folder, path_problem,
-                                     require_usable, server_to_local)
+from syncdub_companion.paths import (ensure_inside, is_inside, local_to_server, normalise, parent_folder,
+                                     path_problem, require_usable, server_to_local)
 
 
 @pytest.fixture
@@ -140,3 +140,19 @@ def test_path_problem_names_what_no_file_call_could_survive(text, problem):
 def test_ordinary_paths_have_no_problem():
     assert path_problem("/m/" + "a" * 255) is None
     assert require_usable("/m/Film (2001)/Film.mkv") == "/m/Film (2001)/Film.mkv"
+
+
+@pytest.mark.parametrize("spelling,expected", [
+    ("/m/Film.mkv", "/m/Film.mkv"),
+    ("/m//Film.mkv", "/m/Film.mkv"),
+    ("//m/Film.mkv", "/m/Film.mkv"),
+    ("/m/./Film.mkv", "/m/Film.mkv"),
+    ("/m/x/../Film.mkv", "/m/Film.mkv"),
+    ("/../../etc/passwd", "/etc/passwd"),
+    ("..", ".."),
+    ("C:\\Media\\\\x\\..\\Film.mkv", "C:\\Media\\Film.mkv"),
+    ("C:/Media/./Film.mkv", "C:\\Media\\Film.mkv"),
+    ("\\\\nas\\share\\.\\Film.mkv", "\\\\nas\\share\\Film.mkv"),
+])
+def test_normalise_folds_spellings_of_one_path(spelling, expected):
+    assert normalise(spelling) == expected

@@ -11,15 +11,16 @@ from dataclasses import dataclass
 from syncdub_companion import jobs
 
 from . import emby, jellyfin, plex, radarr, sonarr
-from .common import (Ignored, MalformedWebhookError, Receiver, WebhookAuthError, WebhookError,
+from .common import (Ignored, MalformedWebhookError, Receiver, WebhookAuthError, WebhookError, WebhookPathError,
                      WebhookRequest, WebhookTooLargeError, check_token, decode_payload, expected_token)
+from .intake import checked_path
 
 log = logging.getLogger(__name__)
 
 RECEIVERS: dict[str, Receiver] = {m.SOURCE: m.RECEIVER for m in (plex, jellyfin, emby, sonarr, radarr)}
 
 __all__ = ["RECEIVERS", "Outcome", "authorize", "receive", "WebhookRequest", "WebhookError", "WebhookAuthError",
-           "WebhookTooLargeError", "MalformedWebhookError"]
+           "WebhookTooLargeError", "MalformedWebhookError", "WebhookPathError"]
 
 
 @dataclass
@@ -40,9 +41,10 @@ def authorize(config, source: str, req: WebhookRequest) -> None:
 
 
 def receive(services, source: str, req: WebhookRequest) -> Outcome:
-    """Check the secret and size, normalise, and enqueue one job per event (deduplicated).
+    """Check the secret and size, normalise, check the file paths, and enqueue one job per event (deduplicated).
 
-    Raises WebhookError subclasses (401, 413, 400); never runs any media work.
+    Raises WebhookError subclasses (401, 413, 400, 403); never runs any media work. One
+    bad path refuses the whole webhook, so a season pack is queued whole or not at all.
     """
     receiver = RECEIVERS.get(source)
     if receiver is None:
@@ -64,6 +66,9 @@ def receive(services, source: str, req: WebhookRequest) -> Outcome:
         raise MalformedWebhookError(f"{source} webhook: unexpected payload shape") from None
     if not events:
         return Outcome([], [], ignored=f"{source} webhook names no file")
+    for event in events:
+        if event.path:
+            event.path = checked_path(event.path, config, source)
     window = config.get("webhooks.dedup_window")
     ids, duplicates = [], []
     for event in events:

@@ -38,6 +38,12 @@ class MalformedWebhookError(WebhookError):
     status = 400
 
 
+class WebhookPathError(WebhookError):
+    """The file path maps to a place outside ``library.roots``: 403, nothing queued."""
+
+    status = 403
+
+
 class Ignored(Exception):
     """A well-formed event this service has nothing to do with (a Test, a pause): answered 200."""
 
@@ -179,13 +185,18 @@ def text(data: dict, key: str, source: str, required: bool = False) -> str | Non
     return value or None
 
 
+def ascii_digits(value: str) -> bool:
+    """``0``-``9`` only: str.isdigit() also takes "²" (which int() refuses) and "٣٤" (which it reads as 34)."""
+    return value.isascii() and value.isdigit()
+
+
 def integer(value: Any) -> int | None:
-    """An int from an int or a digit string; anything else is None (these fields are optional)."""
+    """An int from an int or an ASCII digit string of sane length; anything else is None (these fields are optional)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
+        return value if len(str(abs(value))) <= MAX_INT_DIGITS else None
+    if isinstance(value, str) and ascii_digits(value.strip()) and len(value.strip()) <= MAX_INT_DIGITS:
         return int(value.strip())
     return None
 

@@ -16,7 +16,7 @@ from .common import Ignored, MalformedWebhookError, Receiver, integer, text
 SOURCE = "jellyfin"
 _KINDS = {"Movie": "movie", "Episode": "episode"}
 _ITEM_ID = re.compile(r"^[0-9a-f]{32}$")
-_AUDIO_LANGUAGE = re.compile(r"^Audio_\d+_Language$")
+_AUDIO_LANGUAGE = re.compile(r"^Audio_[0-9]+_Language$")
 
 
 def to_events(payload: dict) -> list[LibraryEvent]:

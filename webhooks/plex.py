@@ -8,7 +8,7 @@ from __future__ import annotations
 from syncdub_companion.media import LibraryEvent
 from syncdub_companion.servers.languages import normalise_languages
 
-from .common import Ignored, MalformedWebhookError, Receiver, integer, obj, text
+from .common import MAX_INT_DIGITS, Ignored, MalformedWebhookError, Receiver, ascii_digits, integer, obj, text
 
 SOURCE = "plex"
 _KINDS = {"movie": "movie", "episode": "episode"}
@@ -23,9 +23,7 @@ def to_events(payload: dict) -> list[LibraryEvent]:
     item_type = text(meta, "type", SOURCE)
     if item_type not in _KINDS:
         raise Ignored(f"plex library.new for a {item_type or 'item without type'}, not a movie or episode")
-    rating_key = text(meta, "ratingKey", SOURCE, required=True)
-    if not rating_key.isdigit():
-        raise MalformedWebhookError(f"plex webhook: ratingKey {rating_key!r} is not a number")
+    rating_key = rating_key_of(text(meta, "ratingKey", SOURCE, required=True))
     episode = item_type == "episode"
     return [LibraryEvent(
         source=SOURCE, kind=_KINDS[item_type], item_id=rating_key,
@@ -37,6 +35,14 @@ def to_events(payload: dict) -> list[LibraryEvent]:
         audio_languages=normalise_languages(_audio_languages(meta)),
         server=text(obj(payload, "Server", SOURCE), "uuid", SOURCE), raw_event=event,
     )]
+
+
+def rating_key_of(raw: str) -> str:
+    """The ratingKey as Plex's API writes it: 012345 and 12345 are one item, for the dedup window too."""
+    key = raw.strip()
+    if not ascii_digits(key) or len(key) > MAX_INT_DIGITS:
+        raise MalformedWebhookError(f"plex webhook: ratingKey {raw[:40]!r} is not a number")
+    return str(int(key))
 
 
 def guid_list(guids) -> dict[str, str]:

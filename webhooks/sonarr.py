@@ -13,7 +13,7 @@ from .arr import audio_languages, file_path, require_download
 from .common import MalformedWebhookError, Receiver, ids_from, integer, obj, text
 
 SOURCE = "sonarr"
-_SXXEYY = re.compile(r"[Ss](\d{1,3})[ ._-]?[Ee](\d{1,4})")
+_SXXEYY = re.compile(r"[Ss]([0-9]{1,3})[ ._-]?[Ee]([0-9]{1,4})")  # ASCII digits: \d also takes "٣"
 
 
 def to_events(payload: dict) -> list[LibraryEvent]:
