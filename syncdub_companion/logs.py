@@ -1,9 +1,10 @@
-"""Logging to stderr and a rotating file, with secrets scrubbed from every record."""
+"""Logging to stderr and a rotating file, with secrets scrubbed and control characters escaped in every record."""
 from __future__ import annotations
 
 import logging
 import logging.handlers
 import re
+import traceback
 from pathlib import Path
 from typing import Iterable
 
@@ -57,8 +58,64 @@ class SecretFilter(logging.Filter):
         return True
 
 
+# C0 and C1 controls and DEL, plus the Unicode line and paragraph separators some viewers break on.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def escape_controls(text: str, keep_newlines: bool = False) -> str:
+    """``text`` with every control character written as an escape (``\\n``, ``\\x00``, ``\\u2028``)."""
+    def escape(match: re.Match) -> str:
+        char = match.group()
+        if keep_newlines and char == "\n":
+            return char
+        return _NAMED.get(char) or (f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}")
+
+    return _CONTROL.sub(escape, text)
+
+
+def format_exception(exc_info) -> str:
+    """The traceback as logging writes it, but each exception's message kept to its own line(s).
+
+    A traceback is many lines by nature; only the messages (``OSError: /x<newline>FAKE``)
+    carry outside text, so only their line breaks are escaped, chained exceptions included.
+    """
+    te = traceback.TracebackException(*exc_info)
+    text = "".join(te.format()).rstrip("\n")
+    seen: set[int] = set()
+    while te is not None and id(te) not in seen:
+        seen.add(id(te))
+        for line in te.format_exception_only():
+            body = line.rstrip("\n")
+            if "\n" in body:
+                text = text.replace(body, escape_controls(body))
+        te = te.__cause__ or (None if te.__suppress_context__ else te.__context__)
+    return escape_controls(text, keep_newlines=True)
+
+
+class ControlCharFilter(logging.Filter):
+    """One record, one line: a newline in a logged path must not forge a line of its own.
+
+    The message is escaped whole, a traceback everywhere but its own line breaks; NUL and
+    every other control character become visible escapes.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = escape_controls(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info:  # even when set: another handler's formatter may have cached it raw
+            record.exc_text = format_exception(record.exc_info)
+        elif record.exc_text:
+            record.exc_text = escape_controls(record.exc_text, keep_newlines=True)
+        if record.stack_info:
+            record.stack_info = escape_controls(record.stack_info, keep_newlines=True)
+        return True
+
+
 def setup_logging(level: str = "info", data_dir: Path | None = None, secrets: Iterable[str] = ()) -> None:
-    """Log to stderr and ``data_dir/logs/syncdub.log`` (rotating), secrets scrubbed.
+    """Log to stderr and ``data_dir/logs/syncdub.log`` (rotating), secrets scrubbed, controls escaped.
 
     Configures the root logger; later calls replace the handlers this function added.
     """
@@ -66,7 +123,7 @@ def setup_logging(level: str = "info", data_dir: Path | None = None, secrets: It
     for handler in list(root.handlers):
         if getattr(handler, "_syncdub", False):
             root.removeHandler(handler)
-    secret_filter = SecretFilter(secrets)
+    secret_filter, control_filter = SecretFilter(secrets), ControlCharFilter()
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     handlers: list[logging.Handler] = [logging.StreamHandler()]
     if data_dir is not None:
@@ -77,6 +134,8 @@ def setup_logging(level: str = "info", data_dir: Path | None = None, secrets: It
     for handler in handlers:
         handler._syncdub = True
         handler.setFormatter(fmt)
+        # Escape first: the secret filter then scrubs the traceback text this one wrote.
+        handler.addFilter(control_filter)
         handler.addFilter(secret_filter)
         root.addHandler(handler)
     root.setLevel(getattr(logging, level.upper(), logging.INFO))

@@ -102,3 +102,51 @@ def test_longer_secret_is_masked_whole():
 def test_short_values_are_not_treated_as_secrets():
     # masking "on" or "1" would shred every log line
     assert SecretFilter(["on", "", None]).scrub("token_on: mon") == "token_on: mon"
+
+
+FORGED = "2030-01-01 00:00:00,000 ERROR syncdub_companion: forged"
+
+
+def log_lines(data_dir) -> list[str]:
+    return log_file(data_dir).splitlines()
+
+
+def test_a_newline_or_nul_in_a_message_cannot_forge_a_line(tmp_path, restore_logging):
+    setup_logging("info", tmp_path, [])
+    logging.getLogger("syncdub_companion.t").warning("file %s is missing", f"/m/x\n{FORGED}\r\x00\x1b[31m\u2028y")
+    lines = log_lines(tmp_path)
+    assert len(lines) == 1 and not any(line.startswith("2030") for line in lines)
+    assert f"/m/x\\n{FORGED}\\r\\x00\\x1b[31m\\u2028y" in lines[0]
+    assert "\x00" not in log_file(tmp_path)
+
+
+def test_an_exception_message_cannot_forge_a_line_but_the_traceback_keeps_its_shape(tmp_path, restore_logging):
+    setup_logging("info", tmp_path, [])
+    try:
+        try:
+            raise KeyError("inner")
+        except KeyError as inner:
+            raise ValueError(f"/m/x\n{FORGED}\x00") from inner
+    except ValueError:
+        logging.getLogger("syncdub_companion.t").exception("job failed")
+    text = log_file(tmp_path)
+    assert text.count("Traceback (most recent call last):") == 2 and '  File "' in text
+    assert not any(line.startswith("2030") for line in text.splitlines())
+    assert f"ValueError: /m/x\\n{FORGED}\\x00" in text and "\x00" not in text
+
+
+def test_a_webhook_path_with_a_newline_is_logged_on_one_line(tmp_path, restore_logging):
+    from syncdub_companion.testing import make_services
+    from syncdub_companion.web.app import create_app
+
+    root = tmp_path / "media"
+    root.mkdir()
+    svc = make_services(tmp_path, {"webhooks": {"token": "tok-12345"}, "library": {"roots": [str(root)]}})
+    setup_logging("info", svc.config.data_dir, svc.config.secrets())
+    body = {"eventType": "Download", "movie": {}, "movieFile": {"path": f"/elsewhere/x.mkv\n{FORGED}"}}
+    response = create_app(svc).test_client().post("/webhooks/radarr?token=tok-12345", json=body)
+    assert response.status_code == 403
+    lines = log_lines(svc.config.data_dir)
+    assert any("radarr webhook refused" in line and "\\n2030" in line for line in lines), lines
+    assert not any(line.startswith("2030") for line in lines)
+    svc.store.close()
