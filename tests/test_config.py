@@ -251,3 +251,48 @@ def test_a_5000_digit_integer_is_a_config_error_from_every_layer(tmp_path):
     in_file = write(tmp_path / "huge.toml", f"[jobs]\nworkers = {HUGE}\n")
     with pytest.raises(ConfigError, match="invalid TOML"):
         load_config(in_file, env={})
+
+
+NUMERIC = [s for s in CORE_SETTINGS if s.kind in ("int", "float")]
+
+
+@pytest.mark.parametrize("setting", NUMERIC, ids=lambda s: s.path)
+def test_every_core_number_has_a_range_holding_its_default(setting):
+    assert setting.minimum is not None and setting.maximum is not None, setting.path
+    assert setting.minimum <= setting.default <= setting.maximum
+
+
+@pytest.mark.parametrize("setting", NUMERIC, ids=lambda s: s.path)
+def test_every_core_number_is_refused_just_past_its_maximum_from_every_layer(tmp_path, setting):
+    section, key = setting.path.rsplit(".", 1)
+    above = setting.maximum + 1
+    expected = f"{setting.path}: must be at most {setting.maximum:.15g}"
+    layers = [({"env": {f"SYNCDUB__{section.upper()}__{key.upper()}": str(above)}}, ""),
+              ({"env": {}, "overrides": overrides_from_pairs([f"{setting.path}={above}"])}, ""),
+              ({"env": {}}, f"[{section}]\n{key} = {above}\n")]
+    for kwargs, text in layers:
+        with pytest.raises(ConfigError) as caught:
+            load_config(write(tmp_path / "c.toml", text), **kwargs)
+        assert caught.value.problems == [expected], kwargs
+
+
+def test_the_probe_s_workers_value_is_refused(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path / "c.toml", "[jobs]\nworkers = 99999999999999999999999\n"), env={})
+    assert caught.value.problems == ["jobs.workers: must be at most 32"]
+
+
+@pytest.mark.parametrize("literal", ["nan", "inf", "-inf"])
+def test_floats_must_be_finite(tmp_path, literal):
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path / "c.toml", f"[counterparts]\nmin_score = {literal}\n"), env={})
+    assert caught.value.problems == ["counterparts.min_score: must be a finite number"]
+
+
+def test_a_number_without_a_declared_maximum_still_has_one():
+    from syncdub_companion.config import FALLBACK_LIMIT, check_value
+
+    open_ended = Setting("x.timeout", 10, "Seconds.", "int", minimum=1)
+    assert check_value(open_ended, FALLBACK_LIMIT) is None
+    assert check_value(open_ended, 10**23) == f"must be at most {FALLBACK_LIMIT}"
+    assert check_value(Setting("x.offset", 0, "Any.", "int"), -(10**23)) == f"must be at least {-FALLBACK_LIMIT}"

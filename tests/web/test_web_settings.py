@@ -256,3 +256,11 @@ def test_a_5000_digit_integer_is_an_inline_error_not_a_500(site, user):
     assert response.status_code == 400
     assert "must be an integer" in response.get_data(as_text=True)
     assert site.config_path.read_bytes() == before
+
+
+def test_a_huge_worker_count_is_refused_by_the_form(site, user):
+    before = site.config_path.read_bytes()
+    response = save(user, "jobs", {"jobs.workers": "99999999999999999999999"})
+    assert response.status_code == 400
+    assert "must be at most 32" in response.get_data(as_text=True)
+    assert site.config_path.read_bytes() == before and site.services.config.get("jobs.workers") == 1
