@@ -8,12 +8,18 @@ import traceback
 from pathlib import Path
 from typing import Iterable
 
-_SECRET_NAME = r"[\w.-]*?(?:token|api_?key|password|passwd|secret|signature|auth)"
+_SECRET_NAME = r"[\w.-]*?(?:token|api[_-]?key|password|passwd|secret|signature|auth)"
+# Only where the syntax says "a value follows": prose such as "file /etc/passwd: outside the
+# library roots" or "webhooks.token: must be a string" must survive whole.
 _TOKEN_PATTERNS = [
     # URL query parameters: ?X-Plex-Token=..., &api_key=..., &access_token=...
     re.compile(rf"(?i)([?&;]{_SECRET_NAME}=)[^&\s\"'#]+"),
-    # header- or JSON-style pairs: X-Emby-Token: ..., "token": "...", password=...
-    re.compile(rf"(?i)(\b{_SECRET_NAME}[\"']?\s*[:=]\s*[\"']?)[^\s\"',}}&]+"),
+    # key=value pairs: password=..., token = "..."
+    re.compile(rf"(?i)(\b{_SECRET_NAME}[\"']?\s*=\s*[\"']?)[^\s\"',}}&]+"),
+    # a quoted key: "token": "..." (JSON), 'X-Emby-Token': '...' (a Python dict)
+    re.compile(rf"(?i)([\"']{_SECRET_NAME}[\"']\s*:\s*[\"']?)[^\s\"',}}&]+"),
+    # an HTTP header, whose name has a hyphen: X-Plex-Token: ..., X-Api-Key: ...
+    re.compile(rf"(?i)((?<![\w/\\.-])[a-z][a-z0-9]*-{_SECRET_NAME}\s*:\s*)[^\s\"',}}&]+"),
     # Authorization: Basic/Bearer credentials, and Emby's MediaBrowser Token="..."
     re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?(?:basic|bearer)\s+)[^\s\"',}]+"),
     re.compile(r"(?i)(\bbearer\s+)[A-Za-z0-9+/=._~-]{16,}"),

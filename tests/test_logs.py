@@ -89,6 +89,12 @@ def test_setup_twice_replaces_its_own_handlers(tmp_path, restore_logging):
     ('{"password": "pa55word!"}', '{"password": "********"}'),
     ("using basic authentication", "using basic authentication"),
     ("3 tokens found in 2 files", "3 tokens found in 2 files"),
+    ("X-Plex-Token: abcdef123456", "X-Plex-Token: ********"),
+    ("headers {'X-Emby-Token': 'embyTok5555'}", "headers {'X-Emby-Token': '********'}"),
+    ("X-Api-Key: 0123abcd", "X-Api-Key: ********"),
+    ('{"api_key": "k-123456"}', '{"api_key": "********"}'),
+    ("password=hunter22 user=bob", "password=******** user=bob"),
+    ("token = 'abc12345'", "token = '********'"),
 ])
 def test_scrub_patterns(text, expected):
     assert SecretFilter().scrub(text) == expected
@@ -150,3 +156,20 @@ def test_a_webhook_path_with_a_newline_is_logged_on_one_line(tmp_path, restore_l
     assert any("radarr webhook refused" in line and "\\n2030" in line for line in lines), lines
     assert not any(line.startswith("2030") for line in lines)
     svc.store.close()
+
+
+@pytest.mark.parametrize("prose", [
+    "file /etc/passwd: outside the configured library roots",
+    "original /srv/secret: not a file",
+    "webhooks.token: must be a string",
+    "auth.password_hash: environment variable HASH is not set",
+    "password: must be at least 8 characters",
+    "C:\\auth: cannot list (Permission denied)",
+    "radarr webhook: missing or wrong token",
+])
+def test_prose_around_secret_words_is_left_alone(prose):
+    assert SecretFilter().scrub(prose) == prose
+
+
+def test_known_secret_values_are_masked_even_in_prose():
+    assert SecretFilter(["hunter2hunter2"]).scrub("password: hunter2hunter2") == f"password: {MASK}"

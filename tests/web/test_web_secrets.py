@@ -65,3 +65,11 @@ def test_saving_settings_logs_no_secret(site, user, caplog):
     assert "settings saved" in caplog.text
     assert "FRESH-KEY-4242" not in caplog.text
     assert not any(secret in caplog.text for secret in SECRETS.values())
+
+
+def test_a_job_error_about_a_passwd_file_is_shown_whole(site, user):
+    store = site.services.store
+    job = jobs.create(store, original="/etc/passwd")
+    message = "file /etc/passwd: outside the configured library roots"
+    jobs.set_state(store, job, "failed", error=message)
+    assert message in user.get(f"/jobs/{job}").get_data(as_text=True)
