@@ -19,6 +19,7 @@ from .errors import ConfigError, UsageError
 
 MIN_PASSWORD_LENGTH = 8
 SETUP_TOKEN_FILE = "setup_token"  # in data_dir: the one-time first-run link's token
+PRIVATE = 0o600  # the config may hold the password hash and tokens
 
 
 def config_path_for_writing(explicit: str | os.PathLike | None = None,
@@ -73,34 +74,68 @@ def replace_table(doc: tomlkit.TOMLDocument, name: str, values: Mapping[str, str
         table[key] = value
 
 
-def write_document(path: Path, doc: tomlkit.TOMLDocument) -> None:
+def write_document(path: Path, doc: tomlkit.TOMLDocument) -> str | None:
     """Write ``doc`` to ``path`` atomically: a temp file in the same folder, fsync, rename.
 
-    The file keeps its permission bits; a new one is private to the owner because it
-    may hold tokens and the password hash.
+    The result is private (0600), even when the file was readable by others before: what
+    we write may be the password hash or a token. An existing file keeps its owner and
+    group. Returns a warning when the file could not be made private (some network and
+    Windows file systems ignore chmod), else None.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o600
+    before = path.stat() if path.exists() else None
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    warnings = []
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(tomlkit.dumps(doc))
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
+        os.chmod(tmp, PRIVATE)
+        if before is not None:
+            warnings.append(_keep_owner(tmp, before, path))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    warnings.append(exposure(path))
+    return "; ".join(w for w in warnings if w) or None
 
 
-def update_file(path: Path, changes: Mapping[str, Any]) -> None:
-    """Set each dotted path in ``changes`` in the file, keeping everything else as it was."""
+def _keep_owner(tmp: str, before: os.stat_result, path: Path) -> str | None:
+    """Give the new file the old one's owner and group (the rename would make them ours)."""
+    if (before.st_uid, before.st_gid) == (os.geteuid(), os.getegid()):
+        return None
+    try:
+        os.chown(tmp, before.st_uid, before.st_gid)
+    except OSError as exc:
+        return (f"{path} now belongs to uid {os.geteuid()} (was {before.st_uid}:{before.st_gid}): "
+                f"cannot keep its owner ({exc.strerror or exc})")
+    return None
+
+
+def exposure(path: Path) -> str | None:
+    """A warning when others may read ``path`` (it holds secrets), else None."""
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError:
+        return None
+    if mode & 0o077:
+        return (f"{path} is readable by other users (mode {mode:04o}) and the file system did not let "
+                f"it be made private; it holds the password hash and tokens: chmod 600 {path}")
+    return None
+
+
+def update_file(path: Path, changes: Mapping[str, Any]) -> str | None:
+    """Set each dotted path in ``changes`` in the file, keeping everything else as it was.
+
+    Returns :func:`write_document`'s warning, if any.
+    """
     doc = read_document(path)
     for dotted, value in changes.items():
         set_value(doc, dotted, value)
-    write_document(path, doc)
+    return write_document(path, doc)
 
 
 def user_changes(username: str, password: str) -> dict[str, str]:
@@ -115,6 +150,9 @@ def user_changes(username: str, password: str) -> dict[str, str]:
     return {"auth.username": username, "auth.password_hash": generate_password_hash(password)}
 
 
-def set_user(path: Path, username: str, password: str) -> None:
-    """Write the login (name and password hash, never the password) into the config file."""
-    update_file(path, user_changes(username, password))
+def set_user(path: Path, username: str, password: str) -> str | None:
+    """Write the login (name and password hash, never the password) into the config file.
+
+    Returns a warning when the file could not be made private, else None.
+    """
+    return update_file(path, user_changes(username, password))

@@ -1,12 +1,15 @@
 """``syncdub user set``: writes the login into the config file, keeps comments, prompts twice."""
 from __future__ import annotations
 
+import os
+
 import pytest
 from click.testing import CliRunner
 from werkzeug.security import check_password_hash
 
 from syncdub_companion.cli import _register_commands, cli
 from syncdub_companion.config import read_toml
+from syncdub_companion.configfile import exposure
 
 
 @pytest.fixture
@@ -63,3 +66,30 @@ def test_user_set_creates_the_file_when_missing(tmp_path):
     assert result.exit_code == 0, result.output
     assert read_toml(path)["auth"]["username"] == "admin"
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_user_set_makes_a_world_readable_config_private(config_file):
+    config_file.chmod(0o644)
+    result = run(["user", "set", "admin", "--password", "s3cret-password", "--config", str(config_file)])
+    assert result.exit_code == 0, result.output
+    assert config_file.stat().st_mode & 0o777 == 0o600
+    assert "warning" not in result.output
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can hand a file to another owner")
+def test_user_set_keeps_the_files_owner_and_group(config_file):
+    os.chown(config_file, 1234, 4321)  # e.g. the PUID/PGID of a Docker volume, written by root
+    config_file.chmod(0o664)
+    assert run(["user", "set", "admin", "--password", "s3cret-password", "--config", str(config_file)]).exit_code == 0
+    info = config_file.stat()
+    assert (info.st_uid, info.st_gid, info.st_mode & 0o777) == (1234, 4321, 0o600)
+
+
+def test_exposure_names_the_fix_for_a_file_others_can_read(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text("")
+    path.chmod(0o640)
+    warning = exposure(path)
+    assert "mode 0640" in warning and f"chmod 600 {path}" in warning
+    path.chmod(0o600)
+    assert exposure(path) is None

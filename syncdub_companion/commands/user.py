@@ -24,8 +24,8 @@ def user_group():
 def user_set(app: AppContext, username: str, password: str | None):
     """Set the login USERNAME and its password; only a hash is stored (auth.password_hash).
 
-    The config file keeps its comments; it is created when there is none yet. Sessions
-    logged in with the old password end.
+    The config file keeps its comments and its owner, and is made private (0600); it is
+    created when there is none yet. Sessions logged in with the old password end.
     """
     import tomlkit
 
@@ -40,6 +40,8 @@ def user_set(app: AppContext, username: str, password: str | None):
     config, _ = load_config_and_plugins(path, app.overrides())
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt="Password again")
-    set_user(path, username, password)
+    warning = set_user(path, username, password)
     (config.data_dir / SETUP_TOKEN_FILE).unlink(missing_ok=True)  # the first-run link is spent
     click.echo(f"login {username.strip()} saved to {path}")
+    if warning:
+        click.echo(f"warning: {warning}", err=True)

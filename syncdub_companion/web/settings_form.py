@@ -240,7 +240,9 @@ def _write(path, changes: Mapping[str, Any], tables: Mapping[str, dict]) -> None
         set_value(doc, dotted, value)
     for name, table in tables.items():
         replace_table(doc, name, table)
-    write_document(path, doc)
+    warning = write_document(path, doc)
+    if warning:
+        log.warning("%s", warning)
 
 
 def candidate_config(current: Config, changes: Mapping[str, Any], tables: Mapping[str, dict]) -> Config:

@@ -264,3 +264,9 @@ def test_a_huge_worker_count_is_refused_by_the_form(site, user):
     assert response.status_code == 400
     assert "must be at most 32" in response.get_data(as_text=True)
     assert site.config_path.read_bytes() == before and site.services.config.get("jobs.workers") == 1
+
+
+def test_saving_settings_makes_a_world_readable_config_private(site, user):
+    site.config_path.chmod(0o644)
+    assert save(user, "jobs", {"jobs.workers": "2"}).status_code == 302
+    assert site.config_path.stat().st_mode & 0o777 == 0o600
