@@ -23,7 +23,11 @@ def resolve(name: str, factory, event, services):
 
 
 def changed(name: str, factory, paths, item, services) -> None:
-    """Report the changed files (server paths); refresh the item by id when that is refused."""
+    """Report the changed files (server paths); refresh the item by id when that is refused.
+
+    A transient failure (server down, 5xx) that the item refresh cannot make up for is
+    raised, so the job's publish stage retries; a refused request is logged and skipped.
+    """
     client = factory(services.config)
     if client is None or not paths:
         return
@@ -35,12 +39,16 @@ def changed(name: str, factory, paths, item, services) -> None:
             return
         except ServerError as exc:
             if not (item is not None and item.server == name and item.item_id):
+                if exc.transient:
+                    raise
                 log.warning("%s: could not report changed files: %s", name, exc)
                 return
             log.info("%s: /Library/Media/Updated failed (%s); refreshing item %s", name, exc, item.item_id)
         try:
             client.refresh_item(item.item_id)
         except ServerError as exc:
+            if exc.transient:
+                raise
             log.warning("%s: could not refresh item %s: %s", name, item.item_id, exc)
 
 

@@ -1,7 +1,7 @@
 """folder: dubbed releases kept in their own folder tree, one per language.
 
     [library]
-    roots = ["/media/movies", "/media/tv", "/media/dubs"]   # dub roots must lie inside
+    roots = ["/media/movies", "/media/tv"]    # written to; the dub roots are only read
 
     [counterparts]
     dub_roots = { de = "/media/dubs/de", en = "/media/dubs/en" }
@@ -13,16 +13,22 @@ A library file is matched to files under each dub root by name alone: provider i
 series and SxxEyy (or anime absolute numbers) for episodes, with edition and part
 tokens. The candidate's language is the dub root's. It also answers the reverse
 question: a file arriving in a dub root is matched to its original in the library.
+
+Dub roots may lie outside ``library.roots``: they are read, never written. A file in a
+dub root that is a symlink counts where it points, and is ignored when that is outside
+the library and dub roots.
 """
 from __future__ import annotations
 
 import logging
+import os
 
 from syncdub_companion import hookimpl
 from syncdub_companion.counterparts import dub_roots, index_cache, library_index, parsed_item
 from syncdub_companion.media import Candidate
 from syncdub_companion.naming import parse_path
 from syncdub_companion.paths import is_inside
+from syncdub_companion.roots import is_readable
 
 log = logging.getLogger(__name__)
 
@@ -31,18 +37,17 @@ SYNCDUB_NAMES_ONLY = True
 
 
 def _usable_roots(services) -> dict[str, str]:
-    """Dub roots inside library.roots; others are skipped with a warning (nothing outside may be read)."""
+    """The dub roots (read roots, wherever they lie); a missing one is skipped with a warning."""
     return index_cache(services).memo("folder.usable_roots", lambda: _check_roots(services))
 
 
 def _check_roots(services) -> dict[str, str]:
-    library = services.config.library_roots
     usable = {}
     for language, root in dub_roots(services).items():
-        if is_inside(root, library):
+        if os.path.isdir(root):
             usable[language] = root
         else:
-            log.warning("counterparts.dub_roots.%s = %s lies outside library.roots and is ignored", language, root)
+            log.warning("counterparts.dub_roots.%s = %s is not a folder and is ignored", language, root)
     return usable
 
 
@@ -56,7 +61,7 @@ def syncdub_find_counterparts(item, services):
     parsed = parsed_item(item, library + list(roots.values()))
     index = index_cache(services).get("dubs", sorted(roots.items()), stop_at=library)
     return [Candidate(entry.path, entry.language, found.score, "folder", found.reason)
-            for entry, found in index.lookup(parsed)]
+            for entry, found in index.lookup(parsed) if _allowed(entry.path, is_readable(entry.path, services.config))]
 
 
 @hookimpl
@@ -67,5 +72,15 @@ def syncdub_find_originals(item, services):
     if language is None:
         return []
     parsed = parse_path(item.path, [roots[language], *map(str, services.config.library_roots)])
+    library = services.config.library_roots
     return [Candidate(entry.path, language, found.score, "folder", found.reason)
-            for entry, found in library_index(services).lookup(parsed)]
+            for entry, found in library_index(services).lookup(parsed)
+            if _allowed(entry.path, is_inside(entry.path, library))]
+
+
+def _allowed(path: str, inside: bool) -> bool:
+    # The walk lists names; a symlink among them may point anywhere, so each match is
+    # checked where it resolves (dubs: library or dub roots; originals: library roots).
+    if not inside:
+        log.warning("folder: %s resolves to %s, outside the allowed roots; ignored", path, os.path.realpath(path))
+    return inside

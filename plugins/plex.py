@@ -10,7 +10,9 @@ Config::
 
 The webhook carries only the ratingKey; the file path, guids and audio languages come
 from ``/library/metadata/{ratingKey}``. After a merge only the changed folder is scanned
-(``section.update(path=folder)``), never the whole library.
+(``section.update(path=folder)``), never the whole library. When Plex cannot be reached
+or answers 5xx, the rescan raises, and the job retries it with backoff; a refused scan
+(401, 404) is logged and skipped.
 """
 from __future__ import annotations
 
@@ -54,13 +56,21 @@ def syncdub_library_changed(paths, item, services):
     if client is None or not paths:
         return
     folders = sorted({parent_folder(local_to_server(p, services.config.path_map)) for p in paths})
+    retry = None
     with client:
         for folder in folders:
             try:
                 if client.refresh_folder(folder) is None:
                     log.warning("plex: no library contains %s; check the [paths] mapping", folder)
             except ServerError as exc:
-                log.warning("plex: could not scan %s: %s", folder, exc)
+                if not exc.transient:
+                    log.warning("plex: could not scan %s: %s", folder, exc)
+                    continue
+                # Plex is down or answered 5xx: the job's publish stage retries with backoff.
+                log.warning("plex: could not scan %s, will retry: %s", folder, exc)
+                retry = retry or exc
+    if retry is not None:
+        raise retry
 
 
 @hookimpl

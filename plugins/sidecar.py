@@ -7,15 +7,21 @@
 No settings. The language comes from the suffix (``de``, ``ger``, ``deu``, ``German``,
 optionally followed by ``dub``/``forced``/``default``). Subtitles and
 ``Title.multi.mkv`` are not dubs. A sidecar that arrives after its original queues the
-original's job.
+original's job. A sidecar that is a symlink counts where it points: outside
+``library.roots`` and ``counterparts.dub_roots`` it is ignored with a warning.
 """
 from __future__ import annotations
 
+import logging
 import os
 
 from syncdub_companion import hookimpl
 from syncdub_companion.media import Candidate
 from syncdub_companion.naming import VIDEO_EXTS, split_extension, split_sidecar
+from syncdub_companion.paths import is_inside
+from syncdub_companion.roots import is_readable
+
+log = logging.getLogger(__name__)
 
 SYNCDUB_NAMES_ONLY = True
 SCORE = 0.95
@@ -40,6 +46,11 @@ def syncdub_find_counterparts(item, services):
             continue
         side = split_sidecar(entry.name)
         if side and side[0] == stem:
+            # A sidecar may be a symlink; what it points at must lie in a library or dub root.
+            if not is_readable(entry.path, services.config):
+                log.warning("sidecar %s points outside library.roots and counterparts.dub_roots (%s); ignored",
+                            entry.path, os.path.realpath(entry.path))
+                continue
             found.append(Candidate(entry.path, side[1], SCORE, "sidecar", f"named beside the original ({side[1]})"))
     return found
 
@@ -56,5 +67,9 @@ def syncdub_find_originals(item, services):
     for entry in _listing(folder or "."):
         stem, ext = split_extension(entry.name)
         if stem == base and ext in VIDEO_EXTS and entry.name != name:
+            if not is_inside(entry.path, services.config.library_roots):
+                log.warning("original %s lies outside library.roots (%s); ignored",
+                            entry.path, os.path.realpath(entry.path))
+                continue
             found.append(Candidate(entry.path, language, SCORE, "sidecar", f"{name} is its {language} sidecar"))
     return found

@@ -18,6 +18,8 @@ from .media import Candidate, MediaItem
 from .naming import (EXTRAS_FOLDERS, MEDIA_EXTS, VIDEO_EXTS, Match, ParsedName, match, normalise_language,
                      key_similarity, parse_path, split_extension, title_key)
 from .paths import is_inside
+from .plugins import call_each
+from .roots import read_roots
 
 log = logging.getLogger(__name__)
 
@@ -182,19 +184,28 @@ class Decision:
     missing: list[str] = field(default_factory=list)
 
 
-def collect(services, item: MediaItem, hook=None) -> list[Candidate]:
+def collect(services, item: MediaItem, hook=None, roots: Iterable[str | os.PathLike] | None = None) -> list[Candidate]:
     """Every plugin's candidates for ``item``, deduplicated by real path, best score kept.
 
     ``hook`` defaults to ``services.hook.syncdub_find_counterparts``; the dry-run scan
     passes a subset caller that leaves out plugins which would read media or servers.
+    Each plugin is called on its own (:func:`plugins.call_each`): one that fails is
+    skipped, or, when its error is transient, the whole call is retried later.
+    A candidate that resolves outside ``roots`` (default: the library and dub roots,
+    :func:`roots.read_roots`) is dropped with a warning, whichever plugin offered it.
     """
     hook = hook or services.hook.syncdub_find_counterparts
+    allowed = list(read_roots(services.config) if roots is None else roots)
     own = os.path.realpath(item.path)
     best: dict[str, Candidate] = {}
-    for batch in hook(item=item, services=services):
+    for batch in call_each(hook, item=item, services=services):
         for cand in batch or ():
             real = os.path.realpath(cand.path)
             if real == own:
+                continue
+            if not is_inside(real, allowed):
+                log.warning("%s offered %s, which resolves to %s outside the allowed roots; ignored",
+                            cand.finder, cand.path, real)
                 continue
             cand.language = normalise_language(cand.language)
             kept = best.get(real)

@@ -16,7 +16,7 @@ from typing import Any, Callable
 import pluggy
 
 from . import hookspecs
-from .errors import PluginError
+from .errors import PluginError, SyncDubError
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +172,57 @@ def _check(pm: SyncDubPluginManager) -> None:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
         raise PluginError(str(exc)) from None
+
+
+def call_each(hook, *, on_skip: Callable[[str], None] | None = None, **kwargs) -> list:
+    """Call every implementation of a collecting hook on its own; the non-None results, in call order.
+
+    ``hook`` is ``pm.hook.<name>`` or a subset caller. A plain pluggy call stops at the
+    first exception, so one broken plugin would hide every other plugin's answer. Here each
+    implementation's error is judged by tier, as the job runner judges a stage's:
+
+    - transient (:func:`pipeline.policy.is_transient`: a server that is down, a busy file):
+      the other implementations still run, then the first transient error is raised, so
+      the caller (the job) is retried later;
+    - permanent (any other :class:`SyncDubError`): that plugin is skipped, with a warning;
+    - anything else is a bug in the plugin: logged with its traceback, that plugin is
+      skipped, the call goes on.
+
+    ``on_skip(message)`` also hears about every skipped plugin (e.g. for the job's log).
+    Old- and new-style wrappers cannot run on their own and are left out.
+    """
+    from .pipeline.policy import is_transient  # the policy module imports the pipeline's errors only
+
+    results, transient = [], None
+    for impl in reversed(hook.get_hookimpls()):  # pluggy's own order: last registered, tryfirst first
+        if impl.hookwrapper or impl.wrapper:
+            continue
+        if os.environ.get("SYNCDUB_TRACE_PLUGINS"):  # pluggy's tracer never sees these one-by-one calls
+            log.info("hook %s [%s]", hook.name, impl.plugin_name)
+        try:
+            args = [kwargs[name] for name in impl.argnames]
+            result = impl.function(*args)
+        except Exception as exc:  # noqa: BLE001 - sorted into tiers below
+            if is_transient(exc):
+                log.warning("plugin %s: %s failed and will be retried: %s", impl.plugin_name, hook.name, exc)
+                transient = transient or exc
+                continue
+            if isinstance(exc, SyncDubError):
+                log.warning("plugin %s: %s failed, skipping this plugin: %s", impl.plugin_name, hook.name, exc)
+            else:
+                log.exception("plugin %s: bug in %s, skipping this plugin", impl.plugin_name, hook.name)
+            if on_skip is not None:
+                on_skip(f"plugin {impl.plugin_name}: {exc if isinstance(exc, SyncDubError) else _bug(exc)}")
+            continue
+        if result is not None:
+            results.append(result)
+    if transient is not None:
+        raise transient
+    return results
+
+
+def _bug(exc: Exception) -> str:
+    return f"internal error ({type(exc).__name__}: {exc}); see the service log"
 
 
 def describe_plugins(pm: pluggy.PluginManager) -> list[dict]:

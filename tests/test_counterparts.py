@@ -6,6 +6,7 @@ import pytest
 from syncdub_companion import hookimpl
 from syncdub_companion.counterparts import (Entry, NameIndex, collect, decide, find_for, wanted_languages,
                                             walk_media)
+from syncdub_companion.errors import ServerError
 from syncdub_companion.media import Candidate, MediaItem
 from syncdub_companion.naming import parse_name
 from syncdub_companion.testing import make_services
@@ -78,6 +79,58 @@ def test_collect_dedupes_by_real_path_keeps_the_best_and_drops_the_item(services
     assert [(c.path.endswith("dub.mka"), c.language, c.score, c.finder) for c in found] == [
         (True, "de", 0.9, "second"), (False, "fr", 0.8, "second")]
     assert "also first" in found[0].reason
+
+
+def test_collect_drops_candidates_that_resolve_outside_the_roots(services, tmp_path, caplog):
+    elsewhere = tmp_path.parent / f"{tmp_path.name}-elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "dub.mkv").write_bytes(b"")
+    (tmp_path / "film.de.mka").symlink_to(elsewhere / "dub.mkv")
+
+    class Linker:
+        @hookimpl
+        def syncdub_find_counterparts(self, item, services):
+            return [Candidate(str(tmp_path / "film.de.mka"), "de", 0.99, "linker")]
+
+    services.pm.register(Linker(), name="linker")
+    with caplog.at_level("WARNING"):
+        found = collect(services, MediaItem(str(tmp_path / "film.mkv")))
+    assert [c.finder for c in found] == ["second", "second"]  # the link's target was never offered on
+    assert f"resolves to {elsewhere / 'dub.mkv'} outside the allowed roots" in caplog.text
+
+
+class Broken:
+    """A finder that fails the way it is told: a bug, a permanent or a transient error."""
+
+    def __init__(self, error):
+        self.error = error
+
+    @hookimpl
+    def syncdub_find_counterparts(self, item, services):
+        raise self.error
+
+
+def test_a_finder_with_a_bug_is_skipped_with_its_traceback_and_the_others_still_count(services, tmp_path, caplog):
+    services.pm.register(Broken(KeyError("oops")), name="broken")
+    with caplog.at_level("WARNING"):
+        found = collect(services, MediaItem(str(tmp_path / "film.mkv")))
+    assert sorted(c.language for c in found) == ["de", "fr"]
+    bug = [r for r in caplog.records if "bug in syncdub_find_counterparts" in r.getMessage()]
+    assert bug and "plugin broken" in bug[0].getMessage() and bug[0].exc_info is not None
+
+
+def test_a_finder_with_a_permanent_error_is_skipped_with_its_reason(services, tmp_path, caplog):
+    services.pm.register(Broken(ServerError("plex", "401, the token was refused")), name="broken")
+    with caplog.at_level("WARNING"):
+        found = collect(services, MediaItem(str(tmp_path / "film.mkv")))
+    assert len(found) == 2
+    assert "plugin broken: syncdub_find_counterparts failed, skipping this plugin: plex: 401" in caplog.text
+
+
+def test_a_finder_with_a_transient_error_makes_the_whole_collect_retry(services, tmp_path):
+    services.pm.register(Broken(ServerError("plex", "HTTP 503", transient=True)), name="broken")
+    with pytest.raises(ServerError, match="503"):
+        collect(services, MediaItem(str(tmp_path / "film.mkv")))
 
 
 def test_find_for_uses_configured_languages_and_thresholds(services, tmp_path):

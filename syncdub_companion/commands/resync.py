@@ -8,8 +8,10 @@ from pathlib import Path
 import click
 
 from ..cli import AppContext, config_options
+from ..counterparts import collect
 from ..errors import UsageError
 from ..media import Candidate, MediaItem
+from ..plugins import call_each
 
 
 def register(cli: click.Group) -> None:
@@ -45,8 +47,7 @@ def resync_cmd(app: AppContext, original, dubbed, language, mode, force, dry_run
         result = resync(services, original, dubbed, language=language, mode=mode, force=force,
                         progress=bar, dry_run=dry_run)
     if result.status == "done":
-        services.hook.syncdub_library_changed(paths=[result.output_path],
-                                              item=MediaItem(path=str(result.plan.original)), services=services)
+        _rescan(services, result)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     elif result.status == "planned":
@@ -57,12 +58,23 @@ def resync_cmd(app: AppContext, original, dubbed, language, mode, force, dry_run
             click.echo(f"note: {note}")
 
 
+def _rescan(services, result) -> None:
+    """Tell the media servers; the file is written either way, so a failure is only a note."""
+    def skipped(why: str) -> None:
+        click.echo(f"note: rescan failed: {why}", err=True)
+
+    try:
+        call_each(services.hook.syncdub_library_changed, paths=[result.output_path],
+                  item=MediaItem(path=str(result.plan.original)), services=services, on_skip=skipped)
+    except Exception as exc:  # noqa: BLE001 - only transient errors get here; nothing retries a CLI run
+        skipped(f"{exc}; rescan the library in the media server")
+
+
 def find_dub(services, original: str, language: str | None) -> Candidate:
     """The best counterpart the plugins know for ``original``; UsageError when none or unsure."""
     item = MediaItem(path=str(Path(original).expanduser().resolve()))
-    batches = services.hook.syncdub_find_counterparts(item=item, services=services)
     config = services.config
-    found = [c for batch in batches for c in (batch or []) if c.score >= config.get("counterparts.min_score")]
+    found = [c for c in collect(services, item) if c.score >= config.get("counterparts.min_score")]
     if language:
         from ..merge.language import same_language
 

@@ -14,6 +14,7 @@ from ..align.timemap import TimeMap
 from ..errors import MediaError, ToolError, UsageError
 from ..media import Candidate, MediaItem
 from ..paths import ensure_inside
+from ..roots import ensure_readable
 from ..tools import process
 from ..tools.ffmpeg import AudioStream, _audio_stream
 from .language import Language, language as lookup_language, same_language
@@ -124,9 +125,10 @@ def prepare(services, original: str, dubbed: str, *, language: str | None, mode:
     original_p = ensure_inside(original, roots, "original")
     if not original_p.is_file():
         raise MediaError(f"original {original}: no such file")
-    dubbed_p = Path(dubbed).expanduser().resolve()
-    if not dubbed_p.is_file():
+    if not Path(dubbed).expanduser().is_file():
         raise MediaError(f"dubbed {dubbed}: no such file")
+    # read only, but still confined: a dub (or a symlink to one) outside the library and dub roots is refused
+    dubbed_p = ensure_readable(Path(dubbed).expanduser(), config, "dubbed")
     orig_info = services.ffprobe.probe(original_p)
     orig_track = _reference_track(orig_info, original_p)
     dub_track, lang, notes = _dub_track_and_language(services, dubbed_p, language)

@@ -11,10 +11,12 @@ import time
 
 from .. import jobs
 from ..counterparts import collect, decide, dub_root_of, find_for, index_cache, wanted_languages
-from ..errors import MediaError, ServerError, UsageError
+from ..errors import MediaError, UsageError
 from ..media import Candidate, LibraryEvent
 from ..naming import normalise_language, parse_path, split_sidecar
 from ..paths import ensure_inside
+from ..plugins import call_each
+from ..roots import ensure_readable, write_roots
 from . import readiness as ready
 from .context import Busy, Finish, JobContext, Wait
 
@@ -55,7 +57,9 @@ def originals(ctx: JobContext) -> None:
         return
     item = ctx.item
     index_cache(ctx.services).invalidate()
-    found = collect(ctx.services, item, hook=ctx.services.hook.syncdub_find_originals)
+    # the originals are written to, so they must lie in the library roots, not merely readable ones
+    found = collect(ctx.services, item, hook=ctx.services.hook.syncdub_find_originals,
+                    roots=write_roots(ctx.services.config))
     root_language = dub_root_of(ctx.services, item.path)
     if not found and root_language is None:
         return
@@ -85,6 +89,7 @@ def counterparts(ctx: JobContext) -> None:
     if ctx.job.get("plan") is not None:
         return
     if ctx.job.get("dubbed"):
+        ensure_readable(ctx.job["dubbed"], ctx.services.config, "dubbed")
         language = normalise_language(ctx.job.get("language")) or _language_of(ctx, ctx.job["dubbed"])
         plan = {language or "und": Candidate(ctx.job["dubbed"], language, 1.0, "job", "named in the job").to_dict()}
         ctx.save(plan=plan, review={})
@@ -170,12 +175,10 @@ def publish(ctx: JobContext) -> None:
     if not outputs or ctx.job.get("published"):
         return
     ctx.save(state="publishing", progress=99.0)
-    try:
-        ctx.services.hook.syncdub_library_changed(paths=outputs, item=ctx.item, services=ctx.services)
-    except ServerError as exc:
-        if exc.transient:
-            raise
-        ctx.note(f"rescan failed (the files are written): {exc}")
+    # Each server plugin on its own: a transient error (server down, 5xx) re-raises after
+    # the others ran, so the job is retried from here; other failures are logged and skipped.
+    call_each(ctx.services.hook.syncdub_library_changed, paths=outputs, item=ctx.item, services=ctx.services,
+              on_skip=lambda why: ctx.note(f"rescan failed (the files are written): {why}"))
     ctx.save(published=True)
 
 

@@ -57,7 +57,15 @@ def library(tmp_path, generated) -> Library:
 
 
 @pytest.fixture
-def make_svc(tmp_path, library):
+def dubs_dir(tmp_path) -> Path:
+    """A folder outside the library for dubs made by one test; make_svc's services may read it."""
+    folder = tmp_path / "dubs"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def make_svc(tmp_path, library, generated, dubs_dir):
     """Services over ``library`` with extra [library] settings: make_svc(output_mode="beside")."""
     made = []
 
@@ -65,7 +73,9 @@ def make_svc(tmp_path, library):
         settings = {"roots": [str(library.root)], "space_margin_mb": 1, **library_settings}
         folder = tmp_path / f"svc{len(made)}"
         folder.mkdir()
-        svc = make_services(folder, {"library": settings})
+        # the generated dubs live outside the library: a dub root makes them readable
+        svc = make_services(folder, {"library": settings,
+                                     "counterparts": {"dub_roots": {"de": str(generated.dubs), "fr": str(dubs_dir)}}})
         made.append(svc)
         return svc
 

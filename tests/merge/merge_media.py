@@ -237,14 +237,20 @@ def syncdub_library_changed(paths, item, services):
 '''
 
 
-def write_truth_setup(folder: Path, library_root: Path, truth, **tools) -> tuple[Path, dict]:
-    """A config file (roots, data dir, plugin dir, tool paths) and the env the plugin reads."""
+def write_truth_setup(folder: Path, library_root: Path, truth, dubs: Path | None = None, **tools) -> tuple[Path, dict]:
+    """A config file (roots, data dir, plugin dir, tool paths) and the env the plugin reads.
+
+    ``dubs``, a folder outside the library holding the dub, becomes a (read-only) dub root.
+    """
     plugins = folder / "plugins"
     plugins.mkdir(parents=True, exist_ok=True)
     (plugins / "truth_align.py").write_text(TRUTH_PLUGIN)
     (folder / "map.json").write_text(json.dumps(truth.to_dict()))
     lines = ["[server]", f'data_dir = "{folder / "data"}"', "[library]", f'roots = ["{library_root}"]',
-             "space_margin_mb = 1", "[plugins]", f'dir = "{plugins}"', "[tools]"]
+             "space_margin_mb = 1", "[plugins]", f'dir = "{plugins}"']
+    if dubs is not None:
+        lines += ["[counterparts]", f'dub_roots = {{ de = "{dubs}" }}']
+    lines += ["[tools]"]
     lines += [f'{name} = "{path}"' for name, path in tools.items()]
     config = folder / "config.toml"
     config.write_text("\n".join(lines) + "\n")

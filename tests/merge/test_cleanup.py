@@ -69,11 +69,11 @@ def test_kill_9_during_the_mux_leaves_the_original_and_the_next_start_cleans_up(
         wrapper = tmp_path / "mkvmerge-freezing"
         wrapper.write_text(FREEZING_MKVMERGE.format(mkvmerge=shutil.which("mkvmerge"), mark=mark))
         wrapper.chmod(0o755)
-        config, env = write_truth_setup(tmp_path / "setup", library.root, truth, mkvmerge=wrapper)
+        config, env = write_truth_setup(tmp_path / "setup", library.root, truth, dub.parent, mkvmerge=wrapper)
         env["SYNCDUB__LIBRARY__MUXER"] = "mkvmerge"
         script = SYNCDUB
     else:
-        config, env = write_truth_setup(tmp_path / "setup", library.root, truth)
+        config, env = write_truth_setup(tmp_path / "setup", library.root, truth, dub.parent)
         script = FREEZING_SPLICE.format(mark=str(mark))
     before = digest(library.film)
     proc = subprocess.Popen([sys.executable, "-c", script, "--config", str(config),

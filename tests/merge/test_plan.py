@@ -52,16 +52,16 @@ def test_default_output_paths(make_svc, library):
     ("ac3", 2, "eac3", ("eac3", 192000, 48000, "stereo")),
     ("ac3", 2, "flac", ("flac", None, 48000, "stereo")),
 ])
-def test_codec_choice_follows_the_dub(make_svc, library, generated, tmp_path, dub_codec, channels, setting, expected):
-    dub, truth = pal_dub(tmp_path, generated.original, codec=dub_codec, channels=channels, name=f"x.{dub_codec}.mkv")
+def test_codec_choice_follows_the_dub(make_svc, library, generated, dubs_dir, dub_codec, channels, setting, expected):
+    dub, truth = pal_dub(dubs_dir, generated.original, codec=dub_codec, channels=channels, name=f"x.{dub_codec}.mkv")
     svc = make_svc(codec=setting)
     plan = finalize(prepare(svc, str(library.film), str(dub), language=None, mode=None, force=False), truth, svc.config)
     assert (plan.codec, plan.bitrate, plan.sample_rate, plan.channel_layout) == expected
     assert plan.space_needed > plan.base_size + plan.dub_bytes > plan.base_size
 
 
-def test_a_dub_without_language_tag_needs_lang(make_svc, library, generated, tmp_path):
-    dub, _ = pal_dub(tmp_path, generated.original, name="untagged.mkv", language=None)
+def test_a_dub_without_language_tag_needs_lang(make_svc, library, generated, dubs_dir):
+    dub, _ = pal_dub(dubs_dir, generated.original, name="untagged.mkv", language=None)
     with pytest.raises(UsageError, match="--lang"):
         prepare(make_svc(), str(library.film), str(dub), language=None, mode=None, force=False)
     assert prepare(make_svc(languages=["it"]), str(library.film), str(dub), language=None, mode=None,

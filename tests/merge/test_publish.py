@@ -100,6 +100,26 @@ def test_a_symlink_escaping_the_roots_is_refused(tmp_path, library, make_svc, ge
     assert sorted(p.name for p in outside.iterdir()) == ["Film.mkv"]
 
 
+def test_a_sidecar_dub_symlinked_from_outside_the_roots_is_not_read(tmp_path, library, make_svc, offset_case):
+    """``Film (2010).de.mka -> /elsewhere/dub.mkv``: the link lies in the library, its target does not."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.copyfile(offset_case[0], elsewhere / "dub.mkv")
+    sidecar = library.film.with_name("Film (2010).de.mka")
+    sidecar.symlink_to(elsewhere / "dub.mkv")
+    original = digest(library.film)
+    with pytest.raises(PathNotAllowedError, match="dubbed .*outside library.roots and counterparts.dub_roots"):
+        resync(make_svc(), str(library.film), str(sidecar), language=None, timemap=offset_case[1])
+    assert digest(library.film) == original and temps_in(library.root) == []
+
+
+def test_a_dub_in_a_dub_root_outside_the_library_is_read(library, make_svc, offset_case):
+    """Dub roots are read roots: the generated dubs lie outside library.roots, in one."""
+    result = resync(make_svc(output_mode="beside"), str(library.film), str(offset_case[0]), language=None,
+                    timemap=offset_case[1])
+    assert result.status == "done"
+
+
 def test_a_backup_folder_outside_the_roots_is_refused_before_any_work(tmp_path, library, make_svc, offset_case):
     original = digest(library.film)
     svc = make_svc(backup_dir=str(tmp_path / "backups"))

@@ -80,9 +80,9 @@ def test_pure_offset_keeps_every_stream_and_applies_the_delay(library, make_svc,
 
 
 @pytest.mark.parametrize("offset,codec", [(-1.5, "ac3"), (0.8, "libopus")])
-def test_pure_offset_other_directions_and_codecs(library, make_svc, generated, tmp_path, offset, codec):
+def test_pure_offset_other_directions_and_codecs(library, make_svc, generated, dubs_dir, offset, codec):
     """A dub that starts late (mkvmerge delays it) and an Opus dub (its pre-skip counts)."""
-    dub, truth = offset_dub(tmp_path, generated.original, offset, codec=codec)
+    dub, truth = offset_dub(dubs_dir, generated.original, offset, codec=codec)
     result = resync(make_svc(), str(library.film), str(dub), language="de", timemap=truth)
     assert result.plan.codec == "copy"
     errors = sync_errors(library.film, 1, 4)
@@ -104,8 +104,8 @@ def test_pal_speedup_with_cut_and_insert_comes_out_in_sync(library, make_svc, pa
     ("eac3", 2, "auto", ("eac3", 2)),
     ("ac3", 2, "flac", ("flac", 2)),
 ])
-def test_rendered_codecs_stay_in_sync(library, make_svc, generated, tmp_path, dub_codec, channels, setting, expected):
-    dub, truth = pal_dub(tmp_path, generated.original, codec=dub_codec, channels=channels, name=f"d.{dub_codec}.mkv")
+def test_rendered_codecs_stay_in_sync(library, make_svc, generated, dubs_dir, dub_codec, channels, setting, expected):
+    dub, truth = pal_dub(dubs_dir, generated.original, codec=dub_codec, channels=channels, name=f"d.{dub_codec}.mkv")
     result = resync(make_svc(codec=setting), str(library.film), str(dub), language="fr", timemap=truth)
     new = synced_streams(probe(library.film))[0]
     assert (new["codec_name"], new["channels"]) == expected

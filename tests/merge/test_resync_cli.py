@@ -22,7 +22,7 @@ def run_cli():
 
 def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path, library, pal_case, run_cli):
     dub, truth = pal_case
-    config, env = write_truth_setup(tmp_path / "setup", library.root, truth)
+    config, env = write_truth_setup(tmp_path / "setup", library.root, truth, dub.parent)
     data = library.film.read_bytes()
     result = run_cli(config, env, library.film, dub, "--dry-run")
     assert result.exit_code == 0, result.output
@@ -34,7 +34,7 @@ def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path, library, pal_case,
 
 def test_json_run_merges_and_asks_for_a_rescan(tmp_path, library, offset_case, run_cli):
     dub, truth = offset_case
-    config, env = write_truth_setup(tmp_path / "setup", library.root, truth)
+    config, env = write_truth_setup(tmp_path / "setup", library.root, truth, dub.parent)
     result = run_cli(config, env, library.film, dub, "--json", "--mode", "beside")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)  # log lines go to stderr
@@ -67,7 +67,7 @@ def syncdub_find_counterparts(item, services):
 
 def test_without_dubbed_the_counterpart_plugins_are_asked(tmp_path, library, offset_case, run_cli):
     dub, truth = offset_case
-    config, env = write_truth_setup(tmp_path / "setup", library.root, truth)
+    config, env = write_truth_setup(tmp_path / "setup", library.root, truth, dub.parent)
     (tmp_path / "setup" / "plugins" / "finder.py").write_text(COUNTERPART_PLUGIN.format(path=str(dub)))
     result = run_cli(config, env, library.film)
     assert result.exit_code == 0, result.output
@@ -76,7 +76,7 @@ def test_without_dubbed_the_counterpart_plugins_are_asked(tmp_path, library, off
 
 
 def test_bad_input_is_one_clear_line(tmp_path, library, offset_case, run_cli):
-    config, env = write_truth_setup(tmp_path / "setup", library.root, offset_case[1])
+    config, env = write_truth_setup(tmp_path / "setup", library.root, offset_case[1], offset_case[0].parent)
     missing = run_cli(config, env, library.film, tmp_path / "nope.mkv")
     assert missing.exit_code == 2 and "nope.mkv: no such file" in missing.output
     bad_lang = run_cli(config, env, library.film, offset_case[0], "--lang", "xx")

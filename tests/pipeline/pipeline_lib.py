@@ -84,14 +84,15 @@ class Lib:
         return str(path)
 
 
-def build_lib(tmp_path: Path, **jobs_settings) -> Lib:
+def build_lib(tmp_path: Path, settings: dict | None = None, **jobs_settings) -> Lib:
+    """A library with a German dub root; ``settings`` adds other sections (e.g. a server's)."""
     root = tmp_path / "lib"
     dubs = root / "dubs" / "de"
     dubs.mkdir(parents=True)
-    settings = {"stable_seconds": 30, "retry_backoff": 10, "max_attempts": 3, "stop_grace": 5, **jobs_settings}
+    jobs = {"stable_seconds": 30, "retry_backoff": 10, "max_attempts": 3, "stop_grace": 5, **jobs_settings}
     services = make_services(tmp_path, {"library": {"roots": [str(root)], "languages": ["de"]},
                                         "counterparts": {"dub_roots": {"de": str(dubs)}},
-                                        "jobs": settings})
+                                        "jobs": jobs, **(settings or {})})
     recorder = Recorder()
     services.pm.register(recorder, name="test-recorder")
     return Lib(root, dubs, services, recorder)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import errno
 import time
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,7 @@ from syncdub_companion.media import LibraryEvent, MediaItem
 from syncdub_companion.pipeline.runner import run_job
 
 from pipeline_lib import FakeMerge, build_lib
+from tests.servers.fake_jellyfin import FakeJellyfin
 
 MOVIE = "movies/Film (2010)/Film (2010).mkv"
 
@@ -219,6 +221,81 @@ def test_a_permanent_rescan_error_keeps_the_job_done(lib):
     lib.recorder.raise_on_changed = ServerError("plex", "401 Unauthorized")
     assert run_next(lib, FakeMerge()) == "done"
     assert any("rescan failed" in line for line in job_of(lib, job_id)["log"])
+
+
+def test_a_server_answering_503_then_200_gets_the_rescan_on_the_retry(tmp_path):
+    """The built-in Jellyfin plugin lets a transient error through, so the publish stage retries."""
+    with FakeJellyfin(api_key="jf-key") as jellyfin:
+        lib = build_lib(tmp_path, {"jellyfin": {"url": jellyfin.url, "api_key": "jf-key"}})
+        original = lib.file(MOVIE)
+        lib.file("movies/Film (2010)/Film (2010).de.mka")
+        job_id = jobs.create(lib.services.store, original=original)
+        merge = FakeMerge()
+        jellyfin.fail_media_updated = 503
+        assert run_next(lib, merge) == "queued"
+        job = job_of(lib, job_id)
+        assert job["merged"]["de"]["status"] == "done" and not job.get("published")
+        assert "retrying" in job["log"][-1] and "503" in job["error"]
+        jellyfin.fail_media_updated = 0
+        jobs.update(lib.services.store, job_id, next_attempt_at=0)
+        assert run_next(lib, merge) == "done"
+        assert len(merge.calls) == 1  # the merge is not redone, only the rescan
+        assert jellyfin.media_updated == [[{"Path": original, "UpdateType": "Modified"}]]
+        lib.services.store.close()
+
+
+def test_a_broken_counterpart_finder_does_not_stop_the_others(lib, caplog):
+    class Broken:
+        @hookimpl
+        def syncdub_find_counterparts(self, item, services):
+            raise ZeroDivisionError("plugin bug")
+
+    lib.services.pm.register(Broken(), name="broken-finder")
+    original = lib.file(MOVIE)
+    dub = lib.file("movies/Film (2010)/Film (2010).de.mka")
+    job_id = jobs.create(lib.services.store, original=original)
+    merge = FakeMerge()
+    assert run_next(lib, merge) == "done"
+    assert merge.calls[0]["dubbed"] == dub and job_of(lib, job_id)["state"] == "done"
+    assert "plugin broken-finder: bug in syncdub_find_counterparts" in caplog.text
+
+
+def test_a_buggy_rescan_plugin_leaves_the_job_done_with_a_note(lib):
+    class Broken:
+        @hookimpl
+        def syncdub_library_changed(self, paths, item, services):
+            raise ValueError("plugin bug")
+
+    lib.services.pm.register(Broken(), name="broken-notifier")
+    original = lib.file(MOVIE)
+    lib.file("movies/Film (2010)/Film (2010).de.mka")
+    job_id = jobs.create(lib.services.store, original=original)
+    assert run_next(lib, FakeMerge()) == "done"
+    assert lib.recorder.changed == [[original]]  # the other plugins were still told
+    assert any("rescan failed" in line and "broken-notifier" in line for line in job_of(lib, job_id)["log"])
+
+
+def test_a_sidecar_symlinked_from_outside_the_roots_is_never_merged(lib, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "dub.mkv").write_bytes(b"x" * 64)
+    original = lib.file(MOVIE)
+    Path(original).with_name("Film (2010).de.mka").symlink_to(elsewhere / "dub.mkv")
+    job_id = jobs.create(lib.services.store, original=original)
+    merge = FakeMerge()
+    assert run_next(lib, merge) == "skipped"
+    assert merge.calls == [] and "no dubbed counterpart" in job_of(lib, job_id)["result"]["message"]
+
+
+def test_a_job_naming_a_dub_outside_the_roots_fails_before_reading_it(lib, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "dub.mkv").write_bytes(b"x" * 64)
+    original = lib.file(MOVIE)
+    job_id = jobs.create(lib.services.store, original=original, dubbed=str(elsewhere / "dub.mkv"), language="de")
+    merge = FakeMerge()
+    assert run_next(lib, merge) == "failed"
+    assert merge.calls == [] and "outside library.roots and counterparts.dub_roots" in job_of(lib, job_id)["error"]
 
 
 def test_cancel_during_the_merge_stops_the_job(lib):

@@ -115,7 +115,7 @@ def test_a_library_file_is_not_a_dub(tree):
     assert [c for b in services.hook.syncdub_find_originals(item=item, services=services) for c in b] == []
 
 
-def test_dub_roots_outside_the_library_are_ignored_with_a_warning(tmp_path, caplog):
+def test_dub_roots_outside_the_library_are_read(tmp_path):
     lib, outside = tmp_path / "lib", tmp_path / "outside"
     (lib / "Film (2010)").mkdir(parents=True)
     (lib / "Film (2010)/Film (2010).mkv").write_bytes(b"")
@@ -123,7 +123,25 @@ def test_dub_roots_outside_the_library_are_ignored_with_a_warning(tmp_path, capl
     (outside / "Film.2010.German.mkv").write_bytes(b"")
     services = make_services(tmp_path, {"library": {"roots": [str(lib)]},
                                         "counterparts": {"dub_roots": {"de": str(outside)}}})
+    _, decision = find_for(services, MediaItem(str(lib / "Film (2010)/Film (2010).mkv")), ["de"])
+    assert decision.chosen["de"].path == str(outside / "Film.2010.German.mkv")
+    services.store.close()
+
+
+def test_a_symlink_in_a_dub_root_pointing_elsewhere_is_ignored(tmp_path, caplog):
+    lib, dubs, elsewhere = tmp_path / "lib", tmp_path / "lib" / "dubs" / "de", tmp_path / "elsewhere"
+    (lib / "Film (2010)").mkdir(parents=True)
+    (lib / "Film (2010)/Film (2010).mkv").write_bytes(b"")
+    dubs.mkdir(parents=True)
+    elsewhere.mkdir()
+    (elsewhere / "secret.mkv").write_bytes(b"")
+    (dubs / "Film.2010.German.mkv").symlink_to(elsewhere / "secret.mkv")
+    services = make_services(tmp_path, {"library": {"roots": [str(lib)]},
+                                        "counterparts": {"dub_roots": {"de": str(dubs)}}})
     with caplog.at_level(logging.WARNING):
+        found = services.hook.syncdub_find_counterparts(item=MediaItem(str(lib / "Film (2010)/Film (2010).mkv")),
+                                                        services=services)
         _, decision = find_for(services, MediaItem(str(lib / "Film (2010)/Film (2010).mkv")), ["de"])
-    assert decision.chosen == {} and "outside library.roots" in caplog.text
+    assert [c for batch in found for c in batch] == [] and decision.chosen == {}
+    assert "outside the allowed roots" in caplog.text and str(elsewhere / "secret.mkv") in caplog.text
     services.store.close()

@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+from syncdub_companion.errors import ServerError
 from syncdub_companion.media import LibraryEvent, MediaItem
 from syncdub_companion.testing import make_services
 from syncdub_companion.web.app import create_app
@@ -60,11 +61,26 @@ def test_when_media_updated_fails_the_item_is_refreshed(svc, jellyfin, tmp_path)
 
 
 def test_fallback_needs_a_jellyfin_item(svc, jellyfin, caplog):
-    jellyfin.fail_media_updated = 500
+    jellyfin.fail_media_updated = 400
     caplog.set_level(logging.WARNING)
     item = MediaItem(path="/x.mkv", server="plex", item_id="100")
     jellyfin_plugin.syncdub_library_changed(["/x.mkv"], item, svc)
     assert jellyfin.refreshed == [] and "could not report" in caplog.text
+
+
+def test_a_transient_failure_without_a_fallback_is_raised_for_the_retry(svc, jellyfin):
+    jellyfin.fail_media_updated = 503
+    with pytest.raises(ServerError) as err:
+        jellyfin_plugin.syncdub_library_changed(["/x.mkv"], None, svc)
+    assert err.value.transient and "503" in str(err.value)
+
+
+def test_a_transient_failure_of_the_fallback_too_is_raised(svc, jellyfin):
+    jellyfin.fail_media_updated = 503
+    jellyfin.fail_refresh = 502
+    item = MediaItem(path="/x.mkv", server="jellyfin", item_id=FREE_GUY_ID)
+    with pytest.raises(ServerError, match="502"):
+        jellyfin_plugin.syncdub_library_changed(["/x.mkv"], item, svc)
 
 
 def test_check_and_inert_without_url(svc, tmp_path):

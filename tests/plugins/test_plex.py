@@ -70,12 +70,22 @@ def test_library_changed_outside_every_library_warns_and_scans_nothing(svc, plex
     assert plex.scans == [] and "[paths]" in caplog.text
 
 
-def test_library_changed_with_plex_down_logs_and_returns(tmp_path, caplog):
+def test_library_changed_with_plex_down_raises_a_transient_error_for_the_retry(tmp_path, caplog):
     services = make_services(tmp_path, {"plex": {"url": "http://127.0.0.1:9", "token": TOKEN, "timeout": 1}})
     caplog.set_level(logging.WARNING)
-    plex_plugin.syncdub_library_changed(["/data/movies/A/a.mkv"], None, services)
-    assert "could not scan" in caplog.text and TOKEN not in caplog.text
+    with pytest.raises(ServerError) as err:
+        plex_plugin.syncdub_library_changed(["/data/movies/A/a.mkv"], None, services)
+    assert err.value.transient and "cannot reach" in str(err.value)
+    assert "will retry" in caplog.text and TOKEN not in caplog.text + str(err.value)
     services.store.close()
+
+
+def test_library_changed_refused_by_plex_is_logged_not_raised(svc, plex, tmp_path, caplog):
+    plex.token = "rotated"  # every request but /identity now answers 401
+    caplog.set_level(logging.WARNING)
+    local = tmp_path / "library" / "movies" / "Free Guy (2021)" / "Free Guy.mkv"
+    plex_plugin.syncdub_library_changed([str(local)], None, svc)
+    assert plex.scans == [] and "could not scan" in caplog.text
 
 
 def _syncdub(*args, cwd):

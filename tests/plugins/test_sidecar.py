@@ -59,3 +59,31 @@ def test_a_missing_folder_gives_no_candidates(tmp_path):
     services = make_services(tmp_path)
     assert counterparts(services, tmp_path / "gone" / "Film.mkv") == []
     services.store.close()
+
+
+def test_a_sidecar_symlinked_from_outside_the_roots_is_ignored(tmp_path, caplog):
+    library, elsewhere = tmp_path / "lib", tmp_path / "elsewhere"
+    film = library / "Film (2001)"
+    film.mkdir(parents=True)
+    elsewhere.mkdir()
+    (film / "Film (2001).mkv").write_bytes(b"")
+    (elsewhere / "dub.mkv").write_bytes(b"")
+    (film / "Film (2001).de.mka").symlink_to(elsewhere / "dub.mkv")
+    (film / "Film (2001).fr.mka").symlink_to(film / "Film (2001).mkv")  # a link that stays inside is fine
+    services = make_services(tmp_path, {"library": {"roots": [str(library)]}})
+    with caplog.at_level("WARNING"):
+        assert counterparts(services, film / "Film (2001).mkv") == [("Film (2001).fr.mka", "fr", "sidecar")]
+    assert "Film (2001).de.mka points outside library.roots" in caplog.text
+    services.store.close()
+
+
+def test_an_original_beside_a_sidecar_must_lie_in_the_library(tmp_path):
+    library, dubs = tmp_path / "lib", tmp_path / "dubs"
+    library.mkdir()
+    dubs.mkdir()
+    (dubs / "Film (2001).de.mka").write_bytes(b"")
+    (dubs / "Film (2001).mkv").write_bytes(b"")  # readable (a dub root), but never written to
+    services = make_services(tmp_path, {"library": {"roots": [str(library)]},
+                                        "counterparts": {"dub_roots": {"de": str(dubs)}}})
+    assert originals(services, dubs / "Film (2001).de.mka") == []
+    services.store.close()

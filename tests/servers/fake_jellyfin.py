@@ -156,6 +156,7 @@ class FakeJellyfin:
         self.media_updated: list[list[dict]] = []
         self.refreshed: list[str] = []
         self.fail_media_updated = 0  # status to answer /Library/Media/Updated with, 0 = normal
+        self.fail_refresh = 0  # the same for /Items/{id}/Refresh
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self._server.server_port}"
 
@@ -208,6 +209,8 @@ class FakeJellyfin:
             self.media_updated.append(data["Updates"])
             return 204, None
         if template == "/Items/{itemId}/Refresh":
+            if self.fail_refresh:
+                return self.fail_refresh, {"error": "simulated failure"}
             if not any(_norm(i["Id"]) == _norm(params["itemId"]) for i in self.items):
                 return 404, {"error": "no such item"}
             self.refreshed.append(_norm(params["itemId"]))
