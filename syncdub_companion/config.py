@@ -15,6 +15,7 @@ from typing import Any, Iterable, Mapping
 from urllib.parse import urlparse
 
 from .errors import ConfigError
+from .paths import path_problem
 from .settings import CORE_SETTINGS, FREE_TABLE_SECTIONS, Setting
 
 REDACTED = "********"
@@ -274,6 +275,8 @@ def validate(data: dict, settings: list[Setting]) -> list[str]:
             problems.append(f"{name}: must be a table")
             continue
         problems += [f"{name}.{key}: must be a string path" for key, v in table.items() if not isinstance(v, str)]
+        problems += [f"{name}.{key}: {path_problem(p)}" for key, v in table.items() for p in (key, v)
+                     if isinstance(p, str) and path_problem(p)]
     return problems
 
 

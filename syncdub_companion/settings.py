@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from .paths import path_problem
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -38,10 +40,27 @@ class Setting:
         return self.path.rsplit(".", 1)[1]
 
 
-def _existing_folder(value: str) -> str | None:
-    if value and not Path(value).expanduser().is_dir():
-        return f"{value} is not a folder"
+def _usable_path(value: str) -> str | None:
+    """A message when ``value`` could never name a file (NUL, overlong): every later file call would raise."""
+    problem = path_problem(value) if value else None
+    if problem:
+        return f"{value if len(value) <= 60 else value[:57] + '...'!r} {problem}"
     return None
+
+
+def _usable_paths(value: list | dict) -> str | None:
+    entries = value.values() if isinstance(value, dict) else value
+    return next((message for entry in entries if (message := _usable_path(entry))), None)
+
+
+def _existing_folder(value: str) -> str | None:
+    if not value:
+        return None
+    try:
+        found = Path(value).expanduser().is_dir()
+    except (OSError, ValueError):
+        found = False
+    return _usable_path(value) or (None if found else f"{value} is not a folder")
 
 
 def _s(path, default, help, kind="str", **kw) -> Setting:
@@ -58,7 +77,7 @@ CORE_SETTINGS: list[Setting] = [
     # [server]
     _s("server.host", "0.0.0.0", "Address to listen on; 127.0.0.1 keeps it local."),
     _s("server.port", 5000, "TCP port of the web page and the webhooks.", "int", minimum=1, maximum=65535),
-    _s("server.data_dir", "./data", "Folder for the job database, logs, model cache and secrets."),
+    _s("server.data_dir", "./data", "Folder for the job database, logs, model cache and secrets.", check=_usable_path),
     _s("server.threads", 8, "Request threads of the WSGI server.", "int", minimum=1, maximum=64),
     _s("server.connection_limit", 200, "Open connections the WSGI server holds at most; more wait in the kernel's backlog.",
        "int", minimum=10, maximum=4000),
@@ -73,12 +92,14 @@ CORE_SETTINGS: list[Setting] = [
     _s("auth.proxy_header", "", "Trust this header (e.g. Remote-User) set by an authenticating reverse proxy; empty disables."),
     _s("auth.secret_key", "", "Cookie signing key; empty generates one in data_dir on first start.", secret=True),
     # [library]
-    _s("library.roots", [], "Folders this service may read and write; every other path is refused.", "list"),
+    _s("library.roots", [], "Folders this service may read and write; every other path is refused.", "list",
+       check=_usable_paths),
     _s("library.languages", [], "Dub languages wanted, ISO 639-1 or 639-2 codes (e.g. [\"de\", \"fra\"]).", "list"),
     _s("library.output_mode", "replace", "replace: swap the original after verification; beside: write Title.multi.mkv next to it; folder: write into output_folder.",
        "choice", choices=("replace", "beside", "folder")),
-    _s("library.output_folder", "", "Root of the mirror tree for output_mode = folder."),
-    _s("library.backup_dir", "", "In replace mode, move the original here first; empty keeps no backup."),
+    _s("library.output_folder", "", "Root of the mirror tree for output_mode = folder.", check=_usable_path),
+    _s("library.backup_dir", "", "In replace mode, move the original here first; empty keeps no backup.",
+       check=_usable_path),
     _s("library.default_track", "keep", "Default-flag policy: keep the original's default track, or make the dub the default.",
        "choice", choices=("keep", "dub")),
     _s("library.codec", "auto", "Codec for re-rendered dubs: auto (source family: AC3/E-AC3, else Opus), ac3, eac3, opus, flac.",
@@ -96,7 +117,8 @@ CORE_SETTINGS: list[Setting] = [
     _s("webhooks.max_body_bytes", 1048576, "Largest webhook body accepted; bigger ones get 413.", "int", minimum=1024, maximum=64 << 20),
     *[_s(f"webhooks.{src}.token", "", f"Secret for {src} only; empty uses webhooks.token.", secret=True) for src in WEBHOOK_SOURCES],
     # [counterparts]
-    _s("counterparts.dub_roots", {}, "Folders holding dubbed releases, per language: { de = \"/media/dubs/de\" }.", "table"),
+    _s("counterparts.dub_roots", {}, "Folders holding dubbed releases, per language: { de = \"/media/dubs/de\" }.", "table",
+       check=_usable_paths),
     _s("counterparts.min_score", 0.6, "Lowest name-match score a candidate needs.", "float", minimum=0, maximum=1),
     _s("counterparts.ambiguity_margin", 0.1, "Candidates closer than this in score are ambiguous: the job goes to needs_review.", "float", minimum=0, maximum=1),
     # [align]
@@ -113,7 +135,8 @@ CORE_SETTINGS: list[Setting] = [
     _s("speech.windows", 12, "Windows transcribed per file in sampled (CPU) mode.", "int", minimum=1, maximum=1000),
     _s("speech.window_seconds", 30, "Length of each sampled window, seconds.", "int", minimum=5, maximum=600),
     _s("speech.min_similarity", 0.45, "Cosine similarity two translated lines need to count as the same line (0-1).", "float", minimum=0, maximum=1),
-    _s("speech.model_dir", "", "Cache folder for the joined Whisper model; empty means data_dir/models."),
+    _s("speech.model_dir", "", "Cache folder for the joined Whisper model; empty means data_dir/models.",
+       check=_usable_path),
     # [jobs]
     _s("jobs.workers", 1, "Jobs aligned and muxed at once (the GPU stages).", "int", minimum=1, maximum=32),
     _s("jobs.stable_seconds", 30, "A file's size and mtime must be unchanged this long before work starts.", "int", minimum=0, maximum=DAY),

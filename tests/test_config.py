@@ -296,3 +296,15 @@ def test_a_number_without_a_declared_maximum_still_has_one():
     assert check_value(open_ended, FALLBACK_LIMIT) is None
     assert check_value(open_ended, 10**23) == f"must be at most {FALLBACK_LIMIT}"
     assert check_value(Setting("x.offset", 0, "Any.", "int"), -(10**23)) == f"must be at least {-FALLBACK_LIMIT}"
+
+
+@pytest.mark.parametrize("text,expected", [
+    ('[plugins]\ndir = "/tmp/' + "d" * 300 + '"\n', "plugins.dir: '/tmp/ddd"),
+    ('[library]\nroots = ["/media/\\u0000x"]\n', "library.roots: '/media/\\x00x' contains a NUL character"),
+    ('[counterparts]\ndub_roots = { de = "/d/' + "e" * 256 + '" }\n', "counterparts.dub_roots: '/d/eee"),
+    ('[paths]\n"/srv/\\u0000" = "/media"\n', "paths./srv/\x00: contains a NUL character"),
+])
+def test_paths_no_file_call_could_take_are_config_errors_not_crashes(tmp_path, text, expected):
+    with pytest.raises(ConfigError) as caught:
+        load_config_and_plugins(write(tmp_path / "c.toml", text), env={})
+    assert len(caught.value.problems) == 1 and caught.value.problems[0].startswith(expected), caught.value.problems
