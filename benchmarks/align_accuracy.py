@@ -4,6 +4,8 @@
     python -m benchmarks.align_accuracy --quick          # 5 cases, es-en, 150 s pairs
     python -m benchmarks.align_accuracy --peer           # describealign beside ours
     python -m benchmarks.align_accuracy --cases combo,quiet_bed --directions en-es
+    python -m benchmarks.align_accuracy --cases random --seeds tuning     # seeds 0-23, drawn edits
+    python -m benchmarks.align_accuracy --cases random --seeds validation # seeds 1000-1023: report only
 
 Pairs are built once into ``--cache`` (benchmarks/out/corpus) and reused. Each aligner runs
 as a subprocess, timed with its peak RSS (children included); results go to ``--out`` as
@@ -21,15 +23,19 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from .corpus import CASES, DIRECTIONS, Pair, build_pair
+from .corpus import CASES, DIRECTIONS, RANDOM, Pair, build_pair
 from .evaluate import evaluate, run_measured, table
 
 OUT = Path(__file__).resolve().parent / "out"
 QUICK_CASES = ["offset_pos", "pal_speedup_tempo", "combo", "quiet_bed", "wrong_film"]
 
 
-def default_duration(case: str) -> float:
-    """7-10 minutes, a different length per case so no length is special."""
+def default_duration(case: str, seed: int = 0) -> float:
+    """7-10 minutes, a different length per case so no length is special; the random case's
+    length comes from its seed."""
+    if case == RANDOM:
+        from .randomized import random_spec
+        return random_spec(seed)[1]
     return float(420 + zlib.crc32(case.encode()) % 181)
 
 
@@ -81,6 +87,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--directions", help="comma-separated: es-en,en-es (default: both)")
     parser.add_argument("--duration", type=float, help="seconds per pair (default: 420-600 by case)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", help="several seeds: 'tuning', 'validation', or a range such as 0-9 "
+                                         "(the random case draws each pair's edits from its seed)")
     parser.add_argument("--cache", type=Path, default=OUT / "corpus", help="where pairs are built and reused")
     parser.add_argument("--out", type=Path, default=OUT / "accuracy.json")
     parser.add_argument("--syncdub", help="command that runs syncdub (default: the venv's syncdub)")
@@ -89,26 +97,40 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def plan(args: argparse.Namespace) -> list[tuple[str, str, float]]:
+def plan(args: argparse.Namespace) -> list[tuple[str, str, float, int]]:
     cases = args.cases.split(",") if args.cases else QUICK_CASES if args.quick else list(CASES)
     directions = args.directions.split(",") if args.directions else ["es-en"] if args.quick else list(DIRECTIONS)
     for name in cases:
-        if name not in CASES:
-            raise SystemExit(f"unknown case {name!r}; known: {', '.join(CASES)}")
+        if name not in CASES and name != RANDOM:
+            raise SystemExit(f"unknown case {name!r}; known: {', '.join(CASES)}, {RANDOM}")
     duration = args.duration or (150.0 if args.quick else None)
-    return [(c, d, duration or default_duration(c)) for c in cases for d in directions]
+    return [(c, d, duration or default_duration(c, seed), seed)
+            for seed in seeds(args) for c in cases for d in directions]
+
+
+def seeds(args: argparse.Namespace) -> list[int]:
+    from .randomized import TUNING_SEEDS, VALIDATION_SEEDS
+
+    if not args.seeds:
+        return [args.seed]
+    named = {"tuning": TUNING_SEEDS, "validation": VALIDATION_SEEDS}
+    if args.seeds in named:
+        return list(named[args.seeds])
+    lo, _, hi = args.seeds.partition("-")
+    return list(range(int(lo), int(hi or lo) + 1))
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     command = syncdub_command(args.syncdub)
     ours, peers = [], []
-    for case, direction, duration in plan(args):
+    for case, direction, duration, seed in plan(args):
         began = time.monotonic()
-        pair = build_pair(case, direction, duration, args.cache, args.seed, reuse=True)
+        pair = build_pair(case, direction, duration, args.cache, seed, reuse=True)
         built = time.monotonic() - began
         ours.append(run_ours(command, pair, args.align_arg, args.timeout))
-        line = f"{case:<20} {direction}  {duration:5.0f} s  built {built:5.1f} s  ours {ours[-1]['seconds']:6.1f} s " \
+        ours[-1]["seed"] = seed
+        line = f"{case:<20} {seed:>4} {direction}  {duration:5.0f} s  built {built:5.1f} s  ours {ours[-1]['seconds']:6.1f} s " \
                f"{'ok' if ours[-1]['passed'] else 'FAIL'}"
         if args.peer:
             peers.append(run_peer(pair, args.timeout))

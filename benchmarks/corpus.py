@@ -23,7 +23,7 @@ import subprocess
 import tempfile
 import time
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -87,6 +87,7 @@ FORMATS: dict[str, Format] = {
     "aac_10_mkv": Format("aac", 1, "matroska", "mkv", ("-b:a", "96k")),
     "ac3_10_mkv": Format("ac3", 1, "matroska", "mkv", ("-b:a", "96k")),
     "ac3_dualmono_mkv": Format("ac3", 2, "matroska", "mkv", ("-b:a", "192k"), dual_mono=True),
+    "mp3_10": Format("libmp3lame", 1, "mp3", "mp3", ("-b:a", "128k")),
 }
 
 
@@ -97,6 +98,8 @@ class CaseSpec:
     ``speed`` is (up, down): the dub lasts up/down seconds per master second. Pre-rolls are
     "silence", "logo" or "logo+silence". ``cuts``/``inserts`` count scenes removed from / added
     to the dub; ``quiet`` adds stretches where the bed is silent (one with a cut in or at it).
+    ``swap_music``/``swap_opening`` give the dub other music over stretches of the same
+    picture: the truth maps them, though the bed there differs.
     """
 
     about: str
@@ -113,6 +116,9 @@ class CaseSpec:
     quiet: bool = False
     wrong_film: bool = False
     preroll_seconds: tuple[float, float] = (0.4, 6.0)
+    swap_music: int = 0            # stretches where the dub has other music (a localised song)
+    swap_opening: bool = False     # the dub's opening song is another one
+    shared_ending: bool = False    # wrong film: an episode of the same length sharing opening and ending
 
     @property
     def expect(self) -> str:
@@ -165,6 +171,14 @@ CASES: dict[str, CaseSpec] = {
                                 dub_preroll="logo+silence", cuts=2),
     "mono_wrong_film": CaseSpec("mono: a dub of another episode sharing its opening theme",
                                 "aac_10_mkv", "aac_10_mkv", dub_preroll="logo", wrong_film=True),
+    # Music that differs over the same picture: the map must bridge it, not leave it out.
+    "songs_swapped": CaseSpec("the dub's opening song and two scenes' music replaced, same start",
+                              "ac3_51_mkv", "aac_20_mkv", dub_gain_db=2.0, swap_music=2, swap_opening=True),
+    "songs_swapped_pal": CaseSpec("PAL speed-up, a cut, and two scenes' music replaced",
+                                  "eac3_51_mkv", "ac3_20_mkv", speed=PAL, dub_preroll="silence",
+                                  cuts=1, swap_music=2),
+    "wrong_episode": CaseSpec("another episode of the same length sharing opening and ending songs",
+                              "ac3_51_mkv", "aac_20_mkv", wrong_film=True, shared_ending=True),
 }
 
 
@@ -193,6 +207,14 @@ class Pair:
             if seg["dub_start"] <= dub_t < seg["dub_end"]:
                 rate = (seg["orig_end"] - seg["orig_start"]) / (seg["dub_end"] - seg["dub_start"])
                 return seg["orig_start"] + (dub_t - seg["dub_start"]) * rate
+        return None
+
+    def dub_time(self, orig_t: float) -> float | None:
+        """Where original time ``orig_t`` plays in the dub, or None when the dub lacks it."""
+        for seg in self.truth:
+            if seg["orig_start"] <= orig_t < seg["orig_end"]:
+                rate = (seg["dub_end"] - seg["dub_start"]) / (seg["orig_end"] - seg["orig_start"])
+                return seg["dub_start"] + (orig_t - seg["orig_start"]) * rate
         return None
 
     def to_json(self) -> dict[str, Any]:
@@ -233,6 +255,7 @@ class Plan:
     speed_mode: str
     cuts: list[tuple[int, int]]
     wrong_film: bool
+    swapped: list[tuple[int, int]] = field(default_factory=list)  # master samples with other music in the dub
 
     def body_length(self) -> int:
         return sum(p.length for p in self.body)
@@ -265,16 +288,48 @@ def _plan(spec: CaseSpec, duration: float, rng: np.random.Generator, mat: Materi
     length = int(round(duration * SR))
     quiet = _quiet_stretches(rng, length) if spec.quiet else []
     theme = min(40.0, 0.25 * duration) if spec.wrong_film else 0.0
-    master = mat.make_film(rng, length, quiet=quiet, theme_seconds=theme)
+    ending = min(40.0, 0.2 * duration) if spec.shared_ending else 0.0
+    master = mat.make_film(rng, length, quiet=quiet, theme_seconds=theme, ending_seconds=ending)
     cuts = _choose_cuts(rng, master, spec.cuts, duration, quiet)
     body = _body(rng, mat, master, cuts, spec.inserts, duration)
     if spec.wrong_film:
         other = mat.make_film(rng, length, avoid_lines=master.line_names(),
                               tracks=master.tracks_used(), theme_from=master)
         body = [Piece(other, 0, other.length, "insert")]
+    stretches: list[tuple[int, int]] = []
+    if not spec.wrong_film and (spec.swap_music or spec.swap_opening):
+        stretches = _swap_stretches(rng, length, spec, cuts, body, quiet)
+        swapped = mat.with_music_swapped(master, rng, stretches)
+        body = [replace(p, film=swapped) if p.film is master else p for p in body]
     return Plan(master, _preroll(spec.orig_preroll, rng, mat, spec.preroll_seconds),
                 _preroll(spec.dub_preroll, rng, mat, spec.preroll_seconds), body,
-                spec.speed, spec.speed_mode, cuts, spec.wrong_film)
+                spec.speed, spec.speed_mode, cuts, spec.wrong_film, stretches)
+
+
+def _swap_stretches(rng: np.random.Generator, length: int, spec: CaseSpec, cuts: list[tuple[int, int]],
+                    body: list[Piece], quiet: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Where the dub's music differs: the opening, and stretches of 15-60 s clear of every
+    cut, inserted scene and silent stretch by 3 s (the picture there is one uninterrupted scene)."""
+    out: list[tuple[int, int]] = []
+    if spec.swap_opening:
+        out.append((0, min(_sec(rng, 15.0, 45.0), length // 5)))
+    splices, pos = [], 0
+    for p in body:  # where inserted scenes sit, on the master timeline
+        if p.kind == "insert":
+            splices.append((pos, pos))
+        elif p.film is not None:
+            pos = p.start + p.length
+    keep_clear = cuts + splices + quiet + out
+    hi = min(60.0, max(16.0, 0.15 * length / SR))
+    for _ in range(400):
+        if len(out) == spec.swap_music + spec.swap_opening:
+            break
+        n = _sec(rng, 15.0, hi)
+        a = int(rng.integers(int(0.1 * length), max(int(0.1 * length) + 1, int(0.9 * length) - n)))
+        if all(a + n < c - 3 * SR or a > d + 3 * SR for c, d in keep_clear):
+            out.append((a, a + n))
+            keep_clear.append((a, a + n))
+    return sorted(out)
 
 
 def _quiet_stretches(rng: np.random.Generator, length: int) -> list[tuple[int, int]]:
@@ -663,7 +718,7 @@ def pair_stem(case: str, direction: str, duration: float, seed: int) -> str:
 def build_pair(case: str, direction: str, duration: float, workdir: Path, seed: int = 0,
                *, reuse: bool = False) -> Pair:
     """Build (or, with ``reuse``, load) one pair in ``workdir``; see the module docstring."""
-    spec = _check(case, direction, duration)
+    spec = _check(case, direction, duration, seed)
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     stem = pair_stem(case, direction, duration, seed)
@@ -692,15 +747,21 @@ def build_pair(case: str, direction: str, duration: float, workdir: Path, seed: 
     return pair
 
 
-def _check(case: str, direction: str, duration: float) -> CaseSpec:
-    if case not in CASES:
-        raise UsageError(f"unknown case {case!r}; known: {', '.join(CASES)}")
+RANDOM = "random"  # every edit drawn from the seed: benchmarks.randomized
+
+
+def _check(case: str, direction: str, duration: float, seed: int = 0) -> CaseSpec:
+    if case not in CASES and case != RANDOM:
+        raise UsageError(f"unknown case {case!r}; known: {', '.join(CASES)}, {RANDOM}")
     if direction not in DIRECTIONS:
         raise UsageError(f"direction must be one of {', '.join(DIRECTIONS)}, not {direction!r}")
     if not 20 <= duration <= 4 * 3600:
         raise UsageError(f"duration must be 20 s to 4 h, not {duration!r}")
     if drascula_dir() is None:
         raise UsageError("drascula game data missing: run `bash dev.sh test`, which fetches it")
+    if case == RANDOM:
+        from .randomized import random_spec
+        return random_spec(seed)[0]
     return CASES[case]
 
 
@@ -716,5 +777,7 @@ def _meta(spec: CaseSpec, plan: Plan, case: str, direction: str, duration: float
             "inserts_s": [p.length / SR for p in plan.body if p.kind == "insert"],
             "quiet_orig_s": [[pre_o + a / SR + orig_delay, pre_o + b / SR + orig_delay]
                              for a, b in plan.master.quiet],
+            "swapped_orig_s": [[pre_o + a / SR + orig_delay, pre_o + b / SR + orig_delay]
+                               for a, b in plan.swapped],
             "lines": len(plan.master.lines), "tracks": sorted(plan.master.tracks_used()),
             "surround_delay_samples": SURROUND_DELAY}

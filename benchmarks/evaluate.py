@@ -57,7 +57,7 @@ def evaluate(timemap: dict[str, Any], pair: Pair) -> dict[str, Any]:
     for a, b in pair.dub_only:
         only |= (t >= a + EDGE) & (t < b - EDGE)
     metrics = {
-        "case": pair.case, "direction": pair.direction, "expect": pair.expect, "verdict": verdict,
+        "case": pair.case, "seed": pair.meta.get("seed"), "direction": pair.direction, "expect": pair.expect, "verdict": verdict,
         "confidence": timemap.get("confidence"), "segments": len(segments),
         "median_ms": _round(np.median(errors)) if len(errors) else None,
         "p95_ms": _round(np.percentile(errors, 95)) if len(errors) else None,
@@ -73,7 +73,9 @@ def evaluate(timemap: dict[str, Any], pair: Pair) -> dict[str, Any]:
 
 def failures(m: dict[str, Any]) -> list[str]:
     """Which targets ``m`` misses, in words (empty when it meets them all)."""
-    if m["verdict"] != m["expect"]:
+    # A map held for review is never merged: as safe as a rejection for a wrong pair, and
+    # as useless as one for a true pair.
+    if m["verdict"] != m["expect"] and not (m["verdict"] == "review" and m["expect"] == "rejected"):
         return [f"verdict {m['verdict']} (expected {m['expect']})"]
     out = []
     if m["dub_only_mapped_s"] > TARGETS["dub_only_mapped_s"]:
@@ -99,10 +101,14 @@ def table(rows: list[dict[str, Any]], label: str = "") -> str:
     lines = [label, head, "-" * len(head)] if label else [head, "-" * len(head)]
     for r in rows:
         lines.append(
-            f"{r['case']:<20} {r['direction']:<6} {r['verdict']:<9} {_fmt(r['median_ms'])} {_fmt(r['p95_ms'])} "
+            f"{_name(r):<20} {r['direction']:<6} {r['verdict']:<9} {_fmt(r['median_ms'])} {_fmt(r['p95_ms'])} "
             f"{_fmt(r['coverage'], 6, 3)} {_fmt(r['dub_only_mapped_s'], 7, 2)} {_fmt(r.get('seconds'), 7, 1)} "
             f"{_fmt(r.get('rss_mib'), 6, 0)}  {'ok' if r['passed'] else 'FAIL: ' + '; '.join(r['failures'])}")
     return "\n".join(lines)
+
+
+def _name(row: dict[str, Any]) -> str:
+    return f"{row['case']}/{row['seed']}" if row["case"] == "random" else row["case"]
 
 
 def _fmt(x: float | None, width: int = 7, digits: int = 1) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -74,6 +74,7 @@ class Film:
     lines: list[Line] = field(default_factory=list)
     quiet: list[tuple[int, int]] = field(default_factory=list)
     mat: "Material | None" = None
+    themes: list[Cue] = field(default_factory=list)  # opening (and ending) songs another episode may share
 
     def line_names(self) -> set[str]:
         return {line.name for line in self.lines}
@@ -114,6 +115,27 @@ class Film:
             le = ls + np.array([self.mat.line_span(x.name) for x in self.lines], dtype=np.int64)
             self._arrays = (cs, ce, ls, le)
         return self._arrays
+
+
+def _cut_out(cue: Cue, stretches: list[tuple[int, int]], fade: int) -> list[Cue]:
+    """The parts of a music cue outside ``stretches``, faded out and in at each cut."""
+    parts = [cue]
+    for a, b in stretches:
+        out = []
+        for c in parts:
+            end = c.start + c.length
+            if end <= a or c.start >= b:
+                out.append(c)
+                continue
+            if c.start < a:
+                n = a - c.start
+                out.append(replace(c, length=n, fade_in=min(c.fade_in, n // 2), fade_out=min(fade, n // 2)))
+            if end > b:
+                n = end - b
+                out.append(replace(c, start=b, length=n, offset=c.offset + (b - c.start),
+                                   fade_in=min(fade, n // 2), fade_out=min(c.fade_out, n // 2)))
+        parts = out
+    return parts
 
 
 def _mix(out: np.ndarray, src: np.ndarray, at: int, gain: float) -> None:
@@ -245,25 +267,55 @@ class Material:
     # -- arrangement
 
     def make_film(self, rng: np.random.Generator, length: int, *, quiet=(), theme_seconds: float = 0.0,
-                  theme_from: Film | None = None, avoid_lines=(), avoid_tracks=(), tracks=None) -> Film:
+                  ending_seconds: float = 0.0, theme_from: Film | None = None, avoid_lines=(), avoid_tracks=(),
+                  tracks=None) -> Film:
         """Arrange a film: music cues with crossfades and gaps, effects, and dialogue lines.
 
-        ``theme_seconds`` opens the film with a music cue of that length; ``theme_from`` opens
-        it with the same cue as another film (two episodes sharing an opening theme).
+        ``theme_seconds`` opens the film with a music cue of that length, ``ending_seconds``
+        closes it with one; ``theme_from`` opens (and closes) it with the same cues as another
+        film of the same length (two episodes sharing their opening and ending songs).
         """
         film = Film(length, quiet=list(quiet), mat=self)
         pool = [t for t in (tracks or self.tracks) if t not in avoid_tracks] or list(tracks or self.tracks)
         cues: list[Cue] = []
         if theme_from is not None:
-            cues.append(theme_from.cues[0])
+            cues += theme_from.themes or [theme_from.cues[0]]
         elif theme_seconds:
             cues.append(self._theme(rng, pool, int(theme_seconds * SR)))
-        t0 = cues[0].length - cues[0].fade_out if cues else 0
-        cues += self._arrange_music(rng, length, film.quiet, pool, t0)
+        if ending_seconds and theme_from is None:
+            n = int(ending_seconds * SR)
+            cues.append(replace(self._theme(rng, pool, n), start=length - n, fade_in=int(1.0 * SR), fade_out=0))
+        film.themes = list(cues)
+        ending = [c for c in cues if c.start > 0]
+        t0 = cues[0].length - cues[0].fade_out if cues and cues[0].start == 0 else 0
+        stop = ending[0].start + ending[0].fade_in if ending else length
+        cues += self._arrange_music(rng, stop, film.quiet, pool, t0)
         cues += self._arrange_effects(rng, length, film.quiet)
         film.cues = sorted(cues, key=lambda c: c.start)
         film.lines = self._arrange_lines(rng, length, set(avoid_lines))
         return film
+
+    def with_music_swapped(self, film: Film, rng: np.random.Generator, stretches: list[tuple[int, int]]) -> Film:
+        """``film`` with other music in ``stretches``, as a dub release that localised a song
+        or replaced a licensed track: effects, dialogue and timing stay."""
+        used = set(film.tracks_used())
+        pool = [t for t in self.tracks if t not in used] or list(self.tracks)
+        fade = int(0.3 * SR)
+        cues: list[Cue] = []
+        for cue in film.cues:
+            cues += [cue] if cue.pan is not None or not cue.source.startswith("track") \
+                else _cut_out(cue, stretches, fade)
+        for a, b in stretches:
+            t = a
+            while t < b - SR // 10:
+                key = str(rng.choice(pool))
+                n = min(b - t, self.track_length(key) - SR)
+                offset = int(rng.integers(0, max(1, self.track_length(key) - n)))
+                cues.append(Cue(t, n, key, offset, db(rng.uniform(-3, 2)), min(fade, n // 3), min(fade, n // 3)))
+                t += n
+        out = Film(film.length, sorted(cues, key=lambda c: c.start), film.lines, film.quiet, film.mat)
+        out.themes = film.themes
+        return out
 
     def _theme(self, rng: np.random.Generator, pool: list[str], n: int) -> Cue:
         key = str(rng.choice([t for t in pool if self.track_length(t) > n + SR] or pool))
@@ -271,6 +323,7 @@ class Material:
         return Cue(0, n, key, offset, 1.0, 0, int(1.5 * SR))
 
     def _arrange_music(self, rng, length: int, quiet, pool: list[str], t: int) -> list[Cue]:
+        # ``length`` is where the music stops: the film's end, or where its ending song starts.
         seconds = length / SR
         lo, hi = min(20.0, max(6.0, seconds / 6)), min(90.0, max(12.0, seconds / 2.5))
         cues, last, fade_in = [], None, int(0.05 * SR)

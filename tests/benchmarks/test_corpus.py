@@ -209,3 +209,29 @@ def test_peer_nodes_become_segments_on_the_decoded_timeline():
     segs = nodes_to_segments([0.0, 10.0, 10.0, 20.0], [1.0, 11.0, 15.0, 25.0], dub_shift=0.5, orig_shift=1.0)
     assert segs == [{"dub_start": -0.5, "dub_end": 9.5, "orig_start": 0.0, "orig_end": 10.0},
                     {"dub_start": 9.5, "dub_end": 19.5, "orig_start": 14.0, "orig_end": 24.0}]
+
+
+def _ncc_at(orig: np.ndarray, dub: np.ndarray, orig_t: float, dub_t: float, half: float = 1.0) -> float:
+    """Normalised correlation of the two beds around the truth's pair of times."""
+    a = orig[int((orig_t - half) * SR):int((orig_t + half) * SR)]
+    b = dub[int((dub_t - half) * SR):int((dub_t + half) * SR)]
+    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-12))
+
+
+def test_swapped_music_differs_inside_its_stretches_and_only_there(pairs):
+    """The dub's bed is the original's outside the swapped stretches, another song inside
+    (the effects stay, so a moment dominated by one still matches)."""
+    pair = pairs("songs_swapped", duration=90)
+    stretches = pair.meta["swapped_orig_s"]
+    assert len(stretches) == 3 and stretches[0][0] < 0.05      # the opening and two scenes
+    orig, dub = _side(decode(pair.original)), _side(decode(pair.dubbed))
+    inside, outside = [], []
+    for a, b in stretches:
+        for t in np.linspace(a + 2, b - 2, 4):
+            inside.append(_ncc_at(orig, dub, t, pair.dub_time(t)))
+    for seg in pair.truth:
+        for t in np.linspace(seg["orig_start"] + 1.5, seg["orig_end"] - 1.5, 25):
+            if all(t < a - 2 or t > b + 2 for a, b in stretches) and np.std(orig[int(t * SR):int((t + .1) * SR)]) > 1e-3:
+                outside.append(_ncc_at(orig, dub, t, pair.dub_time(t)))
+    assert len(outside) >= 5 and np.median(outside) > 0.8, outside
+    assert np.median(inside) < 0.3, inside

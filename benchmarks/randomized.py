@@ -1,0 +1,57 @@
+"""Randomized corpus cases: the formats, edits and bed differences of a pair drawn from its seed.
+
+The named cases in :data:`benchmarks.corpus.CASES` are what the aligner was built on. The
+case ``random`` draws everything from the seed instead, so the seeds split into a tuning
+set, which may be looked at while changing the aligner, and a validation set, which is run
+only to report (docs/corpus.md)::
+
+    spec, duration = random_spec(7)
+    build_pair("random", "es-en", duration, folder, seed=7)
+"""
+from __future__ import annotations
+
+import numpy as np
+
+TUNING_SEEDS = range(0, 24)
+VALIDATION_SEEDS = range(1000, 1024)
+
+# Originals and dubs with a dialogue-poor bed (5.1 centre, stereo side), and pairs where
+# only the full mix exists (mono, dual mono, MP3).
+_BED_ORIGINALS = ("ac3_51_mkv", "ac3_51_mkv_video", "eac3_51_mkv", "dts_51_mkv", "flac_51_mka",
+                  "ac3_51_m2ts", "aac_20_mkv")
+_BED_DUBS = ("aac_20_mkv", "aac_20_mp4", "opus_20_mka", "opus_20_ogg", "ac3_20_mkv", "eac3_20_mkv",
+             "flac_20_mka", "ac3_51_mkv", "aac_10_mkv")
+_FULL_MIX = ("aac_10_mkv", "ac3_10_mkv", "ac3_dualmono_mkv", "mp3_10")
+_SPEEDS = (None, None, None, None, (2997, 3125), (3125, 2997), (1000, 1001), (1001, 1000))
+_PREROLLS = (None, None, "silence", "logo", "logo+silence")
+
+
+def random_spec(seed: int):
+    """(CaseSpec, duration in seconds) for the ``random`` case at ``seed``."""
+    from .corpus import CaseSpec
+
+    rng = np.random.default_rng([0x5EED, seed])
+    duration = float(rng.integers(150, 421))
+    full = rng.random() < 0.25
+    original = str(rng.choice(_FULL_MIX if full else _BED_ORIGINALS))
+    dubbed = str(rng.choice(_FULL_MIX if full else _BED_DUBS))
+    gains = (round(float(rng.uniform(-6, 6)), 1), round(float(rng.uniform(-6, 6)), 1))
+    if rng.random() < 0.15:
+        shared_ending = bool(rng.random() < 0.5)
+        return CaseSpec(f"random seed {seed}: another episode sharing its songs", original, dubbed,
+                        *gains, dub_preroll=None if shared_ending else "logo", wrong_film=True,
+                        shared_ending=shared_ending), duration
+    speed = _SPEEDS[int(rng.integers(len(_SPEEDS)))]
+    mode = "tempo" if speed and rng.random() < 0.4 else "resample"
+    dub_pre = _PREROLLS[int(rng.integers(len(_PREROLLS)))]
+    orig_pre = _PREROLLS[int(rng.integers(len(_PREROLLS)))] if rng.random() < 0.25 else None
+    cuts = int(rng.choice([0, 0, 1, 2, 3, 5]))
+    inserts = int(rng.choice([0, 0, 1, 2, 3]))
+    swap = int(rng.choice([0, 0, 1, 2]))
+    # A differing opening song is only knowable where both files start it at once.
+    opening = dub_pre is None and orig_pre is None and rng.random() < 0.5
+    about = (f"random seed {seed}: speed {speed}, {cuts} cuts, {inserts} inserts, "
+             f"{swap} songs swapped{', opening swapped' if opening else ''}")
+    return CaseSpec(about, original, dubbed, *gains, speed=speed, speed_mode=mode, dub_preroll=dub_pre,
+                    orig_preroll=orig_pre, cuts=cuts, inserts=inserts, quiet=bool(rng.random() < 0.2),
+                    swap_music=swap, swap_opening=opening), duration
