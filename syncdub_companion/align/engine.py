@@ -13,14 +13,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import MediaError, ModelMissingError
 from ..tools.ffmpeg import FFprobe
+from .continuity import bridge
 from .decode import SAMPLE_RATE, DecodedTrack, bed_kinds, decode_pair, select_stream
 from .features import FPS, Features, detail, features_of, frame_time, onset_envelope, resample_features, time_frame
 from .fit import cluster_lags, fit_shared_slope
 from .search import OriginalIndex, find_speed, local_search, resample_envelope, window_lags
-from .segment import monotone_path, refine_boundaries, runs, similarity_track
+from .segment import monotone_path, refine_boundaries, runs, similarity_track, unmap_unconfirmed_edges
 from .timemap import Anchor, Segment, TimeMap
-from .verify import apply_speech, wants_speech, windows_for
+from .verify import apply_speech, hold_without_speech, wants_speech, windows_for
 from .waveform import refine_edges, refine_offset
 from ..timing import LapClock
 
@@ -38,6 +40,9 @@ CHUNK = 2000             # 20 s chunks for offset candidates
 SHORT_CHUNK = 600        # 6 s chunks for stretches the first pass left unexplained
 ANCHOR_WIDTH = 300       # 3 s windows for the precise anchors
 MIN_SEGMENT_S = 1.0
+# What a missing or broken model, a bad model folder or an undecodable window raise; the map
+# is then judged without speech (verify.hold_without_speech), and the job says why.
+SPEECH_FAILURES = (ImportError, OSError, RuntimeError, ValueError, MediaError, ModelMissingError)
 
 
 @dataclass
@@ -72,8 +77,15 @@ def align(original: str, dubbed: str, options: dict | None = None) -> TimeMap:
     clock.lap("decode")
     result = align_tracks(t_orig, t_dub, opts, clock)
     if wants_speech(opts.speech, result):
-        result = _with_speech(result, original, dubbed, s_orig, s_dub, t_orig.duration, t_dub.duration, opts)
+        try:
+            result = _with_speech(result, original, dubbed, s_orig, s_dub, t_orig.duration, t_dub.duration, opts)
+        except SPEECH_FAILURES as exc:
+            log.warning("speech evidence failed for %s: %s", dubbed, exc)
+            result.details["speech_error"] = f"{type(exc).__name__}: {exc}"
+            result = hold_without_speech(result, f"failed ({type(exc).__name__}: {exc})")
         clock.lap("speech")
+    else:
+        result = hold_without_speech(result, "is off" if opts.speech == "never" else "was not run")
     result.details["timings"] = clock.laps
     result.details["streams"] = {"original": _describe(s_orig, k_orig), "dubbed": _describe(s_dub, k_dub)}
     return result
@@ -265,7 +277,7 @@ class _State:
             lags = lags + extra
             tracks += [similarity_track(self.z_dub, self.z_orig, int(round(l))) for l in extra]
             path = monotone_path(tracks, threshold)
-        path = refine_boundaries(path, tracks, self.z_dub, self.z_orig, threshold)
+        path = unmap_unconfirmed_edges(refine_boundaries(path, tracks, self.z_dub, self.z_orig, threshold), tracks, threshold)
         return path, tracks, threshold
 
     @staticmethod
@@ -332,7 +344,7 @@ class _State:
         clock.lap("fit")
         if fit is None:
             return self._reject("the anchors do not agree on a speed", self.speed)
-        segments = self._segments(pieces, fit, tracks)
+        segments = self._segments(self._without_unmatched_ends(pieces, tracks, threshold), fit, tracks)
         segments = [refine_offset(seg, self.sig_d, self.sig_o, SAMPLE_RATE) for seg in segments]
         segments = _clip(refine_edges(segments, self.sig_d, self.sig_o, SAMPLE_RATE), self.orig_duration, self.dub_duration)
         clock.lap("waveform")
@@ -369,8 +381,25 @@ class _State:
         self.final_speed = speed
         return out
 
+    def _without_unmatched_ends(self, pieces, tracks, threshold) -> list:
+        """The first stretch from where it first matches, the last up to where it last does.
+
+        The path carries a state through silence and through sound on one side only, so at
+        the file's ends a stretch can reach into a lead-in that is silent in the dub and a
+        logo's tail in the original. Where both files do start together,
+        continuity.bridge maps that lead-in back."""
+        out = list(pieces)
+        for i in (0, len(out) - 1):
+            state, s, e = out[i]
+            matched = np.flatnonzero(tracks[state].sim[s:e] >= threshold)
+            if len(matched):
+                s, e = (s + int(matched[0]) if i == 0 else s), (s + int(matched[-1]) + 1 if i == len(out) - 1 else e)
+                out[i] = (state, s, e)
+        return out
+
     def _verdict(self, segments: list[Segment], anchors, fit) -> TimeMap:
         segments = [s for s in _monotone(segments) if s.dub_end - s.dub_start >= MIN_SEGMENT_S]
+        segments, bridged = bridge(segments, self.orig_duration, self.dub_duration)
         segments = _pull_in_open_edges(segments)
         mapped = sum(s.dub_end - s.dub_start for s in segments)
         possible = min(self.dub_duration, self.orig_duration * self.final_speed)
@@ -378,7 +407,8 @@ class _State:
         mu0, sd0, m1 = self.null
         strength = float(np.clip((np.median([a[3] for a in anchors]) - mu0) / max(6 * sd0, 0.05), 0, 1))
         confidence = float(np.clip(min(1.0, coverage / 0.9) * (0.5 + 0.5 * strength), 0, 1))
-        self.details.update(coverage=round(coverage, 4), anchors=len(anchors), fit_residual_ms=round(fit.residual * 10, 2),
+        self.details.update(coverage=round(coverage, 4), bridged_s=round(bridged, 2), anchors=len(anchors),
+                            fit_residual_ms=round(fit.residual * 10, 2),
                             strength=round(strength, 3))
         anchor_objs = [Anchor(dub=self.speed * float(frame_time(f)), orig=float(frame_time(f + l)), weight=float(w))
                        for _, f, l, w in anchors]

@@ -115,6 +115,30 @@ def fill_same_lag_gaps(path: np.ndarray) -> np.ndarray:
     return out
 
 
+def unmap_unconfirmed_edges(path: np.ndarray, tracks: list[Track], threshold: float) -> np.ndarray:
+    """A stretch's frames at an edge it shares with another state, up to its first (from
+    its last) frame that matches, become no-match.
+
+    Silence and sound without a match cost every state alike, so the path carries whichever
+    state it holds across them; where a cut lies inside a silent bed it may carry the wrong
+    one for the bed's whole length, and mapped sound at the wrong place is worse than sound
+    left out. A stretch between two runs of one state stays mapped (fill_same_lag_gaps).
+    """
+    out = path.copy()
+    rs = runs(out)
+    for i, (state, s, e) in enumerate(rs):
+        if state == -1:
+            continue
+        matched = np.flatnonzero(tracks[state].sim[s:e] >= threshold)
+        if len(matched) == 0:
+            continue
+        if i > 0 and rs[i - 1][0] != state:
+            out[s:s + int(matched[0])] = -1
+        if i + 1 < len(rs) and rs[i + 1][0] != state:
+            out[s + int(matched[-1]) + 1:e] = -1
+    return out
+
+
 OVERLAP_FRAMES = 100  # 1 s: smaller overlaps are edge slop that the boundary refinement settles
 
 

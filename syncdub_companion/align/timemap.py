@@ -41,7 +41,9 @@ class Anchor:
 
 @dataclass
 class TimeMap:
-    """Result of an alignment; ``verdict`` is aligned or rejected (then ``segments`` is empty)."""
+    """Result of an alignment. ``verdict`` is ``aligned``; ``rejected`` (``segments`` empty);
+    or ``review``: a map that audio alone could not vouch for and speech did not judge,
+    kept with its segments for inspection and never merged (only ``aligned`` merges)."""
 
     verdict: str
     confidence: float
@@ -93,7 +95,7 @@ class TimeMap:
 
     def summary(self) -> str:
         if not self.aligned:
-            return f"rejected ({self.reason})"
+            return f"{'held for review' if self.verdict == 'review' else 'rejected'} ({self.reason})"
         first = self.segments[0]
         offset = first.orig_start - first.dub_start / first.speed
         return (f"{len(self.segments)} segment(s), speed {self.speed:.6f}, "

@@ -66,6 +66,23 @@ def audio_is_strong(result: TimeMap) -> bool:
     return result.aligned and result.confidence >= WEAK_CONFIDENCE and result.details.get("signal") != "full"
 
 
+def hold_without_speech(result: TimeMap, why: str) -> TimeMap:
+    """A weak map held for review when speech did not judge it (``why`` says why not);
+    confident and rejected maps pass through.
+
+    Music shared between two episodes, or a sequel's theme, can line up for minutes and
+    give a map over part of the film: such maps have low coverage, hence low confidence.
+    A ``review`` map keeps its segments for inspection and is never merged.
+    """
+    if not result.aligned or result.confidence >= WEAK_CONFIDENCE:
+        return result
+    details = {**result.details, "held": why}
+    return replace(result, verdict="review", details=details,
+                   reason=f"held for review: {result.reason}, but the audio evidence alone is weak "
+                          f"(confidence {result.confidence:.2f}, needs {WEAK_CONFIDENCE:g}) and speech {why}; "
+                          f"run it again with speech (speech = \"auto\" or \"always\") to decide")
+
+
 def _map_places(result: TimeMap, evidence, tolerance: float = 0.6) -> bool:
     """Whether most matched line starts, consistent or not, land where the audio map puts them.
 

@@ -114,6 +114,29 @@ def test_a_stretch_claiming_time_a_longer_one_maps_is_chosen_again():
     assert [r[0] for r in runs(path)] == [0], runs(path)
 
 
+def test_a_speech_model_that_fails_to_load_leaves_a_confident_map_and_says_why(pairs_dir, tmp_path):
+    pair = _pair("offset_pos", "es-en", pairs_dir)
+    result = align(str(pair.original), str(pair.dubbed),
+                   {"speech": "always", "speech_settings": {"whisper_model": str(tmp_path / "no-such-model")}})
+    assert result.aligned, result.reason
+    assert "no-such-model" in result.details["speech_error"]
+
+
+def test_a_different_episode_with_the_same_songs_is_never_merged_without_speech(pairs_dir):
+    """Opening and ending songs shared bit for bit, the same length: rejected or held."""
+    pair = _pair("wrong_episode", "es-en", pairs_dir, duration=120.0)
+    result = align(str(pair.original), str(pair.dubbed), {"speech": "never"})
+    assert result.verdict in ("rejected", "review") and not result.aligned, result.reason
+
+
+def test_a_swapped_song_and_opening_are_mapped_through(pairs_dir):
+    pair = _pair("songs_swapped", "es-en", pairs_dir, duration=150.0)
+    result = align(str(pair.original), str(pair.dubbed), {"speech": "never"})
+    metrics = evaluate(result.to_dict(), pair)
+    assert metrics["passed"], (metrics["failures"], result.reason, result.segments)
+    assert result.details["bridged_s"] > 0  # some of it only continuity.bridge maps
+
+
 def test_speed_found_for_pal_is_the_film_ratio(pairs_dir):
     pair = _pair("pal_speedup_pitch", "es-en", pairs_dir)
     result = align(str(pair.original), str(pair.dubbed), {"speech": "never"})

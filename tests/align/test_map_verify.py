@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from syncdub_companion.align.timemap import Anchor, Segment, TimeMap
-from syncdub_companion.align.verify import apply_speech
+from syncdub_companion.align.verify import WEAK_CONFIDENCE, apply_speech, hold_without_speech
 
 
 class _Evidence:
@@ -52,3 +52,27 @@ def test_line_starts_at_unrelated_times_still_veto_a_full_mix_map():
     result = apply_speech(_full_mix_map(), _Evidence(anchors, outliers))
     assert result.verdict == "rejected"
     assert result.reason.startswith("speech:")
+
+
+# --- without speech ------------------------------------------------------------------
+
+
+def _bed_map(confidence):
+    return TimeMap("aligned", confidence, "1 segment(s) cover 60% of the dub", 1.0,
+                   [Segment(0.0, 180.0, 2.0, 182.0)], [], {"signal": "side"})
+
+
+def test_a_weak_map_is_held_for_review_when_speech_does_not_run():
+    """A different episode sharing the score: 60 % coverage, confidence 0.66, no speech."""
+    held = hold_without_speech(_bed_map(0.66), "is off")
+    assert held.verdict == "review" and not held.aligned
+    assert held.segments, "kept for inspection"
+    assert "held for review" in held.reason and "speech is off" in held.reason
+    assert held.details["held"] == "is off"
+
+
+def test_a_confident_map_and_a_rejection_pass_through_unchanged():
+    strong = _bed_map(WEAK_CONFIDENCE)
+    assert hold_without_speech(strong, "is off") is strong
+    rejected = TimeMap("rejected", 0.1, "no stretch matches", 1.0)
+    assert hold_without_speech(rejected, "failed (OSError: no model)") is rejected
