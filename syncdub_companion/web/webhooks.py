@@ -1,7 +1,7 @@
 """``POST /webhooks/<source>``: adapt the Flask request, hand it to ``webhooks.receive``, answer fast.
 
 The answer is 202 with the job id(s), 200 ``{"ignored": reason}`` for events with nothing
-to do, or the error's status (401, 413, 400) with a one-line reason. No media work runs
+to do, or the error's status (400, 401, 403, 413) with a one-line reason. No media work runs
 inside the request.
 """
 from __future__ import annotations
@@ -25,7 +25,8 @@ def register(app: Flask, services) -> None:
         req = webhooks.WebhookRequest(content_type=request.content_type or "", args=request.args,
                                       headers=request.headers)
         # The secret travels outside the body, so an unauthenticated sender is refused
-        # before anything is read; Flask's MAX_CONTENT_LENGTH then caps the read itself.
+        # before the app parses it. waitress has buffered the body already, but only up to
+        # the size web/server.py lets through; Flask's MAX_CONTENT_LENGTH caps the rest.
         webhooks.authorize(services.config, source, req)
         _refuse_declared_oversize(services, source)
         req.body = request.get_data(cache=True)
