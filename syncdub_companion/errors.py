@@ -87,6 +87,22 @@ class VerificationError(SyncDubError):
     """A merged file failed verification; the original was left untouched."""
 
 
+class FileBusyError(SyncDubError):
+    """Another merge (a job, ``syncdub resync``, a remote worker) holds the file's lock.
+
+    Transient: the job goes back to the queue and tries again shortly.
+    """
+
+    exit_code = 7
+
+
+class FileChangedError(SyncDubError):
+    """The file was written by something else while the merge ran; the merge is not
+    published, the file keeps what the other writer put there. Transient: retried."""
+
+    exit_code = 7
+
+
 class ServerError(SyncDubError):
     """A media server could not be reached or refused a request.
 

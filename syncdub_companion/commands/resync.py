@@ -44,8 +44,10 @@ def resync_cmd(app: AppContext, original, dubbed, language, mode, force, dry_run
         if not as_json:
             click.echo(f"dub: {dubbed} ({found.finder}, score {found.score:.2f})", err=True)
     with _ProgressBar(enabled=sys.stderr.isatty() and not as_json) as bar:
+        # Another merge of this file (a job, another resync) finishes first; this one then
+        # reads the file as that merge left it.
         result = resync(services, original, dubbed, language=language, mode=mode, force=force,
-                        progress=bar, dry_run=dry_run)
+                        progress=bar, dry_run=dry_run, on_wait=lambda why: click.echo(why, err=True))
     if result.status == "done":
         _rescan(services, result)
     if as_json:

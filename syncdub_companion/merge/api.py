@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..align.timemap import TimeMap
-from ..errors import AlignmentRejected, DiskFullError
+from ..errors import AlignmentRejected, DiskFullError, FileChangedError
 from .cleanup import TempSet, cleanup_leftovers, journal_dir
-from .mkv import write_merged
+from .lock import file_lock
+from .mkv import source_fingerprint, write_merged
 from .plan import MergePlan, finalize, gib, prepare
 from .publish import apply_ownership, backup_path, fsync_path, make_folders, publish
 from .render import prepare_dub
@@ -37,30 +38,51 @@ class MergeResult:
     plan: MergePlan
     message: str = ""
     verification: dict = field(default_factory=dict)
+    same_source: bool = False  # skipped: the synced track there came from this very dub
 
     def to_dict(self) -> dict:
         return {"status": self.status, "output_path": self.output_path, "message": self.message,
+                "same_source": self.same_source,
                 "timemap": self.timemap.to_dict(with_anchors=True) if self.timemap else None,
                 "plan": self.plan.to_dict(), "verification": self.verification}
 
 
 def resync(services, original: str, dubbed: str, *, language: str | None, mode: str | None = None,
            force: bool = False, timemap: TimeMap | None = None, progress: Progress | None = None,
-           dry_run: bool = False) -> MergeResult:
+           dry_run: bool = False, lock_wait: float | None = None,
+           on_wait: Callable[[str], None] | None = None) -> MergeResult:
     """Merge ``dubbed``'s audio, synced, into ``original`` (or beside it, per ``mode``).
 
     ``progress(percent, stage)`` reports stages aligning, muxing and publishing. A file
     that already holds a synced track for the language is skipped unless ``force``, which
-    replaces that track. Raises AlignmentRejected when the map is rejected, DiskFullError,
+    replaces that track; the result's ``same_source`` then says whether that track came
+    from this very dub. Raises AlignmentRejected when the map is rejected, DiskFullError,
     PathNotAllowedError, VerificationError; the original is untouched whenever it raises.
+
+    Everything from reading the file's tracks to renaming the result is done under the
+    file's merge lock (:mod:`.lock`), so a concurrent merge of the same file (another
+    language, another process) is never lost: this one waits ``lock_wait`` seconds (None:
+    as long as it takes; ``on_wait`` hears once that it waits), then FileBusyError; and it
+    raises FileChangedError instead of publishing when the file changed under it anyway.
+    A dry run writes nothing and takes no lock.
     """
     report = _Reporter(progress)
     cleanup_leftovers(journal_dir(services))
+    if dry_run:
+        return _resync(services, original, dubbed, language, mode, force, timemap, report, dry_run=True)
+    with file_lock(services, original, lock_wait, on_wait):
+        return _resync(services, original, dubbed, language, mode, force, timemap, report, dry_run=False)
+
+
+def _resync(services, original: str, dubbed: str, language: str | None, mode: str | None, force: bool,
+            timemap: TimeMap | None, report: "_Reporter", dry_run: bool) -> MergeResult:
     plan = prepare(services, original, dubbed, language=language, mode=mode, force=force)
     if plan.action == "skip":
+        same = source_fingerprint(plan.dubbed) in plan.existing_sources
+        whose = "this dub's" if same else "a"
         return MergeResult("skipped", str(plan.output), timemap, plan,
-                           f"{plan.output.name} already has a synced {plan.language.bibliographic} track "
-                           "(use --force to replace it)")
+                           f"{plan.output.name} already has {whose} synced {plan.language.bibliographic} track "
+                           "(use --force to replace it)", same_source=same)
     report("aligning", 0.0)
     timemap = timemap or align(services, plan)
     if not timemap.aligned:
@@ -116,6 +138,7 @@ def _merge(services, plan: MergePlan, report: "_Reporter") -> MergeResult:
                     reference.stop()
             clock.lap("fsync_verify")
             report("publishing", 0.6)
+            _check_unchanged(plan)
             output = publish(services, plan, temp)
             clock.lap("publish")
             checked["timings"] = clock.laps
@@ -129,6 +152,15 @@ def _merge(services, plan: MergePlan, report: "_Reporter") -> MergeResult:
     log.info("merged %s track into %s (%s)", plan.language.bibliographic, output, plan.codec)
     return MergeResult("done", str(output), plan.timemap, plan, f"added \"{plan.track_name}\" to {output.name}",
                        checked)
+
+
+def _check_unchanged(plan: MergePlan) -> None:
+    """FileChangedError when something that ignores the merge lock wrote the file meanwhile:
+    renaming now would throw its change away."""
+    changed = plan.changed_files()
+    if changed:
+        raise FileChangedError(f"{', '.join(changed)} changed while the merge ran (another program wrote it); "
+                               "nothing was published, the file keeps that program's version; trying again later")
 
 
 class _Reporter:

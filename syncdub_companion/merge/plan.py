@@ -61,6 +61,12 @@ class MergePlan:
     space_needed: int = 0
     timemap: TimeMap | None = None
     notes: list[str] = field(default_factory=list)
+    existing_sources: list[str] = field(default_factory=list)  # SYNCDUB_SOURCE of the synced tracks found
+    stamps: dict[str, tuple | None] = field(default_factory=dict)  # base and output as read: see file_stamp
+
+    def changed_files(self) -> list[str]:
+        """The base or output files that another writer changed (or made) since they were read."""
+        return [path for path, stamp in self.stamps.items() if file_stamp(Path(path)) != stamp]
 
     @property
     def expected_streams(self) -> int:
@@ -103,6 +109,15 @@ class MergePlan:
         return lines
 
 
+def file_stamp(path: Path) -> tuple | None:
+    """(inode, size, mtime) of ``path``, or None when it is missing: a rewrite or rename changes it."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
 def codec_text(plan: MergePlan) -> str:
     if plan.stream_copy:
         return f"copy of the dub's {plan.dub_track.codec} track (pure offset, no re-encode)"
@@ -129,6 +144,8 @@ def prepare(services, original: str, dubbed: str, *, language: str | None, mode:
         raise MediaError(f"dubbed {dubbed}: no such file")
     # read only, but still confined: a dub (or a symlink to one) outside the library and dub roots is refused
     dubbed_p = ensure_readable(Path(dubbed).expanduser(), config, "dubbed")
+    # stamped before anything is read: a change after this point is caught before publishing
+    stamps = {str(original_p): file_stamp(original_p)}
     orig_info = services.ffprobe.probe(original_p)
     orig_track = _reference_track(orig_info, original_p)
     dub_track, lang, notes = _dub_track_and_language(services, dubbed_p, language)
@@ -136,6 +153,7 @@ def prepare(services, original: str, dubbed: str, *, language: str | None, mode:
     if mode == "replace" and output != original_p and output.exists():
         raise UsageError(f"{output} already exists; replacing {original_p.name} would overwrite it "
                          "(use --mode beside or remove one of them)")
+    stamps.setdefault(str(output), file_stamp(output))
     base = output if mode != "replace" and output.is_file() else original_p
     base_info = orig_info if base == original_p else services.ffprobe.probe(base)
     existing = _synced_tracks(base_info, lang)
@@ -156,6 +174,7 @@ def prepare(services, original: str, dubbed: str, *, language: str | None, mode:
         base_audio_tids=[t for t in audio_tids if t not in existing_tids],
         replace_tids=existing_tids if action == "replace" else [],
         action=action, default_policy=config.get("library.default_track"), notes=notes,
+        existing_sources=[_tags(_audio_of(base_info)[i]).get(SOURCE_TAG, "") for i in existing], stamps=stamps,
     )
 
 

@@ -36,11 +36,12 @@ class Wait(Exception):
 
 
 class Busy(Exception):
-    """Another running job holds the same file."""
+    """Another running job holds the same file (``holder``), or another process holds its
+    merge lock (``message``): back to the queue for ``delay`` seconds, no attempt used."""
 
-    def __init__(self, holder: int):
-        super().__init__(f"job {holder} is working on the same file")
-        self.holder = holder
+    def __init__(self, holder: int | None = None, message: str | None = None, delay: float | None = None):
+        super().__init__(message or f"job {holder} is working on the same file")
+        self.holder, self.delay = holder, delay
 
 
 class Interrupted(Exception):

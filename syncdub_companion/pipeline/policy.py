@@ -1,7 +1,7 @@
 """What happens to a job after an error: retry later, or stop for good.
 
-Transient errors (a server that is down, a file another program holds, a full disk that
-may be cleaned up) are retried with exponential backoff; every other expected error is
+Transient errors (a server that is down, a file another program holds or another merge
+has locked or wrote meanwhile, a full disk that may be cleaned up) are retried with exponential backoff; every other expected error is
 permanent. Anything unexpected is a bug: logged with its traceback, the job fails, and
 the service keeps running.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import errno
 
-from ..errors import AlignmentRejected, DiskFullError, ServerError, SyncDubError
+from ..errors import AlignmentRejected, DiskFullError, FileBusyError, FileChangedError, ServerError, SyncDubError
 
 TRANSIENT_ERRNOS = frozenset({
     errno.EBUSY, errno.EAGAIN, errno.ETXTBSY, errno.EINTR, errno.ETIMEDOUT, errno.ECONNREFUSED,
@@ -22,7 +22,7 @@ def is_transient(exc: BaseException) -> bool:
     """True for errors worth retrying: ServerError(transient=True), busy files, network blips."""
     if isinstance(exc, ServerError):
         return exc.transient
-    if isinstance(exc, DiskFullError):
+    if isinstance(exc, (DiskFullError, FileBusyError, FileChangedError)):
         return True
     if isinstance(exc, SyncDubError):
         return False

@@ -20,6 +20,8 @@ from .stages import STAGES
 log = logging.getLogger(__name__)
 
 BUSY_DELAY = 5.0
+# merges_started is kept past the end on purpose: a retry of this job must still know
+# that a track it finds may be its own (see stages.merge).
 RESUME_FIELDS = ("plan", "merged", "published", "ready_probe", "waiting_since")
 
 
@@ -46,7 +48,9 @@ def run_job(services, job: dict, *, worker: str = "main", merge: Callable | None
     except Wait as wait:
         return _release(ctx, "waiting_for_file", wait.delay, uncount=False, note=f"waiting: {wait.reason}")
     except Busy as busy:
-        return _release(ctx, ctx.job["state"], BUSY_DELAY, uncount=True, note=str(busy))
+        # a merge that found the file locked has set "aligning" already; only these two are claimable
+        state = "waiting_for_file" if ctx.job["state"] == "waiting_for_file" else "queued"
+        return _release(ctx, state, busy.delay or BUSY_DELAY, uncount=True, note=str(busy))
     except Interrupted:
         return _release(ctx, "queued", 0.0, uncount=True, note="re-queued: the service is stopping")
     except Cancelled:

@@ -11,7 +11,7 @@ import time
 
 from .. import jobs
 from ..counterparts import collect, decide, dub_root_of, find_for, index_cache, wanted_languages
-from ..errors import MediaError, UsageError
+from ..errors import FileBusyError, MediaError, UsageError
 from ..media import Candidate, LibraryEvent
 from ..naming import normalise_language, parse_path, split_sidecar
 from ..paths import ensure_inside
@@ -150,6 +150,13 @@ def readiness(ctx: JobContext) -> None:
     raise Wait(verdict.reason, min(verdict.wait, max(1.0, since + timeout - now)))
 
 
+# Seconds a worker waits for another process's merge of the same file before it gives the
+# job back to the queue (for LOCK_RETRY seconds, no attempt used): a short wait keeps the
+# worker free for other files while a long `syncdub resync` holds this one.
+LOCK_WAIT = 5.0
+LOCK_RETRY = 15.0
+
+
 def merge(ctx: JobContext) -> None:
     """Align and merge each planned dub into the original, one language after another."""
     merged = dict(ctx.job.get("merged") or {})
@@ -159,12 +166,24 @@ def merge(ctx: JobContext) -> None:
         if language in merged:
             continue
         ctx.checkpoint()
+        # Saved before the merge starts: if the process dies after the merged file is renamed
+        # into place but before the result below is saved, the retry finds the track there
+        # and must count it as this job's own work (done, and rescanned), not as skipped.
+        earlier = language in (ctx.job.get("merges_started") or [])
+        if not earlier:
+            ctx.save(merges_started=sorted({*(ctx.job.get("merges_started") or []), language}))
         ctx.save(state="aligning")
         ctx.note(f"merging {language} from {cand['path']}")
-        result = ctx.merge(ctx.services, original, cand["path"], language=None if language == "und" else language,
-                           mode=ctx.job.get("mode"), force=bool(ctx.job.get("force")),
-                           progress=ctx.progress_callback(index, len(plan)))
+        try:
+            result = ctx.merge(ctx.services, original, cand["path"], language=None if language == "und" else language,
+                               mode=ctx.job.get("mode"), force=bool(ctx.job.get("force")),
+                               progress=ctx.progress_callback(index, len(plan)), lock_wait=LOCK_WAIT)
+        except FileBusyError as exc:
+            raise Busy(message=str(exc), delay=LOCK_RETRY) from None
         merged[language] = result.to_dict() if hasattr(result, "to_dict") else dict(result)
+        if earlier and merged[language].get("status") == "skipped" and merged[language].get("same_source"):
+            merged[language].update(status="done", message=f"{merged[language].get('output_path')} already holds "
+                                    "this dub's synced track, written by an earlier attempt of this job")
         ctx.save(merged=merged)
         ctx.note(f"{language}: {merged[language].get('status')} {merged[language].get('output_path') or ''}".rstrip())
 

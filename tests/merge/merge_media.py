@@ -217,13 +217,15 @@ def sync_errors(merged: Path, orig_stream: int, new_stream: int, spans=None) -> 
 # --- a plugin for subprocess and CLI tests: the truth map instead of the aligner ----------
 
 TRUTH_PLUGIN = '''
-import json, os
+import json, os, time
 from syncdub_companion import hookimpl
 from syncdub_companion.align.timemap import TimeMap
 
 
 @hookimpl(tryfirst=True)
 def syncdub_align(original, dubbed, options):
+    # $SYNCDUB_TEST_ALIGN_SECONDS stands for a real alignment's time, so that two runs overlap
+    time.sleep(float(os.environ.get("SYNCDUB_TEST_ALIGN_SECONDS") or 0))
     with open(os.environ["SYNCDUB_TEST_MAP"]) as fh:
         return TimeMap.from_dict(json.load(fh))
 

@@ -73,6 +73,7 @@ class Lib:
     dubs: Path
     services: object
     recorder: Recorder
+    overrides: dict = field(default_factory=dict)  # the settings, for another process over the same store
 
     def file(self, rel: str, data: bytes = b"x" * 64, age: float = 3600) -> str:
         """Create a file under the library root, ``age`` seconds old."""
@@ -90,12 +91,12 @@ def build_lib(tmp_path: Path, settings: dict | None = None, **jobs_settings) -> 
     dubs = root / "dubs" / "de"
     dubs.mkdir(parents=True)
     jobs = {"stable_seconds": 30, "retry_backoff": 10, "max_attempts": 3, "stop_grace": 5, **jobs_settings}
-    services = make_services(tmp_path, {"library": {"roots": [str(root)], "languages": ["de"]},
-                                        "counterparts": {"dub_roots": {"de": str(dubs)}},
-                                        "jobs": jobs, **(settings or {})})
+    overrides = {"library": {"roots": [str(root)], "languages": ["de"]},
+                 "counterparts": {"dub_roots": {"de": str(dubs)}}, "jobs": jobs, **(settings or {})}
+    services = make_services(tmp_path, overrides)
     recorder = Recorder()
     services.pm.register(recorder, name="test-recorder")
-    return Lib(root, dubs, services, recorder)
+    return Lib(root, dubs, services, recorder, overrides)
 
 
 @pytest.fixture
@@ -103,3 +104,18 @@ def lib(tmp_path):
     made = build_lib(tmp_path)
     yield made
     made.services.store.close()
+
+
+class TruthAlign:
+    """An aligner plugin that answers with a known map (the pair's offset is known by
+    construction), so jobs with the real merge need not wait for the real aligner."""
+
+    def __init__(self, offset: float, seconds: float):
+        self.offset, self.seconds = offset, seconds
+
+    @hookimpl(tryfirst=True)
+    def syncdub_align(self, original, dubbed, options):
+        from syncdub_companion.align.timemap import Segment, TimeMap
+
+        seg = Segment(self.offset, self.offset + self.seconds, 0.0, self.seconds)
+        return TimeMap("aligned", 0.9, "", 1.0, [seg])
