@@ -90,13 +90,16 @@ def _pan_expr(names: list[str], bed_kind: str) -> str:
 
 @dataclass
 class DecodedTrack:
-    """Both alignment mixes of one track at SAMPLE_RATE, as int16, plus what was probed."""
+    """Both alignment mixes of one track at SAMPLE_RATE, as int16, plus what was probed,
+    and the band energies of each mix, computed while it was decoded."""
 
     bed: np.ndarray
     full: np.ndarray
     stream: AudioStream
     bed_kind: str
     sample_rate: int = SAMPLE_RATE
+    bed_energy: np.ndarray | None = None
+    full_energy: np.ndarray | None = None
 
     @property
     def duration(self) -> float:
@@ -144,16 +147,41 @@ def decode_pair(ffmpeg: str, jobs: list[tuple[str, AudioStream, str]]) -> list[D
     return results
 
 
+READ_BYTES = 1 << 18  # 16 s of both mixes: the transform of one piece runs while ffmpeg decodes the next
+
+
 def _decode(ffmpeg: str, path: str, stream: AudioStream, bed_kind: str) -> DecodedTrack:
+    from .features import EnergyStream
+
     proc = process.popen(decode_argv(ffmpeg, path, stream, bed_kind), "ffmpeg",
                          stdout=process.subprocess.PIPE, stderr=process.subprocess.PIPE)
-    raw, stderr = proc.communicate()
-    if proc.returncode != 0:
-        tail = stderr.decode(errors="replace").strip().splitlines()[-1:] or ["decode failed"]
+    # A damaged file can make ffmpeg write errors without end: drain them beside the read.
+    errors: list[bytes] = []
+    drain = threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True)
+    drain.start()
+    # With the full mix as the bed the two mixes are one signal: transform it once.
+    streams = (EnergyStream(), EnergyStream() if bed_kind != "full" else None)
+    chunks, pending = [], b""
+    try:
+        while block := proc.stdout.read(READ_BYTES):
+            data = pending + block
+            pending = data[len(data) // 4 * 4:]
+            pcm = np.frombuffer(data[:len(data) // 4 * 4], dtype="<i2").reshape(-1, 2)
+            chunks.append(pcm)
+            for i, energy in enumerate(streams):
+                if energy is not None:
+                    energy.feed(np.ascontiguousarray(pcm[:, i]))
+    finally:
+        proc.stdout.close()
+        returncode = proc.wait()
+        drain.join()
+    if returncode != 0:
+        tail = b"".join(errors).decode(errors="replace").strip().splitlines()[-1:] or ["decode failed"]
         raise MediaError(f"{path}: cannot decode audio track ({tail[0]})")
-    pcm = np.frombuffer(raw, dtype="<i2")
-    pcm = pcm[: len(pcm) // 2 * 2].reshape(-1, 2)
+    pcm = np.concatenate(chunks) if chunks else np.zeros((0, 2), dtype="<i2")
     if len(pcm) < MIN_SECONDS * SAMPLE_RATE:
         raise MediaError(f"{path}: only {len(pcm) / SAMPLE_RATE:.1f} s of audio; at least {MIN_SECONDS:g} s are needed")
+    bed_energy = streams[0].energies()
+    full_energy = streams[1].energies() if streams[1] is not None else bed_energy
     return DecodedTrack(bed=np.ascontiguousarray(pcm[:, 0]), full=np.ascontiguousarray(pcm[:, 1]),
-                        stream=stream, bed_kind=bed_kind)
+                        stream=stream, bed_kind=bed_kind, bed_energy=bed_energy, full_energy=full_energy)

@@ -9,7 +9,8 @@ sample-level check on the waveform -> verdict from coverage and evidence strengt
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -17,7 +18,8 @@ from ..errors import MediaError, ModelMissingError
 from ..tools.ffmpeg import FFprobe
 from .continuity import bridge
 from .decode import SAMPLE_RATE, DecodedTrack, bed_kinds, decode_pair, select_stream
-from .features import FPS, Features, detail, features_of, frame_time, onset_envelope, resample_features, time_frame
+from .features import (FPS, Features, detail, features_from_energies, features_of, frame_time, onset_envelope,
+                       resample_features, time_frame)
 from .fit import cluster_lags, fit_shared_slope
 from .search import OriginalIndex, find_speed, local_search, resample_envelope, window_lags
 from .segment import monotone_path, refine_boundaries, runs, similarity_track, unmap_unconfirmed_edges
@@ -40,6 +42,7 @@ CHUNK = 2000             # 20 s chunks for offset candidates
 SHORT_CHUNK = 600        # 6 s chunks for stretches the first pass left unexplained
 ANCHOR_WIDTH = 300       # 3 s windows for the precise anchors
 MIN_SEGMENT_S = 1.0
+SMEAR_FRAMES = 0.5       # a chunk smeared less than this by a speed correction keeps its place
 # What a missing or broken model, a bad model folder or an undecodable window raise; the map
 # is then judged without speech (verify.hold_without_speech), and the job says why.
 SPEECH_FAILURES = (ImportError, OSError, RuntimeError, ValueError, MediaError, ModelMissingError)
@@ -120,7 +123,8 @@ def _describe(stream, kind) -> dict:
 
 
 def choose_signals(orig: DecodedTrack, dub: DecodedTrack) -> tuple[np.ndarray, np.ndarray, str]:
-    """The dialogue-poor bed when both files have one worth using, else the full mixes."""
+    """The dialogue-poor bed when both files have one worth using, else the full mixes
+    (the same choice as :func:`_features_for`)."""
     def usable(track: DecodedTrack) -> bool:
         bed = float(np.sqrt(np.mean(track.bed[::7].astype(np.float64) ** 2)))
         full = float(np.sqrt(np.mean(track.full[::7].astype(np.float64) ** 2)))
@@ -134,12 +138,18 @@ def choose_signals(orig: DecodedTrack, dub: DecodedTrack) -> tuple[np.ndarray, n
 def align_tracks(t_orig: DecodedTrack, t_dub: DecodedTrack, opts: AlignOptions, clock: LapClock | None = None) -> TimeMap:
     clock = clock or LapClock()
     sig_o, sig_d, signal = choose_signals(t_orig, t_dub)
-    f_orig, f_dub = features_of(sig_o), features_of(sig_d)
+    f_orig, f_dub = _features_for(t_orig, sig_o), _features_for(t_dub, sig_d)
     clock.lap("features")
     state = _State(f_orig, f_dub, sig_o, sig_d, opts, accept_z=ACCEPT_Z_FULL if signal == "full" else ACCEPT_Z)
     state.details["signal"] = signal
     result = state.run(clock)
     return result
+
+
+def _features_for(track: DecodedTrack, signal: np.ndarray) -> Features:
+    """Features of the mix chosen from ``track``, from the energies taken while decoding."""
+    energy = track.bed_energy if signal is track.bed else track.full_energy if signal is track.full else None
+    return features_from_energies(energy) if energy is not None else features_of(signal)
 
 
 class _State:
@@ -183,26 +193,40 @@ class _State:
         self.env_dub = resample_envelope(self.env_d, speed, len(self.dub))
 
     def _settle_speed(self, speed: float, lags: list[float]):
-        """Chunk anchors at the probe offsets, then refit the speed until it stops moving."""
-        for _ in range(3):
-            self._retime(speed)
+        """Chunk anchors at the probe offsets, then the speed their shared-slope fit gives.
+
+        The anchors found on the first clock are re-expressed on the fitted one: a 20 s chunk
+        placed at a speed off by the fit's slope is smeared by slope x chunk frames, well
+        under a frame for any speed the probes let through, so they need no second search.
+        Only a larger correction searches once more, warm-started at the re-expressed lags.
+        """
+        passes: list[dict] = []
+        self.details["settle"] = passes
+        self._retime(speed)
+        for attempt in range(2):
+            began = time.perf_counter()
             anchors = self._chunk_anchors(lags)
-            if len(anchors) < 3:
-                return speed, anchors
-            centres = np.array([a.centre for a in anchors])
-            found = np.array([a.lag for a in anchors])
-            groups = cluster_lags(found, gap=30.0)
-            fit = fit_shared_slope(centres, found, groups, np.array([a.ncc for a in anchors]) ** 2)
+            fit = self._speed_fit(anchors)
+            passes.append({"chunks": len(anchors), "seconds": round(time.perf_counter() - began, 3),
+                           "slope": float(fit.slope) if fit is not None else None})
             if fit is None or abs(fit.slope) * len(self.dub) < 0.25:
                 return speed, anchors
-            # Re-express the anchors on the new clock so the next pass searches around them.
             new_speed = speed / (1 + fit.slope)
-            orig_frames = centres + found
-            new_centres = time_frame(speed * frame_time(centres) / new_speed)
-            lags = sorted(set(np.round(orig_frames - new_centres, 1).tolist()))
+            moved = _on_new_clock(anchors, speed, new_speed)
+            self._retime(new_speed)
             speed = new_speed
-        self._retime(speed)
+            if abs(fit.slope) * CHUNK < SMEAR_FRAMES:
+                return speed, moved
+            lags = sorted({round(a.lag, 1) for a in moved})
         return speed, self._chunk_anchors(lags)
+
+    def _speed_fit(self, anchors):
+        if len(anchors) < 3:
+            return None
+        centres = np.array([a.centre for a in anchors])
+        found = np.array([a.lag for a in anchors])
+        groups = cluster_lags(found, gap=30.0)
+        return fit_shared_slope(centres, found, groups, np.array([a.ncc for a in anchors]) ** 2)
 
     def _chunk_anchors(self, lags: list[float], width: int = CHUNK, hop: int | None = None,
                        span: tuple[int, int] | None = None) -> list:
@@ -424,6 +448,17 @@ class _State:
 
     def _reject(self, reason: str, speed: float, confidence: float = 0.0, anchors=None) -> TimeMap:
         return TimeMap("rejected", confidence, reason, float(speed), [], list(anchors or []), dict(self.details))
+
+
+def _on_new_clock(anchors, speed: float, new_speed: float) -> list:
+    """Chunk matches moved from the dub re-timed at ``speed`` to the one at ``new_speed``:
+    same dub moment, same original frame."""
+    out = []
+    for a in anchors:
+        orig_frame = a.centre + a.lag
+        start = int(round(float(time_frame(speed * frame_time(a.centre) / new_speed)) - a.length / 2))
+        out.append(replace(a, start=start, lag=orig_frame - (start + a.length / 2)))
+    return out
 
 
 def _line_segment(d0: float, d1: float, speed: float, slope: float, alpha: float, final_speed: float) -> Segment:

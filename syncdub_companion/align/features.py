@@ -73,9 +73,35 @@ class Features:
         return float(frame_time(len(self) - 1)) if len(self) else 0.0
 
 
+class EnergyStream:
+    """:func:`band_energies` of a signal fed in pieces as a decoder produces it, so that the
+    transform runs while the decoders still read: frame ``k`` covers samples
+    [k * HOP, k * HOP + WIN) of the whole stream, whatever the pieces."""
+
+    def __init__(self):
+        self._tail = np.zeros(0, dtype=np.int16)
+        self._blocks: list[np.ndarray] = []
+
+    def feed(self, pcm: np.ndarray) -> None:
+        x = np.concatenate([self._tail, pcm]) if len(self._tail) else pcm
+        n_frames = max(0, (len(x) - WIN) // HOP + 1)
+        if n_frames:
+            self._blocks.append(band_energies(x[:(n_frames - 1) * HOP + WIN]))
+        self._tail = x[n_frames * HOP:].copy()
+
+    def energies(self) -> np.ndarray:
+        if not self._blocks:
+            return np.empty((0, N_BANDS), dtype=np.float32)
+        return np.concatenate(self._blocks)
+
+
 def features_of(pcm: np.ndarray) -> Features:
     """Features of an int16 mono signal at SAMPLE_RATE."""
-    energy = band_energies(pcm)
+    return features_from_energies(band_energies(pcm))
+
+
+def features_from_energies(energy: np.ndarray) -> Features:
+    """Features from :func:`band_energies` (or an :class:`EnergyStream`'s) output."""
     total = energy.sum(axis=1)
     # Per band floor relative to its typical level keeps codec noise in silence from mattering.
     floor = np.maximum(np.median(energy, axis=0) * 1e-3, 1.0)

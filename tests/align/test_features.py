@@ -1,0 +1,35 @@
+"""Band energies computed while decoding are those of the whole decoded signal."""
+from __future__ import annotations
+
+import numpy as np
+
+from syncdub_companion.align.decode import decode_pair, select_stream
+from syncdub_companion.align.features import EnergyStream, band_energies
+from syncdub_companion.tools.ffmpeg import FFprobe
+
+
+def test_a_stream_fed_in_pieces_of_any_size_gives_the_whole_signals_energies():
+    rng = np.random.default_rng(3)
+    pcm = (rng.standard_normal(80_000) * 3000).astype(np.int16)
+    stream, at = EnergyStream(), 0
+    for size in (1, 255, 256, 79, 4001, 33_333, 10):
+        stream.feed(pcm[at:at + size])
+        at += size
+    stream.feed(pcm[at:])
+    whole = band_energies(pcm)
+    assert stream.energies().shape == whole.shape
+    np.testing.assert_allclose(stream.energies(), whole, rtol=1e-5, atol=1e-3)
+
+
+def test_decoding_gives_the_energies_of_both_mixes(tmp_path):
+    import subprocess
+
+    path = tmp_path / "a.mka"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "anoisesrc=d=40:c=pink:seed=5:a=0.3",
+                    "-f", "lavfi", "-i", "sine=f=440:d=40", "-filter_complex", "[0][1]amerge=inputs=2",
+                    "-c:a", "flac", str(path)], check=True)
+    stream = select_stream(FFprobe("ffprobe"), str(path), None, "original")
+    track, = decode_pair("ffmpeg", [(str(path), stream, "side")])
+    np.testing.assert_allclose(track.bed_energy, band_energies(track.bed), rtol=1e-5, atol=1e-3)
+    np.testing.assert_allclose(track.full_energy, band_energies(track.full), rtol=1e-5, atol=1e-3)
+    assert len(track.bed) >= 39 * 8000
