@@ -22,7 +22,10 @@ _BED_ORIGINALS = ("ac3_51_mkv", "ac3_51_mkv_video", "eac3_51_mkv", "dts_51_mkv",
 _BED_DUBS = ("aac_20_mkv", "aac_20_mp4", "opus_20_mka", "opus_20_ogg", "ac3_20_mkv", "eac3_20_mkv",
              "flac_20_mka", "ac3_51_mkv", "aac_10_mkv")
 _FULL_MIX = ("aac_10_mkv", "ac3_10_mkv", "ac3_dualmono_mkv", "mp3_10")
-_SPEEDS = (None, None, None, None, (2997, 3125), (3125, 2997), (1000, 1001), (1001, 1000))
+# Film ratios, and two off them (a transfer running 0.12 % fast, a PAL conversion 0.1 % off),
+# which the speed probes only come near and the fit must settle.
+_SPEEDS = (None, None, None, None, (2997, 3125), (3125, 2997), (1000, 1001), (1001, 1000), (2503, 2500),
+           (3000, 3125))
 _PREROLLS = (None, None, "silence", "logo", "logo+silence")
 
 

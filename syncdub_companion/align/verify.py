@@ -99,11 +99,20 @@ def _map_places(result: TimeMap, evidence, tolerance: float = 0.6) -> bool:
     return len(starts) >= 3 and hits >= MIN_AGREEMENT * len(starts)
 
 
+def _map_disagrees(result: TimeMap, evidence) -> bool:
+    """Whether three or more matched line starts exist and the map puts most of them
+    elsewhere: the evidence a different film gives, where chance matches land anywhere."""
+    starts = list(evidence.anchors) + list(evidence.outliers)
+    return len(starts) >= 3 and not _map_places(result, evidence)
+
+
 def apply_speech(result: TimeMap, evidence) -> TimeMap:
-    """The audio result, judged by the speech evidence: kept, or rejected with the reason.
+    """The audio result, judged by the speech evidence: kept, held, or rejected with the reason.
 
     Whisper on short windows misses lines, so its "different content" only decides where
-    the audio evidence is weak; against a strong audio map it lowers the confidence.
+    the audio evidence is weak; against a strong audio map it lowers the confidence. A
+    weak map is rejected only on evidence against it (matched lines the map puts
+    elsewhere); too few matches decide nothing, and the map is judged as without speech.
     """
     details = dict(result.details)
     details["speech"] = evidence.to_dict()
@@ -111,9 +120,13 @@ def apply_speech(result: TimeMap, evidence) -> TimeMap:
     out = replace(result, anchors=list(result.anchors) + list(evidence.anchors), details=details)
     same, why = evidence.same_content()
     if why.startswith("too little speech"):
-        return out
+        return hold_without_speech(out, f"found {why}")
     if not same and "times disagree" in why and result.aligned and _map_places(result, evidence):
         same, why = True, f"{why.removeprefix('different content: ')}; the audio map places them"
+    if not same and result.aligned and not _map_disagrees(result, evidence):
+        # Few lines matched, and none of them against the map: Whisper's translation missed
+        # the rest, which says nothing about the film. The audio decides, as without speech.
+        return hold_without_speech(out, f"matched too few lines to judge ({why.removeprefix('different content: ')})")
     if not same:
         if audio_is_strong(result):
             return replace(out, confidence=max(0.0, result.confidence - 0.1),

@@ -76,3 +76,32 @@ def test_a_confident_map_and_a_rejection_pass_through_unchanged():
     assert hold_without_speech(strong, "is off") is strong
     rejected = TimeMap("rejected", 0.1, "no stretch matches", 1.0)
     assert hold_without_speech(rejected, "failed (OSError: no model)") is rejected
+
+
+class _FewMatches(_Evidence):
+    """Whisper's translation matched only a couple of lines."""
+
+    def same_content(self):
+        return False, f"different content: only {len(self.anchors) + len(self.outliers)} of 27 lines matched by meaning (7%)"
+
+
+def _weak_full_mix_map():
+    return TimeMap("aligned", 0.7, "2 segment(s) cover 70% of the dub", 1.0,
+                   [Segment(2.0, 100.0, 0.0, 98.0), Segment(100.0, 300.0, 108.0, 308.0)], [], {"signal": "full"})
+
+
+def test_a_few_matches_the_map_places_decide_nothing_a_confident_map_is_kept():
+    result = apply_speech(_full_mix_map(), _FewMatches(_starts([(30.0, 28.0), (150.0, 158.0)]), []))
+    assert result.aligned, result.reason
+
+
+def test_a_few_matches_leave_a_weak_map_held_for_review_not_rejected():
+    result = apply_speech(_weak_full_mix_map(), _FewMatches(_starts([(30.0, 28.0)]), []))
+    assert result.verdict == "review" and "matched too few lines" in result.reason
+
+
+def test_matched_lines_the_map_puts_elsewhere_still_reject_a_weak_map():
+    """Three chance matches in a different film, each far from where the map puts it."""
+    elsewhere = _starts([(30.0, 70.0), (150.0, 20.0), (250.0, 120.0)])
+    result = apply_speech(_weak_full_mix_map(), _FewMatches(elsewhere, []))
+    assert result.verdict == "rejected" and result.segments == []
