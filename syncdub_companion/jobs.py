@@ -2,6 +2,10 @@
 
 Webhooks and the CLI create jobs here; workers claim them; the web page and ``syncdub jobs``
 list them. Every function takes a :class:`~syncdub_companion.store.Store`.
+
+Finished jobs do not stay forever: :func:`prune` removes those past ``jobs.keep_days`` or
+beyond the newest ``jobs.keep_finished``, and keeps of each only what later decisions need
+(the backfill's "done before") in the small ``finished`` table, stored in a file of its own.
 """
 from __future__ import annotations
 
@@ -13,6 +17,9 @@ from .media import LibraryEvent
 from .store import Query, Store
 
 TABLE = "jobs"
+FINISHED_TABLE = "finished"  # what pruned jobs leave behind: one compact row per (original, language)
+DETAILS_TABLE = "details"  # a finished job's bulky fields, under the job's id (see stow)
+STOWED_FIELDS = ("log", "result", "candidates", "review")
 ACTIVE_STATES = ("queued", "waiting_for_file", "aligning", "muxing", "publishing")
 RUNNING_STATES = ("waiting_for_file", "aligning", "muxing", "publishing")
 FINAL_STATES = ("done", "skipped", "needs_review", "rejected", "failed", "cancelled")
@@ -81,18 +88,75 @@ def enqueue_event(store: Store, event: LibraryEvent, dedup_window: float) -> tup
 
 
 def get(store: Store, job_id: int) -> dict:
-    job = store.get(TABLE, int(job_id))
-    if job is None:
-        raise UsageError(f"job {job_id}: no such job")
+    """The whole record, its stowed details included."""
+    with store.transaction():
+        job = store.get(TABLE, int(job_id))
+        if job is None:
+            raise UsageError(f"job {job_id}: no such job")
+        if job.get("stowed"):
+            job.update(store.get(DETAILS_TABLE, int(job_id)) or {})
     return job
 
 
 def list_jobs(store: Store, states: Iterable[str] | None = None, limit: int | None = None) -> list[dict]:
-    """Jobs newest first, optionally only those in ``states``."""
+    """Whole jobs (details included) newest first, optionally only those in ``states``."""
     states = list(states or [])
-    jobs = store.search(TABLE, Query().state.one_of(states)) if states else store.all(TABLE)
-    jobs.sort(key=lambda j: j["created_at"], reverse=True)
-    return jobs[:limit] if limit else jobs
+    with store.transaction():
+        jobs = store.search(TABLE, Query().state.one_of(states)) if states else store.all(TABLE)
+        jobs.sort(key=lambda j: j["created_at"], reverse=True)
+        jobs = jobs[:limit] if limit else jobs
+        if any(j.get("stowed") for j in jobs):
+            details = {d["id"]: d for d in store.all(DETAILS_TABLE)}
+            for job in jobs:
+                job.update(details.get(job["id"], {}) if job.get("stowed") else {})
+    return jobs
+
+
+def stow(store: Store, job_ids: Iterable[int] | None = None) -> int:
+    """Move finished jobs' bulky fields (log, result with its time maps, candidates) into
+    the details table, a file of its own; ``job_ids`` None: every finished job not yet
+    stowed (a store from before stowing). Returns how many were stowed.
+
+    The job file is rewritten whole by every webhook and every progress report; finished
+    jobs kept there at full size made each of those writes (mostly JSON encoding of time
+    maps) grow with the history. :func:`get` and :func:`list_jobs` put the fields back.
+    """
+    with store.transaction() as db:
+        table, details = db.table(TABLE), db.table(DETAILS_TABLE)
+        if job_ids is None:
+            docs = [d for d in table.all() if d["state"] in FINAL_STATES and not d.get("stowed")]
+        else:
+            docs = [d for i in job_ids if (d := table.get(doc_id=int(i))) is not None and d["state"] in FINAL_STATES]
+        docs = [d for d in docs if any(k in d for k in STOWED_FIELDS)]
+        if not docs:
+            return 0
+        earlier = {d.doc_id: store.get(DETAILS_TABLE, d.doc_id) or {} for d in docs if d.get("stowed")}
+        rows = {}
+        for doc in docs:
+            old = earlier.get(doc.doc_id, {})
+            rows[doc.doc_id] = {k: doc[k] if k in doc else old[k] for k in STOWED_FIELDS if k in doc or k in old}
+        store.delete(DETAILS_TABLE, list(earlier))
+        store.insert_many(DETAILS_TABLE, rows)
+
+        def strip(doc):
+            for key in STOWED_FIELDS:
+                doc.pop(key, None)
+            doc["stowed"] = True
+
+        table.update(strip, doc_ids=list(rows))
+        return len(rows)
+
+
+def _unstow(store: Store, job_id: int) -> None:
+    """Put a stowed job's details back into its record (it is about to run again)."""
+    with store.transaction():
+        job = store.get(TABLE, int(job_id))
+        if not job or not job.get("stowed"):
+            return
+        details = store.get(DETAILS_TABLE, int(job_id)) or {}
+        fields = {k: details[k] for k in STOWED_FIELDS if k in details}
+        store.update(TABLE, int(job_id), {**fields, "stowed": False})
+        store.delete(DETAILS_TABLE, [int(job_id)])
 
 
 def update(store: Store, job_id: int, **fields) -> None:
@@ -121,11 +185,13 @@ def append_log(store: Store, job_id: int, line: str) -> None:
 
 def retry(store: Store, job_id: int) -> None:
     """Put a finished job back in the queue from the start."""
-    job = get(store, job_id)
-    if job["state"] in RUNNING_STATES:
-        raise UsageError(f"job {job_id} is running ({job['state']}); wait for it or cancel it")
-    update(store, job_id, state="queued", error=None, progress=0.0, attempts=0,
-           next_attempt_at=time.time(), finished_at=None)
+    with store.transaction():
+        job = get(store, job_id)
+        if job["state"] in RUNNING_STATES:
+            raise UsageError(f"job {job_id} is running ({job['state']}); wait for it or cancel it")
+        _unstow(store, job_id)
+        update(store, job_id, state="queued", error=None, progress=0.0, attempts=0,
+               next_attempt_at=time.time(), finished_at=None)
 
 
 def cancel(store: Store, job_id: int) -> None:
@@ -226,3 +292,101 @@ def find_open(store: Store, original: str, language: str | None) -> dict | None:
         if doc["state"] in ACTIVE_STATES and (language is None or doc.get("language") in (language, None)):
             return doc
     return None
+
+
+# --- retention: pruning finished jobs ---------------------------------------------------
+
+
+def prune(store: Store, keep_days: float, keep_finished: int, protect_seconds: float = 0.0,
+          slack: int = 0, now: float | None = None) -> int:
+    """Remove finished jobs past retention; returns how many went.
+
+    A finished job goes when it finished more than ``keep_days`` days ago (0: no age
+    limit) or when ``keep_finished`` newer finished jobs exist (0: no count limit). Jobs
+    created within ``protect_seconds`` stay whatever their rank (webhook deduplication
+    looks them up), and unfinished jobs are never touched. The count rule waits until more
+    than ``slack`` jobs are over the limit, so that a busy service prunes in batches rather
+    than after every job. What the backfill needs of a removed job (original, language,
+    state, when) goes into the ``finished`` table, one row per original and language.
+    """
+    now = time.time() if now is None else now
+    with store.transaction() as db:
+        table = db.table(TABLE)
+        finished = sorted((d for d in table.all() if d["state"] in FINAL_STATES),
+                          key=lambda d: (d.get("finished_at") or d.get("updated_at") or 0, d.doc_id), reverse=True)
+        cutoff = now - keep_days * 86400 if keep_days else None
+        aged, surplus = [], []
+        for rank, doc in enumerate(finished):
+            if now - (doc.get("created_at") or 0) < protect_seconds:
+                continue
+            if cutoff is not None and (doc.get("finished_at") or doc.get("updated_at") or 0) < cutoff:
+                aged.append(doc)
+            elif keep_finished and rank >= keep_finished:
+                surplus.append(doc)
+        if not aged and len(surplus) <= slack:
+            return 0
+        doomed = aged + surplus
+        _remember(db.table(FINISHED_TABLE), doomed)
+        table.remove(doc_ids=[d.doc_id for d in doomed])
+        store.delete(DETAILS_TABLE, [d.doc_id for d in doomed if d.get("stowed")])
+        return len(doomed)
+
+
+def _remember(rows, doomed: list) -> None:
+    """Keep one compact row per (original, language): the newest outcome."""
+    newest: dict[tuple, dict] = {}
+    for doc in doomed:
+        if not doc.get("original"):
+            continue  # an event that never resolved to a file: nothing to remember it by
+        row = {"original": doc["original"], "language": doc.get("language"), "state": doc["state"],
+               "finished_at": doc.get("finished_at") or doc.get("updated_at"), "job_id": doc.doc_id}
+        key = (row["original"], row["language"])
+        if key not in newest or (row["finished_at"] or 0) > (newest[key]["finished_at"] or 0):
+            newest[key] = row
+    if not newest:
+        return
+    stale = [r.doc_id for r in rows.all()
+             if (key := (r.get("original"), r.get("language"))) in newest
+             and (r.get("finished_at") or 0) <= (newest[key]["finished_at"] or 0)]
+    kept = {(r.get("original"), r.get("language")) for r in rows.all() if r.doc_id not in stale}
+    if stale:
+        rows.remove(doc_ids=stale)
+    rows.insert_multiple(row for key, row in newest.items() if key not in kept)
+
+
+def prune_by_settings(store: Store, config, batch: bool = False) -> int:
+    """:func:`prune` with ``jobs.keep_days``, ``jobs.keep_finished`` and the webhook dedup window.
+
+    ``batch`` (after each finished job) lets up to 5 % of keep_finished (at least 10) gather first.
+    """
+    keep = config.get("jobs.keep_finished")
+    slack = max(10, keep // 20) if batch else 0
+    return prune(store, config.get("jobs.keep_days"), keep, config.get("webhooks.dedup_window") or 0, slack)
+
+
+def known_pairs(store: Store, states: Iterable[str]) -> set[tuple[str | None, str | None]]:
+    """(original, language) of every job in ``states``, stored or pruned."""
+    states = set(states)
+    with store.transaction() as db:
+        pairs = {(d.get("original"), d.get("language")) for d in db.table(TABLE).all() if d["state"] in states}
+        pairs |= {(r.get("original"), r.get("language")) for r in db.table(FINISHED_TABLE).all()
+                  if r.get("state") in states}
+    return pairs
+
+
+def page(store: Store, states: Iterable[str] = (), offset: int = 0, limit: int = 100) -> tuple[list[dict], dict[str, int], int]:
+    """One page of jobs, newest first: (jobs, count per state, how many match ``states``).
+
+    Only the page's jobs are copied out of the store; the list page no longer hands every
+    stored job to the template.
+    """
+    states = set(states)
+    with store.transaction() as db:
+        docs = db.table(TABLE).all()
+    counts = {s: 0 for s in STATES}
+    for doc in docs:
+        counts[doc["state"]] = counts.get(doc["state"], 0) + 1
+    matching = [d for d in docs if not states or d["state"] in states]
+    matching.sort(key=lambda d: (d["created_at"], d.doc_id), reverse=True)
+    shown = [{**d, "id": d.doc_id} for d in matching[offset:offset + limit]]
+    return shown, counts, len(matching)

@@ -92,7 +92,7 @@ CORE_SETTINGS: list[Setting] = [
     _s("auth.proxy_header", "", "Trust this header (e.g. Remote-User) set by an authenticating reverse proxy; empty disables."),
     _s("auth.secret_key", "", "Cookie signing key; empty generates one in data_dir on first start.", secret=True),
     # [library]
-    _s("library.roots", [], "Folders this service may read and write; every other path is refused.", "list",
+    _s("library.roots", [], "Folders this service may write, and read; dubs are also read from counterparts.dub_roots; every other path is refused.", "list",
        check=_usable_paths),
     _s("library.languages", [], "Dub languages wanted, ISO 639-1 or 639-2 codes (e.g. [\"de\", \"fra\"]).", "list"),
     _s("library.output_mode", "replace", "replace: swap the original after verification; beside: write Title.multi.mkv next to it; folder: write into output_folder.",
@@ -117,7 +117,7 @@ CORE_SETTINGS: list[Setting] = [
     _s("webhooks.max_body_bytes", 1048576, "Largest webhook body accepted; bigger ones get 413.", "int", minimum=1024, maximum=64 << 20),
     *[_s(f"webhooks.{src}.token", "", f"Secret for {src} only; empty uses webhooks.token.", secret=True) for src in WEBHOOK_SOURCES],
     # [counterparts]
-    _s("counterparts.dub_roots", {}, "Folders holding dubbed releases, per language: { de = \"/media/dubs/de\" }.", "table",
+    _s("counterparts.dub_roots", {}, "Folders holding dubbed releases, per language: { de = \"/media/dubs/de\" }. Only read, never written; they may lie outside library.roots.", "table",
        check=_usable_paths),
     _s("counterparts.min_score", 0.6, "Lowest name-match score a candidate needs.", "float", minimum=0, maximum=1),
     _s("counterparts.ambiguity_margin", 0.1, "Candidates closer than this in score are ambiguous: the job goes to needs_review.", "float", minimum=0, maximum=1),
@@ -144,6 +144,8 @@ CORE_SETTINGS: list[Setting] = [
     _s("jobs.max_attempts", 5, "Attempts for transient errors before a job fails.", "int", minimum=1, maximum=100),
     _s("jobs.retry_backoff", 60, "First retry delay in seconds; doubles each attempt.", "int", minimum=0, maximum=DAY),
     _s("jobs.stop_grace", 60, "On SIGTERM, seconds the running job may finish before it is re-queued.", "int", minimum=0, maximum=3600),
+    _s("jobs.keep_days", 30, "Finished jobs older than this many days are removed (what the backfill needs of them is kept in a compact list); 0: no age limit.", "int", minimum=0, maximum=36500),
+    _s("jobs.keep_finished", 500, "At most this many finished jobs are kept, the newest; older ones go as with keep_days. 0: no limit (the job file, and with it every webhook's and the job list's time, then grows without end).", "int", minimum=0, maximum=1000000),
     # [tools]
     _s("tools.ffmpeg", "ffmpeg", "ffmpeg executable (name on PATH or full path)."),
     _s("tools.ffprobe", "ffprobe", "ffprobe executable."),

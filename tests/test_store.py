@@ -129,3 +129,41 @@ def test_empty_file_reads_as_empty(tmp_path):
     path = tmp_path / "syncdub.json"
     path.write_text("")
     assert Store(path).all("jobs") == []
+
+
+def test_a_separate_table_has_its_own_file_and_is_not_rewritten_with_the_jobs(tmp_path):
+    path = tmp_path / "syncdub.json"
+    store = Store(path)
+    store.insert("finished", {"original": "/m/a.mkv", "state": "done"})
+    side = tmp_path / "syncdub.finished.json"
+    assert json.loads(side.read_text()) == {"finished": {"1": {"original": "/m/a.mkv", "state": "done"}}}
+    side_inode = side.stat().st_ino
+    for n in range(3):  # job writes rewrite the main file only
+        store.insert("jobs", {"n": n})
+        store.update("jobs", 1, {"state": "done"})
+    assert side.stat().st_ino == side_inode and "finished" not in json.loads(path.read_text())
+    main_inode = path.stat().st_ino
+    store.insert("finished", {"original": "/m/b.mkv"})  # and the other way round
+    assert path.stat().st_ino == main_inode and side.stat().st_ino != side_inode
+    fresh = Store(path)  # another process sees both files as one database
+    assert [d["original"] for d in fresh.all("finished")] == ["/m/a.mkv", "/m/b.mkv"]
+    assert fresh.count("jobs") == 3
+
+
+def test_dropping_every_table_empties_the_separate_file_too(tmp_path):
+    path = tmp_path / "syncdub.json"
+    store = Store(path)
+    store.insert("finished", {"x": 1})
+    store.insert("jobs", {"y": 1})
+    with store.transaction() as db:
+        db.drop_tables()
+    assert Store(path).all("finished") == [] and Store(path).all("jobs") == []
+
+
+def test_a_separate_table_left_in_the_main_file_moves_on_the_next_write(tmp_path):
+    path = tmp_path / "syncdub.json"
+    path.write_text(json.dumps({"jobs": {"1": {"n": 1}}, "finished": {"1": {"original": "/m/a.mkv"}}}))
+    store = Store(path)
+    store.insert("jobs", {"n": 2})
+    assert Store(path).all("finished") == [{"original": "/m/a.mkv", "id": 1}]
+    assert "finished" not in json.loads(path.read_text())

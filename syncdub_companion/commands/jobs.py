@@ -1,4 +1,4 @@
-"""``syncdub jobs`` (list, show, retry, cancel) and ``syncdub scan`` (backfill)."""
+"""``syncdub jobs`` (list, show, retry, cancel, prune) and ``syncdub scan`` (backfill)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -24,7 +24,7 @@ def register(cli: click.Group) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 def jobs_group(ctx: click.Context, states, limit, as_json):
-    """List jobs newest first; subcommands show, retry and cancel one."""
+    """List jobs newest first; subcommands show, retry and cancel one, prune removes old finished ones."""
     if ctx.invoked_subcommand is not None:
         return
     from .. import jobs
@@ -109,6 +109,18 @@ def jobs_cancel(app: AppContext, job_id):
 
     jobs.cancel(app.services().store, job_id)
     click.echo(f"job {job_id} cancelled")
+
+
+@jobs_group.command("prune")
+@config_options
+@click.pass_obj
+def jobs_prune(app: AppContext):
+    """Remove finished jobs past jobs.keep_days / jobs.keep_finished now (workers do it as jobs end)."""
+    from .. import jobs
+
+    services = app.services()
+    removed = jobs.prune_by_settings(services.store, services.config)
+    click.echo(f"pruned {removed} finished job(s); {services.store.count(jobs.TABLE)} job(s) stored")
 
 
 @click.command("scan")

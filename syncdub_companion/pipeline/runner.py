@@ -113,6 +113,14 @@ def _finish(ctx: JobContext, state: str, message: str, **fields) -> str:
         ctx.services.hook.syncdub_job_finished(job=record, services=ctx.services)
     except Exception:  # noqa: BLE001 - a notifier plugin must not change the job's outcome
         log.exception("job %s: a syncdub_job_finished plugin failed", ctx.job_id)
+    jobs.stow(ctx.store, [ctx.job_id])  # out of the job file, which every webhook rewrites
+    try:
+        # here, where jobs end, so the store stays as small as the retention settings say
+        removed = jobs.prune_by_settings(ctx.store, ctx.services.config, batch=True)
+        if removed:
+            log.info("pruned %d finished job(s) past jobs.keep_days / jobs.keep_finished", removed)
+    except Exception:  # noqa: BLE001 - housekeeping must not change the job's outcome
+        log.exception("pruning finished jobs failed")
     return state
 
 

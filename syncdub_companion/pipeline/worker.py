@@ -51,6 +51,10 @@ class WorkerPool:
             raise UsageError(f"another syncdub process already runs workers on {self.services.config.data_dir}") from None
         for job_id in jobs.requeue_interrupted(self.services.store):
             log.warning("job %s was interrupted by a stop or crash and is queued again", job_id)
+        jobs.stow(self.services.store)  # finished jobs of a store from before stowing
+        removed = jobs.prune_by_settings(self.services.store, self.services.config)
+        if removed:
+            log.info("pruned %d finished job(s) past jobs.keep_days / jobs.keep_finished", removed)
         prefix = f"{socket.gethostname()}:{os.getpid()}"
         for n in range(self.size):
             thread = threading.Thread(target=self._loop, args=(f"{prefix}:{n}",), daemon=True,

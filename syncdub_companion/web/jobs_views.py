@@ -15,7 +15,7 @@ from ..logs import SecretFilter
 from . import plot
 
 bp = Blueprint("jobs", __name__)
-PAGE_SIZE = 200
+PAGE_SIZE = 100  # jobs per page of /jobs and /api/jobs
 _plot_cache: OrderedDict = OrderedDict()
 _plot_lock = threading.Lock()
 
@@ -64,22 +64,28 @@ def summary(job: dict) -> dict:
     }
 
 
+def _page_arg() -> int:
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or int(raw) < 1:
+        raise UsageError(f"page must be a whole number from 1, not {raw[:20]!r}")
+    return int(raw)
+
+
 @bp.get("/jobs")
 def list_page():
-    states = _states_arg()
-    all_jobs = jobs.list_jobs(_store())
-    counts = {s: 0 for s in jobs.STATES}
-    for job in all_jobs:
-        counts[job["state"]] = counts.get(job["state"], 0) + 1
-    shown = [summary(j) for j in all_jobs if not states or j["state"] in states][:PAGE_SIZE]
-    return render_template("jobs.html", jobs=shown, counts=counts, total=len(all_jobs), states=states,
-                           all_states=jobs.STATES)
+    states, page = _states_arg(), _page_arg()
+    shown, counts, matching = jobs.page(_store(), states, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    pages = max(1, -(-matching // PAGE_SIZE))
+    return render_template("jobs.html", jobs=[summary(j) for j in shown], counts=counts, total=sum(counts.values()),
+                           states=states, all_states=jobs.STATES, page=page, pages=pages, matching=matching)
 
 
 @bp.get("/api/jobs")
 def list_json():
-    states = _states_arg()
-    return jsonify({"jobs": [summary(j) for j in jobs.list_jobs(_store(), states, limit=PAGE_SIZE)]})
+    """The same page as /jobs shows (``?page=``, ``?state=``), for its live progress."""
+    states, page = _states_arg(), _page_arg()
+    shown, _, matching = jobs.page(_store(), states, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    return jsonify({"jobs": [summary(j) for j in shown], "page": page, "matching": matching})
 
 
 @bp.get("/api/jobs/<int:job_id>")

@@ -387,3 +387,25 @@ def test_interrupted_too_often_fails_instead_of_looping(lib):
     jobs.update(lib.services.store, job_id, attempts=3, interrupted=True)  # max_attempts = 3
     assert run_next(lib, FakeMerge()) == "failed"
     assert "interrupted 3 times" in job_of(lib, job_id)["error"]
+
+
+def test_identical_rounds_of_webhooks_do_not_grow_the_store(tmp_path):
+    """The issue's case: the same webhooks again and again (past the dedup window). Each
+    round's jobs finish, and the store stays at what retention keeps."""
+    lib = build_lib(tmp_path, {"webhooks": {"dedup_window": 0}}, keep_finished=20, stable_seconds=0)
+    store = lib.services.store
+    for n in range(30):
+        lib.file(f"movies/Film {n} (2010)/Film {n} (2010).mkv")
+    sizes = []
+    for _ in range(3):
+        for n in range(30):
+            path = str(lib.root / f"movies/Film {n} (2010)/Film {n} (2010).mkv")
+            jobs.enqueue_event(store, LibraryEvent(source="radarr-test", path=path), dedup_window=0)
+        while (job := jobs.claim_next(store, "w")) is not None:
+            assert run_job(lib.services, job, worker="w", merge=FakeMerge()) == "skipped"  # no dub anywhere
+        sizes.append(store.count(jobs.TABLE))
+    # 90 jobs ran; the store holds keep_finished plus at most the batch slack (10) and one
+    assert all(20 <= size <= 31 for size in sizes), sizes
+    rows = store.all(jobs.FINISHED_TABLE)  # one compact row per file is all that grows
+    assert 0 < len(rows) == len({r["original"] for r in rows}) <= 30
+    lib.services.store.close()

@@ -150,3 +150,22 @@ def test_missing_job_is_404(site, user, path):
     assert "no such job" in response.get_data(as_text=True)
     assert user.get("/api/jobs/999").status_code == 404
     assert user.post("/jobs/999/retry", data={"csrf_token": page_token(user)}).status_code == 404
+
+
+def test_the_list_is_paged_newest_first_and_the_poll_asks_for_the_same_page(site, user):
+    from syncdub_companion.web.jobs_views import PAGE_SIZE
+
+    store = site.services.store
+    ids = jobs.create_many(store, [{"original": str(site.root / f"f{n}.mkv")} for n in range(PAGE_SIZE + 5)])
+    with store.transaction() as db:  # distinct creation times, oldest first
+        for n, job_id in enumerate(ids):
+            db.table(jobs.TABLE).update({"created_at": 1000.0 + n}, doc_ids=[job_id])
+    first = user.get("/jobs").get_data(as_text=True)
+    assert first.count("data-job-id=") == PAGE_SIZE
+    assert f'data-job-id="{ids[-1]}"' in first and f'data-job-id="{ids[4]}"' not in first
+    assert f"page 1 of 2 ({PAGE_SIZE + 5} jobs)" in first and "page=2" in first
+    second = user.get("/jobs?page=2").get_data(as_text=True)
+    assert [f'data-job-id="{i}"' in second for i in ids[:6]] == [True] * 5 + [False]
+    assert 'data-poll="/api/jobs?page=2"' in second
+    assert [j["id"] for j in user.get("/api/jobs?page=2").get_json()["jobs"]] == ids[4::-1]
+    assert user.get("/jobs?page=0").status_code == 400 and user.get("/api/jobs?page=x").status_code == 400
