@@ -125,3 +125,19 @@ def test_pruning_a_stowed_job_removes_its_details_too(store):
     assert store.count(jobs.DETAILS_TABLE) == 3
     jobs.prune(store, keep_days=0, keep_finished=1)
     assert [d["id"] for d in store.all(jobs.DETAILS_TABLE)] == [ids[-1]]
+
+
+def test_syncdub_jobs_prune_applies_the_retention_settings_now(tmp_path):
+    from click.testing import CliRunner
+
+    from syncdub_companion.cli import _register_commands, cli
+
+    config = tmp_path / "config.toml"
+    config.write_text(f'[server]\ndata_dir = "{tmp_path / "data"}"\n[jobs]\nkeep_finished = 2\n')
+    store = Store(tmp_path / "data" / "syncdub.json")
+    add_finished(store, 5)
+    _register_commands()
+    result = CliRunner().invoke(cli, ["--config", str(config), "jobs", "prune"], env={})
+    assert result.exit_code == 0, result.output
+    assert "pruned 3 finished job(s); 2 job(s) stored" in result.output
+    assert store.count(jobs.TABLE) == 2
