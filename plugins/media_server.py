@@ -15,7 +15,7 @@ from syncdub_companion import hookimpl
 from syncdub_companion.errors import ServerError
 from syncdub_companion.media import Candidate, MediaItem
 from syncdub_companion.servers import emby_client, jellyfin_client, localise, plex_client
-from syncdub_companion.servers.languages import normalise_languages
+from syncdub_companion.languages import bibliographic_codes
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def syncdub_find_counterparts(item, services):
                 found += [(name, m) for m in _search(client, item)]
         except ServerError as exc:
             log.warning("%s: counterpart search failed, skipping this server: %s", name, exc)
-    wanted = normalise_languages(services.config.get("library.languages") or [])
+    wanted = bibliographic_codes(services.config.get("library.languages") or [])
     return candidates(item, found, wanted, services.config.path_map)
 
 
@@ -75,14 +75,14 @@ def same_content(item: MediaItem, other: MediaItem) -> bool:
 def candidates(item: MediaItem, found: list[tuple[str, MediaItem]], wanted: list[str],
                path_map: list[tuple[str, str]]) -> list[Candidate]:
     """One Candidate per (file, new language); the original file itself is never a candidate."""
-    have = set(normalise_languages(item.audio_languages))
+    have = set(bibliographic_codes(item.audio_languages))
     own = os.path.normpath(item.path)
     out: dict[tuple[str, str], Candidate] = {}
     for server, match in found:
         local = localise(match, path_map).path
         if os.path.normpath(local) == own:
             continue
-        langs = [lang for lang in normalise_languages(match.audio_languages) if lang not in have]
+        langs = [lang for lang in bibliographic_codes(match.audio_languages) if lang not in have]
         if wanted:
             langs = [lang for lang in langs if lang in wanted]
         for lang in langs:

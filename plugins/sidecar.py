@@ -16,8 +16,8 @@ import logging
 import os
 
 from syncdub_companion import hookimpl
-from syncdub_companion.media import Candidate
-from syncdub_companion.naming import VIDEO_EXTS, split_extension, split_sidecar
+from syncdub_companion.media import VIDEO_EXTS, Candidate
+from syncdub_companion.naming import split_extension, split_sidecar
 from syncdub_companion.paths import is_inside
 from syncdub_companion.roots import is_readable
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .media import Candidate, MediaItem
-from .naming import (EXTRAS_FOLDERS, MEDIA_EXTS, VIDEO_EXTS, Match, ParsedName, match, normalise_language,
-                     key_similarity, parse_path, split_extension, title_key)
+from .languages import alpha2_code
+from .media import MEDIA_EXTS, VIDEO_EXTS, Candidate, MediaItem
+from .naming import EXTRAS_FOLDERS, Match, ParsedName, key_similarity, match, parse_path, split_extension, title_key
 from .paths import is_inside
 from .plugins import call_each
 from .roots import read_roots
@@ -153,7 +153,7 @@ def index_cache(services) -> IndexCache:
 
 def dub_roots(services) -> dict[str, str]:
     """``counterparts.dub_roots`` with languages normalised to two-letter codes."""
-    return {normalise_language(lang): str(Path(root).expanduser())
+    return {alpha2_code(lang): str(Path(root).expanduser())
             for lang, root in (services.config.get("counterparts.dub_roots") or {}).items()}
 
 
@@ -207,7 +207,7 @@ def collect(services, item: MediaItem, hook=None, roots: Iterable[str | os.PathL
                 log.warning("%s offered %s, which resolves to %s outside the allowed roots; ignored",
                             cand.finder, cand.path, real)
                 continue
-            cand.language = normalise_language(cand.language)
+            cand.language = alpha2_code(cand.language)
             kept = best.get(real)
             if kept is None or cand.score > kept.score:
                 if kept is not None:
@@ -226,7 +226,7 @@ def decide(candidates: list[Candidate], wanted: Iterable[str], min_score: float,
     languages every candidate language is wanted. A candidate of unknown language counts
     only when exactly one language is wanted.
     """
-    wanted = [normalise_language(w) for w in wanted] or sorted({c.language for c in candidates if c.language})
+    wanted = [alpha2_code(w) for w in wanted] or sorted({c.language for c in candidates if c.language})
     decision = Decision()
     for language in wanted:
         pool = [c for c in candidates if c.score >= min_score
@@ -257,7 +257,7 @@ def find_for(services, item: MediaItem, languages: Iterable[str] | None = None, 
 
 def wanted_languages(services) -> list[str]:
     """``library.languages``, else the languages of the dub roots, else [] (any language)."""
-    configured = [normalise_language(x) for x in services.config.get("library.languages") or []]
+    configured = [alpha2_code(x) for x in services.config.get("library.languages") or []]
     return configured or sorted(dub_roots(services))
 
 

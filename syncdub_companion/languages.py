@@ -88,3 +88,40 @@ def lookup(code: str | None) -> Language | None:
     if key in UNDETERMINED:
         return None
     return _BY_KEY.get(key) or _BY_KEY.get(key.split("-", 1)[0])
+
+
+def alpha2_code(code: str | None) -> str | None:
+    """``fr``, ``fra``, ``fre``, ``French``, ``fr-CA`` -> ``fr``: the ISO 639-1 form, which the
+    dub roots, ``library.languages`` and job records use; undetermined (``und``, "") -> None.
+
+    A code the table does not know passes through lower-cased, so two mentions of it still
+    compare equal.
+    """
+    key = str(code or "").strip().lower()
+    if key.replace("_", "-") in UNDETERMINED:
+        return None
+    found = lookup(key)
+    return found.alpha2 if found and found.alpha2 else key
+
+
+def bibliographic_code(code: str | None) -> str | None:
+    """``fr``, ``fra``, ``fre``, ``French``, ``fre-FR`` -> ``fre``: the ISO 639-2/B form, which
+    Matroska stores and the media servers are compared in; undetermined -> None.
+
+    Unknown codes pass through lower-cased, as in :func:`alpha2_code`.
+    """
+    key = str(code or "").strip().lower().replace("_", "-")
+    if key in UNDETERMINED:
+        return None
+    found = lookup(key)
+    return found.bibliographic if found else key
+
+
+def bibliographic_codes(codes) -> list[str]:
+    """Each code as :func:`bibliographic_code`, undetermined ones dropped, order kept, no repeats."""
+    out: list[str] = []
+    for code in codes or []:
+        lang = bibliographic_code(code)
+        if lang and lang not in out:
+            out.append(lang)
+    return out

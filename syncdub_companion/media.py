@@ -1,8 +1,37 @@
-"""The small value types that travel between webhooks, plugins and the pipeline."""
+"""Media facts and the small value types that travel between webhooks, plugins and the pipeline.
+
+The extension tables below are the one answer to "is this a video, a dub, a subtitle?":
+the backfill scan, the finders, the /library, /wanted and /resync pages all ask here, so
+they cannot disagree about which files exist.
+"""
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+# Lower case, without the dot, as :func:`extension` returns them.
+VIDEO_EXTS = frozenset("mkv mp4 m4v avi mov ts m2ts mts wmv webm mpg mpeg ogm divx".split())
+AUDIO_EXTS = frozenset("mka ac3 eac3 ec3 dts dtshd thd truehd flac m4a aac mp3 opus ogg oga wav w64".split())
+MEDIA_EXTS = VIDEO_EXTS | AUDIO_EXTS  # what can be an original or a dub
+SUBTITLE_EXTS = frozenset("srt ass ssa sub idx sup vtt".split())
+
+
+def extension(path: str | os.PathLike) -> str:
+    """The file's extension, lower case and without the dot (``"mkv"``); "" when it has none."""
+    name = os.path.basename(os.fspath(path))
+    stem, dot, ext = name.rpartition(".")
+    return ext.lower() if dot and stem else ""
+
+
+def is_video(path: str | os.PathLike) -> bool:
+    """True when the name ends in a video extension (an original, or a dub with its own picture)."""
+    return extension(path) in VIDEO_EXTS
+
+
+def is_media(path: str | os.PathLike) -> bool:
+    """True for a video or audio-only file: anything that can be an original or a dub."""
+    return extension(path) in MEDIA_EXTS
 
 
 @dataclass

@@ -20,12 +20,12 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from .languages import lookup, words
+from .languages import alpha2_code, words
+from .media import MEDIA_EXTS, SUBTITLE_EXTS
 
-VIDEO_EXTS = frozenset("mkv mp4 m4v avi mov ts m2ts mts wmv webm mpg mpeg ogm divx".split())
-AUDIO_EXTS = frozenset("mka ac3 eac3 ec3 dts dtshd thd truehd flac m4a aac mp3 opus ogg oga wav w64".split())
-MEDIA_EXTS = VIDEO_EXTS | AUDIO_EXTS
-SUBTITLE_EXTS = frozenset("srt ass ssa sub idx sup vtt".split())
+# The old name of languages.alpha2_code, kept only because align/ (owned elsewhere) still
+# imports it; new code says which form it wants: alpha2_code or bibliographic_code.
+normalise_language = alpha2_code
 # Plex/Jellyfin extras folders: never originals, never counterparts.
 EXTRAS_FOLDERS = frozenset(
     "extras featurettes behind the scenes deleted scenes interviews scenes shorts trailers samples sample other others"
@@ -88,14 +88,6 @@ def language_from_token(token: str, strict: bool = False) -> str | None:
     """
     token = token.lower()
     return (_LANG_STRICT if strict else _LANG_ANY).get(token)
-
-
-def normalise_language(code: str | None) -> str | None:
-    """Any ISO 639 code or language name as its two-letter code; unknown codes lower-cased."""
-    if not code:
-        return None
-    found = lookup(code)
-    return found.alpha2 if found and found.alpha2 else code.strip().lower()
 
 
 @dataclass

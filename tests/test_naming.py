@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from syncdub_companion.naming import (match, normalise_language, parse_name, parse_path, split_sidecar,
-                                      title_key)
+from syncdub_companion.naming import match, parse_name, parse_path, split_sidecar, title_key
 
 LIB = "/media/library"
 DUBS = "/media/dubs/de"
@@ -198,7 +197,3 @@ def test_title_key_normalises_spelling():
 ])
 def test_split_sidecar(name, expected):
     assert split_sidecar(name) == expected
-
-
-def test_normalise_language_accepts_codes_and_names():
-    assert [normalise_language(x) for x in ("deu", "ger", "DE", "German", "fra", "xx")] == ["de", "de", "de", "de", "fr", "xx"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import posixpath
 
-from syncdub_companion.servers.languages import normalise_languages
+from syncdub_companion.languages import bibliographic_codes
 
 from .common import Ignored, MalformedWebhookError, obj, text
 
@@ -41,4 +41,4 @@ def audio_languages(file: dict, source: str) -> list[str]:
     raw = obj(file, "mediaInfo", source).get("audioLanguages")
     if isinstance(raw, str):
         raw = [p.strip() for chunk in raw.split("/") for p in chunk.split(",")]
-    return normalise_languages(raw if isinstance(raw, list) else [])
+    return bibliographic_codes(raw if isinstance(raw, list) else [])

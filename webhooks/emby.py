@@ -6,7 +6,7 @@ payload carries ``Item.Path`` and ``Item.ProviderIds``, so the event holds the p
 from __future__ import annotations
 
 from syncdub_companion.media import LibraryEvent
-from syncdub_companion.servers.languages import normalise_languages
+from syncdub_companion.languages import bibliographic_codes
 
 from .common import Ignored, Receiver, ids_from, integer, obj, text
 
@@ -32,7 +32,7 @@ def to_events(payload: dict) -> list[LibraryEvent]:
         season=integer(item.get("ParentIndexNumber")) if episode else None,
         episode=integer(item.get("IndexNumber")) if episode else None,
         provider_ids=ids_from(obj(item, "ProviderIds", SOURCE)),
-        audio_languages=normalise_languages(_audio_languages(item)),
+        audio_languages=bibliographic_codes(_audio_languages(item)),
         server=text(item, "ServerId", SOURCE) or text(obj(payload, "Server", SOURCE), "Id", SOURCE),
         raw_event=event,
     )]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from syncdub_companion.media import LibraryEvent
-from syncdub_companion.servers.languages import normalise_languages
+from syncdub_companion.languages import bibliographic_codes
 
 from .common import Ignored, MalformedWebhookError, Receiver, integer, text
 
@@ -36,7 +36,7 @@ def to_events(payload: dict) -> list[LibraryEvent]:
         season=_number(payload, "SeasonNumber") if episode else None,
         episode=_number(payload, "EpisodeNumber") if episode else None,
         provider_ids=_provider_ids(payload),
-        audio_languages=normalise_languages(v for k, v in sorted(payload.items()) if _AUDIO_LANGUAGE.match(k)),
+        audio_languages=bibliographic_codes(v for k, v in sorted(payload.items()) if _AUDIO_LANGUAGE.match(k)),
         server=text(payload, "ServerId", SOURCE), raw_event=kind_of_event,
     )]
 

@@ -6,7 +6,7 @@ file path; the plex plugin fetches it by ``ratingKey`` when the job starts.
 from __future__ import annotations
 
 from syncdub_companion.media import LibraryEvent
-from syncdub_companion.servers.languages import normalise_languages
+from syncdub_companion.languages import bibliographic_codes
 
 from .common import MAX_INT_DIGITS, Ignored, MalformedWebhookError, Receiver, ascii_digits, integer, obj, text
 
@@ -32,7 +32,7 @@ def to_events(payload: dict) -> list[LibraryEvent]:
         season=integer(meta.get("parentIndex")) if episode else None,
         episode=integer(meta.get("index")) if episode else None,
         provider_ids=guid_list(meta.get("Guid")),
-        audio_languages=normalise_languages(_audio_languages(meta)),
+        audio_languages=bibliographic_codes(_audio_languages(meta)),
         server=text(obj(payload, "Server", SOURCE), "uuid", SOURCE), raw_event=event,
     )]
 

@@ -12,8 +12,8 @@ from typing import Callable, Iterable
 
 from .. import jobs
 from ..counterparts import dub_roots, find_for, index_cache, walk_media, wanted_languages
-from ..media import Candidate, MediaItem
-from ..naming import VIDEO_EXTS, split_extension, split_sidecar
+from ..media import VIDEO_EXTS, Candidate, MediaItem
+from ..naming import split_extension, split_sidecar
 from ..paths import ensure_inside
 
 BESIDE_SUFFIX = ".multi"  # the default output_paths plugin's name for output_mode = beside

@@ -12,8 +12,9 @@ import time
 from .. import jobs
 from ..counterparts import collect, decide, dub_root_of, find_for, index_cache, wanted_languages
 from ..errors import FileBusyError, MediaError, UsageError
+from ..languages import alpha2_code
 from ..media import Candidate, LibraryEvent
-from ..naming import normalise_language, parse_path, split_sidecar
+from ..naming import parse_path, split_sidecar
 from ..paths import ensure_inside
 from ..plugins import call_each
 from ..roots import ensure_readable, write_roots
@@ -90,7 +91,7 @@ def counterparts(ctx: JobContext) -> None:
         return
     if ctx.job.get("dubbed"):
         ensure_readable(ctx.job["dubbed"], ctx.services.config, "dubbed")
-        language = normalise_language(ctx.job.get("language")) or _language_of(ctx, ctx.job["dubbed"])
+        language = alpha2_code(ctx.job.get("language")) or _language_of(ctx, ctx.job["dubbed"])
         plan = {language or "und": Candidate(ctx.job["dubbed"], language, 1.0, "job", "named in the job").to_dict()}
         ctx.save(plan=plan, review={})
         return
@@ -110,8 +111,8 @@ def counterparts(ctx: JobContext) -> None:
 
 
 def _languages_to_do(ctx: JobContext, item) -> list[str]:
-    wanted = [normalise_language(ctx.job["language"])] if ctx.job.get("language") else wanted_languages(ctx.services)
-    present = {normalise_language(x) for x in item.audio_languages}
+    wanted = [alpha2_code(ctx.job["language"])] if ctx.job.get("language") else wanted_languages(ctx.services)
+    present = {alpha2_code(x) for x in item.audio_languages}
     if ctx.job.get("force") or not present:
         return wanted
     todo = [lang for lang in wanted if lang not in present]

@@ -13,7 +13,7 @@ import requests
 from ..errors import ServerError
 from ..http import make_session
 from ..media import MediaItem
-from .languages import normalise_languages
+from ..languages import bibliographic_codes
 
 log = logging.getLogger(__name__)
 
@@ -200,7 +200,7 @@ def audio_languages(dto: dict) -> list[str]:
     streams = list(dto.get("MediaStreams") or [])
     for source in dto.get("MediaSources") or []:
         streams += source.get("MediaStreams") or []
-    return normalise_languages(s.get("Language") for s in streams
+    return bibliographic_codes(s.get("Language") for s in streams
                                if isinstance(s, dict) and s.get("Type") == "Audio")
 
 

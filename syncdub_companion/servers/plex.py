@@ -17,7 +17,7 @@ from plexapi.server import PlexServer
 from ..errors import ServerError
 from ..http import make_session, redact_url
 from ..media import MediaItem
-from .languages import normalise_languages
+from ..languages import bibliographic_codes
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ class PlexClient:
             season=video.parentIndex if episode else None,
             episode=video.index if episode else None,
             provider_ids=ids,
-            audio_languages=normalise_languages(s.languageCode or s.languageTag for s in streams),
+            audio_languages=bibliographic_codes(s.languageCode or s.languageTag for s in streams),
             server="plex", item_id=str(video.ratingKey),
         )
 

@@ -1,140 +1,80 @@
-"""/library: per language, how many originals already carry a dub and how many still lack one.
+"""/library: dubs per language; /wanted: the films lacking a wanted language, a Sync button each.
 
-Cheap by design: it walks the library roots for video files and reads only their audio
-stream tags (language, title) through the ffprobe wrapper, caching each file by size and
-mtime. A page view probes for at most ``PROBE_BUDGET`` seconds and says how many files
-are still unread, so a big library fills in over a few reloads instead of hanging.
-A track counts as ours when it carries the merge's SYNCDUB_SOURCE tag (or, for files
-written before that tag, a title matching ``library.track_name``).
+Both read :mod:`syncdub_companion.inventory` (the scan's originals, their audio tags read
+once and cached). Sync queues the job a webhook or the re-sync page would, for the film
+alone: the job finds the dubs itself and merges every wanted language the file lacks.
 """
 from __future__ import annotations
 
-import logging
-import os
-import threading
-import time
-from dataclasses import dataclass, field
-from pathlib import Path
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from flask import Blueprint, current_app, render_template
+from .. import jobs
+from ..errors import UsageError
+from ..inventory import LibraryCounter
+from ..paths import ensure_inside, require_usable
 
-from ..errors import SyncDubError
-from ..naming import normalise_language as _normalise
-
-log = logging.getLogger(__name__)
 bp = Blueprint("library", __name__)
-
-PROBE_BUDGET = 4.0
-SOURCE_TAG = "SYNCDUB_SOURCE"  # the stream tag merge/plan.py writes on every track it adds
-VIDEO_EXTS = {".mkv", ".mp4", ".m4v", ".avi", ".mov", ".ts", ".m2ts", ".webm"}
+PER_PAGE = 50
 
 
-def normalise_language(code: str | None) -> str | None:
-    """The two-letter code of any ISO 639 code or name (naming's table); None for und/empty."""
-    if not code or code.strip().lower() in ("und", "zxx", "mis", "mul"):
-        return None
-    return _normalise(code)
+def _services():
+    return current_app.extensions["syncdub"]
 
 
-@dataclass
-class FileFacts:
-    languages: set[str] = field(default_factory=set)
-    ours: set[str] = field(default_factory=set)
-
-
-class LibraryCounter:
-    """Counts dubs per language over the library roots, caching probe results per file."""
-
-    def __init__(self):
-        self._cache: dict[str, tuple[float, int, FileFacts]] = {}
-        self._lock = threading.Lock()
-
-    def facts(self, path: Path) -> FileFacts | None:
-        """Cached facts, or None when the file changed since it was last read."""
-        st = path.stat()
-        with self._lock:
-            hit = self._cache.get(str(path))
-        return hit[2] if hit and hit[0] == st.st_mtime and hit[1] == st.st_size else None
-
-    def probe(self, services, path: Path) -> FileFacts:
-        st = path.stat()
-        facts = FileFacts()
-        marker = _track_marker(services.config.get("library.track_name") or "")
-        try:
-            streams = [s for s in services.ffprobe.probe(path).get("streams", []) if s.get("codec_type") == "audio"]
-        except SyncDubError as exc:
-            log.info("library: %s unreadable: %s", path, exc)
-            streams = []
-        for stream in streams:
-            tags = {k.upper(): str(v) for k, v in (stream.get("tags") or {}).items()}
-            lang = normalise_language(tags.get("LANGUAGE"))
-            if lang:
-                facts.languages.add(lang)
-                if SOURCE_TAG in tags or (marker and marker in tags.get("TITLE", "")):
-                    facts.ours.add(lang)
-        with self._lock:
-            self._cache[str(path)] = (st.st_mtime, st.st_size, facts)
-        return facts
-
-    def summary(self, services, budget: float = PROBE_BUDGET) -> dict:
-        """Rows per language: with our dub, with another dub, lacking; plus unread files."""
-        files = list(media_files(services.config))
-        deadline = time.monotonic() + budget
-        known: list[FileFacts] = []
-        unread = 0
-        for path in files:
-            try:
-                facts = self.facts(path)
-                if facts is None and time.monotonic() < deadline:
-                    facts = self.probe(services, path)
-            except OSError:
-                continue  # vanished while we looked
-            if facts is None:
-                unread += 1
-            else:
-                known.append(facts)
-        return {"rows": _rows(services.config, known), "files": len(files), "unread": unread}
-
-
-def _rows(config, known: list[FileFacts]) -> list[dict]:
-    wanted = [normalise_language(c) for c in config.get("library.languages") or []]
-    languages = [c for c in wanted if c] or sorted({lang for f in known for lang in f.languages})
-    rows = []
-    for lang in languages:
-        ours = sum(1 for f in known if lang in f.ours)
-        has = sum(1 for f in known if lang in f.languages)
-        rows.append({"language": lang, "synced": ours, "other": has - ours, "lacking": len(known) - has,
-                     "total": len(known)})
-    return rows
-
-
-def _track_marker(track_name: str) -> str:
-    """The fixed part of library.track_name, e.g. '(SyncDub)' from '{language} (SyncDub)'."""
-    parts = [p.strip() for p in track_name.replace("}", "{").split("{")[::2] if p.strip()]
-    return max(parts, key=len) if parts else ""
-
-
-def media_files(config):
-    """Video files under the roots, not following symlinks and skipping the dub folders."""
-    skip = {os.path.realpath(p) for p in (config.get("counterparts.dub_roots") or {}).values()}
-    for root in config.library_roots:
-        for folder, dirs, names in os.walk(root):
-            dirs[:] = sorted(d for d in dirs if not d.startswith(".")
-                             and os.path.realpath(os.path.join(folder, d)) not in skip)
-            for name in sorted(names):
-                path = Path(folder, name)
-                if path.suffix.lower() in VIDEO_EXTS and not name.startswith(".") and not path.is_symlink():
-                    yield path
+def _counter() -> LibraryCounter:
+    return current_app.extensions["syncdub_library"]
 
 
 @bp.get("/library")
 def page():
-    services = current_app.extensions["syncdub"]
-    counter: LibraryCounter = current_app.extensions["syncdub_library"]
-    return render_template("library.html", summary=counter.summary(services),
+    services = _services()
+    return render_template("library.html", summary=_counter().summary(services),
                            roots=services.config.library_roots, wanted=services.config.get("library.languages"))
+
+
+@bp.get("/wanted")
+def wanted_page():
+    services = _services()
+    language = (request.args.get("language") or "").strip().lower() or None
+    found = _counter().wanted(services, language)
+    films = found["films"]
+    pages = max(1, -(-len(films) // PER_PAGE))
+    number = min(max(_int(request.args.get("page"), 1), 1), pages)
+    shown = films[(number - 1) * PER_PAGE:number * PER_PAGE]
+    return render_template("wanted.html", films=shown, total=len(films), found=found, page=number, pages=pages,
+                           language=language, roots=services.config.library_roots)
+
+
+@bp.post("/wanted/sync")
+def sync():
+    """Queue one job for the posted original (inside library.roots), unless one is open already."""
+    services = _services()
+    posted = request.form.get("original") or ""
+    if not posted:
+        raise UsageError("no film given")
+    original = ensure_inside(require_usable(posted, "original"), services.config.library_roots, "original")
+    if not original.is_file():
+        raise UsageError(f"{original}: not a file")
+    back = url_for("library.wanted_page", page=_int(request.form.get("page"), 1),
+                   language=request.form.get("language") or None)
+    existing = jobs.find_open(services.store, str(original), None)
+    if existing:
+        flash(f"Job {existing['id']} is already open for {original.name}.", "ok")
+        return redirect(back)
+    job_id = jobs.create(services.store, original=str(original), source="web")
+    services.job_queued()
+    flash(f"Job {job_id} queued for {original.name}.", "ok")
+    return redirect(back)
+
+
+def _int(text: str | None, default: int) -> int:
+    try:
+        return int(text) if text and text.isascii() and text.isdigit() and len(text) < 10 else default
+    except ValueError:
+        return default
 
 
 def init_app(app) -> None:
     app.extensions["syncdub_library"] = LibraryCounter()
     app.register_blueprint(bp)
+

@@ -52,5 +52,6 @@ def register(app: Flask, services) -> None:
     library.init_app(app)
     app.jinja_env.filters.update(scrub=_scrub, when=_when, percent=_percent, basename=_basename)
     app.jinja_env.globals["nav"] = (("jobs.list_page", "Jobs"), ("resync.page", "Re-sync"),
-                                    ("library.page", "Library"), ("settings.page", "Settings"),
+                                    ("library.page", "Library"), ("library.wanted_page", "Wanted"),
+                                    ("settings.page", "Settings"),
                                     ("plugins_page.plugins", "Plugins"))

@@ -14,11 +14,10 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 
 from .. import jobs
 from ..errors import UsageError
+from ..media import VIDEO_EXTS, is_media
 from ..paths import ensure_inside, is_inside, require_usable
 
 bp = Blueprint("resync", __name__)
-VIDEO_EXTS = {".mkv", ".mp4", ".m4v", ".avi", ".mov", ".ts", ".m2ts", ".webm", ".wmv", ".mpg", ".mpeg"}
-AUDIO_EXTS = {".mka", ".ac3", ".eac3", ".dts", ".flac", ".wav", ".mp3", ".aac", ".m4a", ".opus", ".ogg"}
 LANGUAGE = re.compile(r"^[A-Za-z]{2,3}$")
 MODES = ("replace", "beside", "folder")
 
@@ -57,7 +56,7 @@ def list_folder(folder: Path, roots: list[Path]) -> tuple[list[Path], list[Path]
             continue
         if entry.is_dir():
             dirs.append(path)
-        elif path.suffix.lower() in VIDEO_EXTS | AUDIO_EXTS:
+        elif is_media(path):
             files.append(path)
     return dirs, files
 

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from syncdub_companion.web.library import LibraryCounter, normalise_language
+from syncdub_companion.inventory import LibraryCounter
 
 pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
 
@@ -72,8 +72,3 @@ def test_unreadable_file_counts_as_lacking(site, library):
     (library / "broken.mkv").write_bytes(b"not a matroska file")
     rows = {r["language"]: r for r in LibraryCounter().summary(site.services)["rows"]}
     assert rows["de"]["total"] == 5 and rows["de"]["lacking"] == 3
-
-
-def test_language_codes_are_normalised():
-    assert {normalise_language(c) for c in ("ger", "deu", "de", "German")} == {"de"}
-    assert normalise_language("und") is None and normalise_language(None) is None
