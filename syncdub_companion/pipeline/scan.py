@@ -125,5 +125,5 @@ def queue(services, report: ScanReport, force: bool = False) -> list[int]:
 
 
 def _known_pairs(store) -> set[tuple[str, str]]:
-    keep = set(jobs.ACTIVE_STATES) | {"done", "skipped"}
-    return {(j.get("original"), j.get("language")) for j in jobs.list_jobs(store) if j["state"] in keep}
+    # pruned jobs count too: their outcome stays in the store's compact finished table
+    return jobs.known_pairs(store, set(jobs.ACTIVE_STATES) | {"done", "skipped"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 import builtins
 import json
 import os
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -93,6 +94,17 @@ def test_queue_skips_pairs_that_already_have_a_job(services):
     assert len(first) == 3 and scan.queue(services, scan.plan(services)) == []
     assert {j["source"] for j in jobs.list_jobs(services.store)} == {"scan"}
     assert len(scan.queue(services, scan.plan(services), force=True)) == 3
+
+
+def test_queue_still_skips_pairs_whose_done_jobs_were_pruned(services):
+    first = scan.queue(services, scan.plan(services))
+    for job_id in first:
+        jobs.set_state(services.store, job_id, "done", finished_at=time.time() - 90 * 86400)
+    for job_id in first:
+        services.store.update(jobs.TABLE, job_id, {"created_at": time.time() - 91 * 86400})
+    assert jobs.prune(services.store, keep_days=30, keep_finished=0) == len(first)
+    assert services.store.count(jobs.TABLE) == 0
+    assert scan.queue(services, scan.plan(services)) == []
 
 
 def test_cli_scan_dry_run_json_prints_the_plan_only(tree, tmp_path):
