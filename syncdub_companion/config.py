@@ -217,21 +217,83 @@ def load_raw(path: str | os.PathLike | None = None, env: Mapping[str, str] | Non
 
 def build_config(raw: dict, settings: list[Setting], source: Path | None = None,
                  env: Mapping[str, str] | None = None) -> Config:
-    """Apply defaults, resolve $env: values, type text, validate; ConfigError lists every problem."""
-    data, problems = resolve(raw, settings, env)
+    """Apply defaults, resolve $env: values, type text, anchor relative folders, validate;
+    ConfigError lists every problem."""
+    data, problems = resolve(raw, settings, env, base_folder(source))
     if problems:
         raise ConfigError(problems)
     return Config(data, settings, source)
 
 
-def resolve(raw: dict, settings: list[Setting], env: Mapping[str, str] | None = None) -> tuple[dict, list[str]]:
-    """``raw`` over the defaults with $env: resolved and text typed, plus every problem found."""
+def base_folder(source: str | os.PathLike | None) -> Path:
+    """Where relative folders in the file point from: the file's own folder (not the shell's).
+
+    With no file (built-in defaults) it is the current folder; the Docker image works in
+    /config beside /config/config.toml, so both give /config there.
+    """
+    return Path(os.path.abspath(source)).parent if source else Path.cwd()
+
+
+def resolve(raw: dict, settings: list[Setting], env: Mapping[str, str] | None = None,
+            base: Path | None = None) -> tuple[dict, list[str]]:
+    """``raw`` over the defaults with $env: resolved, text typed and relative folders made
+    absolute (file values and defaults from ``base``, environment and --set values from the
+    current folder), plus every problem found."""
     env = os.environ if env is None else env
     problems: list[str] = []
     resolved = _resolve_env_refs(raw, env, "", problems)
     data = deep_merge(defaults_of(settings), resolved)
+    typed_text = _raw_text_paths(data)
     _type_text(data, {s.path: s for s in settings})
+    _anchor_folders(data, settings, base or Path.cwd(), typed_text)
     return data, problems + validate(data, settings)
+
+
+def _raw_text_paths(node: dict, prefix: str = "") -> set[str]:
+    """Dotted paths holding text from the environment or --set (RawText), at any depth."""
+    found = set()
+    for key, value in node.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            found |= _raw_text_paths(value, path + ".")
+        elif isinstance(value, RawText) or (isinstance(value, list) and any(isinstance(v, RawText) for v in value)):
+            found.add(path)
+    return found
+
+
+def _anchor_folders(data: dict, settings: list[Setting], base: Path, from_text: set[str]) -> None:
+    """Make every relative folder of an ``fs`` setting absolute, in place.
+
+    A value typed on the command line or in the environment is relative to the current
+    folder, as a shell user expects; one written in the file is relative to the file.
+    """
+    cwd = Path.cwd()
+    for setting in settings:
+        if not setting.fs:
+            continue
+        *parents, key = setting.path.split(".")
+        node: Any = data
+        for part in parents:
+            node = node.get(part) if isinstance(node, dict) else None
+        if not isinstance(node, dict) or key not in node:
+            continue
+        origin = cwd if setting.path in from_text else base
+        value = node[key]
+        if isinstance(value, str):
+            node[key] = anchored(value, origin)
+        elif isinstance(value, list):
+            node[key] = [anchored(v, origin) for v in value]
+        elif isinstance(value, dict):
+            node[key] = {k: anchored(v, cwd if f"{setting.path}.{k}" in from_text else origin)
+                         for k, v in value.items()}
+
+
+def anchored(value: Any, base: Path) -> Any:
+    """``value`` joined to ``base`` when it is a relative folder; anything else unchanged
+    (absolute, ``~``, empty, not text, or text no file call could take: validation says why)."""
+    if not isinstance(value, str) or not value or value.startswith("~") or os.path.isabs(value) or path_problem(value):
+        return value
+    return os.path.normpath(os.path.join(base, value))
 
 
 def _resolve_env_refs(node: Any, env: Mapping[str, str], path: str, problems: list[str]) -> Any:
@@ -359,14 +421,15 @@ def _is_http_url(value: str) -> bool:
     return parsed.scheme in ("http", "https") and bool(parsed.netloc)
 
 
-def plugins_section(raw: dict, env: Mapping[str, str] | None = None) -> tuple[dict, list[str]]:
+def plugins_section(raw: dict, env: Mapping[str, str] | None = None,
+                    source: Path | None = None) -> tuple[dict, list[str]]:
     """The ``[plugins]`` section, resolved and checked before the plugin manager exists.
 
     The manager needs enable/disable/dir before plugin settings are known; when the section
     is broken the caller builds the manager without it, and full validation reports it.
     """
     own = [s for s in CORE_SETTINGS if s.section == "plugins"]
-    data, problems = resolve({"plugins": raw.get("plugins", {})}, own, env)
+    data, problems = resolve({"plugins": raw.get("plugins", {})}, own, env, base_folder(source))
     return (data["plugins"] if isinstance(data.get("plugins"), dict) else {}), problems
 
 

@@ -90,7 +90,7 @@ def load_config_and_plugins(config_path: str | os.PathLike | None = None, overri
     validation below reports it together with every other problem.
     """
     raw, source = load_raw(config_path, env, overrides)
-    section, problems = plugins_section(raw, env)
+    section, problems = plugins_section(raw, env, source)
     pm = build_plugin_manager({} if problems else section)
     # A switched-off plugin's section stays in the file for later; it is not a typo.
     raw = {k: v for k, v in raw.items() if k not in getattr(pm, "switched_off", ())}

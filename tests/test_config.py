@@ -23,7 +23,8 @@ def cfg_file(tmp_path):
 def test_defaults_fill_every_core_setting(tmp_path):
     config = load_config(write(tmp_path / "empty.toml", ""), env={})
     for setting in CORE_SETTINGS:
-        assert config.get(setting.path) == setting.default, setting.path
+        expected = str(tmp_path / "data") if setting.path == "server.data_dir" else setting.default  # beside the file
+        assert config.get(setting.path) == expected, setting.path
     assert config.get("server.port") == 5000
     assert config.path_map == []
 
@@ -308,3 +309,34 @@ def test_paths_no_file_call_could_take_are_config_errors_not_crashes(tmp_path, t
     with pytest.raises(ConfigError) as caught:
         load_config_and_plugins(write(tmp_path / "c.toml", text), env={})
     assert len(caught.value.problems) == 1 and caught.value.problems[0].startswith(expected), caught.value.problems
+
+
+def test_relative_folders_in_the_file_are_taken_from_the_files_folder(tmp_path, monkeypatch):
+    home = tmp_path / "etc"
+    (home / "plugins").mkdir(parents=True)
+    path = write(home / "config.toml", '[library]\nroots = ["lib", "/abs/lib", "~/lib"]\n'
+                                       '[counterparts]\ndub_roots = { de = "../dubs/de", en = "dubs/en" }\n'
+                                       '[plugins]\ndir = "plugins"\n[tools]\nffmpeg = "bin/ffmpeg"\n')
+    monkeypatch.chdir(tmp_path)
+    config = load_config(path, env={"SYNCDUB__COUNTERPARTS__DUB_ROOTS__EN": "here/en"})
+    assert config.get("library.roots") == [str(home / "lib"), "/abs/lib", "~/lib"]
+    assert config.get("counterparts.dub_roots") == {"de": str(tmp_path / "dubs" / "de"), "en": str(tmp_path / "here" / "en")}
+    assert config.get("plugins.dir") == str(home / "plugins")  # and it exists there, so it validates
+    assert config.get("tools.ffmpeg") == "bin/ffmpeg"  # a program, not a folder: left alone
+    assert config.get("server.data_dir") == str(home / "data")  # the default too, beside the file
+
+
+def test_without_a_file_relative_folders_are_the_current_folders(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config, _ = load_config_and_plugins(None, env={})
+    assert config.source is None and config.data_dir == tmp_path / "data"
+
+
+def test_plugins_dir_is_found_beside_the_file_before_plugins_load(tmp_path, monkeypatch):
+    (tmp_path / "cfg" / "extra").mkdir(parents=True)
+    (tmp_path / "cfg" / "extra" / "hello.py").write_text(
+        "from syncdub_companion import hookimpl\n\n@hookimpl\ndef syncdub_register_routes():\n    return []\n")
+    path = write(tmp_path / "cfg" / "config.toml", '[plugins]\ndir = "extra"\n')
+    monkeypatch.chdir(tmp_path)
+    _, pm = load_config_and_plugins(path, env={})
+    assert pm.has_plugin("hello")

@@ -32,12 +32,16 @@ def jobs_group(ctx: click.Context, states, limit, as_json):
     unknown = [s for s in states if s not in jobs.STATES]
     if unknown:
         raise UsageError(f"unknown state {unknown[0]!r}; one of {', '.join(jobs.STATES)}")
-    rows = jobs.list_jobs(ctx.obj.services().store, states, limit)
+    store = ctx.obj.services().store
+    rows = jobs.list_jobs(store, states, limit)
+    # Which file was read, on stderr so --json stays parseable: a relative data_dir once
+    # made `--config` from another folder read (and create) a different, empty store.
+    click.echo(f"job store: {store.path}", err=True)
     if as_json:
         click.echo(json.dumps([_public(j) for j in rows], indent=2))
         return
     if not rows:
-        click.echo("no jobs")
+        click.echo(f"no jobs{' in this state' if states else ''} in {store.path}")
     for job in rows:
         click.echo(_line(job))
 
