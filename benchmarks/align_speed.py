@@ -166,9 +166,16 @@ def measure_pair(pair: Pair, args: argparse.Namespace, command: list[str], turn:
         run["ratio"] = round(run["align"]["seconds"] / run["floor"]["seconds"], 3)
         print(f"  run {r + 1}: {' then '.join(order)}: floor {run['floor']['seconds']:.1f} s "
               f"(load {run['floor']['load'][0]:.1f}), align {run['align']['seconds']:.1f} s "
-              f"(load {run['align']['load'][0]:.1f}) -> ratio {run['ratio']:.2f}", flush=True)
+              f"(load {run['align']['load'][0]:.1f}) -> ratio {run['ratio']:.2f}\n    {inside(run['align'])}", flush=True)
         runs.append(run)
     return runs
+
+
+def inside(align: dict[str, Any]) -> str:
+    """Where align's time went: its laps, and the passes of the speed-settling loop."""
+    laps = " ".join(f"{k} {v:.1f}" for k, v in (align["timings"] or {}).items())
+    settle = ", ".join(f"{p['chunks']} chunks {p['seconds']:.1f} s" for p in align["settle"] or [])
+    return f"laps: {laps or '-'}; settle: {settle or '-'}; {align['accuracy']['verdict']}, {align['reason'][:80]}"
 
 
 def warm(paths: list[Path]) -> None:
@@ -202,18 +209,22 @@ def describe(pair: Pair) -> str:
 
 
 HEAD = (f"{'pair':<16} {'GB o/d':>11} {'floor s':>8} {'align s':>8} {'ratio':>6} {'rss MiB':>8} {'p95 ms':>7} "
-        f"{'cover':>6} {'align read GB o/d (share)':>27} {'load':>9}  result")
+        f"{'cover':>6} {'read o/d: align':>16} {'floor':>11} {'load':>9}  result")
+
+
+def _shares(read: list[int], sizes: list[int]) -> str:
+    return "/".join(f"{r / size:.0%}" for r, size in zip(read, sizes))
 
 
 def row(name: str, s: dict[str, Any]) -> str:
     gb = [x / 1e9 for x in s["sizes"]]
-    read = " / ".join(f"{r / 1e9:.2f} ({r / size:.0%})" for r, size in zip(s["align_read"], s["sizes"]))
+    read = f"{_shares(s['align_read'], s['sizes']):>16} {_shares(s['floor_read'], s['sizes']):>11}"
     load = f"{min(s['load']):.1f}-{max(s['load']):.1f}"
     ok = s["ratio"] <= MAX_RATIO and s["rss_mib"] <= MAX_RSS_MIB and s["passed"]
     misses = ([f"ratio {s['ratio']:.2f}"] if s["ratio"] > MAX_RATIO else []) + \
         ([f"rss {s['rss_mib']:.0f}"] if s["rss_mib"] > MAX_RSS_MIB else []) + s["failures"]
     return (f"{name:<16} {gb[0]:>5.2f}/{gb[1]:<5.2f} {s['floor_s']:>8.1f} {s['align_s']:>8.1f} {s['ratio']:>6.2f} "
-            f"{s['rss_mib']:>8.0f} {s['p95_ms']:>7.1f} {s['coverage']:>6.3f} {read:>27} {load:>9}  "
+            f"{s['rss_mib']:>8.0f} {s['p95_ms']:>7.1f} {s['coverage']:>6.3f} {read} {load:>9}  "
             f"{'ok' if ok else 'MISSED: ' + '; '.join(misses)}")
 
 
@@ -284,8 +295,10 @@ def main(argv: list[str] | None = None) -> int:
         results.append({"case": args.case, "seed": seed, **info, "summary": summary, "runs": runs, "peer": peer})
     print()
     print("\n".join([HEAD, "-" * len(HEAD), *lines]))
-    if skipped:
-        print(f"skipped: {', '.join(str(s['seed']) for s in skipped)} (wrong films and 2-hour pitch-corrected tempo; see --out)")
+    print("read: what the decoders read of each file (rchar), as a share of its size; align's is the last "
+          "0.2 s poll, the floor's exact")
+    for s in skipped:
+        print(f"skipped {args.case}/{s['seed']}: {s['reason']}")
     ok = bool(results) and all(r["summary"]["ratio"] <= MAX_RATIO and r["summary"]["rss_mib"] <= MAX_RSS_MIB
                                and r["summary"]["passed"] for r in results)
     if results:

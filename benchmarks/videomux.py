@@ -27,11 +27,11 @@ from scipy import signal
 from syncdub_companion.errors import ToolError
 from syncdub_companion.tools import process
 
-from .corpus import SR, Pair, decode
+from .corpus import FORMATS, SR, Pair, decode
 
 CLIP_SECONDS = 10
-# Containers a release with a picture comes in; an audio-only dub (mka, ogg, mp3) stays as it is.
-VIDEO_MUXERS = {"matroska", "mp4", "mpegts"}
+# Containers a release with a picture comes in; an audio-only dub (mka, opus, mp3) stays as it is.
+VIDEO_EXTS = {"mkv", "mp4", "m2ts"}
 
 
 def video_clip(cache: Path, mbps: float) -> Path:
@@ -73,7 +73,7 @@ def video_pair(pair: Pair, clip: Path, mbps: float) -> tuple[Pair, list[Path]]:
     paths = {}
     for role in ("original", "dubbed"):
         src: Path = getattr(pair, role)
-        if role == "dubbed" and pair.meta[role]["container"] not in VIDEO_MUXERS:
+        if role == "dubbed" and FORMATS[pair.meta[role]["format"]].ext not in VIDEO_EXTS:
             paths[role], shifts[role] = src, 0.0
             continue
         muxer, ext = ("mp4", "mp4") if pair.meta[role]["container"] == "mp4" else ("matroska", "mkv")
