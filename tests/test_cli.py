@@ -82,6 +82,26 @@ def test_good_config_checks_ok(work):
     assert defaults.stdout.strip() == "config ok (built-in defaults)"
 
 
+def test_config_check_warns_about_unusable_folders_instead_of_saying_ok(tmp_path):
+    """A dub root that is not there used to pass as "config ok"; its jobs then skipped with
+    "no dubbed counterpart found" and only the service log said why."""
+    (tmp_path / "media").mkdir()
+    (tmp_path / "dubs" / "de").mkdir(parents=True)
+    (tmp_path / "a-file").write_text("")
+    (tmp_path / "c.toml").write_text(
+        '[library]\nroots = ["media", "gone"]\nlanguages = ["de", "fr", "it"]\n'
+        '[counterparts]\ndub_roots = { de = "dubs/de", fr = "/nowhere/fr", en = "dubs/de", it = "a-file" }\n')
+    proc = run_cli(["config", "check", "--config", "c.toml"], tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert "config ok" not in proc.stdout and proc.stdout.startswith("config valid, but 4 warning(s)")
+    assert sorted(proc.stderr.strip().splitlines()) == sorted([
+        f"warning: library.roots: {tmp_path / 'gone'} does not exist",
+        "warning: counterparts.dub_roots.fr: /nowhere/fr does not exist",
+        f"warning: counterparts.dub_roots.it: {tmp_path / 'a-file'} is not a folder",
+        "warning: counterparts.dub_roots.en: en is not in library.languages (de, fr, it), so this folder is never searched",
+    ])
+
+
 def test_precedence_file_env_set(work):
     assert shown(run_cli(["config", "show", "--config", "c.toml"], work))["server"]["port"] == 5001
     env = {"SYNCDUB__SERVER__PORT": "5002"}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from syncdub_companion import jobs
+from syncdub_companion import health, jobs
 
 from . import emby, jellyfin, plex, radarr, sonarr
 from .common import (Ignored, MalformedWebhookError, Receiver, WebhookAuthError, WebhookError, WebhookPathError,
@@ -68,7 +68,11 @@ def receive(services, source: str, req: WebhookRequest) -> Outcome:
         return Outcome([], [], ignored=f"{source} webhook names no file")
     for event in events:
         if event.path:
-            event.path = checked_path(event.path, config, source)
+            try:
+                event.path = checked_path(event.path, config, source)
+            except WebhookPathError:
+                health.note_unmapped(services, source, event.path)  # for the banner: a [paths] mapping is missing
+                raise
     window = config.get("webhooks.dedup_window")
     ids, duplicates = [], []
     for event in events:

@@ -41,11 +41,25 @@ def config_group():
 @config_options
 @click.pass_obj
 def config_check(app: AppContext):
-    """Validate the configuration; lists every error with its path and exits 2."""
+    """Validate the configuration; lists every error with its path and exits 2.
+
+    A valid file whose folders are unusable (a dub root that does not exist, a library
+    root this user cannot read) is listed as warnings and exits 1: the service would start,
+    but its jobs would find nothing there.
+    """
+    from ..folders import config_warnings
     from ..services import load_config_and_plugins
 
     config, _ = load_config_and_plugins(app.config_path, app.overrides())
-    click.echo(f"config ok ({config.source or 'built-in defaults'})")
+    where = config.source or "built-in defaults"
+    warnings = config_warnings(config)
+    if not warnings:
+        click.echo(f"config ok ({where})")
+        return
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"config valid, but {len(warnings)} warning(s) ({where})")
+    raise SystemExit(1)
 
 
 @config_group.command("show")

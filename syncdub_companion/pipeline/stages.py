@@ -10,8 +10,10 @@ import os
 import time
 
 from .. import jobs
-from ..counterparts import collect, decide, dub_root_of, find_for, index_cache, wanted_languages
+from ..counterparts import collect, decide, dub_root_of, dub_roots, find_for, index_cache, wanted_languages
 from ..errors import FileBusyError, MediaError, UsageError
+from ..folders import dub_root_note
+from ..health import server_fix
 from ..languages import alpha2_code
 from ..media import Candidate, LibraryEvent
 from ..naming import parse_path, split_sidecar
@@ -29,8 +31,9 @@ def resolve(ctx: JobContext) -> None:
         event = _event_of(ctx.job)
         item = ctx.services.hook.syncdub_resolve_item(event=event, services=ctx.services)
         if item is None:
-            raise UsageError(f"cannot resolve the {event.source} event for {_describe(event)}: no plugin handles it "
-                             f"(is the {event.source} server configured?)")
+            fix = server_fix(ctx.services.config, event.source)  # say what to set, not only that nothing answered
+            raise UsageError(f"cannot resolve the {event.source} event for {_describe(event)}: "
+                             + (fix or f"no plugin handles it (is the {event.source} server configured?)"))
         real = ensure_inside(item.path, ctx.services.config.library_roots, "file")
         item.path = str(real)
         ctx.save(item=item.to_dict(), original=item.path)
@@ -104,9 +107,12 @@ def counterparts(ctx: JobContext) -> None:
     if not decision.chosen:
         if review:
             raise Finish("needs_review", _review_message(review), review=review)
-        raise Finish("skipped", f"no dubbed counterpart found for {', '.join(languages) or 'any language'}")
+        # an unusable dub root is the likeliest cause: say so here, not only in the service log
+        raise Finish("skipped", f"no dubbed counterpart found for {', '.join(languages) or 'any language'}"
+                     + dub_root_note(ctx.services.config, languages or dub_roots(ctx.services)))
     if decision.missing:
-        ctx.note(f"no counterpart for {', '.join(decision.missing)}")
+        ctx.note(f"no counterpart for {', '.join(decision.missing)}"
+                 + dub_root_note(ctx.services.config, decision.missing))
     ctx.save(plan={lang: c.to_dict() for lang, c in decision.chosen.items()}, review=review)
 
 

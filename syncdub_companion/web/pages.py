@@ -10,6 +10,7 @@ from pathlib import PurePath
 
 from flask import Blueprint, Flask, current_app, render_template
 
+from .. import health
 from ..logs import SecretFilter
 from ..plugins import describe_plugins
 from . import auth, csrf, jobs_views, library, resync, settings_views
@@ -43,6 +44,17 @@ def _basename(path) -> str:
     return PurePath(str(path)).name if path else ""
 
 
+def _health_problems() -> list:
+    """For the banner on every page, once logged in: the paths in it are not for strangers."""
+    if not auth.current_user():
+        return []
+    try:
+        return health.problems(current_app.extensions["syncdub"])
+    except Exception:  # noqa: BLE001 - a broken check must not take every page down
+        current_app.logger.exception("health checks failed")
+        return []
+
+
 def register(app: Flask, services) -> None:
     """Attach login, CSRF and every page to ``app``."""
     auth.init_app(app, services)  # the login guard runs before the CSRF check
@@ -51,6 +63,7 @@ def register(app: Flask, services) -> None:
         app.register_blueprint(blueprint)
     library.init_app(app)
     app.jinja_env.filters.update(scrub=_scrub, when=_when, percent=_percent, basename=_basename)
+    app.context_processor(lambda: {"health_problems": _health_problems})
     app.jinja_env.globals["nav"] = (("jobs.list_page", "Jobs"), ("resync.page", "Re-sync"),
                                     ("library.page", "Library"), ("library.wanted_page", "Wanted"),
                                     ("settings.page", "Settings"),

@@ -12,12 +12,15 @@ import copy
 import logging
 import os
 import threading
+import tomllib
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from ..config import Config, build_config, coerce_text, deep_merge, env_layer
+from ..config import Config, anchored, base_folder, build_config, coerce_text, deep_merge, env_layer
 from ..configfile import config_path_for_writing, read_document, replace_table, set_value, write_document
 from ..errors import ConfigError
+from ..folders import setting_problems
+from ..languages import alpha2_code
 from ..logs import SecretFilter
 from ..settings import FREE_TABLE_SECTIONS, Setting
 
@@ -29,7 +32,15 @@ SECTION_TITLES = {"server": "Server", "auth": "Login", "library": "Library", "pa
                   "webhooks": "Webhooks", "counterparts": "Finding dubs", "align": "Alignment",
                   "speech": "Speech models", "jobs": "Jobs", "tools": "Tools", "plugins": "Plugins"}
 RESTART_SECTIONS = frozenset({"server", "tools", "plugins"})
+# What one line of a table field holds, and an example line: the form takes lines, not the
+# TOML the file and the docs show ({ de = "/media/dubs/de" }).
+TABLE_LINES = {"counterparts.dub_roots": ("language = folder", "de = /media/dubs/de")}
+ACRONYMS = {"url": "URL", "ssl": "SSL", "api": "API", "id": "ID", "uid": "uid", "gid": "gid", "mb": "(MB)"}
 _save_lock = threading.Lock()
+
+
+class FormError(ValueError):
+    """Text typed into a field that is not the field's format; the message says the format."""
 
 
 @dataclass
@@ -50,7 +61,24 @@ class Field:
 
     @property
     def label(self) -> str:
-        return self.setting.path.split(".", 1)[1]
+        """Words first (the setting's label, or words made from its key); the page shows the key below."""
+        return self.setting.label or words_of(self.setting.key)
+
+    @property
+    def form_help(self) -> str:
+        """How to type a list or a table into its textarea."""
+        if self.setting.kind == "list":
+            return "One entry per line."
+        if self.setting.kind == "table":
+            what, example = TABLE_LINES.get(self.setting.path, ("key = value", ""))
+            return f"One per line: {what}" + (f", e.g. {example}" if example else "") + "."
+        return ""
+
+    @property
+    def placeholder(self) -> str:
+        if self.setting.kind == "table":
+            return TABLE_LINES.get(self.setting.path, ("key = value", ""))[1] or "key = value"
+        return "one per line" if self.setting.kind == "list" else ""
 
     @property
     def widget(self) -> str:
@@ -79,6 +107,12 @@ class Section:
 
 def section_of(setting: Setting) -> str:
     return setting.path.split(".", 1)[0]
+
+
+def words_of(key: str) -> str:
+    """``verify_ssl`` -> "Verify SSL", ``api_key`` -> "API key": a label for a plugin's setting without one."""
+    parts = [ACRONYMS.get(part, part) for part in key.split("_")]
+    return " ".join(parts)[:1].upper() + " ".join(parts)[1:]
 
 
 def sections(config: Config, posted: Mapping[str, str] | None = None,
@@ -153,9 +187,42 @@ def text_to_value(setting: Setting, text: str) -> Any:
     if setting.kind == "list":
         return [line.strip() for line in text.splitlines() if line.strip()]
     if setting.kind == "table":
-        table = parse_table(text)
-        return text if table is None else table
+        return table_from_form(setting, text)
     return text
+
+
+def table_from_form(setting: Setting, text: str) -> dict[str, str]:
+    """A table field's lines (or a pasted TOML inline table) as a dict; FormError naming the
+    first line that is not ``key = value``, with the line it should have been."""
+    if text.startswith("{"):  # pasted from the config file or the docs
+        try:
+            value = tomllib.loads(f"v = {text}")["v"] if "\n" not in text else None
+        except tomllib.TOMLDecodeError:
+            value = None
+        if not isinstance(value, dict):
+            raise FormError('not a TOML inline table; write one entry per line instead, e.g. de = /media/dubs/de')
+        return value
+    what, example = TABLE_LINES.get(setting.path, ("key = value", ""))
+    table: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        key, sep, value = line.partition("=")
+        key, value = key.strip().strip('"'), value.strip().strip('"')
+        if not sep or not key or not value:
+            raise FormError(f"line {number} ({line.strip()!r}) is not {what}: write it as {_line_like(setting, line)}")
+        table[key] = value
+    return table
+
+
+def _line_like(setting: Setting, line: str) -> str:
+    """The line the user meant: a bare dub folder named after its language becomes ``de = /media/dubs/de``."""
+    what, example = TABLE_LINES.get(setting.path, ("key = value", "key = value"))
+    text = line.strip().strip("=").strip()
+    if setting.path == "counterparts.dub_roots" and text and "=" not in line:
+        guess = alpha2_code(os.path.basename(text.rstrip("/")))
+        return f"{guess if guess and len(guess) == 2 else 'de'} = {text}"
+    return example or what
 
 
 def parse_table(text: str) -> dict[str, str] | None:
@@ -171,9 +238,11 @@ def parse_table(text: str) -> dict[str, str] | None:
     return table
 
 
-def changes_from_form(config: Config, section: str, form: Mapping[str, str]) -> dict[str, Any]:
-    """The settings of ``section`` whose posted value differs from the current one."""
+def changes_from_form(config: Config, section: str, form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The settings of ``section`` whose posted value differs from the current one, and
+    ``{path: message}`` for fields whose text is not in their format."""
     changes: dict[str, Any] = {}
+    errors: dict[str, str] = {}
     for setting in config.settings.values():
         if section_of(setting) != section or setting.path in HIDDEN:
             continue
@@ -187,13 +256,41 @@ def changes_from_form(config: Config, section: str, form: Mapping[str, str]) -> 
         if setting.kind == "bool":
             value: Any = form.get(setting.path) == "on"
         elif setting.path in form:
-            value = text_to_value(setting, form[setting.path])
+            try:
+                value = text_to_value(setting, form[setting.path])
+            except FormError as exc:
+                errors[setting.path] = str(exc)
+                continue
         else:
             continue  # a field the form did not carry keeps its value
         current = config.get(setting.path)
         if value != current and value != value_to_text(setting, current).strip():
             changes[setting.path] = value
-    return changes
+    return changes, errors
+
+
+def folder_errors(config: Config, changes: Mapping[str, Any]) -> dict[str, str]:
+    """``{path: message}`` for each changed folder setting naming a folder that is not there.
+
+    Checked here, not when the file loads: a share that is down must not stop the service,
+    but a folder typed in just now should be one that exists.
+    """
+    base = base_folder(config.source)
+    errors = {}
+    for path, value in changes.items():
+        setting = config.settings.get(path)
+        if setting is None or not setting.fs:
+            continue
+        if isinstance(value, dict):
+            value = {k: anchored(v, base) for k, v in value.items()}
+        elif isinstance(value, list):
+            value = [anchored(v, base) for v in value]
+        else:
+            value = anchored(value, base)
+        problems = setting_problems(setting, value)
+        if problems:
+            errors[path] = "; ".join(problems)
+    return errors
 
 
 def save(services, section: str, form: Mapping[str, str]) -> dict[str, str]:
@@ -208,7 +305,11 @@ def save(services, section: str, form: Mapping[str, str]) -> dict[str, str]:
         if table is None:
             return {section: "every line must be: server prefix = local prefix"}
         return apply(services, {}, {section: table})
-    return apply(services, changes_from_form(services.config, section, form))
+    changes, errors = changes_from_form(services.config, section, form)
+    errors.update(folder_errors(services.config, changes))
+    if errors:
+        return errors
+    return apply(services, changes)
 
 
 def apply(services, changes: Mapping[str, Any], tables: Mapping[str, dict] | None = None) -> dict[str, str]:

@@ -85,6 +85,7 @@ def test_lists_and_tables_round_trip(site, user):
     other.mkdir()
     response = save(user, "library", {"library.roots": f"{site.root}\n{other}\n", "library.languages": "de\nfr"})
     assert response.status_code == 302
+    (site.root / "dubs").mkdir()
     response = save(user, "counterparts", {"counterparts.dub_roots": f"de = {site.root}/dubs"})
     assert response.status_code == 302
     data = read_toml(site.config_path)
@@ -270,3 +271,59 @@ def test_saving_settings_makes_a_world_readable_config_private(site, user):
     site.config_path.chmod(0o644)
     assert save(user, "jobs", {"jobs.workers": "2"}).status_code == 302
     assert site.config_path.stat().st_mode & 0o777 == 0o600
+
+
+def errors_of(response) -> dict[str, str]:
+    return dict(re.findall(r'data-error-for="([^"]+)">([^<]+)<', response.get_data(as_text=True)))
+
+
+def test_labels_are_words_first_then_the_key(site, user):
+    html = user.get("/settings").get_data(as_text=True)
+    label = re.search(r'<label for="library.space_margin_mb">(.*?)</label>', html, re.S).group(1)
+    assert label.strip() == 'Free-space margin (MB) <code class="key">library.space_margin_mb</code>'
+    plugin = re.search(r'<label for="testsrv.api_key">(.*?)</label>', html, re.S).group(1)
+    assert plugin.strip().startswith("API key <code")  # a plugin's key without a label still reads as words
+    dub_help = html[html.index('id="counterparts.dub_roots"'):]
+    assert 'placeholder="de = /media/dubs/de"' in html
+    assert "One per line: language = folder, e.g. de = /media/dubs/de." in dub_help[:1200]
+
+
+@pytest.mark.parametrize("typed,message", [
+    ("{dubs}", "line 1 ('{dubs}') is not language = folder: write it as de = {dubs}"),
+    ("{dubs}\nfr = /x", "line 1 ('{dubs}') is not language = folder: write it as de = {dubs}"),
+    ("/srv/dubbed", "line 1 ('/srv/dubbed') is not language = folder: write it as de = /srv/dubbed"),
+    ("de =", "line 1 ('de =') is not language = folder: write it as de = /media/dubs/de"),
+    ('{{ de = "unclosed }}', "not a TOML inline table; write one entry per line instead, e.g. de = /media/dubs/de"),
+])
+def test_dub_roots_field_says_its_format(site, user, typed, message):
+    dubs = site.root / "dubs" / "de"
+    dubs.mkdir(parents=True)
+    before = site.config_path.read_bytes()
+    response = save(user, "counterparts", {"counterparts.dub_roots": typed.format(dubs=dubs)})
+    assert response.status_code == 400
+    assert errors_of(response) == {"counterparts.dub_roots": message.format(dubs=dubs).replace("'", "&#39;")}
+    assert site.config_path.read_bytes() == before
+
+
+def test_dub_roots_pasted_as_toml_are_taken(site, user):
+    dubs = site.root / "dubs" / "de"
+    dubs.mkdir(parents=True)
+    assert save(user, "counterparts", {"counterparts.dub_roots": f'{{ de = "{dubs}" }}'}).status_code == 302
+    assert read_toml(site.config_path)["counterparts"]["dub_roots"] == {"de": str(dubs)}
+
+
+def test_folders_must_exist_when_saved(site, user, tmp_path):
+    before = site.config_path.read_bytes()
+    (tmp_path / "a-file").write_text("")
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")  # ELOOP on every look: a message, not a 500
+    response = save(user, "counterparts", {"counterparts.dub_roots": f"de = /nowhere/de\nfr = {tmp_path / 'a-file'}\n"
+                                                                      f"it = {tmp_path / 'loop'}"})
+    library = save(user, "library", {"library.roots": f"{site.root}\n/nowhere/movies"})
+    assert response.status_code == 400 and library.status_code == 400
+    assert errors_of(response) == {"counterparts.dub_roots": f"de: /nowhere/de does not exist; fr: {tmp_path / 'a-file'} "
+                                                             f"is not a folder; it: {tmp_path / 'loop'} does not exist"}
+    assert errors_of(library) == {"library.roots": "/nowhere/movies does not exist"}
+    assert site.config_path.read_bytes() == before
+    made = site.root / "made-later"
+    ok = save(user, "library", {"library.backup_dir": str(made)})  # made on demand: need not exist yet
+    assert ok.status_code == 302 and not made.exists()
