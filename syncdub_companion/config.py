@@ -189,8 +189,28 @@ class Config:
         return out
 
     def secrets(self) -> list[str]:
-        """Every secret value that is set, so the log filter can scrub them."""
-        return [v for p, s in self.settings.items() if s.secret and (v := self.get(p))]
+        """Every secret value that is set, so the log filter can scrub them (see :func:`secret_texts`)."""
+        return [text for p, s in self.settings.items() if s.secret for text in secret_texts(self.get(p))]
+
+
+def secret_texts(value: Any) -> list[str]:
+    """A secret setting's value as the texts to mask: each entry of a list; of a URL (an
+    Apprise notification URL, say) also its password and user, its path segments and query
+    values, because a library may log a URL in pieces. Short pieces stay (they would mask
+    ordinary words everywhere)."""
+    if isinstance(value, list):
+        return [text for entry in value for text in secret_texts(entry)]
+    if not isinstance(value, str) or not value:
+        return []
+    texts = [value]
+    if "://" in value:
+        parts = urlparse(value)
+        pieces = [parts.password, parts.username, *parts.path.split("/"),
+                  *(v for pair in parts.query.split("&") for v in pair.split("=", 1)[1:])]
+        if parts.hostname and "." not in parts.hostname and parts.hostname != "localhost":
+            pieces.append(parts.hostname)  # discord://WEBHOOK_ID/TOKEN: the "host" is an id
+        texts += [piece for piece in pieces if piece and len(piece) >= 6]
+    return texts
 
 
 def defaults_of(settings: list[Setting]) -> dict:

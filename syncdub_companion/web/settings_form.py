@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 HIDDEN = frozenset({"auth.password_hash"})
 SECTION_TITLES = {"server": "Server", "auth": "Login", "library": "Library", "paths": "Path mapping",
                   "webhooks": "Webhooks", "counterparts": "Finding dubs", "align": "Alignment",
-                  "speech": "Speech models", "jobs": "Jobs", "tools": "Tools", "plugins": "Plugins"}
+                  "speech": "Speech models", "jobs": "Jobs", "tools": "Tools", "plugins": "Plugins",
+                  "notify": "Notifications"}
 RESTART_SECTIONS = frozenset({"server", "tools", "plugins"})
 # What one line of a table field holds, and an example line: the form takes lines, not the
 # TOML the file and the docs show ({ de = "/media/dubs/de" }).
@@ -54,6 +55,7 @@ class Field:
     env_ref: str | None = None
     env_override: str | None = None
     error: str | None = None
+    count: int = 0  # entries of a secret list (notify.urls): the page says how many, never which
 
     @property
     def name(self) -> str:
@@ -83,7 +85,7 @@ class Field:
     @property
     def widget(self) -> str:
         if self.setting.secret:
-            return "secret"
+            return "secret-list" if self.setting.kind == "list" else "secret"
         return {"list": "textarea", "table": "textarea", "choice": "select", "bool": "checkbox"}.get(
             self.setting.kind, "text")
 
@@ -151,7 +153,7 @@ def _attach_errors(section: Section, errors: Mapping[str, str]) -> None:
 def _field(config: Config, setting: Setting, posted: Mapping[str, str] | None, file_value: Any,
            env_value: Any) -> Field:
     value = config.get(setting.path)
-    out = Field(setting, is_set=bool(value))
+    out = Field(setting, is_set=bool(value), count=len(value) if isinstance(value, list) else 0)
     if isinstance(file_value, str) and file_value.startswith("$env:"):
         out.env_ref = file_value[5:]
     if env_value is not None:
@@ -249,9 +251,9 @@ def changes_from_form(config: Config, section: str, form: Mapping[str, str]) -> 
         if setting.secret:
             typed = (form.get(setting.path) or "").strip()
             if form.get(setting.path + ":clear") == "on":
-                changes[setting.path] = ""
+                changes[setting.path] = [] if setting.kind == "list" else ""
             elif typed:
-                changes[setting.path] = typed
+                changes[setting.path] = text_to_value(setting, typed) if setting.kind == "list" else typed
             continue
         if setting.kind == "bool":
             value: Any = form.get(setting.path) == "on"

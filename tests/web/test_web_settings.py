@@ -327,3 +327,21 @@ def test_folders_must_exist_when_saved(site, user, tmp_path):
     made = site.root / "made-later"
     ok = save(user, "library", {"library.backup_dir": str(made)})  # made on demand: need not exist yet
     assert ok.status_code == 302 and not made.exists()
+
+
+def test_notification_urls_are_write_only(site, user):
+    urls = ["discord://123456789012/webhookTOKENabc", "ntfys://ntfy.sh/my-private-topic"]
+    assert save(user, "notify", {"notify.urls": "\n".join(urls) + "\n"}).status_code == 302
+    assert read_toml(site.config_path)["notify"]["urls"] == urls
+    page = user.get("/settings").get_data(as_text=True)
+    section = page[page.index('id="notify"'):]
+    assert "2 set" in section[:3000]
+    for secret in ("webhookTOKENabc", "123456789012", "my-private-topic"):
+        assert secret not in page
+    assert save(user, "notify", {"notify.urls": ""}).status_code == 302  # empty keeps them
+    assert read_toml(site.config_path)["notify"]["urls"] == urls
+    assert save(user, "notify", {"notify.urls": "", "notify.urls:clear": "on"}).status_code == 302
+    assert read_toml(site.config_path)["notify"]["urls"] == []
+    bad = save(user, "notify", {"notify.urls": "nosuchservice://me:PW1234567@x/y"})
+    assert bad.status_code == 400 and "PW1234567" not in bad.get_data(as_text=True)
+    assert errors_of(bad) == {"notify.urls": "entry 1: Apprise knows no service nosuchservice://"}
