@@ -42,7 +42,7 @@ def wanted_page():
     number = min(max(_int(request.args.get("page"), 1), 1), pages)
     shown = films[(number - 1) * PER_PAGE:number * PER_PAGE]
     return render_template("wanted.html", films=shown, total=len(films), found=found, page=number, pages=pages,
-                           language=language, roots=services.config.library_roots)
+                           language=language, roots=services.config.library_roots, open_states=jobs.ACTIVE_STATES)
 
 
 @bp.post("/wanted/sync")

@@ -1,6 +1,6 @@
 // Drives Debian's Chromium through the SyncDub pages like a person would.
 // Called by test_browser_e2e.py with one JSON argument:
-//   {base, username, password, root, folder, original, dub, artifacts, profile, jobTimeoutMs}
+//   {base, username, password, root, folder, original, dub, dubFolder, wantedName, artifacts, profile, jobTimeoutMs}
 // Prints one JSON line with what it saw; exits non-zero (after a screenshot) on the first failure.
 import { chromium } from "playwright-core";
 import path from "node:path";
@@ -22,7 +22,48 @@ async function login(page) {
   await page.fill('input[name="username"]', cfg.username);
   await page.fill('input[name="password"]', cfg.password);
   await Promise.all([page.waitForURL("**/jobs"), page.click('button[type="submit"]')]);
+  // the config names a dub folder that is not there: the banner must say so on every page
+  seen.bannerBefore = (await page.locator('.health li[data-health="counterparts"]').innerText()).trim();
   await shot(page, "01-jobs-after-login");
+}
+
+async function dubRoots(page) {
+  step("the dub folders field says its format, and saving a real folder clears the banner");
+  await page.goto(cfg.base + "/settings#counterparts");
+  const field = page.locator('textarea[name="counterparts.dub_roots"]');
+  await field.fill(cfg.dubFolder);  // a bare path, as a new user types it
+  await Promise.all([page.waitForLoadState("load"), page.click('#counterparts button[type="submit"]')]);
+  const error = page.locator('[data-error-for="counterparts.dub_roots"]');
+  await error.waitFor();
+  seen.dubFormatError = (await error.textContent()).trim();
+  await error.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: path.join(cfg.artifacts, "10-settings-dub-format-error.png") });
+  await page.locator('textarea[name="counterparts.dub_roots"]').fill(`de = ${cfg.dubFolder}`);
+  await Promise.all([page.waitForLoadState("load"), page.click('#counterparts button[type="submit"]')]);
+  await page.locator("#counterparts .flash.ok").waitFor();
+  seen.bannerAfter = await page.locator(".health").count();
+  await page.locator("#counterparts").scrollIntoViewIfNeeded();
+  await page.screenshot({ path: path.join(cfg.artifacts, "11-settings-dub-saved.png") });
+  await page.goto(cfg.base + "/settings#notify");
+  await page.locator("#notify").scrollIntoViewIfNeeded();
+  seen.notifyBadge = (await page.locator("#notify .badge").first().textContent()).trim();
+  await page.screenshot({ path: path.join(cfg.artifacts, "12-settings-notify.png") });
+}
+
+async function wanted(page) {
+  step("the wanted list, and Sync on a film lacking de");
+  await page.goto(cfg.base + "/wanted");
+  for (let i = 0; i < 5 && (await page.locator("text=not read yet").count()) > 0; i++) await page.reload();
+  seen.wantedBefore = await page.locator("tr[data-wanted]").evaluateAll((trs) => trs.map((tr) => tr.dataset.wanted));
+  await shot(page, "13-wanted");
+  await Promise.all([page.waitForLoadState("load"), page.click(`button[data-sync="${cfg.wantedName}"]`)]);
+  seen.wantedFlash = (await page.locator(".flash.ok").first().textContent()).trim();
+  await shot(page, "14-wanted-synced");
+  await page.goto(cfg.base + "/plugins");
+  seen.pluginNames = await page.locator("body").innerText();
+  await shot(page, "15-plugins");
+  await page.goto(cfg.base + "/resync");
+  await shot(page, "16-resync-roots");
 }
 
 async function saveJobsSetting(page, value) {
@@ -130,10 +171,12 @@ let code = 0;
 try {
   await login(page);
   await settings(page);
+  await dubRoots(page);
   await resync(page);
   await watch(page);
   await detail(page);
   await overview(page);
+  await wanted(page);
 } catch (err) {
   seen.error = String(err && err.stack || err);
   await shot(page, "99-failure").catch(() => {});

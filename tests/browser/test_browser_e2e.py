@@ -2,16 +2,20 @@
 
 The service runs as it would for a user (its own process, a config file with a login set
 by `syncdub user set`, a library root in a temp folder, the real worker pool, merge and
-aligner). tests/browser/e2e.mjs then logs in, saves a bad setting and sees the inline
-error, saves a good one, queues a manual re-sync of a generated pair, watches the job
-reach done on the jobs list, and opens the job to see its time-map plot. Screenshots go
-to tests/artifacts/browser/.
+aligner). tests/browser/e2e.mjs then logs in and sees the set-up banner (the config names a
+dub folder that is not mounted), saves a bad setting and sees the inline error, saves a
+good one, types a bare dub folder and sees the field's format, saves it properly and sees
+the banner go, queues a manual re-sync of a generated pair, watches the job reach done on
+the jobs list, opens the job to see its time-map plot, and syncs a film from the wanted
+list; the merge's notification reaches a json:// receiver on 127.0.0.1 through Apprise.
+Every page is screenshotted into tests/artifacts/browser/.
 
 Needs /usr/bin/chromium, node with tests/browser/node_modules (npm install), ffmpeg and
 mkvmerge; `bash dev.sh test` installs them.
 """
 from __future__ import annotations
 
+import http.server
 import importlib
 import json
 import os
@@ -20,6 +24,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -72,7 +77,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _write_config(tmp: Path, port: int, root: Path) -> Path:
+def _write_config(tmp: Path, port: int, root: Path, notify_url: str) -> Path:
     from syncdub_companion.testing import cache_dir
 
     config = tmp / "config.toml"
@@ -85,6 +90,12 @@ data_dir = "{tmp / 'data'}"
 [library]
 roots = ["{root}"]
 languages = ["de"]
+
+[counterparts]
+dub_roots = {{ de = "{tmp / 'downloads' / 'not-mounted'}" }}  # the banner says so; the browser fixes it
+
+[notify]
+urls = ["{notify_url}"]
 
 [align]
 speech = "never"  # the generated pair has no real speech; its bed is the evidence
@@ -116,6 +127,34 @@ def _wait_healthy(base: str, proc: subprocess.Popen, timeout: float = 60) -> Non
     raise AssertionError("syncdub serve did not answer /healthz")
 
 
+class NotifyReceiver(http.server.ThreadingHTTPServer):
+    """Apprise's json:// target posts here: every notification the service sends."""
+
+    def __init__(self):
+        self.posts: list[dict] = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                outer.posts.append(json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0)))))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+
+
+def _other_film(folder: Path) -> Path:
+    """A second original with English audio only: the wanted list shows it lacking de."""
+    folder.mkdir(parents=True)
+    path = folder / "Other (2011).mkv"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "anullsrc=r=8000:cl=mono", "-t", "0.5",
+                    "-metadata:s:a:0", "language=eng", "-c:a", "pcm_s16le", str(path)], check=True)
+    return path
+
+
 @pytest.fixture
 def service(tmp_path):
     """`syncdub serve` in its own process over a temp config, with a login set by the CLI."""
@@ -125,8 +164,12 @@ def service(tmp_path):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     root = tmp_path / "library"
     original, dub = make_pair(root / "Movies" / "Film (2010)", tmp_path / "gen")
+    other = _other_film(root / "Movies" / "Other (2011)")
+    (tmp_path / "downloads" / "de").mkdir(parents=True)
+    receiver = NotifyReceiver()
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
     port = _free_port()
-    config = _write_config(tmp_path, port, root)
+    config = _write_config(tmp_path, port, root, f"json://127.0.0.1:{receiver.server_address[1]}/syncdub")
     env = {**os.environ, "PYTHONPATH": str(REPO), "SYNCDUB_CONFIG": str(config)}
     subprocess.run(_cli("user", "set", "admin", "--password", PASSWORD, "--config", config),
                    check=True, capture_output=True, env=env, cwd=tmp_path)
@@ -136,8 +179,11 @@ def service(tmp_path):
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(base, proc)
-        yield {"base": base, "root": root, "original": original, "dub": dub, "config": config, "proc": proc}
+        yield {"base": base, "root": root, "original": original, "dub": dub, "config": config, "proc": proc,
+               "other": other, "dub_folder": tmp_path / "downloads" / "de", "notified": receiver.posts}
     finally:
+        receiver.shutdown()
+        receiver.server_close()
         proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(timeout=60)
@@ -150,6 +196,7 @@ def test_login_settings_resync_and_plot_in_chromium(service, tmp_path):
     original, dub = service["original"], service["dub"]
     args = {"base": service["base"], "username": "admin", "password": PASSWORD, "root": str(service["root"]),
             "folder": ["Movies", "Film (2010)"], "original": original.name, "dub": dub.name,
+            "dubFolder": str(service["dub_folder"]), "wantedName": service["other"].name,
             "artifacts": str(ARTIFACTS), "profile": str(tmp_path / "chromium-profile"), "jobTimeoutMs": 240000}
     run = subprocess.run(["node", str(HERE / "e2e.mjs"), json.dumps(args)], cwd=HERE, capture_output=True,
                          text=True, timeout=420)
@@ -164,14 +211,29 @@ def test_login_settings_resync_and_plot_in_chromium(service, tmp_path):
     assert seen["verdict"] == "aligned" and float(seen["confidence"]) > 0.5
     assert seen["plot"]["src"].startswith(f"/jobs/{seen['jobId']}/plot.svg?language=de")
     assert seen["plot"]["width"] > 300
-    # the only failed load is the refused save itself (the form comes back with status 400)
-    assert all("status of 400" in e and e.endswith("/settings/jobs") for e in seen["consoleErrors"]), seen["consoleErrors"]
+    # the only failed loads are the two refused saves (each form comes back with status 400)
+    assert all("status of 400" in e and e.endswith(("/settings/jobs", "/settings/counterparts"))
+               for e in seen["consoleErrors"]), seen["consoleErrors"]
     probe = json.loads(subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-of", "json", str(original)],
                                       capture_output=True, check=True).stdout)
     languages = [s.get("tags", {}).get("language") for s in probe["streams"] if s["codec_type"] == "audio"]
     assert languages == ["eng", "ger"]  # the dub really went into the library file
-    assert seen["libraryRow"].split() == ["de", "1", "0", "0"]  # our track, found by its tag
+    assert seen["libraryRow"].split() == ["de", "1", "0", "1"]  # our track, found by its tag; Other lacks de
     assert seen["webhookUrl"] == f"{service['base']}/webhooks/plex"  # no token configured: none shown
+    # issue 16: the banner names the unusable dub folder; the field says its format; saving a real one clears it
+    assert seen["bannerBefore"].startswith(f"counterparts.dub_roots.de is ignored: {service['dub_folder'].parent / 'not-mounted'} does not exist.")
+    assert seen["dubFormatError"] == (f"line 1 ('{service['dub_folder']}') is not language = folder: "
+                                      f"write it as de = {service['dub_folder']}")
+    assert seen["bannerAfter"] == 0
+    assert seen["notifyBadge"] == "1 set"
+    # the wanted list: the merged film has de now; the other lacks it, and Sync queued its job
+    assert seen["wantedBefore"] == [service["other"].name]
+    assert seen["wantedFlash"].startswith("Job ") and seen["wantedFlash"].endswith(f"queued for {service['other'].name}.")
+    assert "notify" in seen["pluginNames"]
+    # the merge's notification reached the receiver through Apprise's json:// target
+    done = [p for p in service["notified"] if p["title"] == f"SyncDub: done – {original.name}"]
+    assert done and done[0]["type"] == "success" and done[0]["message"].startswith(f"Job {seen['jobId']} done: added de")
     for name in ("00-login", "01-jobs-after-login", "02-settings-inline-error", "03-settings-saved", "05-jobs-done",
-                 "06-job-detail", "07-job-plot", "08-library"):
+                 "06-job-detail", "07-job-plot", "08-library", "10-settings-dub-format-error", "11-settings-dub-saved",
+                 "12-settings-notify", "13-wanted", "14-wanted-synced", "15-plugins", "16-resync-roots"):
         assert (ARTIFACTS / f"{name}.png").stat().st_size > 5000, name

@@ -51,7 +51,9 @@ def test_sync_queues_the_films_job_once(site, user, films):
         (str(original), None, "web", "queued")]
     page = user.get("/wanted").get_data(as_text=True)
     assert f"Job {queued[0]['id']} queued for Lacks (2002).mkv." in html.unescape(page)
-    assert "queued" in rows(page)["Lacks (2002).mkv"]  # the row shows its open job
+    row = rows(page)["Lacks (2002).mkv"]
+    assert "queued" in row and "disabled" in row and ">Queued</button>" in row  # the row shows its open job
+    assert "disabled" not in rows(page)["Has (2001).mkv"]
     user.post("/wanted/sync", data={"csrf_token": token, "original": str(original)})
     assert len(jobs.list_jobs(site.services.store)) == 1  # already open: no second job
     assert f"Job {queued[0]['id']} is already open" in html.unescape(user.get("/wanted").get_data(as_text=True))
