@@ -228,3 +228,29 @@ def test_no_config_file_keeps_data_in_the_current_folder(tmp_path):
     proc = run_cli(["jobs"], tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == f"no jobs in {tmp_path / 'data' / 'syncdub.json'}"
+
+
+def test_retry_takes_a_dub_from_a_dub_root_outside_the_library(tmp_path):
+    """Dub roots are read roots everywhere: `jobs retry --dubbed` once accepted library files only."""
+    from syncdub_companion import jobs
+    from syncdub_companion.store import Store
+
+    (tmp_path / "media").mkdir()
+    downloads = tmp_path / "downloads" / "de"
+    downloads.mkdir(parents=True)
+    dub = downloads / "Film.2010.German.mkv"
+    dub.write_bytes(b"x")
+    stray = tmp_path / "elsewhere.mkv"
+    stray.write_bytes(b"x")
+    (tmp_path / "c.toml").write_text('[library]\nroots = ["media"]\n[counterparts]\ndub_roots = { de = "downloads/de" }\n')
+    store = Store(tmp_path / "data" / "syncdub.json")
+    job_id = jobs.create(store, original=str(tmp_path / "media" / "Film (2010).mkv"))
+    jobs.set_state(store, job_id, "skipped")
+    store.close()
+
+    refused = run_cli(["jobs", "retry", str(job_id), "--dubbed", str(stray), "--config", "c.toml"], tmp_path)
+    assert "outside library.roots and counterparts.dub_roots" in assert_one_line_error(refused, code=2)
+    taken = run_cli(["jobs", "retry", str(job_id), "--dubbed", str(dub), "--config", "c.toml"], tmp_path)
+    assert taken.returncode == 0, taken.stderr
+    record = shown(run_cli(["jobs", "show", str(job_id), "--json", "--config", "c.toml"], tmp_path))
+    assert (record["state"], record["dubbed"]) == ("queued", str(dub))

@@ -93,11 +93,12 @@ def jobs_show(app: AppContext, job_id, as_json):
 def jobs_retry(app: AppContext, job_id, dubbed, language):
     """Queue a finished job again from the start."""
     from .. import jobs
-    from ..paths import ensure_inside
+    from ..roots import ensure_readable
 
     services = app.services()
     if dubbed:
-        dubbed = str(ensure_inside(dubbed, services.config.library_roots, "dubbed file"))
+        # a dub is only read: it may come from a dub root outside library.roots
+        dubbed = str(ensure_readable(dubbed, services.config, "dubbed file"))
         jobs.update(services.store, job_id, dubbed=dubbed, **({"language": language} if language else {}))
     jobs.retry(services.store, job_id)
     click.echo(f"job {job_id} queued")

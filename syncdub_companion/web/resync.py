@@ -1,8 +1,10 @@
 """/resync: browse the library roots, pick an original (and optionally the dub), queue a job.
 
 The picked paths travel in the query string while browsing, so the dub can come from a
-different folder than the original. Every path, browsed or posted, is checked against
-``library.roots`` with symlinks resolved; anything outside answers 403.
+different folder than the original. Every path, browsed or posted, is checked with symlinks
+resolved, as everywhere else (:mod:`syncdub_companion.roots`): the original, which is written,
+inside ``library.roots``; the dub and the folders browsed for it also in the dub roots
+(``counterparts.dub_roots``, read only). Anything outside answers 403.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from .. import jobs
 from ..errors import UsageError
 from ..media import VIDEO_EXTS, is_media
 from ..paths import ensure_inside, is_inside, require_usable
+from ..roots import ensure_readable, read_roots
 
 bp = Blueprint("resync", __name__)
 LANGUAGE = re.compile(r"^[A-Za-z]{2,3}$")
@@ -26,10 +29,13 @@ def _config():
     return current_app.extensions["syncdub"].config
 
 
-def _checked(path: str | None, what: str) -> Path | None:
-    """``path`` resolved inside the roots (403 otherwise), or None when not given."""
+def _checked(path: str | None, what: str, read_only: bool = False) -> Path | None:
+    """``path`` resolved inside the library roots (``read_only``: or the dub roots), 403
+    otherwise; None when not given."""
     if not path:
         return None
+    if read_only:
+        return ensure_readable(require_usable(path, what), _config(), what)
     return ensure_inside(require_usable(path, what), _config().library_roots, what)
 
 
@@ -63,23 +69,27 @@ def list_folder(folder: Path, roots: list[Path]) -> tuple[list[Path], list[Path]
 
 @bp.get("/resync")
 def page():
-    roots = _config().library_roots
-    folder = _checked(request.args.get("dir"), "folder")
+    config = _config()
+    roots = config.library_roots
+    browsable = read_roots(config) if roots else []  # dub folders too: a dub may be picked there
+    folder = _checked(request.args.get("dir"), "folder", read_only=True)
     original = _checked(request.args.get("original"), "original")
-    dubbed = _checked(request.args.get("dubbed"), "dub")
+    dubbed = _checked(request.args.get("dubbed"), "dub", read_only=True)
     if folder is not None and not _is(Path.is_dir, folder):
         raise UsageError(f"{folder}: not a folder")
-    dirs, files = list_folder(folder, roots) if folder else ([], [])
-    parent = folder.parent if folder and not any(folder == Path(os.path.realpath(r)) for r in roots) else None
-    return render_template("resync.html", roots=roots, folder=folder, parent=parent, dirs=dirs, files=files,
-                           original=original, dubbed=dubbed, modes=MODES, video_exts=VIDEO_EXTS)
+    dirs, files = list_folder(folder, browsable) if folder else ([], [])
+    parent = folder.parent if folder and not any(folder == Path(os.path.realpath(r)) for r in browsable) else None
+    in_library = folder is not None and is_inside(folder, roots)  # originals are written: library files only
+    return render_template("resync.html", roots=roots, dub_roots=browsable[len(roots):], folder=folder, parent=parent,
+                           dirs=dirs, files=files, original=original, dubbed=dubbed, modes=MODES,
+                           video_exts=VIDEO_EXTS if in_library else ())
 
 
 @bp.post("/resync")
 def queue():
     form = request.form
     original = _checked(form.get("original"), "original")
-    dubbed = _checked(form.get("dubbed"), "dub")
+    dubbed = _checked(form.get("dubbed"), "dub", read_only=True)
     if original is None:
         raise UsageError("pick the original file first")
     for path in filter(None, (original, dubbed)):

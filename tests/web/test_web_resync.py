@@ -53,7 +53,30 @@ def test_folder_lists_media_but_not_hidden_other_or_escaping_entries(site, user,
 def test_paths_outside_the_roots_are_403(site, user, tree, make_path, param):
     response = user.get("/resync", query_string={param: make_path(site.root, tree[1])})
     assert response.status_code == 403
-    assert "outside the configured library roots" in response.get_data(as_text=True)
+    # an original is written, so only the library will do; a dub (and its folder) may be in a dub root too
+    expected = "outside the configured library roots" if param == "original" else \
+        "outside library.roots and counterparts.dub_roots"
+    assert expected in response.get_data(as_text=True)
+
+
+def test_a_dub_root_outside_the_library_can_be_browsed_for_the_dub_only(site, user, tree, tmp_path):
+    downloads = tmp_path / "downloads" / "de"
+    downloads.mkdir(parents=True)
+    (downloads / "Film.2001.German.mkv").write_bytes(b"x")
+    site.services.config.data["counterparts"]["dub_roots"] = {"de": str(downloads)}
+    roots = user.get("/resync").get_data(as_text=True)
+    assert "Dub folders" in roots and str(downloads) in roots
+    listing = user.get("/resync", query_string={"dir": str(downloads)}).get_data(as_text=True)
+    assert 'data-pick-dub="Film.2001.German.mkv"' in listing
+    assert 'data-pick-original="Film.2001.German.mkv"' not in listing  # never written, so never an original
+    original = tree[0] / "Film (2001)" / "Film (2001).mkv"
+    dub = downloads / "Film.2001.German.mkv"
+    token = page_token(user, "/resync")
+    assert user.post("/resync", data={"csrf_token": token, "original": str(dub)}).status_code == 403
+    assert user.post("/resync", data={"csrf_token": token, "original": str(original),
+                                      "dubbed": str(dub)}).status_code == 302
+    [job] = jobs.list_jobs(site.services.store)
+    assert (job["original"], job["dubbed"]) == (str(original), str(dub))
 
 
 def test_queue_refuses_outside_files_and_symlinked_ones(site, user, tree):
