@@ -6,9 +6,13 @@ list them. Every function takes a :class:`~syncdub_companion.store.Store`.
 Finished jobs do not stay forever: :func:`prune` removes those past ``jobs.keep_days`` or
 beyond the newest ``jobs.keep_finished``, and keeps of each only what later decisions need
 (the backfill's "done before") in the small ``finished`` table, stored in a file of its own.
+
+Pairs the aligner rejected go on the **blocklist** (:func:`block`), a table of its own that
+pruning never touches, so a scan or a webhook does not align the same pair again.
 """
 from __future__ import annotations
 
+import os
 import time
 from typing import Any, Iterable
 
@@ -19,6 +23,7 @@ from .store import Query, Store
 TABLE = "jobs"
 FINISHED_TABLE = "finished"  # what pruned jobs leave behind: one compact row per (original, language)
 DETAILS_TABLE = "details"  # a finished job's bulky fields, under the job's id (see stow)
+BLOCKLIST_TABLE = "blocklist"  # rejected (original, dub) pairs, kept until the user clears them
 STOWED_FIELDS = ("log", "result", "candidates", "review")
 ACTIVE_STATES = ("queued", "waiting_for_file", "aligning", "muxing", "publishing")
 RUNNING_STATES = ("waiting_for_file", "aligning", "muxing", "publishing")
@@ -184,11 +189,13 @@ def append_log(store: Store, job_id: int, line: str) -> None:
 
 
 def retry(store: Store, job_id: int) -> None:
-    """Put a finished job back in the queue from the start."""
+    """Put a finished job back in the queue from the start; a pair it had rejected comes
+    off the blocklist (retrying is asking for that pair again)."""
     with store.transaction():
         job = get(store, job_id)
         if job["state"] in RUNNING_STATES:
             raise UsageError(f"job {job_id} is running ({job['state']}); wait for it or cancel it")
+        unblock(store, job_id=int(job_id))
         _unstow(store, job_id)
         update(store, job_id, state="queued", error=None, progress=0.0, attempts=0,
                next_attempt_at=time.time(), finished_at=None)
@@ -372,6 +379,53 @@ def known_pairs(store: Store, states: Iterable[str]) -> set[tuple[str | None, st
         pairs |= {(r.get("original"), r.get("language")) for r in db.table(FINISHED_TABLE).all()
                   if r.get("state") in states}
     return pairs
+
+
+# --- the blocklist: pairs the aligner rejected --------------------------------------------
+
+
+def _pair(original: str, dubbed: str) -> tuple[str, str]:
+    # real paths: a scan walks the roots as configured, a job holds the resolved path
+    return os.path.realpath(original), os.path.realpath(dubbed)
+
+
+def block(store: Store, original: str, dubbed: str, language: str | None, job_id: int | None,
+          reason: str = "", confidence: float | None = None) -> None:
+    """Remember that the aligner rejected ``dubbed`` for ``original``: scans and webhook jobs
+    skip the pair until it is cleared (:func:`unblock`) or a job is forced."""
+    original, dubbed = _pair(original, dubbed)
+    row = {"original": original, "dubbed": dubbed, "language": language, "job_id": job_id,
+           "reason": reason, "confidence": confidence, "at": time.time()}
+    store.upsert(BLOCKLIST_TABLE, row, (Query().original == original) & (Query().dubbed == dubbed))
+
+
+def blocklist(store: Store, original: str | None = None) -> list[dict]:
+    """Every blocked pair (or those of ``original``), newest first."""
+    rows = store.all(BLOCKLIST_TABLE)
+    if original is not None:
+        rows = [r for r in rows if r["original"] == os.path.realpath(original)]
+    return sorted(rows, key=lambda r: (r.get("at") or 0, r["id"]), reverse=True)
+
+
+def blocked_pairs(store: Store) -> dict[tuple[str, str], dict]:
+    """(original, dubbed) real paths -> the blocklist row, for checking many pairs at once."""
+    return {(r["original"], r["dubbed"]): r for r in store.all(BLOCKLIST_TABLE)}
+
+
+def is_blocked(pairs: dict[tuple[str, str], dict], original: str, dubbed: str) -> dict | None:
+    """The row of ``blocked_pairs`` that blocks this pair, or None."""
+    return pairs.get(_pair(original, dubbed)) if pairs else None
+
+
+def unblock(store: Store, original: str | None = None, job_id: int | None = None) -> int:
+    """Clear the blocklist: everything, only ``original``'s pairs, or only those ``job_id``
+    rejected. Returns how many rows went."""
+    cond = Query().noop()
+    if original is not None:
+        cond &= Query().original == os.path.realpath(original)
+    if job_id is not None:
+        cond &= Query().job_id == int(job_id)
+    return len(store.remove(BLOCKLIST_TABLE, cond))
 
 
 def page(store: Store, states: Iterable[str] = (), offset: int = 0, limit: int = 100) -> tuple[list[dict], dict[str, int], int]:

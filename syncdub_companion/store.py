@@ -26,11 +26,12 @@ __all__ = ["Store", "Query"]
 
 
 # Tables written far less often than the job table, each kept in a file of its own
-# (``syncdub.finished.json``, ``syncdub.details.json`` beside ``syncdub.json``): every
+# (``syncdub.finished.json``, ``syncdub.details.json``, ``syncdub.blocklist.json`` beside
+# ``syncdub.json``): every
 # transaction that changes a job (each webhook, each progress report) rewrites the whole
 # file the job table lives in, and these must not be rewritten with it. Every process
 # must agree on this list, so it lives here and not with a caller.
-SEPARATE_TABLES = frozenset({"finished", "details"})
+SEPARATE_TABLES = frozenset({"finished", "details", "blocklist"})
 
 
 class AtomicJSONStorage(Storage):

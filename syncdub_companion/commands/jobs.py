@@ -1,4 +1,4 @@
-"""``syncdub jobs`` (list, show, retry, cancel, prune) and ``syncdub scan`` (backfill)."""
+"""``syncdub jobs`` (list, show, retry, cancel, prune, blocklist) and ``syncdub scan`` (backfill)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -128,13 +128,40 @@ def jobs_prune(app: AppContext):
     click.echo(f"pruned {removed} finished job(s); {services.store.count(jobs.TABLE)} job(s) stored")
 
 
+@jobs_group.command("blocklist")
+@config_options
+@click.option("--original", type=click.Path(dir_okay=False), default=None, help="Only this original's pairs.")
+@click.option("--clear", is_flag=True, help="Remove the listed pairs, so scans and webhooks try them again.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def jobs_blocklist(app: AppContext, original, clear, as_json):
+    """List the pairs the aligner rejected, which scans and webhooks skip; --clear forgets them."""
+    from .. import jobs
+
+    store = app.services().store
+    if clear:
+        click.echo(f"cleared {jobs.unblock(store, original=original)} blocked pair(s)")
+        return
+    rows = jobs.blocklist(store, original)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("no rejected pairs on the blocklist")
+    for row in rows:
+        when = dt.datetime.fromtimestamp(row.get("at") or 0).strftime("%Y-%m-%d %H:%M")
+        click.echo(f"{when}  {row.get('language') or '-':<4} job {row.get('job_id')}  {row['original']}\n"
+                   f"          <- {row['dubbed']}  ({row.get('reason') or 'rejected'})")
+
+
 @click.command("scan")
 @config_options
 @click.argument("root", required=False, type=click.Path(file_okay=False))
 @click.option("--dry-run", is_flag=True, help="Only show what would be queued; reads names and folders, no media.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON: [{original, dubbed, language, score}].")
 @click.option("--language", "languages", multiple=True, help="Only this language (repeatable); default library.languages.")
-@click.option("--force", is_flag=True, help="Queue even originals that already had a job for the language.")
+@click.option("--force", is_flag=True, help="Queue even originals that already had a job for the language, "
+              "and pairs on the blocklist (rejected before).")
 @click.pass_obj
 def scan_cmd(app: AppContext, root, dry_run, as_json, languages, force):
     """Find originals lacking a wanted dub under ROOT (default: every library root) and queue them."""
@@ -142,19 +169,26 @@ def scan_cmd(app: AppContext, root, dry_run, as_json, languages, force):
 
     services = app.services()
     report = _plan_with_bar(services, root, languages)
-    if not dry_run:
+    if dry_run:
+        scan.classify(services, report)
+    else:
         scan.queue(services, report, force=force)
     if as_json:
         rows = [p.to_dict() for p in report.planned]
         click.echo(json.dumps(rows if dry_run else {"planned": rows, "queued": report.queued}, indent=2))
         return
-    for pair in report.planned:
-        click.echo(f"{pair.score:.2f} {pair.language}  {pair.original}\n          <- {pair.dubbed}")
+    for pair, status in zip(report.planned, report.status):
+        mark = "" if status == "new" else f" ({status})"
+        click.echo(f"{pair.score:.2f} {pair.language}  {pair.original}{mark}\n          <- {pair.dubbed}")
     for amb in report.ambiguous:
         click.echo(f"ambiguous {amb['language']}  {amb['original']} ({len(amb['candidates'])} candidates)")
-    verb = "would queue" if dry_run else f"queued {len(report.queued)} of"
-    click.echo(f"{report.originals} originals scanned; {verb} {len(report.planned)} pairs; "
-               f"{len(report.ambiguous)} ambiguous", err=True)
+    if dry_run:
+        would = len(report.planned) if force else report.counts()["new"]
+        verb = f"would queue {would} of"
+    else:
+        verb = f"queued {len(report.queued)} of"
+    click.echo(f"{report.originals} originals scanned; {verb} {len(report.planned)} pairs "
+               f"({report.summary()}); {len(report.ambiguous)} ambiguous", err=True)
 
 
 def _plan_with_bar(services, root, languages):

@@ -34,12 +34,28 @@ class Planned:
 
 @dataclass
 class ScanReport:
-    """What a scan found: planned pairs, ambiguous originals, and counts."""
+    """What a scan found: planned pairs, ambiguous originals, and counts.
+
+    ``status`` (filled by :func:`classify`) says per planned pair, in order, whether it is
+    ``new``, ``done`` (a done or skipped job, pruned ones included), ``open`` (a job is
+    queued or running) or ``rejected`` (on the blocklist).
+    """
 
     planned: list[Planned] = field(default_factory=list)
     ambiguous: list[dict] = field(default_factory=list)
     originals: int = 0
     queued: list[int] = field(default_factory=list)
+    status: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """How many planned pairs are new, done, open and rejected."""
+        return {name: self.status.count(name) for name in ("new", "done", "open", "rejected")}
+
+    def summary(self) -> str:
+        """``1 new, 3 done, 0 rejected`` (and ``, 2 open`` when jobs are still open)."""
+        counts = self.counts()
+        text = f"{counts['new']} new, {counts['done']} done, {counts['rejected']} rejected"
+        return text + (f", {counts['open']} open" if counts["open"] else "")
 
 
 def names_only_hook(services):
@@ -111,19 +127,37 @@ def _short(cand: Candidate) -> dict:
     return {"dubbed": cand.path, "score": round(cand.score, 3), "finder": cand.finder}
 
 
-def queue(services, report: ScanReport, force: bool = False) -> list[int]:
-    """Queue one job per planned pair unless one is open, or done or skipped before (``force`` requeues)."""
-    seen = _known_pairs(services.store) if not force else set()
-    batch = []
+def classify(services, report: ScanReport) -> ScanReport:
+    """Fill ``report.status``: whether each planned pair is new, done, open or rejected.
+
+    Done counts pruned jobs too (their outcome stays in the store's compact finished
+    table); rejected is the blocklist, which pruning never touches.
+    """
+    store = services.store
+    done = jobs.known_pairs(store, {"done", "skipped"})
+    open_ = jobs.known_pairs(store, jobs.ACTIVE_STATES)
+    blocked = jobs.blocked_pairs(store)
+    report.status = []
     for pair in report.planned:
-        if (pair.original, pair.language) in seen or (pair.original, None) in seen:
-            continue
-        batch.append({"original": pair.original, "language": pair.language, "source": "scan", "force": force})
-        seen.add((pair.original, pair.language))
-    report.queued = jobs.create_many(services.store, batch) if batch else []
+        keys = {(pair.original, pair.language), (pair.original, None)}
+        if keys & open_:
+            report.status.append("open")
+        elif keys & done:
+            report.status.append("done")
+        elif jobs.is_blocked(blocked, pair.original, pair.dubbed):
+            report.status.append("rejected")
+        else:
+            report.status.append("new")
+            open_.add((pair.original, pair.language))  # the same pair twice in one plan: once
+    return report
+
+
+def queue(services, report: ScanReport, force: bool = False) -> list[int]:
+    """Queue one job per new planned pair: none for a pair with an open job, one done or
+    skipped before, or one the aligner rejected (``force`` queues them all)."""
+    with services.store.transaction():
+        classify(services, report)
+        batch = [{"original": pair.original, "language": pair.language, "source": "scan", "force": force}
+                 for pair, status in zip(report.planned, report.status) if force or status == "new"]
+        report.queued = jobs.create_many(services.store, batch) if batch else []
     return report.queued
-
-
-def _known_pairs(store) -> set[tuple[str, str]]:
-    # pruned jobs count too: their outcome stays in the store's compact finished table
-    return jobs.known_pairs(store, set(jobs.ACTIVE_STATES) | {"done", "skipped"})

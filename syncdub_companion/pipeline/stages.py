@@ -11,7 +11,7 @@ import time
 
 from .. import jobs
 from ..counterparts import collect, decide, dub_root_of, dub_roots, find_for, index_cache, wanted_languages
-from ..errors import FileBusyError, MediaError, UsageError
+from ..errors import AlignmentRejected, FileBusyError, MediaError, UsageError
 from ..folders import dub_root_note
 from ..health import server_fix
 from ..languages import alpha2_code
@@ -96,6 +96,7 @@ def counterparts(ctx: JobContext) -> None:
         ensure_readable(ctx.job["dubbed"], ctx.services.config, "dubbed")
         language = alpha2_code(ctx.job.get("language")) or _language_of(ctx, ctx.job["dubbed"])
         plan = {language or "und": Candidate(ctx.job["dubbed"], language, 1.0, "job", "named in the job").to_dict()}
+        _skip_blocked(ctx, plan)
         ctx.save(plan=plan, review={})
         return
     item = ctx.item
@@ -113,7 +114,26 @@ def counterparts(ctx: JobContext) -> None:
     if decision.missing:
         ctx.note(f"no counterpart for {', '.join(decision.missing)}"
                  + dub_root_note(ctx.services.config, decision.missing))
-    ctx.save(plan={lang: c.to_dict() for lang, c in decision.chosen.items()}, review=review)
+    plan = {lang: c.to_dict() for lang, c in decision.chosen.items()}
+    _skip_blocked(ctx, plan, review)
+    ctx.save(plan=plan, review=review)
+
+
+def _skip_blocked(ctx: JobContext, plan: dict, review: dict | None = None) -> None:
+    """Drop from ``plan`` the pairs the aligner rejected before (the blocklist), unless the
+    job is forced: aligning them again costs minutes and ends the same way."""
+    if ctx.job.get("force"):
+        return
+    pairs = jobs.blocked_pairs(ctx.store)
+    original = ctx.job["item"]["path"]
+    for language, cand in sorted(plan.items()):
+        row = jobs.is_blocked(pairs, original, cand["path"])
+        if row:
+            del plan[language]
+            ctx.note(f"{language}: {cand['path']} was rejected before (job {row.get('job_id')}: {row.get('reason')}); "
+                     "`syncdub jobs blocklist --clear` or a forced job tries it again")
+    if not plan and not review:
+        raise Finish("skipped", "every chosen dub was rejected before for this file (see `syncdub jobs blocklist`)")
 
 
 def _languages_to_do(ctx: JobContext, item) -> list[str]:
@@ -180,13 +200,18 @@ def merge(ctx: JobContext) -> None:
         if not earlier:
             ctx.save(merges_started=sorted({*(ctx.job.get("merges_started") or []), language}))
         ctx.save(state="aligning")
-        ctx.note(f"merging {language} from {cand['path']}")
+        ctx.note(f"aligning and merging {language} from {cand['path']}")
         try:
             result = ctx.merge(ctx.services, original, cand["path"], language=None if language == "und" else language,
                                mode=ctx.job.get("mode"), force=bool(ctx.job.get("force")),
                                progress=ctx.progress_callback(index, len(plan)), lock_wait=LOCK_WAIT)
         except FileBusyError as exc:
             raise Busy(message=str(exc), delay=LOCK_RETRY) from None
+        except AlignmentRejected as exc:
+            # remembered apart from the job, which pruning removes: scans and webhooks skip the pair
+            jobs.block(ctx.store, original, cand["path"], None if language == "und" else language, ctx.job_id,
+                       exc.reason, exc.confidence)
+            raise
         merged[language] = result.to_dict() if hasattr(result, "to_dict") else dict(result)
         if earlier and merged[language].get("status") == "skipped" and merged[language].get("same_source"):
             merged[language].update(status="done", message=f"{merged[language].get('output_path')} already holds "

@@ -409,3 +409,26 @@ def test_identical_rounds_of_webhooks_do_not_grow_the_store(tmp_path):
     rows = store.all(jobs.FINISHED_TABLE)  # one compact row per file is all that grows
     assert 0 < len(rows) == len({r["original"] for r in rows}) <= 30
     lib.services.store.close()
+
+
+def test_a_rejected_pair_is_not_aligned_again_unless_forced_or_retried(lib):
+    original = lib.file(MOVIE)
+    dub = lib.file("movies/Film (2010)/Film (2010).de.mka")
+    first = jobs.create(lib.services.store, original=original)
+    assert run_next(lib, FakeMerge(errors=[AlignmentRejected("the dub is another film", 0.12)])) == "rejected"
+    assert [(r["dubbed"], r["job_id"]) for r in jobs.blocklist(lib.services.store)] == [(dub, first)]
+
+    # a webhook for the same file: the pair is skipped without aligning
+    event = LibraryEvent(source="sonarr-test", kind="movie", path=original)
+    again, _ = jobs.enqueue_event(lib.services.store, event, 600)
+    merge = FakeMerge()
+    assert run_next(lib, merge) == "skipped" and merge.calls == []
+    job = job_of(lib, again)
+    assert "rejected before" in job["result"]["message"] and f"job {first}" in "\n".join(job["log"])
+
+    forced = jobs.create(lib.services.store, original=original, force=True)
+    assert run_next(lib, merge) == "done" and job_of(lib, forced)["state"] == "done" and len(merge.calls) == 1
+
+    jobs.retry(lib.services.store, first)  # retrying the rejected job asks for its pair again
+    assert jobs.blocklist(lib.services.store) == []
+    assert run_next(lib, merge) == "done" and len(merge.calls) == 2

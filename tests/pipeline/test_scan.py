@@ -159,3 +159,53 @@ def test_cli_jobs_rejects_unknown_states_and_ids(tree):
     assert bad.exit_code == 2 and "unknown state 'sleeping'" in bad.stderr
     missing = run_cli("jobs", "--config", config, "show", "999")
     assert missing.exit_code == 2 and "no such job" in missing.stderr
+
+
+def _age_tree(root, seconds=3600):
+    then = time.time() - seconds
+    for path in root.rglob("*"):
+        os.utime(path, (then, then))
+
+
+def test_a_rejected_pair_outlives_pruning_and_the_scan_skips_it_until_cleared(services, tree):
+    from syncdub_companion.errors import AlignmentRejected
+    from syncdub_companion.pipeline.runner import run_job
+
+    from pipeline_lib import FakeMerge
+
+    root, config = tree
+    _age_tree(root)
+    matrix = str(root / "movies/The Matrix (1999)/The Matrix (1999).mkv")
+    for job_id in scan.queue(services, scan.plan(services)):
+        if jobs.get(services.store, job_id)["original"] != matrix:
+            jobs.set_state(services.store, job_id, "done")
+    job = jobs.claim_next(services.store, "w")
+    assert job["original"] == matrix
+    assert run_job(services, job, merge=FakeMerge(errors=[AlignmentRejected("another film", 0.1)])) == "rejected"
+    for row in services.store.all(jobs.TABLE):  # every job pruned: the blocklist must not depend on them
+        services.store.update(jobs.TABLE, row["id"], {"created_at": 0, "finished_at": 1})
+    assert jobs.prune(services.store, keep_days=30, keep_finished=0) == 3
+
+    dry = run_cli("scan", "--config", config, "--dry-run")
+    assert "would queue 0 of 3 pairs (0 new, 2 done, 1 rejected)" in dry.stderr, dry.stderr
+    assert scan.queue(services, scan.plan(services)) == []
+
+    listed = json.loads(run_cli("jobs", "--config", config, "blocklist", "--json").stdout)
+    assert [(r["original"], os.path.basename(r["dubbed"]), r["language"], r["job_id"], r["reason"]) for r in listed] \
+        == [(os.path.realpath(matrix), "grp-matrix.mkv", "de", job["id"], "another film")]
+    assert "<- " + os.path.realpath(str(root / LIBRARY[os.path.relpath(matrix, root)])) in \
+        run_cli("jobs", "--config", config, "blocklist").stdout
+
+    assert run_cli("jobs", "--config", config, "blocklist", "--clear").stdout.strip() == "cleared 1 blocked pair(s)"
+    assert "(1 new, 2 done, 0 rejected)" in run_cli("scan", "--config", config, "--dry-run").stderr
+    assert [jobs.get(services.store, i)["original"] for i in scan.queue(services, scan.plan(services))] == [matrix]
+
+
+def test_scan_force_queues_a_blocked_pair(services, tree):
+    root, _ = tree
+    matrix = str(root / "movies/The Matrix (1999)/The Matrix (1999).mkv")
+    jobs.block(services.store, matrix, str(root / LIBRARY[os.path.relpath(matrix, root)]), "de", 1, "another film")
+    report = scan.plan(services)
+    assert len(scan.queue(services, report)) == 2 and report.counts() == {"new": 2, "done": 0, "open": 0, "rejected": 1}
+    forced = scan.queue(services, scan.plan(services), force=True)
+    assert matrix in [jobs.get(services.store, i)["original"] for i in forced]
