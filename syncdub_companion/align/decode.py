@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -125,36 +126,76 @@ def decode_argv(ffmpeg: str, path: str, stream: AudioStream, bed_kind: str) -> l
             "-ar", str(SAMPLE_RATE), "-f", "s16le", "-acodec", "pcm_s16le", "pipe:1"]
 
 
-def decode_pair(ffmpeg: str, jobs: list[tuple[str, AudioStream, str]]) -> list[DecodedTrack]:
-    """Decode several tracks at once (one ffmpeg each, in parallel) and check their length."""
+def decode_pair(ffmpeg: str, jobs: list[tuple[str, AudioStream, str]],
+                progress: Callable[[float], None] | None = None) -> list[DecodedTrack]:
+    """Decode several tracks at once (one ffmpeg each, in parallel) and check their length.
+
+    ``progress(fraction)`` hears from this thread how far the decoders are (by the bytes
+    they delivered against the probed durations); if it raises (a cancelled job), the
+    decoders are stopped and the exception goes on.
+    """
     results: list = [None] * len(jobs)
     errors: list = [None] * len(jobs)
+    state = [_Reading(stream) for _, stream, _ in jobs]
 
     def work(i, path, stream, kind):
         try:
-            results[i] = _decode(ffmpeg, path, stream, kind)
+            results[i] = _decode(ffmpeg, path, stream, kind, state[i])
         except Exception as exc:  # re-raised in the caller's thread
             errors[i] = exc
 
     threads = [threading.Thread(target=work, args=(i, *job), daemon=True) for i, job in enumerate(jobs)]
     for t in threads:
         t.start()
-    for t in threads:
-        t.join()
+    try:
+        while alive := [t for t in threads if t.is_alive()]:
+            alive[0].join(PROGRESS_EVERY)
+            if progress is not None:
+                progress(sum(r.fraction() for r in state) / len(state))
+    except BaseException:
+        for reading in state:
+            reading.stop()
+        for t in threads:
+            t.join()
+        raise
     for exc in errors:
         if exc is not None:
             raise exc
     return results
 
 
+PROGRESS_EVERY = 0.5
+
+
+class _Reading:
+    """How far one decoder has got, and a way to stop it from another thread."""
+
+    def __init__(self, stream: AudioStream):
+        self.expected = (stream.duration or 0.0) * SAMPLE_RATE * 4
+        self.bytes = 0
+        self.proc = None
+        self.stopped = False
+
+    def fraction(self) -> float:
+        return min(1.0, self.bytes / self.expected) if self.expected > 0 else 0.0
+
+    def stop(self) -> None:
+        self.stopped = True
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+
+
 READ_BYTES = 1 << 18  # 16 s of both mixes: the transform of one piece runs while ffmpeg decodes the next
 
 
-def _decode(ffmpeg: str, path: str, stream: AudioStream, bed_kind: str) -> DecodedTrack:
+def _decode(ffmpeg: str, path: str, stream: AudioStream, bed_kind: str,
+            reading: _Reading | None = None) -> DecodedTrack:
     from .features import EnergyStream
 
+    reading = reading or _Reading(stream)
     proc = process.popen(decode_argv(ffmpeg, path, stream, bed_kind), "ffmpeg",
                          stdout=process.subprocess.PIPE, stderr=process.subprocess.PIPE)
+    reading.proc = proc
     # A damaged file can make ffmpeg write errors without end: drain them beside the read.
     errors: list[bytes] = []
     drain = threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True)
@@ -164,6 +205,7 @@ def _decode(ffmpeg: str, path: str, stream: AudioStream, bed_kind: str) -> Decod
     chunks, pending = [], b""
     try:
         while block := proc.stdout.read(READ_BYTES):
+            reading.bytes += len(block)
             data = pending + block
             pending = data[len(data) // 4 * 4:]
             pcm = np.frombuffer(data[:len(data) // 4 * 4], dtype="<i2").reshape(-1, 2)
@@ -175,6 +217,8 @@ def _decode(ffmpeg: str, path: str, stream: AudioStream, bed_kind: str) -> Decod
         proc.stdout.close()
         returncode = proc.wait()
         drain.join()
+    if reading.stopped:
+        raise MediaError(f"{path}: decoding stopped")
     if returncode != 0:
         tail = b"".join(errors).decode(errors="replace").strip().splitlines()[-1:] or ["decode failed"]
         raise MediaError(f"{path}: cannot decode audio track ({tail[0]})")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field, replace
+from typing import Callable
 
 import numpy as np
 
@@ -61,6 +62,9 @@ class AlignOptions:
     ffmpeg: str = "ffmpeg"
     ffprobe: str = "ffprobe"
     speech_settings: dict = field(default_factory=dict)
+    # progress(fraction 0-1, what it is doing): called at each step; whatever it raises (a
+    # cancelled job) stops the alignment there.
+    progress: Callable[[float, str], None] | None = None
 
     @classmethod
     def from_dict(cls, data: dict | None) -> "AlignOptions":
@@ -76,9 +80,14 @@ def align(original: str, dubbed: str, options: dict | None = None) -> TimeMap:
     s_orig = select_stream(probe, original, opts.orig_track, "original")
     s_dub = select_stream(probe, dubbed, opts.dub_track, "dubbed")
     k_orig, k_dub = bed_kinds(s_orig, s_dub)
-    t_orig, t_dub = decode_pair(opts.ffmpeg, [(original, s_orig, k_orig), (dubbed, s_dub, k_dub)])
+    report = _progress(opts)
+    report(0.0, "decoding")
+    t_orig, t_dub = decode_pair(opts.ffmpeg, [(original, s_orig, k_orig), (dubbed, s_dub, k_dub)],
+                                progress=lambda f: report(DECODE_SHARE * f, f"decoding {f:.0%}"))
     clock.lap("decode")
+    report(DECODE_SHARE, "matching the music and effects")
     result = align_tracks(t_orig, t_dub, opts, clock)
+    report(AUDIO_DONE, "checking the map")
     if wants_speech(opts.speech, result):
         try:
             result = _with_speech(result, original, dubbed, s_orig, s_dub, t_orig.duration, t_dub.duration, opts)
@@ -94,6 +103,14 @@ def align(original: str, dubbed: str, options: dict | None = None) -> TimeMap:
     return result
 
 
+DECODE_SHARE = 0.6   # of the progress bar: decoding is most of an alignment without speech
+AUDIO_DONE = 0.7
+
+
+def _progress(opts: AlignOptions) -> Callable[[float, str], None]:
+    return opts.progress or (lambda fraction, what: None)
+
+
 def _with_speech(result: TimeMap, original, dubbed, s_orig, s_dub, orig_duration, dub_duration, opts) -> TimeMap:
     """Run the speech models over sampled windows (the whole film on CUDA) and judge the map."""
     from .speech import SpeechSettings, speech_evidence
@@ -103,9 +120,15 @@ def _with_speech(result: TimeMap, original, dubbed, s_orig, s_dub, orig_duration
     device = whisper_device(opts.device)
     count = 0 if device == "cuda" else settings.windows
     orig_w, dub_w = windows_for(result, orig_duration, dub_duration, count, settings.window_seconds)
+    report = _progress(opts)
+
+    def windows_done(done: int, total: int) -> None:
+        report(AUDIO_DONE + (1 - AUDIO_DONE) * done / max(total, 1), f"transcribing window {done + 1} of {total}")
+
     evidence = speech_evidence(original, dubbed, orig_track=s_orig.index, dub_track=s_dub.index,
                                orig_windows=orig_w, dub_windows=dub_w, settings=settings, device=device,
-                               orig_language=_iso1(s_orig.language), dub_language=_iso1(s_dub.language))
+                               orig_language=_iso1(s_orig.language), dub_language=_iso1(s_dub.language),
+                               progress=windows_done)
     return apply_speech(result, evidence)
 
 
@@ -170,9 +193,11 @@ class _State:
 
     # --- step 1: speed --------------------------------------------------------------
     def run(self, clock: LapClock) -> TimeMap:
+        report = _progress(self.opts)
         speed, score, probes = find_speed(self.env_o, self.env_d, self.f_dub.loud, accept_z=self.accept_z)
         self.details["speed_probe_z"] = round(score, 2)
         clock.lap("speed")
+        report(DECODE_SHARE + 0.02, "placing the dub's chunks")
         if score < self.accept_z:
             return self._reject(f"no stretch of the dub matches the original (best probe z = {score:.1f}, "
                                 f"needs {self.accept_z:g}): not the same film, or no shared music and effects", speed)
@@ -182,8 +207,10 @@ class _State:
         clock.lap("offsets")
         if len(anchors) == 0:
             return self._reject("no 20 s stretch of the dub matches the original closely", speed)
+        report(DECODE_SHARE + 0.05, "finding cuts and inserted scenes")
         path, tracks, threshold = self._segment(anchors)
         clock.lap("segments")
+        report(DECODE_SHARE + 0.08, "fitting the map")
         return self._finish(path, tracks, threshold, clock)
 
     def _retime(self, speed: float) -> None:

@@ -359,12 +359,14 @@ def speech_evidence(original: str, dubbed: str, *, orig_track: int, dub_track: i
                     orig_windows: Iterable[Window], dub_windows: Iterable[Window],
                     settings: SpeechSettings | Mapping | None = None, device: str = "auto",
                     orig_language: str | None = None, dub_language: str | None = None,
-                    transcriber: Transcriber | None = None, embedder: Embedder | None = None) -> SpeechEvidence:
+                    transcriber: Transcriber | None = None, embedder: Embedder | None = None,
+                    progress: Callable[[int, int], None] | None = None) -> SpeechEvidence:
     """Transcribe the windows of both files, match their lines by meaning, return anchors.
 
     Windows are (start, duration) in each file's own seconds; overlapping ones are joined.
     ``orig_language``/``dub_language`` are hints such as the tracks' tags (``spa``, ``es``);
-    without a usable one the language is detected from the windows.
+    without a usable one the language is detected from the windows. ``progress(done, total)``
+    hears before each window is transcribed (whatever it raises stops the work there).
     """
     clock, s = LapClock(), SpeechSettings.coerce(settings)
     tr = transcriber or Transcriber(s.whisper_model, s.model_dir, device, s.compute_type)
@@ -376,8 +378,9 @@ def speech_evidence(original: str, dubbed: str, *, orig_track: int, dub_track: i
     d_lang = _language(dub_language, tr, [a for _, a in dub], "dubbed")
     clock.lap("language")
     o_task, d_task = tasks_for(o_lang, d_lang)
-    o_segs = _transcribe_all(tr, orig, o_task, o_lang)
-    d_segs = _transcribe_all(tr, dub, d_task, d_lang)
+    tick = _counter(len(orig) + len(dub), progress)
+    o_segs = _transcribe_all(tr, orig, o_task, o_lang, tick)
+    d_segs = _transcribe_all(tr, dub, d_task, d_lang, tick)
     clock.lap("transcribe")
     matches = match_segments(o_segs, d_segs, em, s.min_similarity)
     clock.lap("match")
@@ -433,10 +436,23 @@ def _decode_all(path: str, track: int, windows: list[Window], s: SpeechSettings)
     return [(start, decode_speech(path, track, start, length, s.ffmpeg, stream=info)) for start, length in windows]
 
 
-def _transcribe_all(tr: Transcriber, pieces: list[tuple[float, np.ndarray]], task: str, language: str) -> list[SpeechSegment]:
+def _transcribe_all(tr: Transcriber, pieces: list[tuple[float, np.ndarray]], task: str, language: str,
+                    tick: Callable[[], None] = lambda: None) -> list[SpeechSegment]:
     out: list[SpeechSegment] = []
     for start, audio in pieces:
+        tick()
         out.extend(tr.transcribe(audio, offset=start, task=task, language=language))
     return out
+
+
+def _counter(total: int, progress: Callable[[int, int], None] | None) -> Callable[[], None]:
+    done = [0]
+
+    def tick() -> None:
+        if progress is not None:
+            progress(done[0], total)
+        done[0] += 1
+
+    return tick
 
 

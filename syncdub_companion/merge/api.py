@@ -84,7 +84,7 @@ def _resync(services, original: str, dubbed: str, language: str | None, mode: st
                            f"{plan.output.name} already has {whose} synced {plan.language.bibliographic} track "
                            "(use --force to replace it)", same_source=same)
     report("aligning", 0.0)
-    timemap = timemap or align(services, plan)
+    timemap = timemap or align(services, plan, report)
     if not timemap.aligned:
         raise AlignmentRejected(timemap.reason or "the aligner rejected the pair", timemap.confidence)
     plan = finalize(plan, timemap, services.config)
@@ -94,11 +94,15 @@ def _resync(services, original: str, dubbed: str, language: str | None, mode: st
     return _merge(services, plan, report)
 
 
-def align(services, plan: MergePlan) -> TimeMap:
-    """The time map from the first syncdub_align implementation that answers."""
+def align(services, plan: MergePlan, report: "_Reporter | None" = None) -> TimeMap:
+    """The time map from the first syncdub_align implementation that answers; the
+    built-in aligner reports its sub-steps through ``report`` (and a cancelled job's
+    progress callback stops it there)."""
     from ..alignment import align_options
 
     options = align_options(services, orig_track=plan.orig_track.index, dub_track=plan.dub_track.index)
+    if report is not None:
+        options["progress"] = lambda fraction, doing: report("aligning", fraction, doing)
     result = services.hook.syncdub_align(original=str(plan.original), dubbed=str(plan.dubbed), options=options)
     if result is None:
         from ..align import align as builtin_align  # no aligner plugin loaded: use the library itself
@@ -170,16 +174,18 @@ class _Reporter:
 
     def __init__(self, progress: Progress | None):
         self.progress = progress
-        self.last = -1.0
+        self.last: tuple[float, str] = (-1.0, "")
 
-    def __call__(self, step: str, fraction: float) -> None:
+    def __call__(self, step: str, fraction: float, doing: str | None = None) -> None:
+        """``doing`` names a sub-step ("decoding 40%"): the stage reads "aligning: decoding 40%"."""
         if self.progress is None:
             return
         lo, hi = SPANS[step]
         percent = round(lo + (hi - lo) * max(0.0, min(fraction, 1.0)), 1)
-        if percent != self.last:
-            self.last = percent
-            self.progress(percent, self.STAGE[step])
+        stage = f"{self.STAGE[step]}: {doing}" if doing else self.STAGE[step]
+        if (percent, stage) != self.last:
+            self.last = (percent, stage)
+            self.progress(percent, stage)
 
 
 __all__ = ["resync", "MergeResult", "align"]

@@ -107,12 +107,14 @@ class JobContext:
         """A ``progress(percent, stage)`` for merge ``index`` of ``count``: sets state and overall %."""
 
         def progress(percent: float, stage: str) -> None:
+            # "aligning: decoding 40%": the state, and what it is doing within it
+            stage, _, step = stage.partition(": ")
             state = stage if stage in ("aligning", "muxing", "publishing") else self.job.get("state")
             overall = (index + max(0.0, min(100.0, percent)) / 100.0) / count * 100.0
             now = time.monotonic()
             if state != self.job.get("state") or now - self._last_write >= PROGRESS_WRITE_INTERVAL:
                 self._last_write = now
-                self.save(state=state, progress=round(min(overall, 99.0), 1))
+                self.save(state=state, step=step or None, progress=round(min(overall, 99.0), 1))
             if self.abort.is_set() or now - self._last_check >= PROGRESS_WRITE_INTERVAL:
                 self.checkpoint()
 

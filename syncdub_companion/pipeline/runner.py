@@ -108,6 +108,9 @@ def _finish(ctx: JobContext, state: str, message: str, **fields) -> str:
     jobs.set_state(ctx.store, ctx.job_id, state, worker=None, result=result,
                    progress=100.0 if state in ("done", "skipped") else job.get("progress", 0.0), **updates)
     jobs.append_log(ctx.store, ctx.job_id, f"{state}: {message}")
+    # Every outcome in the service log too, not only in the job's: rejected and failed
+    # are the ones a user looks for there.
+    (log.warning if state in ("rejected", "failed") else log.info)("job %s %s: %s", ctx.job_id, state, message)
     record = jobs.get(ctx.store, ctx.job_id)
     try:
         ctx.services.hook.syncdub_job_finished(job=record, services=ctx.services)

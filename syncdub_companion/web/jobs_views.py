@@ -52,6 +52,8 @@ def summary(job: dict) -> dict:
         "id": job["id"],
         "state": job["state"],
         "progress": round(min(100.0, max(0.0, float(job.get("progress") or 0.0))), 1),  # percent
+        # what a running job is doing within its state ("decoding 40%"); nothing once it ended
+        "step": None if job["state"] in jobs.FINAL_STATES else _scrub(job.get("step")),
         "error": _scrub(job.get("error")),
         "source": job.get("source"),
         "name": _name_of(job),

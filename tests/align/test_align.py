@@ -137,6 +137,34 @@ def test_a_swapped_song_and_opening_are_mapped_through(pairs_dir):
     assert result.details["bridged_s"] > 0  # some of it only continuity.bridge maps
 
 
+def test_alignment_reports_its_sub_steps_and_stops_where_the_callback_raises(pairs_dir, monkeypatch):
+    """A cancelled job's progress callback raises: the aligner stops inside its work and the
+    decoders are killed (syncdub_companion.merge passes the job's callback in as options.progress)."""
+    import syncdub_companion.align.decode as decode
+
+    monkeypatch.setattr(decode, "PROGRESS_EVERY", 0.01)
+    pair = _pair("offset_pos", "es-en", pairs_dir)
+    heard = []
+    result = align(str(pair.original), str(pair.dubbed),
+                   {"speech": "never", "progress": lambda f, doing: heard.append((f, doing))})
+    assert result.aligned
+    doing = [d for _, d in heard]
+    assert any(d.startswith("decoding ") for d in doing) and doing.index("placing the dub's chunks") < doing.index("fitting the map")
+    assert [f for f, _ in heard] == sorted(f for f, _ in heard), "progress never goes back"
+
+    class Cancelled(Exception):
+        pass
+
+    def cancel(fraction, doing):
+        if doing.startswith("decoding") and fraction > 0:
+            raise Cancelled()
+
+    with pytest.raises(Cancelled):
+        align(str(pair.original), str(pair.dubbed), {"speech": "never", "progress": cancel})
+    left = subprocess.run(["pgrep", "-f", f"ffmpeg.*{pair.original.name}"], capture_output=True, text=True)
+    assert left.stdout.strip() == "", "the decoders were stopped"
+
+
 def test_speed_found_for_pal_is_the_film_ratio(pairs_dir):
     pair = _pair("pal_speedup_pitch", "es-en", pairs_dir)
     result = align(str(pair.original), str(pair.dubbed), {"speech": "never"})

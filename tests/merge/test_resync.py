@@ -186,3 +186,4 @@ def test_without_a_map_the_align_hook_is_asked(library, make_svc, offset_case):
     (original, dubbed, options), = calls
     assert (original, dubbed) == (str(library.film), str(dub))
     assert options["orig_track"] == 0 and options["dub_track"] == 0 and "min_confidence" in options
+

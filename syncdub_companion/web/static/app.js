@@ -15,6 +15,8 @@
     if (bar) bar.value = job.progress;
     const pct = el.querySelector('[data-field="percent"]');
     if (pct) pct.textContent = Math.round(job.progress) + "%";
+    const step = el.querySelector('[data-field="step"]');
+    if (step) step.textContent = job.step || "";
   }
 
   async function getJSON(url) {
