@@ -94,7 +94,10 @@ def syncdub_align(original: str, dubbed: str, options: dict) -> "TimeMap | None"
     """Fires for every alignment (job, ``syncdub align``, ``syncdub resync``).
 
     ``options`` holds orig_track, dub_track, device, speech and the [align]/[speech]
-    settings. Return a TimeMap from the dub's decoded timeline onto the original's.
+    settings, and during a merge ``progress``: a callable (fraction 0-1, what it is doing)
+    to call between steps; it raises when the job was cancelled, and that exception must
+    propagate. Return a TimeMap from the dub's decoded timeline onto the original's
+    (verdict ``aligned``, ``rejected`` or ``review``; only ``aligned`` is merged).
     The first non-None result wins; the built-in aligner runs last.
     """
 
