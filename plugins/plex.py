@@ -10,7 +10,9 @@ Config::
 
 The webhook carries only the ratingKey; the file path, guids and audio languages come
 from ``/library/metadata/{ratingKey}``. After a merge only the changed folder is scanned
-(``section.update(path=folder)``), never the whole library. When Plex cannot be reached
+(``section.update(path=folder)``), never the whole library, and each changed file that Plex
+already knows is analysed again (``PUT /library/metadata/{ratingKey}/analyze``): Plex does
+not re-read a file rewritten in place, so the new track would not show. When Plex cannot be reached
 or answers 5xx, the rescan raises, and the job retries it with backoff; a refused scan
 (401, 404) is logged and skipped.
 """
@@ -51,26 +53,43 @@ def syncdub_resolve_item(event, services):
 
 @hookimpl
 def syncdub_library_changed(paths, item, services):
-    """Scan each changed folder (mapped to Plex's view) in the library that holds it."""
+    """Scan each changed folder (mapped to Plex's view) in the library that holds it, then
+    have Plex analyse each changed file it already knows."""
     client = plex_client(services.config)
     if client is None or not paths:
         return
-    folders = sorted({parent_folder(local_to_server(p, services.config.path_map)) for p in paths})
+    path_map = services.config.path_map
+    files = sorted({local_to_server(p, path_map) for p in paths})
+    folders = sorted({parent_folder(f) for f in files})
+    # the webhook's own item: its ratingKey spares a search of the library listing
+    known = str(item.item_id) if item is not None and item.server == "plex" and item.item_id else None
     retry = None
     with client:
         for folder in folders:
-            try:
-                if client.refresh_folder(folder) is None:
-                    log.warning("plex: no library contains %s; check the [paths] mapping", folder)
-            except ServerError as exc:
-                if not exc.transient:
-                    log.warning("plex: could not scan %s: %s", folder, exc)
-                    continue
-                # Plex is down or answered 5xx: the job's publish stage retries with backoff.
-                log.warning("plex: could not scan %s, will retry: %s", folder, exc)
-                retry = retry or exc
+            retry = _try(f"scan {folder}", lambda: _scan(client, folder)) or retry
+        for file in files:
+            retry = _try(f"analyse {file}", lambda: client.analyze_file(file, known)) or retry
     if retry is not None:
         raise retry
+
+
+def _scan(client, folder: str) -> None:
+    if client.refresh_folder(folder) is None:
+        log.warning("plex: no library contains %s; check the [paths] mapping", folder)
+
+
+def _try(what: str, call) -> ServerError | None:
+    """Run ``call``; a refusal is logged, a transient failure is logged and returned for the retry."""
+    try:
+        call()
+    except ServerError as exc:
+        if not exc.transient:
+            log.warning("plex: could not %s: %s", what, exc)
+            return None
+        # Plex is down or answered 5xx: the job's publish stage retries with backoff.
+        log.warning("plex: could not %s, will retry: %s", what, exc)
+        return exc
+    return None
 
 
 @hookimpl

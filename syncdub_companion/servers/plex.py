@@ -162,6 +162,36 @@ class PlexClient:
                 return section.title
         return None
 
+    def analyze_file(self, path: str, rating_key: str | int | None = None) -> str | None:
+        """Ask Plex to analyse the item whose file is ``path`` (server view) again; returns its
+        ratingKey, or None when no item has that file (a new file: the scan adds and analyses it).
+
+        Plex does not re-read the streams of a file rewritten in place, so without this a
+        merged track may not show. ``rating_key`` (from the webhook) saves the search through
+        the library listing; its file must still be ``path``.
+        """
+        with plex_errors_as_server_errors(self.url):
+            video = None
+            if rating_key is not None:
+                video = self.server.fetchItem(int(rating_key))
+                video = video if path in _files(video) else None
+            video = video or self._video_at(path)
+            if video is None:
+                return None
+            video.analyze()  # PUT /library/metadata/{ratingKey}/analyze
+        log.info("plex: analysing %s (item %s)", path, video.ratingKey)
+        return str(video.ratingKey)
+
+    def _video_at(self, path: str):
+        # Plex has no lookup by file: list the movies or episodes of the library holding it
+        for section in self.sections():
+            if section.type in ("movie", "show") and any(_under(path, loc) for loc in section.locations):
+                kind = 1 if section.type == "movie" else 4
+                for video in self.server.fetchItems(f"/library/sections/{section.key}/all?type={kind}"):
+                    if path in _files(video):
+                        return video
+        return None
+
     def find_by_ids(self, item: MediaItem) -> list[MediaItem]:
         """Items in any library sharing a provider id with ``item`` (a movie or an episode).
 
@@ -200,6 +230,11 @@ class PlexClient:
 def _id_pairs(provider_ids: dict[str, str], prefix: str) -> set[tuple[str, str]]:
     return {(k[len(prefix):], str(v)) for k, v in provider_ids.items()
             if k.startswith(prefix) and k[len(prefix):] in ("imdb", "tmdb", "tvdb") and v}
+
+
+def _files(video) -> set[str]:
+    """The server paths of a video's parts."""
+    return {part.file for media in getattr(video, "media", []) or [] for part in media.parts}
 
 
 def _under(path: str, folder: str) -> bool:

@@ -64,10 +64,30 @@ def test_library_changed_scans_each_folder_once_in_the_servers_view(svc, plex, t
     assert plex.scans == [(1, "/data/movies/Free Guy (2021)")]
 
 
+def test_library_changed_has_plex_analyse_a_file_rewritten_in_place(svc, plex, tmp_path):
+    # a Sonarr or scan job: no ratingKey, so the item is found by its file in the library listing
+    local = tmp_path / "library" / "movies" / "Free Guy (2021)"
+    paths = [str(local / "Free Guy.mkv"), str(local / "Free Guy.multi.mkv")]  # the .multi file is new to Plex
+    svc.hook.syncdub_library_changed(paths=paths, item=MediaItem(paths[0]), services=svc)
+    assert plex.scans == [(1, "/data/movies/Free Guy (2021)")]
+    assert plex.analyzed == [100]
+    assert [m for m, raw in plex.requests if raw.startswith("/library/metadata/100/analyze")] == ["PUT"]
+    order = [raw.split("?")[0] for _, raw in plex.requests if "/refresh" in raw or "/analyze" in raw]
+    assert order == ["/library/sections/1/refresh", "/library/metadata/100/analyze"]  # the folder scan first
+
+
+def test_library_changed_analyses_the_webhooks_item_by_its_rating_key(svc, plex, tmp_path):
+    item = svc.hook.syncdub_resolve_item(event=LibraryEvent(source="plex", item_id="100"), services=svc)
+    plex.requests.clear()
+    svc.hook.syncdub_library_changed(paths=[item.path], item=item, services=svc)
+    assert plex.analyzed == [100]
+    assert not [raw for _, raw in plex.requests if "/all" in raw]  # no search through the listing
+
+
 def test_library_changed_outside_every_library_warns_and_scans_nothing(svc, plex, caplog):
     caplog.set_level(logging.WARNING)
     plex_plugin.syncdub_library_changed(["/unmapped/x/y.mkv"], None, svc)
-    assert plex.scans == [] and "[paths]" in caplog.text
+    assert plex.scans == [] and plex.analyzed == [] and "[paths]" in caplog.text
 
 
 def test_library_changed_with_plex_down_raises_a_transient_error_for_the_retry(tmp_path, caplog):

@@ -2,7 +2,8 @@
 
 ``/identity`` is open; everything else needs the ``X-Plex-Token`` header. Items are kept
 as small dicts and rendered as ``<Video>``/``<Directory>`` elements with Media/Part/Stream
-and Guid children. Scans (``/library/sections/{id}/refresh``) are recorded with their path.
+and Guid children. Scans (``/library/sections/{id}/refresh``) are recorded with their path,
+analyses (``PUT /library/metadata/{ratingKey}/analyze``) with the item's ratingKey.
 """
 from __future__ import annotations
 
@@ -44,6 +45,7 @@ class FakePlex:
         ]
         self.requests: list[tuple[str, str]] = []
         self.scans: list[tuple[int, str]] = []
+        self.analyzed: list[int] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self._server.server_port}"
 
@@ -63,6 +65,14 @@ class FakePlex:
             return 200, f'<MediaContainer size="0" claimed="1" machineIdentifier="{MACHINE_ID}" version="1.41.3.9314"/>'
         if headers.get("X-Plex-Token") != self.token:
             return 401, "<html><head><title>Unauthorized</title></head><body><h1>401 Unauthorized</h1></body></html>"
+        segs = path.strip("/").split("/")
+        if segs[:2] == ["library", "metadata"] and len(segs) == 4 and segs[3] == "analyze":
+            if method != "PUT" or not segs[2].isdigit():
+                return 405 if method != "PUT" else 400, ""
+            if int(segs[2]) not in self.items:
+                return 404, "<html><body><h1>404 Not Found</h1></body></html>"
+            self.analyzed.append(int(segs[2]))
+            return 200, ""
         return self.route(path, query)
 
     def route(self, path: str, query: dict) -> tuple[int, str]:
