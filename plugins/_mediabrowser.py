@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from syncdub_companion.errors import ServerError
+from syncdub_companion.media import LibraryEvent
 from syncdub_companion.paths import local_to_server
 from syncdub_companion.servers import localise
 
@@ -20,6 +21,24 @@ def resolve(name: str, factory, event, services):
         return None
     with client:
         return localise(client.item(event.item_id), services.config.path_map)
+
+
+def expand(name: str, factory, event, services) -> list[LibraryEvent] | None:
+    """One episode event per file under the event's season or series; None when not ours."""
+    if event.source != name or event.kind not in ("season", "series") or not event.item_id:
+        return None
+    client = factory(services.config)
+    if client is None:
+        return None
+    with client:
+        episodes = client.episodes(event.item_id)
+    # The path comes along (server view, as webhooks carry it): an episode the server has
+    # no provider ids for is still found by its file and its name.
+    return [LibraryEvent(source=name, kind="episode", item_id=e.item_id, path=e.path, title=e.title, year=e.year,
+                         series=e.series, season=e.season, episode=e.episode, provider_ids=dict(e.provider_ids),
+                         audio_languages=list(e.audio_languages), server=event.server,
+                         raw_event=f"{event.raw_event or 'ItemAdded'} ({event.kind} {event.item_id})")
+            for e in episodes]
 
 
 def changed(name: str, factory, paths, item, services) -> None:

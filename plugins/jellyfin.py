@@ -8,7 +8,9 @@ Config::
     verify_ssl = true
     timeout = 10
 
-Lookups are ``GET /Items?ids=...&fields=Path,ProviderIds,MediaSources``. Rescans post the
+Lookups are ``GET /Items?ids=...&fields=Path,ProviderIds,MediaSources``. A season or
+series announced alone (the webhook plugin drops children whose parent is in the same
+batch) is expanded into its episodes with ``GET /Items?parentId=...&includeItemTypes=Episode&recursive=true``. Rescans post the
 changed paths to ``/Library/Media/Updated``; if that fails, the item is refreshed with
 ``POST /Items/{id}/Refresh``.
 """
@@ -18,7 +20,7 @@ from syncdub_companion import hookimpl
 from syncdub_companion.servers import jellyfin_client
 from syncdub_companion.settings import Setting
 
-from ._mediabrowser import changed, check, resolve
+from ._mediabrowser import changed, check, expand, resolve
 
 
 @hookimpl
@@ -35,6 +37,12 @@ def syncdub_register_settings():
 def syncdub_resolve_item(event, services):
     """The item behind a Jellyfin webhook, with the local path; None for other sources or no jellyfin.url."""
     return resolve("jellyfin", jellyfin_client, event, services)
+
+
+@hookimpl
+def syncdub_expand_item(event, services):
+    """The episodes of a Jellyfin season or series, one event each; None for other sources or no jellyfin.url."""
+    return expand("jellyfin", jellyfin_client, event, services)
 
 
 @hookimpl

@@ -65,6 +65,17 @@ def syncdub_resolve_item(event: "LibraryEvent", services) -> "MediaItem | None":
     """
 
 
+@hookspec(firstresult=True)
+def syncdub_expand_item(event: "LibraryEvent", services) -> "list[LibraryEvent] | None":
+    """Fires when a job starts on an event for a container, a whole season or series
+    (``event.kind`` is ``season`` or ``series``), before any item is resolved.
+
+    Return one :class:`LibraryEvent` per episode it holds (each is queued as a job of its
+    own, deduplicated like webhooks), or None when this plugin does not handle
+    ``event.source``. The first non-None result wins.
+    """
+
+
 @hookspec
 def syncdub_find_counterparts(item: "MediaItem", services) -> list["Candidate"]:
     """Fires after an item is resolved. Return every dubbed counterpart this plugin knows.

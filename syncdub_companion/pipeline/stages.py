@@ -29,6 +29,8 @@ def resolve(ctx: JobContext) -> None:
     and take the per-file lock."""
     if not ctx.job.get("item"):
         event = _event_of(ctx.job)
+        if event.kind in CONTAINER_KINDS:
+            _expand(ctx, event)
         item = ctx.services.hook.syncdub_resolve_item(event=event, services=ctx.services)
         if item is None:
             fix = server_fix(ctx.services.config, event.source)  # say what to set, not only that nothing answered
@@ -41,6 +43,27 @@ def resolve(ctx: JobContext) -> None:
     holder = jobs.acquire_path(ctx.store, ctx.job_id, os.path.realpath(ctx.job["item"]["path"]))
     if holder is not None:
         raise Busy(holder)
+
+
+CONTAINER_KINDS = ("season", "series")
+
+
+def _expand(ctx: JobContext, event: LibraryEvent) -> None:
+    """A season or series event: queue one job per episode (deduplicated like webhooks) and end."""
+    events = ctx.services.hook.syncdub_expand_item(event=event, services=ctx.services)
+    if events is None:
+        fix = server_fix(ctx.services.config, event.source)
+        raise UsageError(f"cannot expand the {event.source} {event.kind} {_describe(event)} into its episodes: "
+                         + (fix or f"no plugin handles it (is the {event.source} server configured?)"))
+    if not events:
+        raise Finish("skipped", f"the {event.kind} {_describe(event)} holds no episode with a file")
+    window = ctx.setting("webhooks.dedup_window") or 0
+    queued = [jobs.enqueue_event(ctx.store, child, window) for child in events]
+    new = [job_id for job_id, created in queued if created]
+    ctx.note(f"{event.kind} {_describe(event)}: {len(events)} episode(s); queued jobs "
+             f"{', '.join(map(str, new)) or 'none'}; {len(queued) - len(new)} already queued")
+    raise Finish("skipped", f"the {event.kind} {_describe(event)} was expanded into {len(events)} episode job(s)",
+                 expanded=[job_id for job_id, _ in queued])
 
 
 def _event_of(job: dict) -> LibraryEvent:

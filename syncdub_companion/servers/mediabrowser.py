@@ -124,6 +124,16 @@ class MediaBrowserClient:
             raise ServerError(self.name, f"item {item_id} not found (or it has no file path)")
         return found[0]
 
+    def episodes(self, parent_id: str) -> list[MediaItem]:
+        """Every episode under a season or series (``parent_id``), each with its file path.
+
+        ``GET /Items?parentId=...&includeItemTypes=Episode&recursive=true``; episodes
+        without a file (missing or unaired ones) are left out.
+        """
+        params = {"parentId": self.format_id(parent_id), "includeItemTypes": "Episode", "recursive": "true",
+                  "fields": ITEM_FIELDS}
+        return self._parse_all(self.get_json("/Items", params))
+
     def find_videos(self, kind: str, *, year: int | None = None, season: int | None = None,
                     episode: int | None = None, limit: int = 500) -> list[MediaItem]:
         """Movies of ``year`` or episodes numbered ``season``/``episode`` across all libraries.

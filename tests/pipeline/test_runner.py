@@ -432,3 +432,54 @@ def test_a_rejected_pair_is_not_aligned_again_unless_forced_or_retried(lib):
     jobs.retry(lib.services.store, first)  # retrying the rejected job asks for its pair again
     assert jobs.blocklist(lib.services.store) == []
     assert run_next(lib, merge) == "done" and len(merge.calls) == 2
+
+
+def test_a_jellyfin_season_added_alone_is_expanded_into_one_job_per_episode(tmp_path):
+    from tests.servers.fake_jellyfin import episode_dto, series_dto
+    from webhooks.jellyfin import to_events
+
+    series_id, season_id, other_season = "1" * 32, "2" * 32, "3" * 32
+    items = [series_dto("Show", series_id, tvdb="371980"),
+             episode_dto("One", "/jf/tv/Show/Season 02/Show - S02E01.mkv", ["eng"], "Show", 2, 1, series_id, season_id,
+                         Tvdb="9000001"),
+             # no provider ids at all: still resolved, by its path, and matched by its name
+             episode_dto("Two", "/jf/tv/Show/Season 02/Show - S02E02.mkv", ["eng"], "Show", 2, 2, series_id, season_id),
+             episode_dto("Old", "/jf/tv/Show/Season 01/Show - S01E01.mkv", ["eng"], "Show", 1, 1, series_id, other_season)]
+    with FakeJellyfin(api_key="jf-key", items=items) as jellyfin:
+        lib = build_lib(tmp_path, {"jellyfin": {"url": jellyfin.url, "api_key": "jf-key"},
+                                   "paths": {"/jf/tv": str(tmp_path / "lib" / "tv")}})
+        originals = [lib.file(f"tv/Show/Season 02/Show - S02E0{n}.mkv") for n in (1, 2)]
+        lib.file("tv/Show/Season 01/Show - S01E01.mkv")
+        dubs = [lib.file(f"dubs/de/Show.S02E0{n}.German.720p.WEB.x264-GRP.mkv") for n in (1, 2)]
+        payload = {"NotificationType": "ItemAdded", "ItemType": "Season", "ItemId": season_id, "Name": "Season 2",
+                   "SeriesName": "Show", "SeasonNumber": 2}
+        [event] = to_events(payload)
+        season_job, _ = jobs.enqueue_event(lib.services.store, event, 600)
+        merge = FakeMerge()
+
+        assert run_next(lib, merge) == "skipped"
+        season = job_of(lib, season_job)
+        assert "expanded into 2 episode job(s)" in season["result"]["message"] and merge.calls == []
+        children = season["expanded"]
+        assert [job_of(lib, i)["event"]["kind"] for i in children] == ["episode", "episode"]
+
+        assert [run_next(lib, merge), run_next(lib, merge)] == ["done", "done"]
+        assert sorted((c["original"], c["dubbed"]) for c in merge.calls) == list(zip(originals, dubs))
+        listing = [r for r in jellyfin.requests if r["path"] == "/Items" and ("parentId", season_id) in
+                   [(k, v.replace("-", "")) for k, v in r["query"]]]
+        assert len(listing) == 1 and ("includeItemTypes", "Episode") in listing[0]["query"] \
+            and ("recursive", "true") in listing[0]["query"]
+        assert jellyfin.rejections == []  # every request fit the OpenAPI spec
+
+        # the plugin also announcing an episode by itself makes no second job
+        episode = LibraryEvent.from_dict(job_of(lib, children[0])["event"])
+        again, created = jobs.enqueue_event(lib.services.store, episode, 600)
+        assert (again, created) == (children[0], False)
+        lib.services.store.close()
+
+
+def test_a_season_event_without_a_configured_server_fails_naming_the_setting(lib):
+    event = LibraryEvent(source="jellyfin", kind="season", item_id="2" * 32, title="Season 2")
+    job_id, _ = jobs.enqueue_event(lib.services.store, event, 600)
+    assert run_next(lib, FakeMerge()) == "failed"
+    assert "jellyfin.url" in job_of(lib, job_id)["error"]

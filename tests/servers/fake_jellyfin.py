@@ -251,6 +251,11 @@ def _matches(item: dict, query: dict) -> bool:
         return False
     if "years" in query and str(item.get("ProductionYear")) not in query["years"].split(","):
         return False
+    if "parentId" in query:
+        # recursive: an episode lies under its season and its series; not recursive: only direct children
+        parents = ("ParentId", "SeasonId", "SeriesId") if query.get("recursive") in ("true", "True") else ("ParentId",)
+        if _norm(query["parentId"]) not in {_norm(item.get(k) or "") for k in parents}:
+            return False
     for key, field in (("parentIndexNumber", "ParentIndexNumber"), ("indexNumber", "IndexNumber")):
         if key in query and str(item.get(field)) != query[key]:
             return False
@@ -263,9 +268,13 @@ def movie_dto(name: str, path: str, languages: list[str], year: int = 2021, **id
 
 
 def episode_dto(name: str, path: str, languages: list[str], series: str, season: int, episode: int,
-                series_id: str, **ids: str) -> dict:
+                series_id: str, season_id: str | None = None, **ids: str) -> dict:
     dto = _video_dto("Episode", name, path, languages, 2023, ids)
     dto.update(SeriesName=series, ParentIndexNumber=season, IndexNumber=episode, SeriesId=series_id)
+    if season_id:
+        dto.update(SeasonId=season_id, ParentId=season_id)
+    if not ids:
+        del dto["ProviderIds"]  # Jellyfin leaves the field out when it knows no id
     return dto
 
 

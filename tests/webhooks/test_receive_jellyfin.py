@@ -45,13 +45,25 @@ def test_episode_with_zero_padded_numbers_only(client, hook_services):
 
 @pytest.mark.parametrize("change,reason", [
     ({"NotificationType": "PlaybackStart"}, "PlaybackStart"),
-    ({"ItemType": "Season"}, "Season"),
+    ({"ItemType": "MusicAlbum"}, "MusicAlbum"),
 ])
 def test_other_notifications_and_types_are_ignored(client, hook_services, fixtures_dir, change, reason):
     data = {**json.loads((fixtures_dir / "jellyfin" / CAPTURED).read_text()), **change}
     response = _post(client, json.dumps(data).encode())
     assert response.status_code == 200 and reason in response.json["ignored"]
     assert jobs_of(hook_services) == []
+
+
+@pytest.mark.parametrize("item_type,kind", [("Season", "season"), ("Series", "series")])
+def test_a_season_or_series_added_alone_queues_a_job_to_expand(client, hook_services, item_type, kind):
+    # the plugin drops a child whose parent is in the same batch: a season pack may come as this alone
+    body = {"NotificationType": "ItemAdded", "ItemType": item_type, "ItemId": "b" * 32, "Name": "Season 2",
+            "SeriesName": "Severance", "SeasonNumber": 2, "Provider_tvdb": "371980"}
+    response = _post(client, json.dumps(body).encode())
+    assert response.status_code == 202
+    event = jobs_of(hook_services)[0]["event"]
+    assert (event["kind"], event["item_id"], event["episode"]) == (kind, "b" * 32, None)
+    assert event["season"] == (2 if kind == "season" else None)
 
 
 @pytest.mark.parametrize("item_id", ["not-an-id", "f8fa7a608e0a60f5", "../../../x"])
