@@ -37,8 +37,15 @@ def file_path(file: dict, folder: str | None, source: str, what: str) -> str:
 
 
 def audio_languages(file: dict, source: str) -> list[str]:
-    """``mediaInfo.audioLanguages``: a list in Sonarr/Radarr v4+, a "eng / fre" string before."""
+    """The file's audio languages: ``mediaInfo.audioLanguages`` (a list in Sonarr/Radarr v4+,
+    a "eng / fre" string before), then the file's ``languages`` ([{"id": 4, "name": "German"}],
+    what *arr parsed from the release; "Unknown" left out), without repeats."""
     raw = obj(file, "mediaInfo", source).get("audioLanguages")
     if isinstance(raw, str):
         raw = [p.strip() for chunk in raw.split("/") for p in chunk.split(",")]
-    return bibliographic_codes(raw if isinstance(raw, list) else [])
+    names = list(raw) if isinstance(raw, list) else []
+    parsed = file.get("languages")
+    if isinstance(parsed, list):
+        names += [lang.get("name") if isinstance(lang, dict) else lang for lang in parsed]
+    names = [n for n in names if isinstance(n, str) and n.strip().lower() not in ("", "unknown")]
+    return list(dict.fromkeys(bibliographic_codes(names)))

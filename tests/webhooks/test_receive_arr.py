@@ -76,6 +76,29 @@ def test_sonarr_import_complete_makes_one_job_per_file(client, hook_services):
     assert second["audio_languages"] == ["eng", "ger"]
 
 
+def test_sonarr_import_complete_payload_one_job_per_file_with_languages(client, hook_services, fixtures_dir):
+    # constructed from Sonarr's payload shape (see tests/fixtures/SOURCES.md): episodeFiles[],
+    # languages in episodeFiles[].languages and mediaInfo.audioLanguages
+    body = (fixtures_dir / "sonarr" / "constructed_ImportComplete_Download_season_pack.json").read_bytes()
+    response = _post(client, "sonarr", body)
+    assert response.status_code == 202 and len(response.json["job_ids"]) == 2
+    first, second = (j["event"] for j in jobs_of(hook_services))
+    assert first["path"] == "/tv/Severance/Season 02/Severance - S02E01 - Hello, Ms. Cobel.mkv"
+    assert (first["season"], first["episode"], first["provider_ids"]["tvdb"]) == (2, 1, "10201541")
+    assert (second["episode"], second["title"]) == (2, "Goodbye, Mrs. Selvig")
+    assert first["audio_languages"] == ["eng"]
+    assert second["audio_languages"] == ["eng", "ger"]  # mediaInfo empty: the file's languages say
+
+
+def test_arr_languages_merge_media_info_and_file_languages_without_unknown():
+    from webhooks.arr import audio_languages
+
+    file = {"mediaInfo": {"audioLanguages": "English / French"},
+            "languages": [{"id": 0, "name": "Unknown"}, {"id": 4, "name": "German"}, {"id": 1, "name": "English"}]}
+    assert audio_languages(file, "sonarr") == ["eng", "fre", "ger"]
+    assert audio_languages({"languages": [{"id": 0, "name": "Unknown"}]}, "sonarr") == []
+
+
 def test_import_complete_after_per_file_download_does_not_double_queue(client, hook_services):
     single = _import_complete()
     single["episodeFile"] = single.pop("episodeFiles")[0]
