@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from syncdub_companion.align.decode import bed_kinds, decode_argv, select_stream
+from syncdub_companion.errors import ToolError
 from syncdub_companion.tools import process
 from syncdub_companion.tools.ffmpeg import FFprobe
 
@@ -159,10 +160,10 @@ def measure_pair(pair: Pair, args: argparse.Namespace, command: list[str], turn:
         order = ["floor", "align"] if (turn + r) % 2 == 0 else ["align", "floor"]
         run: dict[str, Any] = {"order": order}
         for what in order:
-            load = _loadavg()
+            load, at = _loadavg(), time.strftime("%H:%M:%S")
             run[what] = measure_floor(jobs, args.timeout) if what == "floor" else \
                 measure_align(command, pair, args.align_arg, args.timeout)
-            run[what]["load"] = load
+            run[what].update(load=load, at=at)
         run["ratio"] = round(run["align"]["seconds"] / run["floor"]["seconds"], 3)
         print(f"  run {r + 1}: {' then '.join(order)}: floor {run['floor']['seconds']:.1f} s "
               f"(load {run['floor']['load'][0]:.1f}), align {run['align']['seconds']:.1f} s "
@@ -311,11 +312,23 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if ok else 1
 
 
+def aligner_version() -> str:
+    """The last commit that touched the aligner, and whether the working tree differs from it
+    (at the end of the run: a shared checkout can change under a long one)."""
+    root = str(Path(__file__).resolve().parent.parent)
+    try:
+        last = process.run(["git", "-C", root, "log", "-1", "--format=%h", "--", "syncdub_companion/align"], "git")
+        dirty = process.run(["git", "-C", root, "status", "--porcelain", "--", "syncdub_companion/align"], "git")
+    except ToolError:  # no git, not a checkout: the figure is only a label
+        return "unknown"
+    return last.stdout.decode().strip() + (" + uncommitted changes" if dirty.stdout.strip() else "")
+
+
 def write(args: argparse.Namespace, argv: list[str] | None, results: list, skipped: list) -> None:
     doc = {"command": "python -m benchmarks.align_speed " + " ".join(argv if argv is not None else sys.argv[1:]),
            "when": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": platform.node(),
            "cpus": len(os.sched_getaffinity(0)), "duration": args.duration, "video_mbps": args.video_mbps,
-           "align_args": ALIGN_ARGS + args.align_arg, "targets": {"ratio": MAX_RATIO, "rss_mib": MAX_RSS_MIB},
+           "aligner": aligner_version(), "align_args": ALIGN_ARGS + args.align_arg, "targets": {"ratio": MAX_RATIO, "rss_mib": MAX_RSS_MIB},
            "pairs": results, "skipped": skipped}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(doc, indent=1))
