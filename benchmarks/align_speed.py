@@ -113,7 +113,7 @@ def measure_floor(jobs: list[tuple[Path, Any, str]], timeout: float) -> dict[str
             # Exited but not reaped: its final counters are still there to read.
             os.waitid(os.P_PID, procs[i].pid, os.WEXITED | os.WNOWAIT)
             ends[i] = time.perf_counter() - began
-            poller.poll()
+            poller.record(procs[i].pid, str(jobs[i][0]))
             procs[i].wait(timeout)
 
         threads = [threading.Thread(target=drain, args=(i,), daemon=True) for i in range(len(procs))]

@@ -8,7 +8,7 @@
 ``read_bytes`` what it made the kernel fetch from the block device. A process's counters
 vanish when its parent reaps it, so the figure kept is the last one seen: it can miss the
 final poll interval's reads of a process reaped in between (``interval``, 0.2 s). A parent
-that waits with ``WNOWAIT`` can call :meth:`IoPoller.poll` itself before reaping, for the
+that waits with ``WNOWAIT`` can call :meth:`IoPoller.record` itself before reaping, for the
 exact total.
 """
 from __future__ import annotations
@@ -97,13 +97,18 @@ class IoPoller:
         for pid in descendants(self.root):
             known = self.seen.get(pid)
             key = known["key"] if known else self.match(argv_of(pid))
-            if key is None:
-                continue
-            io = read_io(pid)
-            # The counters only grow: a poll that read them before another thread's later
-            # look must not put back the older figure.
-            if io is not None and (known is None or io["rchar"] >= known["rchar"]):
-                self.seen[pid] = {"key": key, "rchar": io["rchar"], "read_bytes": io["read_bytes"]}
+            if key is not None:
+                self.record(pid, key)
+
+    def record(self, pid: int, key: str) -> None:
+        """Take ``pid``'s counters now, under ``key``: for a parent holding an exited child
+        unreaped, whose command line /proc no longer shows."""
+        known = self.seen.get(pid)
+        io = read_io(pid)
+        # The counters only grow: a poll that read them before another thread's later
+        # look must not put back the older figure.
+        if io is not None and (known is None or io["rchar"] >= known["rchar"]):
+            self.seen[pid] = {"key": key, "rchar": io["rchar"], "read_bytes": io["read_bytes"]}
 
     def totals(self) -> dict[str, dict[str, int]]:
         """Bytes read per key, summed over its processes."""

@@ -28,6 +28,17 @@ def test_poller_sees_what_a_child_reads(tmp_path):
     assert poller.totals()["reader"]["rchar"] >= 3 << 20
 
 
+def test_record_takes_an_exited_unreaped_childs_final_count(tmp_path):
+    data = tmp_path / "data.bin"
+    data.write_bytes(os.urandom(2 << 20))
+    proc = subprocess.Popen([sys.executable, "-c", f"open({str(data)!r}, 'rb').read()"])
+    os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
+    poller = IoPoller()
+    poller.record(proc.pid, "reader")
+    proc.wait()
+    assert poller.totals()["reader"]["rchar"] >= 2 << 20
+
+
 def test_descendants_and_io_of_a_live_child():
     proc = subprocess.Popen(["sleep", "5"])
     try:
