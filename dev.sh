@@ -66,7 +66,7 @@ fetch_drascula() {
 }
 
 test_extras() {
-  apt_install chromium:chromium
+  apt_install chromium:chromium redis-server:redis-server
   # Real speech for the aligner tests: the drascula game's Spanish lines and their English dub.
   local dir="$CACHE/drascula"
   if [ ! -d "$dir/x/usr/share/scummvm/drascula/es" ]; then
@@ -86,7 +86,7 @@ lock() {
   local tools=.cache/lock-tools
   [ -x "$tools/bin/pip-compile" ] || { "$PYTHON" -m venv "$tools" && "$tools/bin/pip" install -q "pip-tools==7.7.0"; }
   # shellcheck disable=SC2046
-  "$tools/bin/pip-compile" -q --upgrade --extra dev --all-build-deps --generate-hashes --strip-extras \
+  "$tools/bin/pip-compile" -q ${LOCK_UPGRADE:+--upgrade} --extra dev --all-build-deps --generate-hashes --strip-extras \
     --allow-unsafe --no-emit-index-url --no-emit-find-links $(torch_source) -o requirements.lock pyproject.toml
 }
 
