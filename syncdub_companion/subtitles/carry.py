@@ -1,0 +1,79 @@
+"""Carry the chosen subtitle tracks of a dub over: extract, re-time by the map, describe for the mux."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import MediaError
+from ..languages import Language
+from .extract import SubtitleTrack, extract
+from .pgs_retime import retime_pgs
+from .retime import Retimer, RetimeReport
+from .text import retime_text
+from .vobsub import retime_vobsub
+
+if TYPE_CHECKING:
+    from ..align.timemap import TimeMap
+
+log = logging.getLogger(__name__)
+RETIMERS = {"text": retime_text, "pgs": retime_pgs, "vobsub": retime_vobsub}
+
+
+@dataclass(frozen=True)
+class CarriedSubtitle:
+    """A re-timed subtitle file ready for the mux, with the track's language, name and flags."""
+
+    track: SubtitleTrack
+    path: Path
+    language: str
+    name: str
+    report: RetimeReport
+
+    @property
+    def forced(self) -> bool:
+        return self.track.forced
+
+    @property
+    def text(self) -> bool:
+        return self.track.kind == "text"
+
+
+def carry(services, dub: Path, tracks: list[SubtitleTrack], timemap: "TimeMap", language: Language,
+          folder: Path, dub_start: float = 0.0, orig_start: float = 0.0) -> tuple[list[CarriedSubtitle], list[str]]:
+    """Re-timed copies of ``tracks`` in ``folder``, and notes (what each kept and dropped).
+
+    ``dub_start``/``orig_start`` are where each file's audio track starts decoding, the
+    map's zero points (see :class:`.retime.Retimer`). A track left with no cue is not carried.
+    """
+    if not tracks:
+        return [], []
+    retimer = Retimer(timemap, dub_start, orig_start)
+    sources = extract(services, dub, tracks, lambda t: folder / f"dub{t.index}{t.extension}")
+    carried, notes = [], []
+    for track in tracks:
+        target = folder / f"synced{track.index}{track.extension}"
+        try:
+            report = RETIMERS[track.kind](sources[track.index], target, retimer)
+        except MediaError as exc:
+            notes.append(f"subtitle {track.index}: not carried ({exc})")
+            continue
+        name = track.synced_name(language)
+        if not report.kept:
+            notes.append(f"subtitle {track.index} \"{name}\": no cue inside the map; not carried")
+            continue
+        notes.append(f"subtitle {track.index} \"{name}\": {report.text()}")
+        carried.append(CarriedSubtitle(track, target, language.bibliographic, name, report))
+    return carried, notes
+
+
+def mux_args(sub: CarriedSubtitle, tags_file: Path | None = None) -> list[str]:
+    """mkvmerge options and input for one carried track (never the default track)."""
+    args = ["--language", f"0:{sub.language}", "--track-name", f"0:{sub.name}",
+            "--forced-display-flag", f"0:{int(sub.forced)}", "--default-track-flag", "0:0"]
+    if sub.text:
+        args += ["--sub-charset", "0:UTF-8"]
+    if tags_file is not None:
+        args += ["--tags", f"0:{tags_file}"]
+    return [*args, str(sub.path)]

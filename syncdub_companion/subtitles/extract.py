@@ -1,0 +1,134 @@
+"""Which of the dub's subtitle tracks to carry, and getting them out of the dub file.
+
+Chosen: tracks in the dub's language (``library.subtitles``: ``forced`` ones only, ``all``,
+or ``none``), except those the library file already has, in that language with the same
+forced flag (unless ``library.subtitles_duplicate``), since a second English signs track
+beside the first only makes the player's menu longer.
+
+Text and PGS tracks come out with ``ffmpeg -c copy`` (one pass over the dub for all of
+them); VobSub needs the ``.idx``/``.sub`` pair that only mkvextract writes, so it is taken
+from Matroska dubs only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..errors import MediaError
+from ..languages import Language
+from ..tools import process
+
+# ffprobe codec -> (kind, extension, ffmpeg muxer or None)
+CODECS = {
+    "subrip": ("text", ".srt", "srt"),
+    "ass": ("text", ".ass", "ass"),
+    "ssa": ("text", ".ass", "ass"),
+    "webvtt": ("text", ".vtt", "webvtt"),
+    "mov_text": ("text", ".srt", "srt"),  # MP4 timed text, converted to SRT (styling is lost)
+    "text": ("text", ".srt", "srt"),
+    "hdmv_pgs_subtitle": ("pgs", ".sup", "sup"),
+    "dvd_subtitle": ("vobsub", ".idx", None),
+}
+POLICIES = ("forced", "all", "none")
+SYNCED = "(synced)"
+
+
+@dataclass(frozen=True)
+class SubtitleTrack:
+    """One subtitle track of the dub: ``index`` is its ffprobe stream index (= mkvmerge track id in Matroska)."""
+
+    index: int
+    codec: str
+    language: str
+    forced: bool
+    default: bool
+    title: str | None
+
+    @property
+    def kind(self) -> str:
+        return CODECS[self.codec][0]
+
+    @property
+    def extension(self) -> str:
+        return CODECS[self.codec][1]
+
+    def synced_name(self, language: Language) -> str:
+        """The track's own name, else "English forced", with "(synced)" after it."""
+        base = self.title or f"{language.english or language.bibliographic}{' forced' if self.forced else ''}"
+        return base if base.endswith(SYNCED) else f"{base} {SYNCED}"
+
+    def to_dict(self) -> dict:
+        return {"index": self.index, "codec": self.codec, "language": self.language, "forced": self.forced,
+                "title": self.title}
+
+
+def choose(dub_info: dict, base_info: dict, language: Language, policy: str, duplicate: bool,
+           same_language: Callable[[str | None, str | None], bool], ignore: set[int] = frozenset()
+           ) -> tuple[list[SubtitleTrack], list[str]]:
+    """The dub's tracks to carry, and notes on those left out; ``ignore`` are base stream
+    indexes that will not stay in the file (synced tracks being replaced)."""
+    if policy not in POLICIES:
+        raise MediaError(f"library.subtitles = {policy!r}: use one of {', '.join(POLICIES)}")
+    if policy == "none":
+        return [], []
+    have = {bool((s.get("disposition") or {}).get("forced")) for s in _subtitles(base_info)
+            if int(s["index"]) not in ignore and same_language(_tags(s).get("language"), language.bibliographic)}
+    chosen, notes = [], []
+    for s in _subtitles(dub_info):
+        track = _track(s, language.bibliographic)
+        if not same_language(track.language, language.bibliographic) or (policy == "forced" and not track.forced):
+            continue
+        label = f"subtitle {track.index} ({track.title or track.codec})"
+        if track.codec not in CODECS:
+            notes.append(f"{label}: {track.codec} subtitles cannot be re-timed; not carried")
+        elif track.forced in have and not duplicate:
+            notes.append(f"{label}: the file already has a{' forced' if track.forced else ''} "
+                         f"{language.bibliographic} subtitle track; not carried (library.subtitles_duplicate)")
+        else:
+            chosen.append(track)
+    return chosen, notes
+
+
+def _subtitles(info: dict) -> list[dict]:
+    return [s for s in info.get("streams", []) if s.get("codec_type") == "subtitle"]
+
+
+def _tags(stream: dict) -> dict:
+    return {k.lower(): v for k, v in (stream.get("tags") or {}).items()}
+
+
+def _track(stream: dict, fallback_language: str) -> SubtitleTrack:
+    tags, disp = _tags(stream), stream.get("disposition") or {}
+    lang = tags.get("language")
+    return SubtitleTrack(
+        index=int(stream["index"]), codec=stream.get("codec_name") or "unknown",
+        # an untagged track of a release dubbed in one language is in that language
+        language=fallback_language if lang in (None, "", "und") else lang,
+        forced=bool(disp.get("forced")), default=bool(disp.get("default")), title=tags.get("title"))
+
+
+def extract(services, dub: Path, tracks: list[SubtitleTrack], target: Callable[[SubtitleTrack], Path]) -> dict[int, Path]:
+    """Write each track to ``target(track)`` (text and PGS by ffmpeg, VobSub by mkvextract)."""
+    out: dict[int, Path] = {}
+    argv = [services.ffmpeg.executable, "-nostdin", "-v", "error", "-y", "-i", str(dub)]
+    copied = [t for t in tracks if t.kind != "vobsub"]
+    for t in copied:
+        path = target(t)
+        codec = "srt" if t.codec in ("mov_text", "text") else "copy"
+        argv += ["-map", f"0:{t.index}", "-c", codec, "-f", CODECS[t.codec][2], str(path)]
+        out[t.index] = path
+    if copied:
+        process.run(argv, "ffmpeg", timeout=3600)
+    for t in tracks:
+        if t.kind == "vobsub":
+            out[t.index] = _vobsub(services, dub, t, target(t))
+    return out
+
+
+def _vobsub(services, dub: Path, track: SubtitleTrack, idx: Path) -> Path:
+    if dub.suffix.lower() not in (".mkv", ".mka", ".mks", ".mk3d"):
+        raise MediaError(f"{dub.name}: VobSub is taken from Matroska dubs only (mkvextract)")
+    executable = services.config.get("tools.mkvextract")
+    process.run([executable, str(dub), "tracks", f"{track.index}:{idx}"], "mkvextract", timeout=3600)
+    return idx
