@@ -94,6 +94,8 @@ CORE_SETTINGS: list[Setting] = [
     _s("server.public_url", "", "URL the media servers use to reach this service (shown with the webhook URLs); empty guesses from the request.", "url", label="Public URL"),
     _s("server.log_level", "info", "Log level for stderr and the rotating log file.", "choice",
        choices=("debug", "info", "warning", "error"), label="Log level"),
+    _s("server.preview_cache_mb", 200, "Disk the job pages' listening clips may take in data_dir/previews; the least recently heard go first.",
+       "int", minimum=1, maximum=1 << 20, label="Listening clips cache (MB)"),
     # [auth]
     _s("auth.username", "", "Login name for the web page; empty until `syncdub user set` or the setup link.", label="Login name"),
     _s("auth.password_hash", "", "Password hash written by `syncdub user set`; never the password itself.", secret=True, label="Password hash"),

@@ -10,7 +10,7 @@
   Only use it when the proxy is the only way to reach this service.
 * Failed logins are rate-limited per client address and per username.
 
-Webhooks and /healthz need no login; JSON endpoints answer 401 instead of redirecting.
+Webhooks and /healthz need no login; JSON endpoints answer 401 and audio clips 403 instead of redirecting.
 """
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("auth", __name__)
 PUBLIC_PREFIXES = ("/login", "/setup/", "/static/", "/healthz", "/webhooks/", "/favicon.ico")
+MEDIA_SUFFIXES = (".m4a",)  # the job page's listening clips
 SECRET_KEY_FILE = "secret_key"
 SESSION_DAYS = 14
 PERMANENT_LIFETIME = timedelta(days=SESSION_DAYS)
@@ -103,6 +104,8 @@ def require_login():
         return None
     if wants_json():
         return jsonify({"error": "login required"}), 401
+    if request.path.endswith(MEDIA_SUFFIXES):  # an <audio> element cannot follow a redirect to a form
+        return "login required", 403
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 

@@ -13,7 +13,7 @@ from flask import Blueprint, Flask, current_app, render_template
 from .. import health
 from ..logs import SecretFilter
 from ..plugins import describe_plugins
-from . import auth, csrf, jobs_views, library, resync, settings_views
+from . import auth, csrf, jobs_views, library, listen, resync, settings_views
 
 bp = Blueprint("plugins_page", __name__)
 
@@ -62,6 +62,7 @@ def register(app: Flask, services) -> None:
     for blueprint in (settings_views.bp, jobs_views.bp, resync.bp, bp):
         app.register_blueprint(blueprint)
     library.init_app(app)
+    listen.init_app(app)
     app.jinja_env.filters.update(scrub=_scrub, when=_when, percent=_percent, basename=_basename)
     app.context_processor(lambda: {"health_problems": _health_problems})
     app.jinja_env.globals["nav"] = (("jobs.list_page", "Jobs"), ("resync.page", "Re-sync"),
