@@ -117,6 +117,10 @@ CORE_SETTINGS: list[Setting] = [
     _s("library.track_name", "{language} (SyncDub)", "Name of the added track; {language} is the language's own name.", label="Name of the added track"),
     _s("library.muxer", "auto", "auto: add the dub to a Matroska original by copying the original's clusters inside the kernel (copy_file_range) instead of remuxing, mkvmerge for anything else; mkvmerge: always remux with mkvmerge.",
        "choice", choices=("auto", "mkvmerge"), label="Muxer"),
+    _s("library.subtitles", "forced", "The dub release's subtitle tracks in the dub's language carried into the file, re-timed by the map: forced (signs and songs) only, all, or none.",
+       "choice", choices=("forced", "all", "none"), label="Dub subtitles to carry"),
+    _s("library.subtitles_duplicate", False, "Carry a dub subtitle track even when the file already has one in that language with the same forced flag.",
+       "bool", label="Carry subtitles the file already has"),
     _s("library.puid", -1, "Owner uid for written files; -1 keeps the original's owner.", "int", minimum=-1, maximum=MAX_ID, label="Owner of written files (uid)"),
     _s("library.pgid", -1, "Group gid for written files; -1 keeps the original's group.", "int", minimum=-1, maximum=MAX_ID, label="Group of written files (gid)"),
     _s("library.space_margin_mb", 256, "Extra free space required beyond the estimated output size.", "int", minimum=0, maximum=1 << 20, label="Free-space margin (MB)"),
@@ -161,6 +165,7 @@ CORE_SETTINGS: list[Setting] = [
     _s("tools.ffmpeg", "ffmpeg", "ffmpeg executable (name on PATH or full path).", label="ffmpeg program"),
     _s("tools.ffprobe", "ffprobe", "ffprobe executable.", label="ffprobe program"),
     _s("tools.mkvmerge", "mkvmerge", "mkvmerge executable (mkvtoolnix).", label="mkvmerge program"),
+    _s("tools.mkvextract", "mkvextract", "mkvextract executable (mkvtoolnix), for a dub's VobSub subtitles.", label="mkvextract program"),
     # [plugins]
     _s("plugins.enable", [], "Only these plugins are active; empty means all installed ones.", "list", label="Only these plugins"),
     _s("plugins.disable", [], "Plugins to switch off by name.", "list", label="Switched-off plugins"),
