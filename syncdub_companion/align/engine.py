@@ -18,6 +18,7 @@ import numpy as np
 from ..errors import MediaError, ModelMissingError
 from ..tools.ffmpeg import FFprobe
 from .continuity import bridge
+from .dialogue import Rhythm, carry
 from .decode import SAMPLE_RATE, DecodedTrack, bed_kinds, decode_pair, select_stream
 from .features import (FPS, Features, detail, features_from_energies, features_of, frame_time, onset_envelope,
                        resample_features, time_frame)
@@ -165,6 +166,8 @@ def align_tracks(t_orig: DecodedTrack, t_dub: DecodedTrack, opts: AlignOptions, 
     clock.lap("features")
     state = _State(f_orig, f_dub, sig_o, sig_d, opts, accept_z=ACCEPT_Z_FULL if signal == "full" else ACCEPT_Z)
     state.details["signal"] = signal
+    if signal != "full":  # the full mixes carry the dialogue's rhythm where the bed is silent
+        state.full = (_features_for(t_orig, t_orig.full), _features_for(t_dub, t_dub.full))
     result = state.run(clock)
     return result
 
@@ -190,6 +193,8 @@ class _State:
         self.orig_duration = len(sig_o) / SAMPLE_RATE
         self.dub_duration = len(sig_d) / SAMPLE_RATE
         self.details: dict = {}
+        self.full: tuple[Features, Features] | None = None
+        self.carried: np.ndarray | None = None
 
     # --- step 1: speed --------------------------------------------------------------
     def run(self, clock: LapClock) -> TimeMap:
@@ -329,7 +334,19 @@ class _State:
             tracks += [similarity_track(self.z_dub, self.z_orig, int(round(l))) for l in extra]
             path = monotone_path(tracks, threshold)
         path = unmap_unconfirmed_edges(refine_boundaries(path, tracks, self.z_dub, self.z_orig, threshold), tracks, threshold)
-        return path, tracks, threshold
+        return self._carry_by_dialogue(path, tracks), tracks, threshold
+
+    def _carry_by_dialogue(self, path, tracks):
+        """Stretches carried into the silent-bed gaps next to them where the dialogue's
+        line starts agree (align/dialogue.py); the frames so carried count as matched."""
+        self.carried = np.zeros(len(path), dtype=bool)
+        if self.full is None or not (path != -1).any():
+            return path
+        f_orig_full, f_dub_full = self.full
+        rhythm = Rhythm.of(resample_features(f_dub_full, self.speed, len(self.dub)), f_orig_full, self.dub, self.f_orig)
+        path, self.carried = carry(path, [int(round(t.lag)) for t in tracks], rhythm)
+        self.details["dialogue_s"] = round(float(self.carried.sum()) / FPS * self.speed, 2)
+        return path
 
     @staticmethod
     def _candidate_lags(anchors) -> list[float]:
@@ -442,7 +459,7 @@ class _State:
         out = list(pieces)
         for i in (0, len(out) - 1):
             state, s, e = out[i]
-            matched = np.flatnonzero(tracks[state].sim[s:e] >= threshold)
+            matched = np.flatnonzero((tracks[state].sim[s:e] >= threshold) | self.carried[s:e])
             if len(matched):
                 s, e = (s + int(matched[0]) if i == 0 else s), (s + int(matched[-1]) + 1 if i == len(out) - 1 else e)
                 out[i] = (state, s, e)
