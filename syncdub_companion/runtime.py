@@ -56,7 +56,7 @@ def serve_forever(services) -> None:
 def start_background(services) -> list:
     """Start the job workers and other background tasks; each has stop() and join()."""
     from .merge import cleanup_leftovers, journal_dir
-    from .pipeline.worker import WorkerPool
+    from .queue import start_jobs
 
     cleanup_leftovers(journal_dir(services), at_startup=True)  # temps of merges a crash cut short
-    return [WorkerPool(services).start()]
+    return start_jobs(services)  # the embedded worker pool, or the redis queue's dispatcher

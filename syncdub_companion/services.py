@@ -126,7 +126,7 @@ def build_services(config_path: str | os.PathLike | None = None, overrides: Mapp
     if store_path is True:
         store_path = config.data_dir / "syncdub.json"
     tools = config.section("tools")
-    return Services(
+    services = Services(
         config=config,
         pm=pm,
         store=Store(store_path),
@@ -134,3 +134,8 @@ def build_services(config_path: str | os.PathLike | None = None, overrides: Mapp
         ffprobe=FFprobe(tools["ffprobe"]),
         mkvmerge=MkvMerge(tools["mkvmerge"]),
     )
+    if not read_only:
+        from .queue import install
+
+        install(services)  # the redis queue: merge locks in Redis, honoured across machines
+    return services

@@ -5,6 +5,7 @@ same validator, the example config, the docs test and the settings page.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -69,6 +70,23 @@ def _existing_folder(value: str) -> str | None:
     except (OSError, ValueError):
         found = False
     return _usable_path(value) or (None if found else f"{value} is not a folder")
+
+
+def _redis_url(value: str) -> str | None:
+    if not value.startswith(("redis://", "rediss://", "unix://")):
+        return "must be a redis://, rediss:// or unix:// URL"
+    return None
+
+
+def _queue_name(value: str) -> str | None:
+    return None if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", value) else "letters, digits, _ and - only"
+
+
+def _worker_stages(value: list) -> str | None:
+    unknown = [v for v in value if v not in ("align", "merge")]
+    if unknown or not value:
+        return "must list align, merge or both"
+    return None
 
 
 def _s(path, default, help, kind="str", **kw) -> Setting:
@@ -153,7 +171,8 @@ CORE_SETTINGS: list[Setting] = [
     _s("speech.model_dir", "", "Cache folder for the joined Whisper model; empty means data_dir/models.",
        check=_usable_path, label="Model cache folder", fs="new-folder"),
     # [jobs]
-    _s("jobs.workers", 1, "Jobs aligned and muxed at once (the GPU stages).", "int", minimum=1, maximum=32, label="Jobs at once"),
+    _s("jobs.workers", 1, "Jobs aligned and muxed at once in this process (the GPU stages); 0 runs none here: with the redis queue, `syncdub worker` processes do them.",
+       "int", minimum=0, maximum=32, label="Jobs at once"),
     _s("jobs.stable_seconds", 30, "A file's size and mtime must be unchanged this long before work starts.", "int", minimum=0, maximum=DAY, label="Quiet time before work (s)"),
     _s("jobs.ready_timeout", 3600, "Seconds to wait for a file to become ready before the job fails.", "int", minimum=1, maximum=WEEK, label="Longest wait for a file (s)"),
     _s("jobs.max_attempts", 5, "Attempts for transient errors before a job fails.", "int", minimum=1, maximum=100, label="Attempts"),
@@ -161,6 +180,27 @@ CORE_SETTINGS: list[Setting] = [
     _s("jobs.stop_grace", 60, "On SIGTERM, seconds the running job may finish before it is re-queued.", "int", minimum=0, maximum=3600, label="Grace on shutdown (s)"),
     _s("jobs.keep_days", 30, "Finished jobs older than this many days are removed (what the backfill needs of them is kept in a compact list); 0: no age limit.", "int", minimum=0, maximum=36500, label="Keep finished jobs (days)"),
     _s("jobs.keep_finished", 500, "At most this many finished jobs are kept, the newest; older ones go as with keep_days. 0: no limit (the job file, and with it every webhook's and the job list's time, then grows without end).", "int", minimum=0, maximum=1000000, label="Keep finished jobs (count)"),
+    # [queue]
+    _s("queue.backend", "embedded", "embedded: jobs run in this process, nothing else to run; redis: the align and merge stages go through Dramatiq on the Redis broker at queue.url to `syncdub worker` processes on any machine (docs/queue.md).",
+       "choice", choices=("embedded", "redis"), label="Job queue"),
+    _s("queue.url", "redis://127.0.0.1:6379/0", "The Redis broker, redis://[:password@]host:port/db (rediss:// for TLS); the service and every worker name the same one.",
+       secret=True, check=_redis_url, label="Broker URL"),
+    _s("queue.name", "syncdub", "Prefix of the broker's queues and keys, so several services can share one Redis.", check=_queue_name, label="Queue name"),
+    _s("queue.in_flight", 8, "Jobs the service hands to the workers at once (redis queue); the others wait in the job list.",
+       "int", minimum=1, maximum=1000, label="Jobs sent to workers at once"),
+    _s("queue.heartbeat_timeout", 60, "Seconds a worker may stay silent before the broker gives its unfinished stage to another worker (a worker killed mid-job).",
+       "int", minimum=1, maximum=DAY, label="Silent worker timeout (s)"),
+    _s("queue.maintenance_chance", 10000, "Out of a million broker calls, how many look for silent workers' stages to give back (Dramatiq's maintenance_chance); higher finds them sooner.",
+       "int", minimum=1, maximum=1000000, label="Maintenance chance (per million)"),
+    _s("queue.max_retries", 3, "Times the engine retries, with backoff, a stage that crashed its worker with an unexpected error (our own errors follow jobs.max_attempts).",
+       "int", minimum=0, maximum=100, label="Retries of a crashed stage"),
+    _s("queue.lock_ttl", 30, "Seconds a file's merge lock in Redis outlives its holder; a live holder renews it, a killed worker's lock frees after this.",
+       "int", minimum=2, maximum=3600, label="Merge lock lifetime (s)"),
+    # [worker]: read by `syncdub worker` only
+    _s("worker.stages", ["align", "merge"], "Stages this `syncdub worker` takes: align (the GPU part), merge (near the storage), or both.",
+       "list", check=_worker_stages, label="Stages this worker takes"),
+    _s("worker.threads", 1, "Stages one `syncdub worker` runs at once.", "int", minimum=1, maximum=32, label="Stages at once"),
+    _s("worker.name", "", "Name this worker shows on the jobs page; empty: host name and process id.", label="Worker name"),
     # [tools]
     _s("tools.ffmpeg", "ffmpeg", "ffmpeg executable (name on PATH or full path).", label="ffmpeg program"),
     _s("tools.ffprobe", "ffprobe", "ffprobe executable.", label="ffprobe program"),

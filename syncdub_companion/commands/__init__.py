@@ -2,6 +2,6 @@
 from __future__ import annotations
 
 from . import align, core, user, jobs
-from . import resync
+from . import resync, worker
 
-COMMAND_MODULES = [core, align, user, jobs, resync]
+COMMAND_MODULES = [core, align, user, jobs, resync, worker]

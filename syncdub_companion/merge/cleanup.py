@@ -5,7 +5,9 @@ Every file a merge writes next to its destination is named
 recognisable, so nothing else is ever deleted. Before the first byte is written a
 journal entry under ``data_dir/inflight/`` records the folder; :func:`cleanup_leftovers`
 (called when the service starts and before each resync) removes the temps of every
-journalled merge whose process is gone.
+journalled merge whose process is gone. A merge that takes a file's lock also removes
+every other temp of that file (:func:`remove_stale_temps`): the temps of a worker on
+another machine that died, whose journal this machine never sees.
 """
 from __future__ import annotations
 
@@ -42,6 +44,7 @@ class TempSet:
         return self.folder / f".{self.destination.name}.syncdub-{self.pid}-{self.token}{suffix}.tmp"
 
     def __enter__(self) -> "TempSet":
+        remove_stale_temps(self.destination, self.token)
         self.journal.parent.mkdir(parents=True, exist_ok=True)
         entry = {"pid": self.pid, "token": self.token, "folder": str(self.folder)}
         self.journal.write_text(json.dumps(entry))
@@ -70,6 +73,36 @@ def remove_temps(folder: Path, pid: int, token: str | None = None) -> list[Path]
             pass
         except OSError as exc:
             log.warning("could not remove leftover temp file %s: %s", folder / name, exc)
+    return removed
+
+
+def remove_stale_temps(destination: Path, own_token: str) -> list[Path]:
+    """Delete every temp of ``destination`` but this merge's own (``own_token``).
+
+    Called under the file's merge lock, which every writer of a destination's temps holds
+    (the lock is per file, and a destination belongs to one file), so any other temp of it
+    is a dead merge's. This is what cleans up after a worker on another machine that was
+    killed mid-merge: its journal lies on that machine, its pid means nothing here.
+    """
+    removed = []
+    prefix = f".{destination.name}.syncdub-"
+    try:
+        names = [n for n in os.listdir(destination.parent) if n.startswith(prefix)]
+    except OSError:
+        return removed
+    for name in names:
+        match = TEMP_RE.match(name)
+        if not match or match["token"] == own_token:
+            continue
+        try:
+            (destination.parent / name).unlink()
+            removed.append(destination.parent / name)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            log.warning("could not remove leftover temp file %s: %s", destination.parent / name, exc)
+    if removed:
+        log.info("removed %d temp file(s) a dead merge of %s left behind", len(removed), destination.name)
     return removed
 
 

@@ -13,6 +13,9 @@ empty and left in place (deleting one while another process opens it would split
 lock); there is one per library file ever merged, and the folder may be emptied while
 nothing runs.
 
+With the redis backend (``[queue] backend = "redis"``) the lock is taken in Redis instead,
+by every process of the deployment: see :mod:`syncdub_companion.queue.locks`.
+
 Caveats: only processes that share the data dir (or at least its ``locks`` folder) and see
 the library under the same path exclude each other. On NFS the lock is an ``flock``, which
 Linux emulates with NFS byte-range locks: it holds across clients only with a working lock
@@ -53,6 +56,12 @@ def file_lock(services, path: str | os.PathLike, wait: float | None = None,
     ``wait`` is how many seconds to wait for another holder (None: as long as it takes);
     then FileBusyError. ``on_wait(message)`` is told once when the lock is taken already.
     """
+    shared = getattr(services, "extras", {}).get("merge_lock")
+    if shared is not None:
+        # the redis backend: one lock for every machine (syncdub_companion.queue.locks)
+        with shared(path, wait, on_wait) as key:
+            yield key
+        return
     target = lock_path(services, path)
     target.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(target))

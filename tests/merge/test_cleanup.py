@@ -112,7 +112,9 @@ def test_cleanup_spares_running_merges_and_other_files(tmp_path):
     with TempSet(folder / "Film.mkv", journal) as mine:
         mine.path().write_text("half a merge")
         mine.path("dub").write_text("a dub track")
-        stale = TempSet(folder / "Film.mkv", journal)
+        # another file's merge: two merges of one file never overlap (its merge lock), and
+        # entering a TempSet removes every other temp of its own file (the next test)
+        stale = TempSet(folder / "Other.mkv", journal)
         stale.pid = dead.pid  # a merge whose process is gone
         stale.journal = journal / f"{dead.pid}-{stale.token}.json"
         stale.__enter__()
@@ -122,6 +124,23 @@ def test_cleanup_spares_running_merges_and_other_files(tmp_path):
         assert mine.path().exists() and mine.path("dub").exists()  # ours, still running
     assert sorted(folder.iterdir()) == sorted(keep)  # leaving the TempSet removed our temps
     assert list(journal.iterdir()) == []
+
+
+def test_entering_a_tempset_removes_other_temps_of_its_file_only(tmp_path):
+    """What a worker killed on another machine left beside the file (its journal and pid
+    mean nothing here) goes when the next merge of that file starts; other files' stay."""
+    folder = tmp_path / "films"
+    folder.mkdir()
+    remote = folder / ".Film.mkv.syncdub-4242-0badc0de.tmp"
+    remote_part = folder / ".Film.mkv.syncdub-4242-0badc0de.dub.tmp"
+    other = folder / ".Other.mkv.syncdub-4242-0badc0de.tmp"
+    lookalike = folder / ".Film.mkv.syncdub-notatemp.tmp"
+    for path in (remote, remote_part, other, lookalike):
+        path.write_text("x")
+    with TempSet(folder / "Film.mkv", tmp_path / "journal") as mine:
+        mine.path().write_text("this merge")
+        assert not remote.exists() and not remote_part.exists()
+        assert other.exists() and lookalike.exists() and mine.path().exists()
 
 
 def test_a_new_resync_also_cleans_what_a_dead_one_left(tmp_path, library, make_svc, offset_case):

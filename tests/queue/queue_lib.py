@@ -1,0 +1,171 @@
+"""A redis-backed deployment in a temp folder: real `syncdub serve`, real `syncdub worker` processes."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from syncdub_companion import jobs
+from syncdub_companion.store import Store
+from syncdub_companion.testing import cache_dir, make_movie_with_dub
+
+REPO = Path(__file__).resolve().parents[2]
+SECONDS, OFFSET = 30.0, 1.5  # the shortest pair the aligner accepts is about 30 s
+TEMP = re.compile(r"^\..+\.syncdub-\d+-[0-9a-f]{8}(\.[a-z0-9]+)?\.tmp$")
+FINAL = set(jobs.FINAL_STATES)
+
+
+def toml(data: dict) -> str:
+    """Just enough TOML for these configs: tables of strings, numbers, booleans and lists."""
+    lines = []
+    for section, values in data.items():
+        lines.append(f"[{section}]")
+        lines += [f"{json.dumps(k)} = {json.dumps(v)}" for k, v in values.items()]
+    return "\n".join(lines) + "\n"
+
+
+def common(url: str) -> dict:
+    # A killed worker's stage comes back after 2 s of silence; its file lock frees after 3 s.
+    return {"queue": {"backend": "redis", "url": url, "heartbeat_timeout": 2, "maintenance_chance": 1000000,
+                      "lock_ttl": 3},
+            "jobs": {"stable_seconds": 0, "retry_backoff": 1, "stop_grace": 5},
+            "align": {"speech": "never"},
+            "speech": {"model_dir": str(cache_dir() / "models")},
+            "server": {"log_level": "info"}}
+
+
+def synced_tracks(path: Path) -> list[str]:
+    """Languages of the audio tracks the merge added (they carry its SYNCDUB_SOURCE tag)."""
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-of", "json", str(path)],
+                         capture_output=True, check=True).stdout
+    return [s["tags"]["language"] for s in json.loads(out)["streams"]
+            if s["codec_type"] == "audio" and "SYNCDUB_SOURCE" in {k.upper() for k in s.get("tags", {})}]
+
+
+def temps_under(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if TEMP.match(p.name)]
+
+
+@dataclass
+class Proc:
+    """A child process whose stderr lines are collected (and can be waited for)."""
+
+    name: str
+    popen: subprocess.Popen
+    lines: list = field(default_factory=list)
+    seen: threading.Condition = field(default_factory=threading.Condition)
+
+    def __post_init__(self):
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.popen.stderr:
+            with self.seen:
+                self.lines.append(line.rstrip("\n"))
+                self.seen.notify_all()
+
+    def wait_for(self, pattern: str, timeout: float) -> str:
+        """The first line matching ``pattern``; AssertionError naming the output when none came."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self.seen:
+            while True:
+                hit = next((line for line in self.lines if regex.search(line)), None)
+                if hit or time.monotonic() > deadline or self.popen.poll() is not None:
+                    break
+                self.seen.wait(0.2)
+        assert hit, f"{self.name}: no line matching {pattern!r}:\n" + "\n".join(self.lines[-30:])
+        return hit
+
+    def stop(self, sig=signal.SIGTERM, timeout: float = 20) -> None:
+        if self.popen.poll() is None:
+            self.popen.send_signal(sig)
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+
+
+class Deployment:
+    """The service's library under ``tmp/lib``; each worker sees it through its own mount
+    (a symlink ``tmp/mnt-NAME``) and maps the service's paths with ``[paths]``."""
+
+    def __init__(self, tmp: Path, url: str):
+        self.tmp, self.url = tmp, url
+        self.lib = tmp / "lib"
+        self.lib.mkdir()
+        self.procs: list[Proc] = []
+
+    def film(self, name: str) -> tuple[Path, Path]:
+        return make_movie_with_dub(self.lib / name, self.tmp / f"gen-{name}", SECONDS, OFFSET)
+
+    def service_config(self, port: int) -> Path:
+        data = common(self.url)
+        data["server"].update(data_dir=str(self.tmp / "service"), port=port, host="127.0.0.1")
+        data["library"] = {"roots": [str(self.lib)], "languages": ["de"]}
+        data["jobs"]["workers"] = 0
+        return self._write("service.toml", data)
+
+    def worker_config(self, name: str) -> Path:
+        mount = self.tmp / f"mnt-{name}"
+        mount.symlink_to(self.lib, target_is_directory=True)
+        data = common(self.url)
+        data["server"].update(data_dir=str(self.tmp / f"worker-{name}"))
+        data["library"] = {"roots": [str(mount)]}
+        data["worker"] = {"name": name, "stages": ["align", "merge"]}
+        data["paths"] = {str(self.lib): str(mount)}
+        return self._write(f"worker-{name}.toml", data)
+
+    def _write(self, name: str, data: dict) -> Path:
+        path = self.tmp / name
+        path.write_text(toml(data))
+        return path
+
+    def store(self) -> Store:
+        (self.tmp / "service").mkdir(exist_ok=True)
+        return Store(self.tmp / "service" / "syncdub.json")
+
+    def start(self, name: str, *argv: str) -> Proc:
+        env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
+        popen = subprocess.Popen([sys.executable, "-m", "syncdub_companion", *argv], cwd=self.tmp, env=env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        proc = Proc(name, popen)
+        self.procs.append(proc)
+        return proc
+
+    def serve(self, port: int) -> Proc:
+        proc = self.start("service", "serve", "--config", str(self.service_config(port)))
+        proc.wait_for(r"jobs go to the syncdub queues", 60)
+        return proc
+
+    def worker(self, name: str) -> Proc:
+        proc = self.start(name, "worker", "--config", str(self.worker_config(name)))
+        proc.wait_for(r"takes the align and merge stage", 60)
+        return proc
+
+    def stop_all(self) -> None:
+        for proc in reversed(self.procs):
+            proc.stop()
+
+
+def record(store: Store, job_id: int) -> dict:
+    """The job as a plain dict (jobs.get returns the typed Job where it exists)."""
+    job = jobs.get(store, job_id)
+    return {**job.to_dict(), "id": job_id} if hasattr(job, "to_dict") else dict(job)
+
+
+def wait_final(store: Store, job_ids: list[int], timeout: float) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [record(store, i) for i in job_ids]
+        if all(j["state"] in FINAL for j in found) or time.monotonic() > deadline:
+            return found
+        time.sleep(0.5)
