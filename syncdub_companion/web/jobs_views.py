@@ -57,6 +57,7 @@ def summary(job: dict) -> dict:
         "error": _scrub(job.get("error")),
         "source": job.get("source"),
         "name": _name_of(job),
+        "runner": _runner(job),  # the `syncdub worker` that took its stage (redis queue)
         "language": job.get("language"),
         "created_at": job.get("created_at"),
         "updated_at": job.get("updated_at"),
@@ -64,6 +65,11 @@ def summary(job: dict) -> dict:
         "can_retry": job["state"] not in jobs.RUNNING_STATES and job["state"] != "queued",
         "can_cancel": job["state"] not in jobs.FINAL_STATES,
     }
+
+
+def _runner(job) -> str | None:
+    extra = getattr(job, "extra", None)  # a typed Job keeps fields it does not declare there
+    return extra.get("runner") if extra is not None else job.get("runner")
 
 
 def _page_arg() -> int:

@@ -169,3 +169,17 @@ def test_the_list_is_paged_newest_first_and_the_poll_asks_for_the_same_page(site
     assert 'data-poll="/api/jobs?page=2"' in second
     assert [j["id"] for j in user.get("/api/jobs?page=2").get_json()["jobs"]] == ids[4::-1]
     assert user.get("/jobs?page=0").status_code == 400 and user.get("/api/jobs?page=x").status_code == 400
+
+
+def test_list_and_job_page_name_the_worker_running_the_job(site, user):
+    """The redis queue records which `syncdub worker` took the job's stage (its ``runner``)."""
+    store = site.services.store
+    remote = jobs.create(store, original=str(site.root / "a.mkv"))
+    local = jobs.create(store, original=str(site.root / "b.mkv"))
+    jobs.update(store, remote, state="aligning", progress=12.0, runner="gpu-box:4242")
+    html = user.get("/jobs").get_data(as_text=True)
+    assert html.count('data-field="runner"') == 1 and "worker gpu-box:4242" in html
+    rows = {row["id"]: row for row in user.get("/api/jobs").get_json()["jobs"]}
+    assert (rows[remote]["runner"], rows[local]["runner"]) == ("gpu-box:4242", None)
+    assert "gpu-box:4242" in user.get(f"/jobs/{remote}").get_data(as_text=True)
+    assert 'data-field="runner"' not in user.get(f"/jobs/{local}").get_data(as_text=True)
