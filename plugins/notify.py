@@ -77,21 +77,21 @@ def syncdub_job_finished(job, services):
     """Send the job's outcome to every notify URL, when its state is one of ``notify.on``."""
     config = services.config
     urls = config.get("notify.urls") or []
-    if not urls or job.get("state") not in (config.get("notify.on") or []):
+    if not urls or job.state not in (config.get("notify.on") or []):
         return
     scrub = SecretFilter(config.secrets()).scrub  # a reason may quote a server's URL, token and all
     title, body = message(job, config.get("server.public_url"))
-    send(urls, scrub(title), scrub(body), job["state"])
+    send(urls, scrub(title), scrub(body), job.state)
 
 
-def message(job: dict, public_url: str = "") -> tuple[str, str]:
-    """The notification's title and body for a finished ``job`` record."""
-    name = os.path.basename(job.get("original") or "") or (job.get("event") or {}).get("title") or "a library item"
-    state = job["state"].replace("_", " ")
-    reason = (job.get("result") or {}).get("message") or job.get("error") or ""
-    lines = [f"Job {job['id']} {state}: {reason}".rstrip(": "), job.get("original") or ""]
+def message(job, public_url: str = "") -> tuple[str, str]:
+    """The notification's title and body for a finished :class:`~syncdub_companion.job.Job`."""
+    name = os.path.basename(job.original or "") or (job.event or {}).get("title") or "a library item"
+    state = job.state.replace("_", " ")
+    reason = (job.result or {}).get("message") or job.error or ""
+    lines = [f"Job {job.id} {state}: {reason}".rstrip(": "), job.original or ""]
     if public_url:
-        lines.append(f"{public_url.rstrip('/')}/jobs/{job['id']}")
+        lines.append(f"{public_url.rstrip('/')}/jobs/{job.id}")
     return f"SyncDub: {state} – {name}", "\n".join(line for line in lines if line)
 
 

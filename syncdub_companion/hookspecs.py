@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     import click
 
     from .align.timemap import TimeMap
+    from .job import Job
     from .media import Candidate, LibraryEvent, MediaItem
     from .settings import Setting
 
@@ -102,13 +103,15 @@ def syncdub_find_originals(item: "MediaItem", services) -> list["Candidate"]:
 
 @hookspec(firstresult=True)
 def syncdub_align(original: str, dubbed: str, options: dict) -> "TimeMap | None":
-    """Fires for every alignment (job, ``syncdub align``, ``syncdub resync``).
+    """Fires for every alignment (the job's align stage, ``syncdub align``, ``syncdub resync``),
+    always through one front door, :func:`syncdub_companion.alignment.align_files`.
 
     ``options`` holds orig_track, dub_track, device, speech and the [align]/[speech]
     settings, and during a merge ``progress``: a callable (fraction 0-1, what it is doing)
     to call between steps; it raises when the job was cancelled, and that exception must
     propagate. Return a TimeMap from the dub's decoded timeline onto the original's
-    (verdict ``aligned``, ``rejected`` or ``review``; only ``aligned`` is merged).
+    (verdict ``aligned``, ``rejected`` or ``review``; only ``aligned`` is merged, and a
+    ``review`` map only after a user approves it: the job waits in needs_review).
     The first non-None result wins; the built-in aligner runs last.
     """
 
@@ -129,6 +132,9 @@ def syncdub_library_changed(paths: list[str], item: "MediaItem | None", services
 
 
 @hookspec
-def syncdub_job_finished(job: dict, services) -> None:
+def syncdub_job_finished(job: "Job", services) -> None:
     """Fires when a job reaches a final state (done, skipped, rejected, needs_review,
-    failed). ``job`` is the stored record. Returns nothing."""
+    failed). ``job`` is the stored :class:`~syncdub_companion.job.Job`: read its attributes
+    (``job.state``, ``job.result``, ``job.maps``). It used to be the stored dict;
+    ``job["state"]`` and ``job.get("state")`` still work but are deprecated (they warn
+    with DeprecationWarning). Returns nothing."""

@@ -17,6 +17,7 @@ import time
 from typing import Any, Iterable
 
 from .errors import UsageError
+from .job import Job
 from .media import LibraryEvent
 from .store import Query, Store
 
@@ -24,7 +25,7 @@ TABLE = "jobs"
 FINISHED_TABLE = "finished"  # what pruned jobs leave behind: one compact row per (original, language)
 DETAILS_TABLE = "details"  # a finished job's bulky fields, under the job's id (see stow)
 BLOCKLIST_TABLE = "blocklist"  # rejected (original, dub) pairs, kept until the user clears them
-STOWED_FIELDS = ("log", "result", "candidates", "review")
+STOWED_FIELDS = ("log", "result", "candidates", "review", "maps")
 ACTIVE_STATES = ("queued", "waiting_for_file", "aligning", "muxing", "publishing")
 RUNNING_STATES = ("waiting_for_file", "aligning", "muxing", "publishing")
 FINAL_STATES = ("done", "skipped", "needs_review", "rejected", "failed", "cancelled")
@@ -34,36 +35,18 @@ MAX_LOG_LINES = 200
 
 def new_job(*, event: LibraryEvent | None = None, original: str | None = None, dubbed: str | None = None,
             language: str | None = None, mode: str | None = None, force: bool = False,
-            source: str | None = None) -> dict[str, Any]:
-    """A fresh queued job record (not yet stored)."""
+            source: str | None = None) -> Job:
+    """A fresh queued job (not yet stored)."""
     now = time.time()
-    return {
-        "state": "queued",
-        "source": source or (event.source if event else "cli"),
-        "event": event.to_dict() if event else None,
-        "dedup_key": event.dedup_key() if event else None,
-        "original": original or (event.path if event else None),
-        "dubbed": dubbed,
-        "language": language,
-        "mode": mode,
-        "force": force,
-        "progress": 0.0,
-        "attempts": 0,
-        "next_attempt_at": now,
-        "created_at": now,
-        "updated_at": now,
-        "started_at": None,
-        "finished_at": None,
-        "error": None,
-        "candidates": [],
-        "result": None,
-        "log": [],
-    }
+    return Job(source=source or (event.source if event else "cli"), event=event.to_dict() if event else None,
+               dedup_key=event.dedup_key() if event else None, original=original or (event.path if event else None),
+               dubbed=dubbed, language=language, mode=mode, force=force, next_attempt_at=now, created_at=now,
+               updated_at=now)
 
 
 def create(store: Store, **fields) -> int:
     """Store a new queued job built by :func:`new_job`; returns its id."""
-    return store.insert(TABLE, new_job(**fields))
+    return store.insert(TABLE, new_job(**fields).to_dict())
 
 
 def create_many(store: Store, batch: list[dict]) -> list[int]:
@@ -73,7 +56,7 @@ def create_many(store: Store, batch: list[dict]) -> list[int]:
     jobs must not insert them one by one.
     """
     with store.transaction() as db:
-        return list(db.table(TABLE).insert_multiple(new_job(**fields) for fields in batch))
+        return list(db.table(TABLE).insert_multiple(new_job(**fields).to_dict() for fields in batch))
 
 
 def enqueue_event(store: Store, event: LibraryEvent, dedup_window: float) -> tuple[int, bool]:
@@ -89,21 +72,21 @@ def enqueue_event(store: Store, event: LibraryEvent, dedup_window: float) -> tup
         recent = table.search((Query().dedup_key == key) & (Query().created_at >= cutoff))
         if recent:
             return recent[0].doc_id, False
-        return table.insert(new_job(event=event)), True
+        return table.insert(new_job(event=event).to_dict()), True
 
 
-def get(store: Store, job_id: int) -> dict:
-    """The whole record, its stowed details included."""
+def get(store: Store, job_id: int) -> Job:
+    """The whole job, its stowed details included."""
     with store.transaction():
-        job = store.get(TABLE, int(job_id))
-        if job is None:
+        doc = store.get(TABLE, int(job_id))
+        if doc is None:
             raise UsageError(f"job {job_id}: no such job")
-        if job.get("stowed"):
-            job.update(store.get(DETAILS_TABLE, int(job_id)) or {})
-    return job
+        if doc.get("stowed"):
+            doc.update(store.get(DETAILS_TABLE, int(job_id)) or {})
+    return Job.from_dict(doc)
 
 
-def list_jobs(store: Store, states: Iterable[str] | None = None, limit: int | None = None) -> list[dict]:
+def list_jobs(store: Store, states: Iterable[str] | None = None, limit: int | None = None) -> list[Job]:
     """Whole jobs (details included) newest first, optionally only those in ``states``."""
     states = list(states or [])
     with store.transaction():
@@ -114,7 +97,7 @@ def list_jobs(store: Store, states: Iterable[str] | None = None, limit: int | No
             details = {d["id"]: d for d in store.all(DETAILS_TABLE)}
             for job in jobs:
                 job.update(details.get(job["id"], {}) if job.get("stowed") else {})
-    return jobs
+    return [Job.from_dict(doc) for doc in jobs]
 
 
 def stow(store: Store, job_ids: Iterable[int] | None = None) -> int:
@@ -193,23 +176,58 @@ def retry(store: Store, job_id: int) -> None:
     off the blocklist (retrying is asking for that pair again)."""
     with store.transaction():
         job = get(store, job_id)
-        if job["state"] in RUNNING_STATES:
-            raise UsageError(f"job {job_id} is running ({job['state']}); wait for it or cancel it")
+        if job.state in RUNNING_STATES:
+            raise UsageError(f"job {job_id} is running ({job.state}); wait for it or cancel it")
         unblock(store, job_id=int(job_id))
         _unstow(store, job_id)
-        update(store, job_id, state="queued", error=None, progress=0.0, attempts=0,
+        # a retry aligns afresh: the stored maps were those of the run it repeats
+        update(store, job_id, state="queued", error=None, progress=0.0, attempts=0, maps=None, approved=[],
                next_attempt_at=time.time(), finished_at=None)
 
 
 def cancel(store: Store, job_id: int) -> None:
     """Cancel a queued job, or ask a running one to stop at its next stage boundary."""
     job = get(store, job_id)
-    if job["state"] in FINAL_STATES:
-        raise UsageError(f"job {job_id} already finished ({job['state']})")
-    if job["state"] == "queued":
+    if job.state in FINAL_STATES:
+        raise UsageError(f"job {job_id} already finished ({job.state})")
+    if job.state == "queued":
         set_state(store, job_id, "cancelled")
     else:
         update(store, job_id, cancel_requested=True)
+
+
+def approve(store: Store, job_id: int) -> list[str]:
+    """A user listened to a needs_review job's held maps and accepts them: the job is queued
+    again and merges with the stored maps, aligning nothing. Returns the approved languages."""
+    with store.transaction():
+        job = get(store, job_id)
+        held = job.awaiting_review()
+        if job.state != "needs_review" or not held:
+            raise UsageError(f"job {job_id} holds no time map for review ({job.state})")
+        _unstow(store, job_id)
+        update(store, job_id, state="queued", error=None, progress=0.0, attempts=0, approved=sorted({*job.approved, *held}),
+               next_attempt_at=time.time(), finished_at=None)
+        append_log(store, job_id, f"approved the held map of {', '.join(held)}; queued to merge it")
+    return held
+
+
+def reject(store: Store, job_id: int) -> list[str]:
+    """A user refuses a needs_review job's held maps: the job ends rejected and each pair goes
+    on the blocklist, as if the aligner had rejected it. Returns the rejected languages."""
+    with store.transaction():
+        job = get(store, job_id)
+        held = job.awaiting_review()
+        if job.state != "needs_review" or not held:
+            raise UsageError(f"job {job_id} holds no time map for review ({job.state})")
+        for language in held:
+            entry = job.maps[language]
+            block(store, job.path, entry["dubbed"], None if language == "und" else language, int(job_id),
+                  "rejected after review", (entry.get("timemap") or {}).get("confidence"))
+        message = f"rejected on review: {', '.join(held)}"
+        set_state(store, job_id, "rejected", error=message,
+                  result={**(job.result or {}), "message": message, "reason": "rejected after review"})
+        append_log(store, job_id, message)
+    return held
 
 
 # --- worker side: claiming, per-file locks, recovery (used by pipeline.worker) -------
@@ -217,7 +235,7 @@ def cancel(store: Store, job_id: int) -> None:
 CLAIMABLE_STATES = ("queued", "waiting_for_file")
 
 
-def claim_next(store: Store, worker: str, now: float | None = None) -> dict | None:
+def claim_next(store: Store, worker: str, now: float | None = None) -> Job | None:
     """Atomically take the next due job for ``worker``, or None.
 
     Due means queued (or waiting for its file) with ``next_attempt_at`` passed and no
@@ -240,9 +258,7 @@ def claim_next(store: Store, worker: str, now: float | None = None) -> dict | No
         if not doc.get("started_at"):
             fields["started_at"] = now
         table.update(fields, doc_ids=[doc.doc_id])
-        claimed = dict(table.get(doc_id=doc.doc_id))
-        claimed["id"] = doc.doc_id
-        return claimed
+        return Job.from_dict({**table.get(doc_id=doc.doc_id), "id": doc.doc_id})
 
 
 def acquire_path(store: Store, job_id: int, path: str) -> int | None:
@@ -293,11 +309,11 @@ def requeue_interrupted(store: Store) -> list[int]:
     return requeued
 
 
-def find_open(store: Store, original: str, language: str | None) -> dict | None:
+def find_open(store: Store, original: str, language: str | None) -> Job | None:
     """An active job for ``original`` (and ``language``, or any language when it is None)."""
     for doc in store.search(TABLE, Query().original == original):
         if doc["state"] in ACTIVE_STATES and (language is None or doc.get("language") in (language, None)):
-            return doc
+            return Job.from_dict(doc)
     return None
 
 
@@ -428,7 +444,7 @@ def unblock(store: Store, original: str | None = None, job_id: int | None = None
     return len(store.remove(BLOCKLIST_TABLE, cond))
 
 
-def page(store: Store, states: Iterable[str] = (), offset: int = 0, limit: int = 100) -> tuple[list[dict], dict[str, int], int]:
+def page(store: Store, states: Iterable[str] = (), offset: int = 0, limit: int = 100) -> tuple[list[Job], dict[str, int], int]:
     """One page of jobs, newest first: (jobs, count per state, how many match ``states``).
 
     Only the page's jobs are copied out of the store; the list page no longer hands every
@@ -442,5 +458,5 @@ def page(store: Store, states: Iterable[str] = (), offset: int = 0, limit: int =
         counts[doc["state"]] = counts.get(doc["state"], 0) + 1
     matching = [d for d in docs if not states or d["state"] in states]
     matching.sort(key=lambda d: (d["created_at"], d.doc_id), reverse=True)
-    shown = [{**d, "id": d.doc_id} for d in matching[offset:offset + limit]]
+    shown = [Job.from_dict({**d, "id": d.doc_id}) for d in matching[offset:offset + limit]]
     return shown, counts, len(matching)

@@ -1,4 +1,4 @@
-"""``syncdub jobs`` (list, show, retry, cancel, prune, blocklist) and ``syncdub scan`` (backfill)."""
+"""``syncdub jobs`` (list, show, retry, cancel, approve, reject, prune, blocklist) and ``syncdub scan`` (backfill)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -46,16 +46,16 @@ def jobs_group(ctx: click.Context, states, limit, as_json):
         click.echo(_line(job))
 
 
-def _public(job: dict) -> dict:
+def _public(job) -> dict:
     """The record without the bulky or internal fields."""
-    return {k: v for k, v in job.items() if k not in ("ready_probe", "worker", "claimed_at")}
+    return {k: v for k, v in {"id": job.id, **job.to_dict()}.items() if k not in ("ready_probe", "worker", "claimed_at")}
 
 
-def _line(job: dict) -> str:
-    when = dt.datetime.fromtimestamp(job["updated_at"]).strftime("%Y-%m-%d %H:%M")
-    name = os.path.basename(job.get("original") or "") or (job.get("event") or {}).get("title") or "?"
-    lang = job.get("language") or "-"
-    return f"{job['id']:>5}  {job['state']:<16} {job.get('progress', 0):>5.1f}%  {lang:<4} {when}  {name}"
+def _line(job) -> str:
+    when = dt.datetime.fromtimestamp(job.updated_at).strftime("%Y-%m-%d %H:%M")
+    name = os.path.basename(job.original or "") or (job.event or {}).get("title") or "?"
+    lang = job.language or "-"
+    return f"{job.id:>5}  {job.state:<16} {job.progress or 0:>5.1f}%  {lang:<4} {when}  {name}"
 
 
 @jobs_group.command("show")
@@ -72,14 +72,21 @@ def jobs_show(app: AppContext, job_id, as_json):
         click.echo(json.dumps(_public(job), indent=2))
         return
     click.echo(_line(job))
-    for key in ("source", "original", "dubbed", "language", "mode", "attempts", "error"):
-        if job.get(key) not in (None, ""):
-            click.echo(f"  {key}: {job[key]}")
-    for cand in job.get("candidates") or []:
+    for key in ("source", "original", "dubbed", "language", "mode", "attempts", "stage", "error"):
+        if getattr(job, key) not in (None, ""):
+            click.echo(f"  {key}: {getattr(job, key)}")
+    for cand in job.candidates or []:
         click.echo(f"  candidate {cand['score']:.2f} {cand.get('language') or '?'} [{cand['finder']}] {cand['path']}")
-    if job.get("result"):
-        click.echo("  result: " + json.dumps(job["result"], sort_keys=True))
-    for line in job.get("log") or []:
+    for language, entry in sorted((job.maps or {}).items()):
+        timemap = job.timemap(language)
+        click.echo(f"  map {language}: {entry.get('status')}" + (f", {timemap.summary()}" if timemap else "")
+                   + (f" ({entry['reason']})" if entry.get("reason") and not timemap else ""))
+    if job.awaiting_review():
+        click.echo(f"  awaiting review: {', '.join(job.awaiting_review())} "
+                   f"(syncdub jobs approve {job.id} / syncdub jobs reject {job.id})")
+    if job.result:
+        click.echo("  result: " + json.dumps(job.result, sort_keys=True))
+    for line in job.log or []:
         click.echo(f"  | {line}")
 
 
@@ -114,6 +121,30 @@ def jobs_cancel(app: AppContext, job_id):
 
     jobs.cancel(app.services().store, job_id)
     click.echo(f"job {job_id} cancelled")
+
+
+@jobs_group.command("approve")
+@config_options
+@click.argument("job_id", type=int)
+@click.pass_obj
+def jobs_approve(app: AppContext, job_id):
+    """Merge the time map the aligner held for review (needs_review), as stored: nothing is aligned again."""
+    from .. import jobs
+
+    languages = jobs.approve(app.services().store, job_id)
+    click.echo(f"job {job_id}: approved the map of {', '.join(languages)}; queued to merge it")
+
+
+@jobs_group.command("reject")
+@config_options
+@click.argument("job_id", type=int)
+@click.pass_obj
+def jobs_reject(app: AppContext, job_id):
+    """Refuse the time map held for review: the job ends rejected and the pair goes on the blocklist."""
+    from .. import jobs
+
+    languages = jobs.reject(app.services().store, job_id)
+    click.echo(f"job {job_id}: rejected the map of {', '.join(languages)}; the pair is on the blocklist")
 
 
 @jobs_group.command("prune")

@@ -4,8 +4,8 @@
 """
 from __future__ import annotations
 
-from .api import MergeResult, resync
+from .api import MergeResult, align_pair, resync, skipped_result
 from .cleanup import cleanup_leftovers, journal_dir
 from .plan import MergePlan
 
-__all__ = ["resync", "MergeResult", "MergePlan", "cleanup_leftovers", "journal_dir"]
+__all__ = ["resync", "align_pair", "skipped_result", "MergeResult", "MergePlan", "cleanup_leftovers", "journal_dir"]

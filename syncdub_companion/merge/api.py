@@ -50,7 +50,7 @@ class MergeResult:
 def resync(services, original: str, dubbed: str, *, language: str | None, mode: str | None = None,
            force: bool = False, timemap: TimeMap | None = None, progress: Progress | None = None,
            dry_run: bool = False, lock_wait: float | None = None,
-           on_wait: Callable[[str], None] | None = None) -> MergeResult:
+           on_wait: Callable[[str], None] | None = None, before_swap: Callable[[], None] | None = None) -> MergeResult:
     """Merge ``dubbed``'s audio, synced, into ``original`` (or beside it, per ``mode``).
 
     ``progress(percent, stage)`` reports stages aligning, muxing and publishing. A file
@@ -65,24 +65,26 @@ def resync(services, original: str, dubbed: str, *, language: str | None, mode: 
     as long as it takes; ``on_wait`` hears once that it waits), then FileBusyError; and it
     raises FileChangedError instead of publishing when the file changed under it anyway.
     A dry run writes nothing and takes no lock.
+
+    Given ``timemap`` (the job's align stage stored it), nothing is aligned. ``before_swap``
+    runs after the temp file is verified, just before it is renamed into place (the job
+    marks its swap there).
     """
     report = _Reporter(progress)
     cleanup_leftovers(journal_dir(services))
     if dry_run:
         return _resync(services, original, dubbed, language, mode, force, timemap, report, dry_run=True)
     with file_lock(services, original, lock_wait, on_wait):
-        return _resync(services, original, dubbed, language, mode, force, timemap, report, dry_run=False)
+        return _resync(services, original, dubbed, language, mode, force, timemap, report, dry_run=False,
+                       before_swap=before_swap)
 
 
 def _resync(services, original: str, dubbed: str, language: str | None, mode: str | None, force: bool,
-            timemap: TimeMap | None, report: "_Reporter", dry_run: bool) -> MergeResult:
+            timemap: TimeMap | None, report: "_Reporter", dry_run: bool,
+            before_swap: Callable[[], None] | None = None) -> MergeResult:
     plan = prepare(services, original, dubbed, language=language, mode=mode, force=force)
     if plan.action == "skip":
-        same = source_fingerprint(plan.dubbed) in plan.existing_sources
-        whose = "this dub's" if same else "a"
-        return MergeResult("skipped", str(plan.output), timemap, plan,
-                           f"{plan.output.name} already has {whose} synced {plan.language.bibliographic} track "
-                           "(use --force to replace it)", same_source=same)
+        return skipped_result(plan, timemap)
     report("aligning", 0.0)
     timemap = timemap or align(services, plan, report)
     if not timemap.aligned:
@@ -91,27 +93,45 @@ def _resync(services, original: str, dubbed: str, language: str | None, mode: st
     report("aligning", 1.0)
     if dry_run:
         return MergeResult("planned", str(plan.output), timemap, plan, "dry run: nothing written")
-    return _merge(services, plan, report)
+    return _merge(services, plan, report, before_swap)
 
 
 def align(services, plan: MergePlan, report: "_Reporter | None" = None) -> TimeMap:
-    """The time map from the first syncdub_align implementation that answers; the
-    built-in aligner reports its sub-steps through ``report`` (and a cancelled job's
-    progress callback stops it there)."""
-    from ..alignment import align_options
+    """The time map of the plan's tracks, through the aligner's one front door
+    (:func:`~syncdub_companion.alignment.align_files`); the built-in aligner reports its
+    sub-steps through ``report`` (and a cancelled job's progress callback stops it there)."""
+    from ..alignment import align_files
 
-    options = align_options(services, orig_track=plan.orig_track.index, dub_track=plan.dub_track.index)
-    if report is not None:
-        options["progress"] = lambda fraction, doing: report("aligning", fraction, doing)
-    result = services.hook.syncdub_align(original=str(plan.original), dubbed=str(plan.dubbed), options=options)
-    if result is None:
-        from ..align import align as builtin_align  # no aligner plugin loaded: use the library itself
-
-        result = builtin_align(str(plan.original), str(plan.dubbed), options)
-    return result
+    progress = None if report is None else (lambda fraction, doing: report("aligning", fraction, doing))
+    return align_files(services, str(plan.original), str(plan.dubbed), orig_track=plan.orig_track.index,
+                       dub_track=plan.dub_track.index, progress=progress)
 
 
-def _merge(services, plan: MergePlan, report: "_Reporter") -> MergeResult:
+def align_pair(services, original: str, dubbed: str, *, language: str | None, mode: str | None = None,
+               force: bool = False, progress: Progress | None = None) -> tuple[MergePlan, TimeMap | None]:
+    """What the job's align stage needs: the merge's plan and the pair's time map, or None
+    for the map when the merge would skip (the file already holds a synced track), which
+    then costs no alignment. Any verdict is returned; only :func:`resync` refuses one."""
+    plan = prepare(services, original, dubbed, language=language, mode=mode, force=force)
+    if plan.action == "skip":
+        return plan, None
+    report = _Reporter(progress)
+    report("aligning", 0.0)
+    timemap = align(services, plan, report)
+    report("aligning", 1.0)
+    return plan, timemap
+
+
+def skipped_result(plan: MergePlan, timemap: TimeMap | None = None) -> "MergeResult":
+    """The result of a merge that has nothing to do: a synced track of the language is there."""
+    same = source_fingerprint(plan.dubbed) in plan.existing_sources
+    whose = "this dub's" if same else "a"
+    return MergeResult("skipped", str(plan.output), timemap, plan,
+                       f"{plan.output.name} already has {whose} synced {plan.language.bibliographic} track "
+                       "(use --force to replace it)", same_source=same)
+
+
+def _merge(services, plan: MergePlan, report: "_Reporter", before_swap: Callable[[], None] | None = None) -> MergeResult:
     reference_stat = plan.original.stat()
     if plan.mode == "replace" and services.config.get("library.backup_dir"):
         backup_path(services, plan)  # refuse a backup folder outside the roots before any work
@@ -143,6 +163,8 @@ def _merge(services, plan: MergePlan, report: "_Reporter") -> MergeResult:
             clock.lap("fsync_verify")
             report("publishing", 0.6)
             _check_unchanged(plan)
+            if before_swap is not None:
+                before_swap()
             output = publish(services, plan, temp)
             clock.lap("publish")
             checked["timings"] = clock.laps
@@ -188,4 +210,4 @@ class _Reporter:
             self.progress(percent, stage)
 
 
-__all__ = ["resync", "MergeResult", "align"]
+__all__ = ["resync", "MergeResult", "align", "align_pair", "skipped_result"]

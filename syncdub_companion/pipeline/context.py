@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .. import jobs
+from ..job import Job
 from ..media import MediaItem
 
 log = logging.getLogger("syncdub_companion.pipeline")
@@ -54,20 +55,22 @@ class Cancelled(Exception):
 
 @dataclass
 class JobContext:
-    """One run of one claimed job. ``merge`` is the merge function (injected in tests)."""
+    """One run of one claimed job. ``merge`` is the merge function and ``align`` the align
+    stage's (see :func:`.runner.default_align`); tests inject stand-ins for both."""
 
     services: Any
-    job: dict
+    job: Job
     merge: Callable
     worker: str = "main"
     abort: threading.Event = field(default_factory=threading.Event)
+    align: Callable | None = None
     abandoned: bool = False
     _last_write: float = 0.0
     _last_check: float = 0.0
 
     @property
     def job_id(self) -> int:
-        return self.job["id"]
+        return self.job.id
 
     @property
     def store(self):
@@ -75,7 +78,7 @@ class JobContext:
 
     @property
     def item(self) -> MediaItem:
-        return MediaItem.from_dict(self.job["item"])
+        return MediaItem.from_dict(self.job.item)
 
     def setting(self, path: str):
         return self.services.config.get(path)
@@ -85,7 +88,7 @@ class JobContext:
         if self.abandoned:
             raise Interrupted()
         jobs.update(self.store, self.job_id, **fields)
-        self.job.update(fields)
+        self.job.apply(fields)
 
     def note(self, line: str) -> None:
         """A line in the job's log, and in the service log."""
@@ -109,10 +112,10 @@ class JobContext:
         def progress(percent: float, stage: str) -> None:
             # "aligning: decoding 40%": the state, and what it is doing within it
             stage, _, step = stage.partition(": ")
-            state = stage if stage in ("aligning", "muxing", "publishing") else self.job.get("state")
+            state = stage if stage in ("aligning", "muxing", "publishing") else self.job.state
             overall = (index + max(0.0, min(100.0, percent)) / 100.0) / count * 100.0
             now = time.monotonic()
-            if state != self.job.get("state") or now - self._last_write >= PROGRESS_WRITE_INTERVAL:
+            if state != self.job.state or now - self._last_write >= PROGRESS_WRITE_INTERVAL:
                 self._last_write = now
                 self.save(state=state, step=step or None, progress=round(min(overall, 99.0), 1))
             if self.abort.is_set() or now - self._last_check >= PROGRESS_WRITE_INTERVAL:

@@ -13,6 +13,7 @@ from typing import Callable
 
 from .. import jobs
 from ..errors import AlignmentRejected, SyncDubError
+from ..job import Job
 from . import policy
 from .context import Busy, Cancelled, Finish, Interrupted, JobContext, Wait
 from .stages import STAGES
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 
 BUSY_DELAY = 5.0
 # merges_started is kept past the end on purpose: a retry of this job must still know
-# that a track it finds may be its own (see stages.merge).
+# that a track it finds may be its own (see .mux); so are the maps (approve merges them).
 RESUME_FIELDS = ("plan", "merged", "published", "ready_probe", "waiting_since")
 
 
@@ -32,10 +33,21 @@ def default_merge(*args, **kwargs):
     return resync(*args, **kwargs)
 
 
-def run_job(services, job: dict, *, worker: str = "main", merge: Callable | None = None,
-            abort: threading.Event | None = None, context: JobContext | None = None) -> str:
-    """Take a claimed ``job`` record through every stage; returns the state it was left in."""
+def default_align(services, original: str, dubbed: str, **kwargs) -> tuple:
+    """The align stage's call: ``(timemap, None)``, or ``(None, skipped result dict)`` when the
+    file already holds the synced track (nothing aligned). Through the aligner's front door."""
+    from ..merge import align_pair, skipped_result
+
+    plan, timemap = align_pair(services, original, dubbed, **kwargs)
+    return (timemap, None) if timemap is not None else (None, skipped_result(plan).to_dict())
+
+
+def run_job(services, job: Job, *, worker: str = "main", merge: Callable | None = None,
+            align: Callable | None = None, abort: threading.Event | None = None,
+            context: JobContext | None = None) -> str:
+    """Take a claimed ``job`` through every stage; returns the state it was left in."""
     ctx = context or JobContext(services, job, merge or default_merge, worker, abort or threading.Event())
+    ctx.align = ctx.align or align or default_align
     try:
         _check_interrupt_budget(ctx)
         for name, stage in STAGES:
@@ -49,7 +61,7 @@ def run_job(services, job: dict, *, worker: str = "main", merge: Callable | None
         return _release(ctx, "waiting_for_file", wait.delay, uncount=False, note=f"waiting: {wait.reason}")
     except Busy as busy:
         # a merge that found the file locked has set "aligning" already; only these two are claimable
-        state = "waiting_for_file" if ctx.job["state"] == "waiting_for_file" else "queued"
+        state = "waiting_for_file" if ctx.job.state == "waiting_for_file" else "queued"
         return _release(ctx, state, busy.delay or BUSY_DELAY, uncount=True, note=str(busy))
     except Interrupted:
         return _release(ctx, "queued", 0.0, uncount=True, note="re-queued: the service is stopping")
@@ -61,11 +73,11 @@ def run_job(services, job: dict, *, worker: str = "main", merge: Callable | None
 
 def _check_interrupt_budget(ctx: JobContext) -> None:
     """A job interrupted on every try (it crashes the service?) fails instead of looping."""
-    if not ctx.job.get("interrupted"):
+    if not ctx.job.interrupted:
         return
     ctx.save(interrupted=False)
     limit = ctx.setting("jobs.max_attempts")
-    if ctx.job.get("attempts", 0) > limit:
+    if ctx.job.attempts > limit:
         raise SyncDubError(f"interrupted {limit} times (the service stopped or crashed during the job); "
                            "see the service log, then `syncdub jobs retry` it")
 
@@ -83,7 +95,7 @@ def _failed(ctx: JobContext, exc: Exception) -> str:
     if ctx.abandoned:
         return "abandoned"
     message = policy.describe(exc)
-    attempts, limit = ctx.job.get("attempts", 0), ctx.setting("jobs.max_attempts")
+    attempts, limit = ctx.job.attempts, ctx.setting("jobs.max_attempts")
     if policy.is_transient(exc) and attempts < limit:
         delay = policy.backoff(ctx.setting("jobs.retry_backoff"), attempts)
         ctx.note(f"attempt {attempts} of {limit} failed, retrying in {delay:.0f} s: {message}")
@@ -92,7 +104,7 @@ def _failed(ctx: JobContext, exc: Exception) -> str:
     if policy.is_transient(exc):
         message = f"gave up after {attempts} attempts: {message}"
     elif not isinstance(exc, SyncDubError):
-        log.exception("job %s: bug while running stage %s", ctx.job_id, ctx.job.get("stage"))
+        log.exception("job %s: bug while running stage %s", ctx.job_id, ctx.job.stage)
     extra = {"result": {"confidence": exc.confidence, "reason": exc.reason}} if isinstance(exc, AlignmentRejected) else {}
     return _finish(ctx, policy.final_state(exc), message, error=message, **extra)
 
@@ -101,12 +113,14 @@ def _finish(ctx: JobContext, state: str, message: str, **fields) -> str:
     """Store the final state and result, drop the resume data, fire syncdub_job_finished."""
     if ctx.abandoned:
         return "abandoned"
-    job = {**(ctx.store.get(jobs.TABLE, ctx.job_id) or ctx.job), **fields}
+    stored = ctx.store.get(jobs.TABLE, ctx.job_id)
+    job = Job.from_dict(stored) if stored else ctx.job
+    job.apply(fields)
     result = fields.pop("result", None) or _result(job, message)
     updates = {**{name: None for name in RESUME_FIELDS}, **fields}
     updates.setdefault("error", None)
     jobs.set_state(ctx.store, ctx.job_id, state, worker=None, result=result,
-                   progress=100.0 if state in ("done", "skipped") else job.get("progress", 0.0), **updates)
+                   progress=100.0 if state in ("done", "skipped") else job.progress, **updates)
     jobs.append_log(ctx.store, ctx.job_id, f"{state}: {message}")
     # Every outcome in the service log too, not only in the job's: rejected and failed
     # are the ones a user looks for there.
@@ -127,8 +141,11 @@ def _finish(ctx: JobContext, state: str, message: str, **fields) -> str:
     return state
 
 
-def _result(job: dict, message: str) -> dict:
-    merged = job.get("merged") or {}
-    outputs = [r.get("output_path") for r in merged.values() if r.get("status") == "done" and r.get("output_path")]
-    return {"message": message, "languages": merged, "outputs": outputs,
-            "review": job.get("review") or {}}
+def _result(job: Job, message: str) -> dict:
+    from .stages import not_added
+
+    merged = job.merged or {}
+    outputs = sorted({r.get("output_path") for r in merged.values()
+                      if r.get("status") == "done" and r.get("output_path")})
+    return {"message": message, "languages": merged, "outputs": outputs, "review": job.review or {},
+            "not_added": not_added(job)}

@@ -1,8 +1,9 @@
 """The job's stages, in order. Each takes the :class:`JobContext` and persists what it learns,
 so a job re-queued after a crash or a transient error resumes where it stopped.
 
-resolve -> originals (a dub that arrived late) -> counterparts -> readiness -> merge ->
-publish -> finish. The ordered list is :data:`STAGES`.
+resolve -> originals (a dub that arrived late) -> counterparts -> readiness -> align ->
+mux (temp file, verify, swap) -> rescan -> finish. The ordered list is :data:`STAGES`;
+align and mux live in modules of their own.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import time
 
 from .. import jobs
 from ..counterparts import collect, decide, dub_root_of, dub_roots, find_for, index_cache, wanted_languages
-from ..errors import AlignmentRejected, FileBusyError, MediaError, UsageError
+from ..errors import AlignmentRejected, MediaError, SyncDubError, UsageError
 from ..folders import dub_root_note
 from ..health import server_fix
 from ..languages import alpha2_code
@@ -20,14 +21,18 @@ from ..naming import parse_path, split_sidecar
 from ..paths import ensure_inside
 from ..plugins import call_each
 from ..roots import ensure_readable, write_roots
+from ..job import Job
 from . import readiness as ready
+from .languages import languages
+from .align import align
 from .context import Busy, Finish, JobContext, Wait
+from .mux import mux
 
 
 def resolve(ctx: JobContext) -> None:
     """Turn the job's event (or its given path) into a MediaItem inside the library roots,
     and take the per-file lock."""
-    if not ctx.job.get("item"):
+    if not ctx.job.item:
         event = _event_of(ctx.job)
         if event.kind in CONTAINER_KINDS:
             _expand(ctx, event)
@@ -40,7 +45,7 @@ def resolve(ctx: JobContext) -> None:
         item.path = str(real)
         ctx.save(item=item.to_dict(), original=item.path)
         ctx.note(f"resolved to {item.path}")
-    holder = jobs.acquire_path(ctx.store, ctx.job_id, os.path.realpath(ctx.job["item"]["path"]))
+    holder = jobs.acquire_path(ctx.store, ctx.job_id, os.path.realpath(ctx.job.item["path"]))
     if holder is not None:
         raise Busy(holder)
 
@@ -66,12 +71,12 @@ def _expand(ctx: JobContext, event: LibraryEvent) -> None:
                  expanded=[job_id for job_id, _ in queued])
 
 
-def _event_of(job: dict) -> LibraryEvent:
-    if job.get("event"):
-        return LibraryEvent.from_dict(job["event"])
-    if not job.get("original"):
+def _event_of(job: Job) -> LibraryEvent:
+    if job.event:
+        return LibraryEvent.from_dict(job.event)
+    if not job.original:
         raise UsageError("job has neither an event nor a file path")
-    return LibraryEvent(source=job.get("source") or "cli", path=job["original"])
+    return LibraryEvent(source=job.source or "cli", path=job.original)
 
 
 def _describe(event: LibraryEvent) -> str:
@@ -80,7 +85,7 @@ def _describe(event: LibraryEvent) -> str:
 
 def originals(ctx: JobContext) -> None:
     """When the resolved file is itself a dub, queue the job for its original instead."""
-    if ctx.job.get("dubbed") or ctx.job.get("plan") is not None:
+    if ctx.job.dubbed or ctx.job.plan is not None:
         return
     item = ctx.item
     index_cache(ctx.services).invalidate()
@@ -105,20 +110,20 @@ def originals(ctx: JobContext) -> None:
 def _queue_original(ctx: JobContext, language: str, original: Candidate) -> str:
     existing = jobs.find_open(ctx.store, original.path, language)
     if existing:
-        return f"job {existing['id']} is already open for {original.path}"
-    new_id = jobs.create(ctx.store, original=original.path, dubbed=ctx.job["item"]["path"], language=language,
-                         source="dub", mode=ctx.job.get("mode"), force=bool(ctx.job.get("force")))
+        return f"job {existing.id} is already open for {original.path}"
+    new_id = jobs.create(ctx.store, original=original.path, dubbed=ctx.job.item["path"], language=language,
+                         source="dub", mode=ctx.job.mode, force=bool(ctx.job.force))
     return f"queued job {new_id} for the original {original.path} ({language})"
 
 
 def counterparts(ctx: JobContext) -> None:
     """Decide which dub to merge for each wanted language (or take the one the job names)."""
-    if ctx.job.get("plan") is not None:
+    if ctx.job.plan is not None:
         return
-    if ctx.job.get("dubbed"):
-        ensure_readable(ctx.job["dubbed"], ctx.services.config, "dubbed")
-        language = alpha2_code(ctx.job.get("language")) or _language_of(ctx, ctx.job["dubbed"])
-        plan = {language or "und": Candidate(ctx.job["dubbed"], language, 1.0, "job", "named in the job").to_dict()}
+    if ctx.job.dubbed:
+        ensure_readable(ctx.job.dubbed, ctx.services.config, "dubbed")
+        language = alpha2_code(ctx.job.language) or _language_of(ctx, ctx.job.dubbed)
+        plan = {language or "und": Candidate(ctx.job.dubbed, language, 1.0, "job", "named in the job").to_dict()}
         _skip_blocked(ctx, plan)
         ctx.save(plan=plan, review={})
         return
@@ -145,10 +150,10 @@ def counterparts(ctx: JobContext) -> None:
 def _skip_blocked(ctx: JobContext, plan: dict, review: dict | None = None) -> None:
     """Drop from ``plan`` the pairs the aligner rejected before (the blocklist), unless the
     job is forced: aligning them again costs minutes and ends the same way."""
-    if ctx.job.get("force"):
+    if ctx.job.force:
         return
     pairs = jobs.blocked_pairs(ctx.store)
-    original = ctx.job["item"]["path"]
+    original = ctx.job.item["path"]
     for language, cand in sorted(plan.items()):
         row = jobs.is_blocked(pairs, original, cand["path"])
         if row:
@@ -160,9 +165,9 @@ def _skip_blocked(ctx: JobContext, plan: dict, review: dict | None = None) -> No
 
 
 def _languages_to_do(ctx: JobContext, item) -> list[str]:
-    wanted = [alpha2_code(ctx.job["language"])] if ctx.job.get("language") else wanted_languages(ctx.services)
+    wanted = [alpha2_code(ctx.job.language)] if ctx.job.language else wanted_languages(ctx.services)
     present = {alpha2_code(x) for x in item.audio_languages}
-    if ctx.job.get("force") or not present:
+    if ctx.job.force or not present:
         return wanted
     todo = [lang for lang in wanted if lang not in present]
     if wanted and not todo:
@@ -185,14 +190,14 @@ def _review_message(review: dict) -> str:
 
 def readiness(ctx: JobContext) -> None:
     """The original and every chosen dub must be stable and readable before work starts."""
-    paths = [ctx.job["item"]["path"]] + [c["path"] for c in ctx.job["plan"].values()]
-    verdict, seen = ready.check_all(paths, ctx.setting("jobs.stable_seconds"), ctx.job.get("ready_probe"))
+    paths = [ctx.job.item["path"]] + [c["path"] for c in ctx.job.plan.values()]
+    verdict, seen = ready.check_all(paths, ctx.setting("jobs.stable_seconds"), ctx.job.ready_probe)
     if verdict.ready:
-        if ctx.job.get("waiting_since"):
+        if ctx.job.waiting_since:
             ctx.save(ready_probe=None, waiting_since=None)
         return
     now = time.time()
-    since = ctx.job.get("waiting_since") or now
+    since = ctx.job.waiting_since or now
     timeout = ctx.setting("jobs.ready_timeout")
     if now - since >= timeout:
         raise MediaError(f"file not ready after waiting {timeout} s: {verdict.reason}")
@@ -200,53 +205,11 @@ def readiness(ctx: JobContext) -> None:
     raise Wait(verdict.reason, min(verdict.wait, max(1.0, since + timeout - now)))
 
 
-# Seconds a worker waits for another process's merge of the same file before it gives the
-# job back to the queue (for LOCK_RETRY seconds, no attempt used): a short wait keeps the
-# worker free for other files while a long `syncdub resync` holds this one.
-LOCK_WAIT = 5.0
-LOCK_RETRY = 15.0
-
-
-def merge(ctx: JobContext) -> None:
-    """Align and merge each planned dub into the original, one language after another."""
-    merged = dict(ctx.job.get("merged") or {})
-    plan = ctx.job["plan"]
-    original = ctx.job["item"]["path"]
-    for index, (language, cand) in enumerate(sorted(plan.items())):
-        if language in merged:
-            continue
-        ctx.checkpoint()
-        # Saved before the merge starts: if the process dies after the merged file is renamed
-        # into place but before the result below is saved, the retry finds the track there
-        # and must count it as this job's own work (done, and rescanned), not as skipped.
-        earlier = language in (ctx.job.get("merges_started") or [])
-        if not earlier:
-            ctx.save(merges_started=sorted({*(ctx.job.get("merges_started") or []), language}))
-        ctx.save(state="aligning")
-        ctx.note(f"aligning and merging {language} from {cand['path']}")
-        try:
-            result = ctx.merge(ctx.services, original, cand["path"], language=None if language == "und" else language,
-                               mode=ctx.job.get("mode"), force=bool(ctx.job.get("force")),
-                               progress=ctx.progress_callback(index, len(plan)), lock_wait=LOCK_WAIT)
-        except FileBusyError as exc:
-            raise Busy(message=str(exc), delay=LOCK_RETRY) from None
-        except AlignmentRejected as exc:
-            # remembered apart from the job, which pruning removes: scans and webhooks skip the pair
-            jobs.block(ctx.store, original, cand["path"], None if language == "und" else language, ctx.job_id,
-                       exc.reason, exc.confidence)
-            raise
-        merged[language] = result.to_dict() if hasattr(result, "to_dict") else dict(result)
-        if earlier and merged[language].get("status") == "skipped" and merged[language].get("same_source"):
-            merged[language].update(status="done", message=f"{merged[language].get('output_path')} already holds "
-                                    "this dub's synced track, written by an earlier attempt of this job")
-        ctx.save(merged=merged)
-        ctx.note(f"{language}: {merged[language].get('status')} {merged[language].get('output_path') or ''}".rstrip())
-
-
-def publish(ctx: JobContext) -> None:
-    """Tell the media servers once about every file this job wrote."""
+def rescan(ctx: JobContext) -> None:
+    """Tell the media servers once about every file this job wrote (its own stage after the
+    swap: a server that is down retries this stage only, never the merge)."""
     outputs = _outputs(ctx.job)
-    if not outputs or ctx.job.get("published"):
+    if not outputs or ctx.job.published:
         return
     ctx.save(state="publishing", progress=99.0)
     # Each server plugin on its own: a transient error (server down, 5xx) re-raises after
@@ -256,30 +219,66 @@ def publish(ctx: JobContext) -> None:
     ctx.save(published=True)
 
 
-def _outputs(job: dict) -> list[str]:
-    merged = job.get("merged") or {}
-    return [r["output_path"] for r in merged.values() if r.get("status") == "done" and r.get("output_path")]
+def _outputs(job: Job) -> list[str]:
+    merged = job.merged or {}
+    return sorted({r["output_path"] for r in merged.values() if r.get("status") == "done" and r.get("output_path")})
 
 
 def finish(ctx: JobContext) -> None:
-    """done when a track was added, skipped when every merge had nothing to do; needs_review
-    when some language stayed ambiguous."""
-    merged = ctx.job.get("merged") or {}
-    review = ctx.job.get("review") or {}
+    """done when a track was added; needs_review when the aligner held a map for review or
+    some language stayed ambiguous; rejected or failed when every dub was; else skipped.
+    The message says which languages were added and which were not, and why."""
+    job = ctx.job
+    merged, maps = job.merged or {}, job.maps or {}
     done = [lang for lang, r in sorted(merged.items()) if r.get("status") == "done"]
-    if review:
-        raise Finish("needs_review", _review_message(review) + (f"; added {', '.join(done)}" if done else ""))
+    missed = not_added(job)
+    tail = (f"; added {', '.join(done)}" if done else "") + (f"; not added: {_missed_text(missed)}" if missed else "")
+    held = job.awaiting_review()
+    if held:
+        raise Finish("needs_review", f"the aligner was unsure of the map for {', '.join(held)} (nothing merged for it): "
+                     f"listen on the job page, then approve or reject it (`syncdub jobs approve {job.id}`)" + tail)
+    if job.review:
+        raise Finish("needs_review", _review_message(job.review) + tail)
     if done:
-        raise Finish("done", f"added {', '.join(done)}")
+        raise Finish("done", tail[2:])
+    rejected = [maps[lang] for lang in sorted(maps) if maps[lang].get("status") == "rejected"]
+    failed = [lang for lang in sorted(maps) if maps[lang].get("status") == "failed"]
+    if failed:
+        only = maps[failed[0]].get("reason") if len(missed) == 1 else None
+        raise SyncDubError(only or _missed_text(missed))
+    if rejected:
+        first = rejected[0]
+        reason = first.get("reason") or "the aligner rejected the pair"
+        raise AlignmentRejected(reason if len(missed) == 1 else _missed_text(missed), first.get("confidence"))
     raise Finish("skipped", "nothing to add: " + ", ".join(f"{k} {v.get('status')}" for k, v in sorted(merged.items())))
+
+
+def not_added(job: Job) -> dict[str, str]:
+    """Language -> why its dub was not merged (rejected, failed, held for review)."""
+    out = {}
+    for lang, entry in sorted((job.maps or {}).items()):
+        status = entry.get("status")
+        if status in ("rejected", "failed"):
+            out[lang] = f"{status} ({entry.get('reason') or 'no reason given'})"
+        elif status == "review" and lang not in job.approved:
+            out[lang] = f"held for review ({entry.get('reason') or 'the aligner was unsure'})"
+    return out
+
+
+def _missed_text(missed: dict[str, str]) -> str:
+    return "; ".join(f"{lang} {why}" for lang, why in sorted(missed.items()))
 
 
 STAGES = (
     ("resolve", resolve),
     ("originals", originals),
     ("counterparts", counterparts),
+    ("languages", languages),  # an untagged dub named by its speech; tags checked by ear
     ("readiness", readiness),
-    ("merge", merge),
-    ("publish", publish),
+    ("align", align),
+    ("mux", mux),  # temp file, verify, and the swap into place: see .mux for why one call
+    ("rescan", rescan),
     ("finish", finish),
 )
+"""The stages in order, by name. A job's ``stage`` field is the name of the one it is in;
+during the rename inside ``mux`` it reads ``swap``."""

@@ -19,7 +19,7 @@ from filelock import FileLock, Timeout
 from .. import jobs
 from ..errors import UsageError
 from .context import JobContext
-from .runner import default_merge, run_job
+from .runner import default_align, default_merge, run_job
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +30,13 @@ MAX_IDLE_POLL = 5.0
 class WorkerPool:
     """``jobs.workers`` threads running jobs; ``start()``, ``stop()``, ``join()``."""
 
-    def __init__(self, services, workers: int | None = None, merge: Callable | None = None, poll: float = 1.0):
+    def __init__(self, services, workers: int | None = None, merge: Callable | None = None, poll: float = 1.0,
+                 align: Callable | None = None):
         self.services = services
         self.size = workers or services.config.get("jobs.workers")
         self.poll = poll
         self._merge = merge
+        self._align = align
         self._stopping = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -119,7 +121,7 @@ class WorkerPool:
 
     def _context(self, worker: str, job: dict) -> JobContext:
         """The context one job runs in (a queue backend's pool gives its stages other callables)."""
-        return JobContext(self.services, job, self._merge or default_merge, worker)
+        return JobContext(self.services, job, self._merge or default_merge, worker, align=self._align or default_align)
 
     def _run(self, worker: str, job: dict) -> None:
         ctx = self._context(worker, job)
@@ -127,9 +129,9 @@ class WorkerPool:
             self._running[worker] = ctx
         try:
             state = run_job(self.services, job, context=ctx)
-            log.debug("worker %s: job %s -> %s", worker, job["id"], state)
+            log.debug("worker %s: job %s -> %s", worker, job.id, state)
         except Exception:  # noqa: BLE001 - run_job handles errors; this is a last guard
-            log.exception("worker %s: job %s crashed the runner", worker, job["id"])
+            log.exception("worker %s: job %s crashed the runner", worker, job.id)
         finally:
             with self._guard:
                 self._running.pop(worker, None)

@@ -11,6 +11,7 @@ from werkzeug.exceptions import NotFound
 from .. import jobs
 from ..align.timemap import TimeMap
 from ..errors import UsageError
+from ..job import Job
 from ..logs import SecretFilter
 from . import plot
 
@@ -46,30 +47,28 @@ def _scrub(text):
     return SecretFilter(current_app.extensions["syncdub"].config.secrets()).scrub(str(text))
 
 
-def summary(job: dict) -> dict:
+def summary(job: Job) -> dict:
     """What the list and its polling need about one job."""
     return {
-        "id": job["id"],
-        "state": job["state"],
-        "progress": round(min(100.0, max(0.0, float(job.get("progress") or 0.0))), 1),  # percent
+        "id": job.id,
+        "state": job.state,
+        "stage": job.stage,
+        "progress": round(min(100.0, max(0.0, float(job.progress or 0.0))), 1),  # percent
         # what a running job is doing within its state ("decoding 40%"); nothing once it ended
-        "step": None if job["state"] in jobs.FINAL_STATES else _scrub(job.get("step")),
-        "error": _scrub(job.get("error")),
-        "source": job.get("source"),
+        "step": None if job.state in jobs.FINAL_STATES else _scrub(job.step),
+        "error": _scrub(job.error),
+        "source": job.source,
         "name": _name_of(job),
-        "runner": _runner(job),  # the `syncdub worker` that took its stage (redis queue)
-        "language": job.get("language"),
-        "created_at": job.get("created_at"),
-        "updated_at": job.get("updated_at"),
-        "final": job["state"] in jobs.FINAL_STATES,
-        "can_retry": job["state"] not in jobs.RUNNING_STATES and job["state"] != "queued",
-        "can_cancel": job["state"] not in jobs.FINAL_STATES,
+        "language": job.language,
+        "created_at": job.created_at,
+        "updated_at": job.updated_at,
+        "final": job.state in jobs.FINAL_STATES,
+        "can_retry": job.state not in jobs.RUNNING_STATES and job.state != "queued",
+        "can_cancel": job.state not in jobs.FINAL_STATES,
+        # a map the aligner held for review: Approve merges it as stored, Reject blocklists the pair
+        "can_review": job.state == "needs_review" and bool(job.awaiting_review()),
+        "awaiting_review": job.awaiting_review(),
     }
-
-
-def _runner(job) -> str | None:
-    extra = getattr(job, "extra", None)  # a typed Job keeps fields it does not declare there
-    return extra.get("runner") if extra is not None else job.get("runner")
 
 
 def _page_arg() -> int:
@@ -99,14 +98,14 @@ def list_json():
 @bp.get("/api/jobs/<int:job_id>")
 def detail_json(job_id: int):
     job = _job_or_404(job_id)
-    return jsonify({**summary(job), "log": [_scrub(line) for line in job.get("log") or []]})
+    return jsonify({**summary(job), "log": [_scrub(line) for line in job.log or []]})
 
 
 @bp.get("/jobs/<int:job_id>")
 def detail_page(job_id: int):
     job = _job_or_404(job_id)
     return render_template("job.html", job=job, info=summary(job), languages=languages_of(job),
-                           rejection=rejection_of(job), plan=job.get("plan") or {})
+                           rejection=rejection_of(job), plan=job.plan or {})
 
 
 @bp.get("/jobs/<int:job_id>/plot.svg")
@@ -117,7 +116,7 @@ def plot_svg(job_id: int):
     wanted = request.args.get("language") or next(iter(maps), None)
     if wanted not in maps:
         raise NotFound(f"job {job_id} has no time map{' for ' + wanted if wanted else ' yet'}")
-    key = (job_id, wanted, job.get("updated_at"))
+    key = (job_id, wanted, job.updated_at)
     with _plot_lock:
         svg = _plot_cache.get(key)
     if svg is None:
@@ -137,6 +136,18 @@ def retry(job_id: int):
 @bp.post("/jobs/<int:job_id>/cancel")
 def cancel(job_id: int):
     return _act(job_id, jobs.cancel, f"Job {job_id}: cancel requested.")
+
+
+@bp.post("/jobs/<int:job_id>/approve")
+def approve(job_id: int):
+    """Merge the map the aligner held for review, as stored (nothing is aligned again)."""
+    return _act(job_id, jobs.approve, f"Job {job_id}: map approved, queued to merge it.", wake=True)
+
+
+@bp.post("/jobs/<int:job_id>/reject")
+def reject(job_id: int):
+    """Refuse the held map: the job ends rejected and the pair goes on the blocklist."""
+    return _act(job_id, jobs.reject, f"Job {job_id}: map rejected; the pair is on the blocklist.")
 
 
 def _act(job_id: int, action, done: str, wake: bool = False):
@@ -160,25 +171,38 @@ def _back(job_id: int) -> str:
     return url_for("jobs.detail_page", job_id=job_id)
 
 
-def _name_of(job: dict) -> str | None:
-    path = job.get("original") or (job.get("item") or {}).get("path") or (job.get("event") or {}).get("path")
-    return PurePath(path).name if path else (job.get("event") or {}).get("title")
+def _name_of(job: Job) -> str | None:
+    path = job.original or (job.item or {}).get("path") or (job.event or {}).get("path")
+    return PurePath(path).name if path else (job.event or {}).get("title")
 
 
-def languages_of(job: dict) -> list[dict]:
-    """Per merged language: status, output, message, verification and its TimeMap (or None).
+def languages_of(job: Job) -> list[dict]:
+    """Per language: status, output, message, verification and its TimeMap (or None).
 
-    The runner keeps these under ``merged`` while the job runs and copies them into
-    ``result.languages`` when it finishes.
+    The map comes from ``maps``, where the align stage stores it the moment it exists (so
+    a job still muxing has its plot); the merge's outcome from ``merged`` while the job
+    runs, ``result.languages`` once it finished (and from there alone for jobs stored
+    before the align stage existed).
     """
-    merged = (job.get("result") or {}).get("languages") or job.get("merged") or {}
+    merged = (job.result or {}).get("languages") or job.merged or {}
+    maps = job.maps or {}
     rows = []
-    for language, entry in sorted(merged.items()):
-        entry = entry if isinstance(entry, dict) else {}
-        rows.append({"language": language, "status": entry.get("status"), "output": entry.get("output_path"),
-                     "message": entry.get("message"), "verification": entry.get("verification") or {},
-                     "timemap": _timemap(entry.get("timemap"))})
+    for language in sorted({*merged, *maps}):
+        entry = merged.get(language) if isinstance(merged.get(language), dict) else {}
+        aligned = maps.get(language) or {}
+        timemap = _timemap(aligned.get("timemap")) or _timemap(entry.get("timemap"))
+        rows.append({"language": language, "status": entry.get("status") or _map_status(aligned),
+                     "output": entry.get("output_path"),
+                     "message": entry.get("message") or aligned.get("reason"),
+                     "verification": entry.get("verification") or {}, "timemap": timemap,
+                     "dubbed": aligned.get("dubbed")})
     return rows
+
+
+def _map_status(aligned: dict) -> str | None:
+    """A language not merged (yet): what its alignment said."""
+    status = aligned.get("status")
+    return {"aligned": "aligned, not merged yet", "review": "held for review"}.get(status, status)
 
 
 def _timemap(data) -> TimeMap | None:
@@ -190,9 +214,9 @@ def _timemap(data) -> TimeMap | None:
         return None
 
 
-def rejection_of(job: dict) -> dict | None:
+def rejection_of(job: Job) -> dict | None:
     """Why the aligner refused the pair, for a rejected job (the runner stores reason and confidence)."""
-    result = job.get("result") or {}
-    if job.get("state") != "rejected" and "reason" not in result:
+    result = job.result or {}
+    if job.state != "rejected" and "reason" not in result:
         return None
-    return {"reason": result.get("reason") or job.get("error"), "confidence": result.get("confidence")}
+    return {"reason": result.get("reason") or job.error, "confidence": result.get("confidence")}

@@ -17,7 +17,7 @@ from syncdub_companion.errors import FileChangedError
 from syncdub_companion.merge import resync
 from syncdub_companion.merge.cleanup import TEMP_RE
 from syncdub_companion.merge.lock import lock_path
-from syncdub_companion.pipeline import stages
+from syncdub_companion.pipeline import mux
 from syncdub_companion.pipeline.runner import run_job
 from syncdub_companion.testing import make_services
 
@@ -79,7 +79,7 @@ def test_a_job_waits_for_a_command_line_resync_of_the_same_file(tmp_path, librar
                                            "counterparts": {"dub_roots": {"de": str(dub.parent)}},
                                            "jobs": {"stable_seconds": 0}})
     svc.pm.register(TruthAlign(truth), name="truth-align")
-    monkeypatch.setattr(stages, "LOCK_WAIT", 0.2)  # do not sit out the command line's 4 s
+    monkeypatch.setattr(mux, "LOCK_WAIT", 0.2)  # do not sit out the command line's 4 s
     job_id = jobs.create(svc.store, original=str(library.film), dubbed=str(dub), language="de")
 
     cli = start_resync(config, env, library.film, dub, "fr")

@@ -31,6 +31,9 @@ class FakeMerge:
     states_seen: list = field(default_factory=list)
     store: object = None
     during: object = None  # callable run mid-merge (e.g. to cancel)
+    verdict: str = "aligned"  # what align() answers
+    align_errors: list = field(default_factory=list)  # raised one per align() call, in order
+    align_calls: list = field(default_factory=list)
 
     def __call__(self, services, original, dubbed, *, language, mode=None, force=False, progress=None, **kw):
         self.calls.append({"original": original, "dubbed": dubbed, "language": language, "force": force})
@@ -45,6 +48,20 @@ class FakeMerge:
         if self.errors:
             raise self.errors.pop(0)
         return FakeResult(self.status, original if self.status == "done" else None)
+
+    def align(self, services, original, dubbed, *, language, mode=None, force=False, progress=None):
+        """Stands in for the align stage's call (merge.align_pair): a pure-offset map, or
+        the verdict it is told; counts its calls."""
+        from syncdub_companion.align.timemap import Segment, TimeMap
+
+        self.align_calls.append({"original": original, "dubbed": dubbed, "language": language})
+        if progress:
+            progress(20.0, "aligning")
+        if self.align_errors:
+            raise self.align_errors.pop(0)
+        segments = [] if self.verdict == "rejected" else [Segment(1.0, 61.0, 0.0, 60.0)]
+        reason = {"aligned": "", "review": "audio alone is unsure", "rejected": "another film"}[self.verdict]
+        return TimeMap(self.verdict, 0.9 if self.verdict == "aligned" else 0.3, reason, 1.0, segments), None
 
 
 class Recorder:

@@ -17,7 +17,8 @@ MOVIE = "movies/Film (2010)/Film (2010).mkv"
 def run_next(lib, merge=None):
     job = jobs.claim_next(lib.services.store, "test-worker")
     assert job is not None, "nothing claimable"
-    return run_job(lib.services, job, worker="test-worker", merge=merge or FakeMerge())
+    merge = merge or FakeMerge()
+    return run_job(lib.services, job, worker="test-worker", merge=merge, align=merge.align)
 
 
 def test_a_dub_root_outside_the_library_is_read(tmp_path):

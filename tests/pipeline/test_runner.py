@@ -21,7 +21,7 @@ MOVIE = "movies/Film (2010)/Film (2010).mkv"
 def run_next(lib, merge):
     job = jobs.claim_next(lib.services.store, "test-worker")
     assert job is not None, "nothing claimable"
-    return run_job(lib.services, job, worker="test-worker", merge=merge)
+    return run_job(lib.services, job, worker="test-worker", merge=merge, align=merge.align)
 
 
 def job_of(lib, job_id):
@@ -342,7 +342,8 @@ def test_a_job_resolving_to_a_held_file_is_put_back_uncounted(lib):
     other, _ = jobs.enqueue_event(store, LibraryEvent(source="test-server", item_id="42"), 600)
     job = jobs.claim_next(store, "w2")
     assert job["id"] == other
-    assert run_job(lib.services, job, worker="w2", merge=FakeMerge()) == "queued"
+    merge = FakeMerge()
+    assert run_job(lib.services, job, worker="w2", merge=merge, align=merge.align) == "queued"
     after = job_of(lib, other)
     assert after["attempts"] == 0 and after["next_attempt_at"] > time.time() and after["worker"] is None
     assert f"job {holder} is working on the same file" in after["log"][-1]
@@ -402,7 +403,8 @@ def test_identical_rounds_of_webhooks_do_not_grow_the_store(tmp_path):
             path = str(lib.root / f"movies/Film {n} (2010)/Film {n} (2010).mkv")
             jobs.enqueue_event(store, LibraryEvent(source="radarr-test", path=path), dedup_window=0)
         while (job := jobs.claim_next(store, "w")) is not None:
-            assert run_job(lib.services, job, worker="w", merge=FakeMerge()) == "skipped"  # no dub anywhere
+            merge = FakeMerge()
+            assert run_job(lib.services, job, worker="w", merge=merge, align=merge.align) == "skipped"  # no dub anywhere
         sizes.append(store.count(jobs.TABLE))
     # 90 jobs ran; the store holds keep_finished plus at most the batch slack (10) and one
     assert all(20 <= size <= 31 for size in sizes), sizes

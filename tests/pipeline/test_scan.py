@@ -181,7 +181,8 @@ def test_a_rejected_pair_outlives_pruning_and_the_scan_skips_it_until_cleared(se
             jobs.set_state(services.store, job_id, "done")
     job = jobs.claim_next(services.store, "w")
     assert job["original"] == matrix
-    assert run_job(services, job, merge=FakeMerge(errors=[AlignmentRejected("another film", 0.1)])) == "rejected"
+    merge = FakeMerge(errors=[AlignmentRejected("another film", 0.1)])
+    assert run_job(services, job, merge=merge, align=merge.align) == "rejected"
     for row in services.store.all(jobs.TABLE):  # every job pruned: the blocklist must not depend on them
         services.store.update(jobs.TABLE, row["id"], {"created_at": 0, "finished_at": 1})
     assert jobs.prune(services.store, keep_days=30, keep_finished=0) == 3

@@ -41,7 +41,7 @@ def test_pool_runs_queued_jobs_and_stops(lib):
     original = lib.file(MOVIE)
     lib.file("movies/Film (2010)/Film (2010).de.mka")
     merge = FakeMerge()
-    pool = WorkerPool(lib.services, workers=2, merge=merge, poll=0.05).start()
+    pool = WorkerPool(lib.services, workers=2, merge=merge, align=merge.align, poll=0.05).start()
     try:
         job_id = jobs.create(lib.services.store, original=original)
         pool.wake()
@@ -54,14 +54,14 @@ def test_pool_runs_queued_jobs_and_stops(lib):
 
 
 def test_a_second_pool_on_the_same_data_dir_is_refused(lib):
-    pool = WorkerPool(lib.services, merge=FakeMerge(), poll=0.05).start()
+    pool = WorkerPool(lib.services, merge=FakeMerge(), align=FakeMerge().align, poll=0.05).start()
     try:
         with pytest.raises(UsageError, match="already runs workers"):
-            WorkerPool(lib.services, merge=FakeMerge()).start()
+            WorkerPool(lib.services, merge=FakeMerge(), align=FakeMerge().align).start()
     finally:
         pool.stop()
         pool.join()
-    WorkerPool(lib.services, merge=FakeMerge(), poll=0.05).start().stop()  # free again after join
+    WorkerPool(lib.services, merge=FakeMerge(), align=FakeMerge().align, poll=0.05).start().stop()  # free again after join
 
 
 def test_start_background_returns_a_stoppable_pool(lib):

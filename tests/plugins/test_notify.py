@@ -65,7 +65,8 @@ def lib_with(tmp_path, urls, on=None):
 
 def run_next(lib, merge=None):
     job = jobs.claim_next(lib.services.store, "test-worker")
-    return run_job(lib.services, job, worker="test-worker", merge=merge or FakeMerge())
+    merge = merge or FakeMerge()
+    return run_job(lib.services, job, worker="test-worker", merge=merge, align=merge.align)
 
 
 def test_a_done_job_is_posted_with_its_reason_and_link(tmp_path, receiver):

@@ -1,0 +1,81 @@
+"""The mux stage: write the stored maps' dubs into a temp file, verify it, swap it into place.
+
+The swap (the rename over the library file) is a step of its own on the job (its
+``stage`` reads ``swap`` from just before the rename), but it runs inside the same
+:func:`~syncdub_companion.merge.resync` call as the temp file and the verify: the temp
+file and the file's merge lock live in that call's ``with`` blocks, which remove the temp
+and free the lock on every way out. Carrying them across a stage boundary would need a
+second clean-up path for the user's file; keeping one call keeps one. See docs/jobs.md.
+
+Nothing here aligns: every map comes from the align stage (:mod:`.align`).
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from .. import jobs
+from ..errors import AlignmentRejected, FileBusyError
+from .align import mergeable
+from .context import Busy, JobContext
+
+# Seconds a worker waits for another process's merge of the same file before it gives the
+# job back to the queue (for LOCK_RETRY seconds, no attempt used): a short wait keeps the
+# worker free for other files while a long `syncdub resync` holds this one.
+LOCK_WAIT = 5.0
+LOCK_RETRY = 15.0
+
+
+def mux(ctx: JobContext) -> None:
+    """Merge each language whose map may be merged, and record what each merge did."""
+    merged = dict(ctx.job.merged or {})
+    maps = dict(ctx.job.maps or {})
+    for language in sorted(ctx.job.plan or {}):
+        entry = maps.get(language) or {}
+        if language in merged:
+            continue
+        if entry.get("status") == "skipped":
+            merged[language] = _own_earlier(ctx, language, dict(entry["result"]))
+        elif mergeable(ctx.job, language):
+            merged[language] = _merge_one(ctx, language, entry)
+        else:
+            continue
+        maps[language] = {**entry, "merged": merged[language].get("status")}  # kept past the end: approve re-runs
+        ctx.save(merged=merged, maps=maps)
+        ctx.note(f"{language}: {merged[language].get('status')} {merged[language].get('output_path') or ''}".rstrip())
+
+
+def _merge_one(ctx: JobContext, language: str, entry: dict) -> dict:
+    ctx.checkpoint()
+    timemap = ctx.job.timemap(language)
+    if timemap.verdict == "review":  # a user approved it after listening
+        timemap = dataclasses.replace(timemap, verdict="aligned", details={**timemap.details, "approved": True})
+    ctx.save(state="muxing", stage="mux")
+    ctx.note(f"merging {language} from {entry['dubbed']} with the stored map")
+    original = ctx.job.item["path"]
+    try:
+        result = ctx.merge(ctx.services, original, entry["dubbed"], language=None if language == "und" else language,
+                           mode=ctx.job.mode, force=bool(ctx.job.force), timemap=timemap,
+                           progress=ctx.progress_callback(0, 1), lock_wait=LOCK_WAIT,
+                           before_swap=lambda: _swapping(ctx, language))
+    except FileBusyError as exc:
+        raise Busy(message=str(exc), delay=LOCK_RETRY) from None
+    except AlignmentRejected as exc:
+        # a merge that refuses the map is an aligner's verdict too: remembered like one
+        jobs.block(ctx.store, original, entry["dubbed"], None if language == "und" else language, ctx.job_id,
+                   exc.reason, exc.confidence)
+        raise
+    return _own_earlier(ctx, language, result.to_dict() if hasattr(result, "to_dict") else dict(result))
+
+
+def _swapping(ctx: JobContext, language: str) -> None:
+    """Saved just before the rename: if the process dies after the merged file is renamed
+    into place but before the result is saved, the retry finds the track there and must
+    count it as this job's own work (done, and rescanned), not as skipped."""
+    ctx.save(stage="swap", merges_started=sorted({*ctx.job.merges_started, language}))
+
+
+def _own_earlier(ctx: JobContext, language: str, result: dict) -> dict:
+    if language in ctx.job.merges_started and result.get("status") == "skipped" and result.get("same_source"):
+        result.update(status="done", message=f"{result.get('output_path')} already holds this dub's synced track, "
+                      "written by an earlier attempt of this job")
+    return result
