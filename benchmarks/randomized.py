@@ -13,7 +13,11 @@ from __future__ import annotations
 import numpy as np
 
 TUNING_SEEDS = range(0, 24)
-VALIDATION_SEEDS = range(1000, 1024)
+# Fresh on 2026-12-05 (issue 13, second round): run once, after the last aligner change.
+VALIDATION_SEEDS = range(3000, 3024)
+# The first validation set: its results were read while the aligner was changed again, so
+# it is tuning material now, kept to compare against the earlier report.
+OLD_VALIDATION_SEEDS = range(1000, 1024)
 
 # Originals and dubs with a dialogue-poor bed (5.1 centre, stereo side), and pairs where
 # only the full mix exists (mono, dual mono, MP3).

@@ -31,8 +31,10 @@ ONSET_TOLERANCE = 50
 # A line is sound with no pause of PAUSE or more inside it, and lasts MIN_LINE or more.
 PAUSE = 30
 MIN_LINE = 10
-# A stretch is carried on only by at least this many agreeing line starts, either file's
-# (a dub line and its original agree both ways, and count twice).
+# A stretch is carried on only by at least this many agreeing dub line starts: one lands
+# within 0.5 s of some original line start by chance about one time in four. A single line
+# (its start agreeing both ways) carries a stretch only across a whole silent-bed gap
+# with nothing against it.
 MIN_LINES = 2
 # A line start where the other file stays silent (within ONSET_TOLERANCE) is evidence
 # against; it outweighs this many agreeing ones. A line start where the other file is in
@@ -166,12 +168,29 @@ def carry(path: np.ndarray, lags: list[int], rhythm: Rhythm) -> tuple[np.ndarray
             reach = _reach(rhythm, lags[state], frames)
             zone = (s, s + reach) if forward else (e - reach, e)
             sides.append((zone, events(rhythm, dub_lines, orig_lines, lags[state], *zone)))
-        a, b = split(sides[0], sides[1], s, e)
+        a, b = split(*_without_ambiguous(sides), s, e)
         if a > s:
             out[s:a], carried[s:a] = left, True
         if b < e:
             out[b:e], carried[b:e] = right, True
     return out, carried
+
+
+def _without_ambiguous(sides):
+    """Both sides' events, with every dub line start that agrees under both offsets (and
+    the original starts paired with it) made neutral: it is evidence for neither."""
+    if None in sides:
+        return sides
+    agreeing = [{ev.at for ev in evs if ev.dub and ev.score > 0} for _, evs in sides]
+    both = np.array(sorted(agreeing[0] & agreeing[1]), dtype=np.int64)
+    if not len(both):
+        return sides
+
+    def neutral(ev: Event) -> Event:
+        near = len(both) and np.abs(both - ev.at).min() <= ONSET_TOLERANCE
+        return Event(ev.at, ev.end, 0.0, ev.dub) if near and ev.score > 0 else ev
+
+    return [(zone, [neutral(ev) for ev in evs]) for zone, evs in sides]
 
 
 def _gaps(path: np.ndarray) -> list[tuple[int, int]]:
@@ -201,7 +220,8 @@ def split(left, right, s: int, e: int) -> tuple[int, int]:
                 best = (score, 0, l_last if l_n else s, l_next if l_n else None,
                         r_first if r_n else e, r_prev if r_n else None)
     _, _, a, a_next, b, b_prev = best
-    if a_next is not None and b_prev is not None and a_next >= b and b_prev <= a:
+    between = [ev for side in (left, right) if side for ev in side[1] if ev.dub and a <= ev.at < b]
+    if a_next is not None and b_prev is not None and not between:
         a = b = a + (b - a) // 2                     # a cut in the pause between them
     else:
         if a_next is not None:
@@ -221,7 +241,7 @@ def _prefixes(evs: list[Event], zone: tuple[int, int], forward: bool):
     order = evs if forward else evs[::-1]
     near, far = (zone[0], zone[1]) if forward else (zone[1], zone[0])
     out = []
-    score, agreed, reach = 0.0, 0, None
+    score, agreed, agreed_dub, reach = 0.0, 0, 0, None
     for i, ev in enumerate(order):
         if not forward and ev.end > near:
             continue
@@ -229,9 +249,11 @@ def _prefixes(evs: list[Event], zone: tuple[int, int], forward: bool):
             break
         score += ev.score
         agreed += ev.score > 0
+        agreed_dub += ev.dub and ev.score > 0
         reach = max(reach or ev.end, ev.end) if forward else min(reach if reach is not None else ev.at, ev.at)
         nxt = order[i + 1] if i + 1 < len(order) else None
         following = (nxt.at if forward else nxt.end) if nxt is not None else far
-        if agreed >= MIN_LINES and ev.score > 0:
+        # One line pair carries a stretch only over its whole zone, with nothing against.
+        if ev.score > 0 and (agreed_dub >= MIN_LINES or agreed >= MIN_LINES and nxt is None):
             out.append((score, agreed, reach, following))
     return out
