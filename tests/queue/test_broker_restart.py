@@ -1,0 +1,45 @@
+"""A broker restart loses no queued job: the stage message waits in Redis's append-only file
+while no worker runs, survives redis-server stopping and starting again, and a worker that
+starts afterwards takes it; the service, which kept running, records the job done."""
+from __future__ import annotations
+
+import time
+
+import redis
+
+from conftest import free_port
+from queue_lib import Deployment, synced_tracks, wait_final
+from syncdub_companion import jobs
+
+QUEUES = ("syncdub-dramatiq:syncdub.align", "syncdub-dramatiq:syncdub.merge")
+
+
+def queued(client: redis.Redis) -> int:
+    return sum(client.llen(name) for name in QUEUES)
+
+
+def wait_queued(client: redis.Redis, count: int, timeout: float) -> int:
+    deadline = time.monotonic() + timeout
+    while queued(client) != count and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return queued(client)
+
+
+def test_queued_stage_survives_a_broker_restart_and_runs_after(tmp_path, redis_server):
+    deploy = Deployment(tmp_path, redis_server.url)
+    original, dub = deploy.film("A")
+    store = deploy.store()
+    job_id = jobs.create(store, original=str(original), dubbed=str(dub), language="de")
+    try:
+        deploy.serve(free_port())
+        assert wait_queued(redis.Redis.from_url(redis_server.url), 1, 60) == 1  # sent; no worker yet
+        redis_server.stop()
+        redis_server.start()
+        assert queued(redis.Redis.from_url(redis_server.url)) == 1  # read back from the AOF
+        deploy.worker("late")
+        [job] = wait_final(store, [job_id], 90)
+    finally:
+        deploy.stop_all()
+    assert job["state"] == "done", (job.get("error"), job["log"])
+    assert synced_tracks(original) == ["ger"]
+    store.close()
