@@ -224,9 +224,11 @@ def reject(store: Store, job_id: int) -> list[str]:
             block(store, job.path, entry["dubbed"], None if language == "und" else language, int(job_id),
                   "rejected after review", (entry.get("timemap") or {}).get("confidence"))
         message = f"rejected on review: {', '.join(held)}"
+        _unstow(store, job_id)  # the result and log are written here, then stowed again
         set_state(store, job_id, "rejected", error=message,
                   result={**(job.result or {}), "message": message, "reason": "rejected after review"})
         append_log(store, job_id, message)
+        stow(store, [job_id])
     return held
 
 

@@ -1,0 +1,160 @@
+"""The align stage: the map is stored the moment it exists, a retry after a failed mux does not
+align again, a review map waits for a user, approve merges it as stored, reject blocklists it.
+
+The real-merge tests use a 12 s generated pair and an aligner plugin that answers with the
+pair's known map (and counts its calls); the aligner itself is tested in tests/align.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline_lib import FakeMerge, TruthAlign, build_lib
+from syncdub_companion import hookimpl, jobs
+from syncdub_companion.pipeline.runner import run_job
+from syncdub_companion.testing import make_movie_with_dub, make_services
+
+SECONDS, OFFSET = 12.0, 1.5
+MOVIE = "movies/Film (2010)/Film (2010).mkv"
+needs_tools = pytest.mark.skipif(not (shutil.which("ffmpeg") and shutil.which("mkvmerge")),
+                                 reason="needs ffmpeg and mkvmerge")
+
+
+class CountingAlign(TruthAlign):
+    """The pair's true map with the verdict it is given; counts how often it is asked."""
+
+    def __init__(self, verdict: str = "aligned"):
+        super().__init__(OFFSET, SECONDS)
+        self.verdict, self.calls = verdict, 0
+
+    @hookimpl(tryfirst=True)
+    def syncdub_align(self, original, dubbed, options):
+        from dataclasses import replace
+
+        self.calls += 1
+        found = super().syncdub_align(original, dubbed, options)
+        return replace(found, verdict=self.verdict, confidence=0.4, reason="weak audio, speech off") \
+            if self.verdict == "review" else found
+
+
+def synced_languages(path) -> list[str]:
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-of", "json", str(path)],
+                         capture_output=True, check=True).stdout
+    return [s["tags"]["language"] for s in json.loads(out)["streams"]
+            if s["codec_type"] == "audio" and "SYNCDUB_SOURCE" in {k.upper() for k in s.get("tags", {})}]
+
+
+def run_next(lib, worker="w", **kw) -> str:
+    job = jobs.claim_next(lib.services.store, worker)
+    assert job is not None, "nothing claimable"
+    return run_job(lib.services, job, worker=worker, **kw)
+
+
+@needs_tools
+def test_a_retry_after_a_full_disk_merges_with_the_stored_map_without_aligning_again(tmp_path):
+    # a margin no disk has: the mux's space check fails (DiskFullError, retried later)
+    library = {"roots": [str(tmp_path / "lib")], "languages": ["de"]}
+    full = build_lib(tmp_path, {"library": {**library, "space_margin_mb": 1 << 20}}, stable_seconds=0)
+    original, _ = make_movie_with_dub(full.root / "movies" / "Film (2010)", tmp_path / "gen", SECONDS, OFFSET)
+    aligner = CountingAlign()
+    full.services.pm.register(aligner, name="counting-align")
+    job_id = jobs.create(full.services.store, original=str(original))
+
+    assert run_next(full) == "queued"
+    waiting = jobs.get(full.services.store, job_id)
+    assert "GiB" in waiting.error or "MiB" in waiting.error, waiting.error
+    assert waiting.maps["de"]["status"] == "aligned" and waiting.timemap("de").segments  # stored before the mux
+    assert synced_languages(original) == [] and aligner.calls == 1
+
+    # the disk has room again: the same store, an ordinary margin
+    roomy = make_services(tmp_path, {**full.overrides, "library": {**library, "space_margin_mb": 1}})
+    roomy.pm.register(aligner, name="counting-align")
+    jobs.update(roomy.store, job_id, next_attempt_at=0)
+    assert run_job(roomy, jobs.claim_next(roomy.store, "w"), worker="w") == "done", jobs.get(roomy.store, job_id).error
+    assert aligner.calls == 1  # the retry merged the stored map
+    assert synced_languages(original) == ["ger"]
+    full.services.store.close()
+
+
+@needs_tools
+def test_a_review_map_waits_then_approve_merges_it_as_stored(tmp_path):
+    lib = build_lib(tmp_path, stable_seconds=0)
+    original, _ = make_movie_with_dub(lib.root / "movies" / "Film (2010)", tmp_path / "gen", SECONDS, OFFSET)
+    aligner = CountingAlign("review")
+    lib.services.pm.register(aligner, name="counting-align")
+    job_id = jobs.create(lib.services.store, original=str(original))
+
+    assert run_next(lib) == "needs_review"
+    held = jobs.get(lib.services.store, job_id)
+    assert held.awaiting_review() == ["de"] and held.timemap("de").verdict == "review"
+    assert "approve" in held.result["message"] and held.result["not_added"]["de"].startswith("held for review")
+    assert synced_languages(original) == [] and lib.recorder.changed == []  # never merged, nothing to rescan
+
+    assert jobs.approve(lib.services.store, job_id) == ["de"]
+    assert run_next(lib) == "done", jobs.get(lib.services.store, job_id).error
+    assert aligner.calls == 1  # merged with the stored map
+    assert synced_languages(original) == ["ger"] and lib.recorder.changed == [[str(original)]]
+    done = jobs.get(lib.services.store, job_id)
+    assert done.result["languages"]["de"]["timemap"]["segments"] == held.maps["de"]["timemap"]["segments"]
+    with pytest.raises(Exception, match="no time map for review"):
+        jobs.approve(lib.services.store, job_id)
+    lib.services.store.close()
+
+
+def test_reject_ends_the_job_rejected_and_blocklists_the_pair(lib):
+    original = lib.file(MOVIE)
+    dub = lib.file("movies/Film (2010)/Film (2010).de.mka")
+    job_id = jobs.create(lib.services.store, original=original)
+    merge = FakeMerge(verdict="review")
+    assert run_next(lib, merge=merge, align=merge.align) == "needs_review" and merge.calls == []
+
+    assert jobs.reject(lib.services.store, job_id) == ["de"]
+    job = jobs.get(lib.services.store, job_id)
+    assert job.state == "rejected" and job.result["reason"] == "rejected after review"
+    [row] = jobs.blocklist(lib.services.store)
+    assert (row["dubbed"], row["job_id"], row["language"]) == (dub, job_id, "de")
+    again = jobs.create(lib.services.store, original=original)
+    assert run_next(lib, merge=merge, align=merge.align) == "skipped"  # the pair is not aligned again
+    assert len(merge.align_calls) == 1 and "rejected before" in jobs.get(lib.services.store, again).result["message"]
+
+
+def test_retry_of_a_finished_job_aligns_afresh(lib):
+    """Approve reuses the stored map; retry is asking for the whole job again."""
+    original = lib.file(MOVIE)
+    lib.file("movies/Film (2010)/Film (2010).de.mka")
+    job_id = jobs.create(lib.services.store, original=original)
+    merge = FakeMerge()
+    assert run_next(lib, merge=merge, align=merge.align) == "done"
+    jobs.retry(lib.services.store, job_id)
+    assert run_next(lib, merge=merge, align=merge.align) == "done"
+    assert len(merge.align_calls) == 2
+
+
+def test_cli_approve_and_reject(tmp_path):
+    from syncdub_companion.cli import _register_commands, cli
+
+    _register_commands()
+    lib = build_lib(tmp_path)
+    config = tmp_path / "c.toml"
+    config.write_text(f'[server]\ndata_dir = "{tmp_path / "data"}"\n[library]\nroots = ["{lib.root}"]\n')
+    store = lib.services.store
+    first, second = (jobs.create(store, original=lib.file(f"movies/F{n}/F{n}.mkv")) for n in (1, 2))
+    for job_id in (first, second):
+        jobs.update(store, job_id, maps={"de": {"status": "review", "dubbed": str(lib.dubs / "F.de.mka"),
+                                                "candidate": {"path": str(lib.dubs / "F.de.mka")}}},
+                    item={"path": jobs.get(store, job_id).original})
+        jobs.set_state(store, job_id, "needs_review")
+
+    approved = CliRunner().invoke(cli, ["jobs", "approve", str(first), "--config", str(config)], env={})
+    assert approved.exit_code == 0 and "approved the map of de" in approved.output, approved.output
+    assert jobs.get(store, first).state == "queued" and jobs.get(store, first).approved == ["de"]
+    rejected = CliRunner().invoke(cli, ["jobs", "reject", str(second), "--config", str(config)], env={})
+    assert rejected.exit_code == 0 and "on the blocklist" in rejected.output, rejected.output
+    assert jobs.get(store, second).state == "rejected" and len(jobs.blocklist(store)) == 1
+    refused = CliRunner().invoke(cli, ["jobs", "approve", str(second), "--config", str(config)], env={})
+    assert refused.exit_code != 0 and "no time map for review" in refused.output
+    store.close()
