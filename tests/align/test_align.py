@@ -122,10 +122,14 @@ def test_a_speech_model_that_fails_to_load_leaves_a_confident_map_and_says_why(p
     assert "no-such-model" in result.details["speech_error"]
 
 
-def test_a_different_episode_with_the_same_songs_is_never_merged_without_speech(pairs_dir):
-    """Opening and ending songs shared bit for bit, the same length: rejected or held."""
+@pytest.mark.parametrize("speech", ["never", "fails"])
+def test_a_different_episode_with_the_same_songs_is_never_merged_without_speech(speech, pairs_dir, tmp_path):
+    """Opening and ending songs shared bit for bit, the same length: rejected or held,
+    with speech off and with a speech model that fails to load."""
     pair = _pair("wrong_episode", "es-en", pairs_dir, duration=120.0)
-    result = align(str(pair.original), str(pair.dubbed), {"speech": "never"})
+    options = {"speech": "never"} if speech == "never" else \
+        {"speech": "always", "speech_settings": {"whisper_model": str(tmp_path / "no-such-model")}}
+    result = align(str(pair.original), str(pair.dubbed), options)
     assert result.verdict in ("rejected", "review") and not result.aligned, result.reason
 
 
