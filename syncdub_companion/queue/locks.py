@@ -34,6 +34,7 @@ import redis
 from redis.exceptions import LockError
 
 from ..errors import FileBusyError
+from ..merge.cleanup import remove_stale_temps
 from .engine import display_url, unreachable
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,9 @@ class RedisFileLocks:
         stop = threading.Event()
         keeper = threading.Thread(target=self._keep, args=(lock, key, stop), daemon=True, name="syncdub-lock-keeper")
         keeper.start()
+        # A worker killed after its rename left its other temps (the tags file) beside the
+        # file, and a retry that finds the track there writes no TempSet that would sweep them.
+        remove_stale_temps(Path(path), own_token="")
         try:
             yield key
         finally:
