@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from . import langid
 from .languages import alpha2_code
 from .media import MEDIA_EXTS, VIDEO_EXTS, Candidate, MediaItem
 from .naming import EXTRAS_FOLDERS, Match, ParsedName, key_similarity, match, parse_path, split_extension, title_key
@@ -249,6 +250,9 @@ def find_for(services, item: MediaItem, languages: Iterable[str] | None = None, 
     """:func:`collect` then :func:`decide` with the configured thresholds and languages."""
     config = services.config
     candidates = collect(services, item, hook)
+    # a name that says no language: the track's tag, else its speech (worth it only for a real candidate)
+    candidates = [langid.name_candidate(services, c) if c.language is None and c.score >= config.get(
+        "counterparts.min_score") else c for c in candidates]
     wanted = list(languages) if languages else wanted_languages(services)
     decision = decide(candidates, wanted, config.get("counterparts.min_score"),
                       config.get("counterparts.ambiguity_margin"))

@@ -170,6 +170,8 @@ CORE_SETTINGS: list[Setting] = [
     _s("speech.min_similarity", 0.45, "Cosine similarity two translated lines need to count as the same line (0-1).", "float", minimum=0, maximum=1, label="Lowest line similarity"),
     _s("speech.model_dir", "", "Cache folder for the joined Whisper model; empty means data_dir/models.",
        check=_usable_path, label="Model cache folder", fs="new-folder"),
+    _s("speech.check_tags", True, "Check a dub track's language tag against what Whisper hears and report a contradiction on the job (the tag is kept); untagged tracks are always identified. Off when align.speech = never.",
+       "bool", label="Check language tags by ear"),
     # [jobs]
     _s("jobs.workers", 1, "Jobs aligned and muxed at once in this process (the GPU stages); 0 runs none here: with the redis queue, `syncdub worker` processes do them.",
        "int", minimum=0, maximum=32, label="Jobs at once"),

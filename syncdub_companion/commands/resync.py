@@ -7,11 +7,13 @@ from pathlib import Path
 
 import click
 
+from .. import langid
 from ..cli import AppContext, config_options
 from ..counterparts import collect
 from ..errors import UsageError
 from ..media import Candidate, MediaItem
 from ..plugins import call_each
+from ..roots import ensure_readable
 
 
 def register(cli: click.Group) -> None:
@@ -23,7 +25,8 @@ def register(cli: click.Group) -> None:
 @click.argument("original", type=click.Path(dir_okay=False))
 @click.argument("dubbed", required=False, type=click.Path(dir_okay=False))
 @click.option("--lang", "language", default=None, metavar="CODE",
-              help="Language of the dub (ISO 639-1/639-2, e.g. de or ger); default: the dub's tag.")
+              help="Language of the dub (ISO 639-1/639-2, e.g. de or ger); default: the dub's tag, else the "
+                   "language its speech is identified as.")
 @click.option("--mode", type=click.Choice(["replace", "beside", "folder"]), default=None,
               help="Where the merged file goes; default: library.output_mode.")
 @click.option("--force", is_flag=True, help="Replace an existing synced track of this language.")
@@ -43,6 +46,12 @@ def resync_cmd(app: AppContext, original, dubbed, language, mode, force, dry_run
         dubbed, language = found.path, language or found.language
         if not as_json:
             click.echo(f"dub: {dubbed} ({found.finder}, score {found.score:.2f})", err=True)
+    if language is None and Path(dubbed).expanduser().is_file():
+        # the track's tag, checked by ear; an untagged track by its speech alone
+        found = langid.check(services, ensure_readable(Path(dubbed).expanduser(), services.config, "dubbed"))
+        language = found.language
+        if found.note() and not as_json:
+            click.echo(f"note: {found.note()}", err=True)
     with _ProgressBar(enabled=sys.stderr.isatty() and not as_json) as bar:
         # Another merge of this file (a job, another resync) finishes first; this one then
         # reads the file as that merge left it.

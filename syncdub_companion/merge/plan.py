@@ -10,6 +10,7 @@ import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .. import langid
 from ..align.timemap import TimeMap
 from ..errors import MediaError, ToolError, UsageError
 from ..media import Candidate, MediaItem
@@ -234,10 +235,15 @@ def _dub_track_and_language(services, dubbed: Path, wanted: str | None) -> tuple
         return track, lang, notes
     if default.language:
         return default, lookup_language(default.language), notes
+    # no tag (or und): what Whisper hears, else the one wanted language, else ask
+    found = langid.check(services, dubbed, default, tag_check=False)
+    if found.heard:
+        return default, lookup_language(found.heard), [*notes, found.note()]
     configured = services.config.get("library.languages") or []
     if len(configured) == 1:
         return default, lookup_language(configured[0]), notes
-    raise UsageError(f"dubbed {dubbed}: its audio track has no language tag; pass --lang (e.g. --lang de)")
+    raise UsageError(f"dubbed {dubbed}: its audio track has no language tag and its language could not be "
+                     f"identified ({found.why_not}); pass --lang (e.g. --lang de)")
 
 
 def _output_path(services, original: Path, dubbed: Path, lang: Language, mode: str) -> Path:

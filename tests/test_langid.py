@@ -1,0 +1,74 @@
+"""Language identification with the real Whisper model on real speech (the drascula lines):
+an untagged English dub is named English, a Spanish one tagged eng keeps its tag and is
+reported as contradicting its speech."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from syncdub_companion import langid
+from syncdub_companion.merge.plan import prepare
+from syncdub_companion.testing import make_services
+from tests.align.speech_clips import LINES, compose, encode, write_wav
+
+pytestmark = pytest.mark.slow
+
+GAPS = [1.0, 1.5, 1.0, 1.2]
+
+
+def make_voices(drascula: Path, folder: Path) -> dict[str, Path]:
+    """Four real lines each: English untagged, Spanish tagged eng (a mislabelled release), Spanish tagged spa."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for name, lang, tag in (("en_untagged", "en", None), ("es_tagged_eng", "es", "eng"), ("es_original", "es", "spa")):
+        clip = compose(drascula, lang, list(LINES[:4]), GAPS)
+        out[name] = encode(write_wav(folder / f"{name}.wav", clip.audio), folder / f"{name}.mkv", "aac", tag)
+    return out
+
+
+@pytest.fixture(scope="module")
+def voices(drascula, tmp_path_factory):
+    return make_voices(drascula, tmp_path_factory.mktemp("library"))
+
+
+@pytest.fixture
+def services(tmp_path, voices):
+    svc = make_services(tmp_path, {"library": {"roots": [str(voices["en_untagged"].parent)], "languages": ["de", "fr"]},
+                                   "align": {"device": "cpu"}})
+    yield svc
+    svc.store.close()
+
+
+def test_an_untagged_english_track_is_identified_as_english(services, voices):
+    found = langid.check(services, voices["en_untagged"])
+    assert found.tag is None and found.heard == "en" and found.probability > 0.5
+    assert found.language == "en" and not found.contradicts
+    assert "has no language tag; its speech was identified as English (en)" in found.note()
+
+
+def test_a_spanish_track_tagged_eng_keeps_its_tag_and_is_reported(services, voices):
+    found = langid.check(services, voices["es_tagged_eng"])
+    assert (found.tag, found.heard, found.language) == ("en", "es", "en")
+    assert found.contradicts
+    assert "is tagged English (en) but its speech sounds Spanish (es)" in found.note()
+    assert found.note().endswith("the tag is kept")
+
+
+@pytest.mark.parametrize("setting", [{"speech": {"check_tags": False}}, {"align": {"speech": "never"}}])
+def test_a_tag_is_taken_unheard_when_checks_are_off(tmp_path, voices, setting):
+    svc = make_services(tmp_path, {"library": {"roots": [str(voices["en_untagged"].parent)]}, **setting})
+    try:
+        found = langid.check(svc, voices["es_tagged_eng"])
+        assert (found.tag, found.heard, found.contradicts, found.note()) == ("en", None, False, None)
+        assert langid.check(svc, voices["en_untagged"]).heard == "en"  # an untagged track is always identified
+    finally:
+        svc.store.close()
+
+
+def test_the_merge_plan_names_an_untagged_dub_by_its_speech(services, voices):
+    """Two wanted languages, no --lang, no tag: before, this stopped with "pass --lang"."""
+    plan = prepare(services, str(voices["es_original"]), str(voices["en_untagged"]), language=None, mode="beside",
+                   force=False)
+    assert plan.language.bibliographic == "eng"
+    assert any("identified as English" in note for note in plan.notes)
