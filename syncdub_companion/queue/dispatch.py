@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 
+from .. import jobs
 from ..align.timemap import TimeMap
 from ..pipeline.context import Busy, Cancelled, Interrupted, JobContext
 from ..pipeline.runner import default_merge
@@ -30,9 +31,10 @@ CHECK_EVERY = 1.0  # seconds between looks at a waiting job's cancel flag and th
 class Updates:
     """Routes workers' reports (``run_id, kind, data``) to the thread waiting for that run."""
 
-    def __init__(self):
+    def __init__(self, store=None):
         self._waiting: dict[str, queue.Queue] = {}
         self._guard = threading.Lock()
+        self.store = store
 
     def open(self) -> tuple[str, queue.Queue]:
         run_id, inbox = uuid.uuid4().hex, queue.Queue()
@@ -49,10 +51,23 @@ class Updates:
             inbox = self._waiting.get(run_id)
         if inbox is None:
             # A run nobody waits for: the service restarted (the job was queued again and
-            # sent anew) or gave up on it (cancelled). Its result is not needed.
+            # sent anew) or gave up on it (cancelled). Its result is not needed, but a swap
+            # is: the job's next run will find that track and must count it as its own.
             log.debug("update %s for run %s that nobody waits for", kind, run_id)
+            if kind == "swap" and self.store is not None and data.get("job") is not None:
+                self._mark_swap(int(data["job"]), data.get("languages") or [])
             return
         inbox.put((kind, data))
+
+
+    def _mark_swap(self, job_id: int, languages: list[str]) -> None:
+        def add(doc):
+            doc["merges_started"] = sorted({*(doc.get("merges_started") or []), *languages})
+
+        try:
+            self.store.update(jobs.TABLE, job_id, add)
+        except Exception:  # noqa: BLE001 - a job pruned meanwhile: nothing to mark
+            log.warning("job %s: could not record the swap a worker reported", job_id, exc_info=True)
 
 
 class RemoteStage:
@@ -65,7 +80,7 @@ class RemoteStage:
     def __call__(self, services, original, dubbed, *, language=None, mode=None, force=False, progress=None,
                  timemap: TimeMap | None = None, lock_wait=None, before_swap=None, **_ignored):
         payload = {"original": str(original), "dubbed": str(dubbed), "language": language, "mode": mode,
-                   "force": bool(force), "lock_wait": lock_wait,
+                   "force": bool(force), "lock_wait": lock_wait, "key": language or "und",
                    "timemap": timemap.to_dict(with_anchors=True) if timemap is not None else None}
         run_id, inbox = self.updates.open()
         try:
@@ -89,7 +104,7 @@ class RemoteStage:
                 self.engine.cancel(run_id)  # the worker stops at its next progress report
                 raise
             if kind == "started":
-                self._started(data["worker"], starts)
+                self._started(data["worker"], data.get("waited"), starts)
             elif kind == "progress" and progress is not None:
                 progress(data["percent"], data["stage"])
             elif kind == "swap" and before_swap is not None:
@@ -101,14 +116,18 @@ class RemoteStage:
             elif kind == "result":
                 return self._result(data, restarted=len(starts) > 1)
 
-    def _started(self, worker: str, starts: list[str]) -> None:
+    def _started(self, worker: str, waited: float | None, starts: list[str]) -> None:
         starts.append(worker)
-        self.ctx.save(runner=worker, step=f"on worker {worker}")
         if len(starts) == 1:
-            self.ctx.note(f"worker {worker} took the {self.stage} stage")
-        else:
-            self.ctx.note(f"worker {worker} took the {self.stage} stage over (the broker gave it back after "
-                          f"worker {starts[-2]} went silent)")
+            # how long the stage waited in the broker for a worker (the queue's latency)
+            waits = {**(_field(self.ctx.job, "queue_wait") or {}), self.stage: waited}
+            self.ctx.save(runner=worker, step=f"on worker {worker}", queue_wait=waits)
+            after = f" after {waited:.2f} s in the queue" if waited is not None else ""
+            self.ctx.note(f"worker {worker} took the {self.stage} stage{after}")
+            return
+        self.ctx.save(runner=worker, step=f"on worker {worker}")
+        self.ctx.note(f"worker {worker} took the {self.stage} stage over (the broker gave it back after "
+                      f"worker {starts[-2]} went silent)")
 
     def _result(self, data: dict, restarted: bool):
         if self.stage == "align":
@@ -122,13 +141,19 @@ class RemoteStage:
         return result
 
 
+def _field(job, name: str):
+    """A field this module adds to the job (a typed Job keeps it in ``extra``)."""
+    extra = getattr(job, "extra", None)
+    return extra.get(name) if extra is not None else job.get(name)
+
+
 class RemotePool(WorkerPool):
     """The service's job threads with the redis backend (``queue.in_flight`` of them), the
     updates consumer, and, when ``jobs.workers`` > 0, a stage worker in this process too."""
 
     def __init__(self, services, poll: float = 1.0):
         super().__init__(services, workers=services.config.get("queue.in_flight"), poll=poll)
-        self.updates = Updates()
+        self.updates = Updates(services.store)
         self.engine = Engine(services.config, on_update=self.updates)
         self._consumers = []
 
@@ -150,6 +175,8 @@ class RemotePool(WorkerPool):
         ctx.merge = RemoteStage("merge", self.engine, self.updates, ctx)
         if hasattr(ctx, "align"):
             ctx.align = RemoteStage("align", self.engine, self.updates, ctx)
+        if hasattr(ctx, "merge_many"):
+            ctx.merge_many = None  # one merge message per language; the mux stage then writes them in turn
         return ctx
 
     def join(self, timeout: float | None = None) -> None:

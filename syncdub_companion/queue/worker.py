@@ -75,11 +75,12 @@ class StageWorker:
     def run(self, stage: str, job_id: int, run_id: str, payload: dict) -> None:
         """Run one stage message and report its outcome; an unexpected error propagates
         (Dramatiq retries it with backoff, then the service hears it gave up)."""
-        self.engine.report(run_id, "started", {"worker": self.name, "job": job_id})
+        self.engine.report(run_id, "started", {"worker": self.name, "job": job_id, "waited": _waited()})
         log.info("job %s: %s stage of %s", job_id, stage, payload["original"])
         report = _Reporter(self, run_id)
         try:
-            data = self._align(payload, report) if stage == "align" else self._merge(payload, report, run_id)
+            data = (self._align(payload, report) if stage == "align"
+                    else self._merge({**payload, "job": job_id}, report, run_id))
         except RunStopped as why:
             self.engine.report(run_id, "stopped", {"worker": self.name, "why": str(why)})
             return
@@ -108,9 +109,18 @@ class StageWorker:
         if payload.get("timemap"):
             kwargs["timemap"] = TimeMap.from_dict(payload["timemap"])
         if _takes_before_swap():
-            kwargs["before_swap"] = lambda: self.engine.report(run_id, "swap", {})
+            swap = {"job": payload.get("job"), "languages": [payload.get("key") or "und"]}
+            kwargs["before_swap"] = lambda: self.engine.report(run_id, "swap", swap)
         result = resync(self.services, **kwargs, progress=report, lock_wait=payload.get("lock_wait"))
         return {"result": result_to_service(result.to_dict(), self.paths)}
+
+
+def _waited() -> float | None:
+    """Seconds since the service sent the message this thread runs (queue latency)."""
+    from dramatiq.middleware import CurrentMessage
+
+    message = CurrentMessage.get_current_message()
+    return round(max(0.0, time.time() - message.message_timestamp / 1000), 3) if message else None
 
 
 def _takes_before_swap() -> bool:

@@ -7,7 +7,7 @@ import time
 
 import redis
 
-from conftest import free_port
+from queue_lib import free_port
 from queue_lib import Deployment, synced_tracks, wait_final
 from syncdub_companion import jobs
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import signal
 
-from conftest import free_port
+from queue_lib import free_port
 from queue_lib import Deployment, record, synced_tracks, temps_under, wait_final
 from syncdub_companion import jobs
 
