@@ -21,6 +21,7 @@ from ..tools import process
 from .plan import CONFIDENCE_TAG, SOURCE_TAG, MergePlan
 from .space import raise_if_full
 from .splice import NewTrack, SpliceUnsupported, splice_track
+from ..subtitles.carry import carried_for, mux_args
 
 if TYPE_CHECKING:
     from .render import DubTrack
@@ -63,14 +64,18 @@ def tags_xml(values: dict[str, str]) -> str:
             f"</TargetTypeValue></Targets>{simples}</Tag></Tags>\n")
 
 
-def merge_argv(plan: MergePlan, dub: "DubTrack", output: Path, tags_file: Path) -> list[str]:
-    """mkvmerge arguments: the base file whole (minus a replaced synced track), then the dub."""
+def merge_argv(plan: MergePlan, dub: "DubTrack", output: Path, tags_file: Path, subtitles=()) -> list[str]:
+    """mkvmerge arguments: the base file whole (minus a replaced synced track), then the dub,
+    then the subtitle tracks carried with it (subtitles.CarriedSubtitle, tagged like the dub,
+    so a later --force finds them)."""
     argv = ["-o", str(output)]
     if plan.default_policy == "dub":
         for tid in plan.base_audio_tids:
             argv += ["--default-track-flag", f"{tid}:0"]
     if plan.replace_tids:
         argv += ["--audio-tracks", "!" + ",".join(map(str, plan.replace_tids))]
+    if plan.replace_subtitle_tids:
+        argv += ["--subtitle-tracks", "!" + ",".join(map(str, plan.replace_subtitle_tids))]
     argv.append(str(plan.base))
     argv += ["--no-chapters", "--no-attachments", "--no-global-tags", "--no-track-tags", "--no-buttons",
              "--no-video", "--no-subtitles",
@@ -81,6 +86,9 @@ def merge_argv(plan: MergePlan, dub: "DubTrack", output: Path, tags_file: Path) 
     if dub.sync_ms:
         argv += ["--sync", f"0:{dub.sync_ms}"]
     argv.append(str(dub.path))
+    for sub in subtitles:
+        argv += ["--no-chapters", "--no-attachments", "--no-global-tags", "--no-track-tags", "--no-buttons",
+                 *mux_args(sub, tags_file)]
     return argv
 
 
@@ -119,16 +127,18 @@ def write_merged(services, plan: MergePlan, dub: "DubTrack", output: Path, tags_
         except SpliceUnsupported as exc:
             log.info("muxing %s with mkvmerge: %s", plan.base.name, exc)
     tags_file.write_text(tags_xml(tags), encoding="utf-8")
-    run_mkvmerge(services, merge_argv(plan, dub, output, tags_file), progress)
+    with carried_for(services, plan) as subtitles:
+        run_mkvmerge(services, merge_argv(plan, dub, output, tags_file, subtitles), progress)
     if not output.is_file():
         raise ToolError("mkvmerge", f"wrote no output at {output}")
     return "mkvmerge"
 
 
 def can_splice(services, plan: MergePlan) -> bool:
-    """A dub added (not replacing a track) to a Matroska file, when allowed."""
-    return (services.config.get("library.muxer") == "auto"
-            and not plan.replace_tids and plan.base.suffix.lower() in (".mkv", ".mka", ".mk3d"))
+    """A dub added (not replacing a track) to a Matroska file, when allowed; the splice adds
+    one track, so subtitles carried with the dub go through mkvmerge."""
+    return (services.config.get("library.muxer") == "auto" and not plan.replace_tids and not plan.subtitles
+            and plan.base.suffix.lower() in (".mkv", ".mka", ".mk3d"))
 
 
 def new_track(plan: MergePlan, tags: dict[str, str]) -> NewTrack:

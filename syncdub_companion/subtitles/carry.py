@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 import logging
+import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 from ..errors import MediaError
 from ..languages import Language
+from .check import file_frames
 from .extract import SubtitleTrack, extract
 from .pgs_retime import retime_pgs
 from .retime import Retimer, RetimeReport
-from .text import retime_text
+from .text import OUTPUT, retime_text
 from .vobsub import retime_vobsub
 
 if TYPE_CHECKING:
@@ -30,6 +33,7 @@ class CarriedSubtitle:
     language: str
     name: str
     report: RetimeReport
+    frames: int = 0  # what the re-timed file decodes to: the merged track must hold as many
 
     @property
     def forced(self) -> bool:
@@ -53,9 +57,10 @@ def carry(services, dub: Path, tracks: list[SubtitleTrack], timemap: "TimeMap", 
     sources = extract(services, dub, tracks, lambda t: folder / f"dub{t.index}{t.extension}")
     carried, notes = [], []
     for track in tracks:
-        target = folder / f"synced{track.index}{track.extension}"
+        target = folder / f"synced{track.index}{OUTPUT.get(track.extension, track.extension)}"
         try:
             report = RETIMERS[track.kind](sources[track.index], target, retimer)
+            frames = file_frames(services, target) if report.kept else 0
         except MediaError as exc:
             notes.append(f"subtitle {track.index}: not carried ({exc})")
             continue
@@ -64,8 +69,27 @@ def carry(services, dub: Path, tracks: list[SubtitleTrack], timemap: "TimeMap", 
             notes.append(f"subtitle {track.index} \"{name}\": no cue inside the map; not carried")
             continue
         notes.append(f"subtitle {track.index} \"{name}\": {report.text()}")
-        carried.append(CarriedSubtitle(track, target, language.bibliographic, name, report))
+        carried.append(CarriedSubtitle(track, target, language.bibliographic, name, report, frames))
     return carried, notes
+
+
+@contextmanager
+def carried_for(services, plan) -> Iterator[list[CarriedSubtitle]]:
+    """The plan's subtitle tracks re-timed by its map, in a scratch folder that lasts the block.
+
+    Sets ``plan.carried`` (what verification then expects in the file) and adds each
+    track's note (cues kept, clipped, dropped) to ``plan.notes``. The files are small
+    (text, or bitmaps of signs), so they go to the system's temp folder, not the library.
+    """
+    plan.carried = []
+    if not plan.subtitles:
+        yield plan.carried
+        return
+    with tempfile.TemporaryDirectory(prefix="syncdub-subs-") as folder:
+        plan.carried, notes = carry(services, plan.dubbed, plan.subtitles, plan.timemap, plan.language,
+                                    Path(folder), plan.dub_start, plan.orig_start)
+        plan.notes += notes
+        yield plan.carried
 
 
 def mux_args(sub: CarriedSubtitle, tags_file: Path | None = None) -> list[str]:

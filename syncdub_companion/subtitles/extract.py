@@ -90,6 +90,23 @@ def choose(dub_info: dict, base_info: dict, language: Language, policy: str, dup
     return chosen, notes
 
 
+def for_merge(services, dub: Path, base_info: dict, language: Language, same_language, source_tag: str,
+              replacing: bool) -> tuple[list[SubtitleTrack], list[int], list[str]]:
+    """What a merge into ``base_info``'s file does with subtitles: the dub's tracks to carry,
+    the stream indexes of the file's synced ones of the language that go (``replacing``: a
+    ``--force`` merge replaces the synced audio, and the subtitles re-timed with it), notes."""
+    synced = [int(s["index"]) for s in _subtitles(base_info)
+              if source_tag in {k.upper() for k in (s.get("tags") or {})}
+              and same_language(_tags(s).get("language"), language.bibliographic)]
+    replace = synced if replacing else []
+    policy = services.config.get("library.subtitles")
+    if policy == "none":
+        return [], replace, []
+    tracks, notes = choose(services.ffprobe.probe(dub), base_info, language, policy,
+                           bool(services.config.get("library.subtitles_duplicate")), same_language, set(replace))
+    return tracks, replace, notes
+
+
 def _subtitles(info: dict) -> list[dict]:
     return [s for s in info.get("streams", []) if s.get("codec_type") == "subtitle"]
 
