@@ -43,7 +43,7 @@ from typing import Any
 from syncdub_companion.align.decode import bed_kinds, decode_argv, select_stream
 from syncdub_companion.errors import ToolError
 from syncdub_companion.tools import process
-from syncdub_companion.tools.ffmpeg import FFprobe
+from syncdub_companion.tools.ffprobe import FFprobe
 
 from .align_accuracy import OUT, run_peer, syncdub_command
 from .corpus import RANDOM, Pair, Stretched, build_pair

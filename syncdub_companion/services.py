@@ -20,7 +20,8 @@ from .models import models_status
 from .plugins import build_plugin_manager
 from .settings import CORE_SETTINGS, Setting
 from .store import Store
-from .tools.ffmpeg import FFmpeg, FFprobe
+from .tools.ffmpeg import FFmpeg
+from .tools.ffprobe import FFprobe
 from .tools.mkvmerge import MkvMerge
 
 

@@ -19,8 +19,8 @@ from typing import Callable
 import numpy as np
 
 from ..errors import MediaError, UsageError
-from ..tools import process
-from ..tools.ffmpeg import AudioStream, FFprobe
+from ..tools.ffmpeg import FFmpeg, Pcm
+from ..tools.ffprobe import AudioStream, FFprobe
 
 SAMPLE_RATE = 8000
 MIN_SECONDS = 10.0
@@ -119,11 +119,13 @@ def select_stream(probe: FFprobe, path: str, track: int | None, role: str) -> Au
     return streams[track]
 
 
+def decode_pcm(stream: AudioStream, bed_kind: str) -> Pcm:
+    """The two mixes (bed, full) at 8 kHz as 16-bit stereo."""
+    return Pcm(SAMPLE_RATE, "s16le", audio_filter=_pan_expr(channel_names(stream), bed_kind))
+
+
 def decode_argv(ffmpeg: str, path: str, stream: AudioStream, bed_kind: str) -> list[str]:
-    return [ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-i", str(path),
-            "-map", f"0:{stream.stream_index}", "-vn", "-sn", "-dn",
-            "-af", _pan_expr(channel_names(stream), bed_kind),
-            "-ar", str(SAMPLE_RATE), "-f", "s16le", "-acodec", "pcm_s16le", "pipe:1"]
+    return FFmpeg(ffmpeg).decode_argv(path, stream.stream_index, decode_pcm(stream, bed_kind))
 
 
 def decode_pair(ffmpeg: str, jobs: list[tuple[str, AudioStream, str]],
@@ -193,8 +195,7 @@ def _decode(ffmpeg: str, path: str, stream: AudioStream, bed_kind: str,
     from .features import EnergyStream
 
     reading = reading or _Reading(stream)
-    proc = process.popen(decode_argv(ffmpeg, path, stream, bed_kind), "ffmpeg",
-                         stdout=process.subprocess.PIPE, stderr=process.subprocess.PIPE)
+    proc = FFmpeg(ffmpeg).start_decode(path, stream.stream_index, decode_pcm(stream, bed_kind))
     reading.proc = proc
     # A damaged file can make ffmpeg write errors without end: drain them beside the read.
     errors: list[bytes] = []

@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 
 from ..errors import MediaError, ModelMissingError
-from ..tools.ffmpeg import FFprobe
+from ..tools.ffprobe import FFprobe
 from .continuity import bridge
 from .dialogue import Rhythm, carry
 from .decode import SAMPLE_RATE, DecodedTrack, bed_kinds, decode_pair, select_stream

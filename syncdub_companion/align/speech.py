@@ -20,10 +20,10 @@ from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
-from ..errors import MediaError, UsageError
+from ..errors import MediaError, ToolError, UsageError
 from ..naming import normalise_language
-from ..tools import process
-from ..tools.ffmpeg import AudioStream, FFprobe
+from ..tools.ffmpeg import FFmpeg, Pcm
+from ..tools.ffprobe import AudioStream, FFprobe
 from .embed import Embedder
 from .speechmatch import DEFAULT_MIN_SIMILARITY, SpeechMatch, match_segments, meaningful
 from .timemap import Anchor
@@ -173,16 +173,17 @@ def _use(match: SpeechMatch, anchors: list[Anchor], outliers: list[Anchor]) -> s
 
 # --- decoding -----------------------------------------------------------------
 
-def dialogue_filter(stream: AudioStream) -> list[str]:
-    """ffmpeg options that reduce ``stream`` to its dialogue: FC of surround, else mid, else mono."""
+def dialogue_filter(stream: AudioStream) -> str | None:
+    """An ffmpeg filter that reduces ``stream`` to its dialogue: FC of surround, else the mid
+    of stereo; None leaves it to a plain downmix to mono."""
     layout = (stream.channel_layout or "").split("(")[0]
     if layout in _CENTRE_LAYOUTS:
-        return ["-af", "pan=mono|c0=FC"]
+        return "pan=mono|c0=FC"
     if not layout and stream.channels in (6, 8):  # unnamed 5.1/7.1: WAV order puts FC third
-        return ["-af", "pan=mono|c0=c2"]
+        return "pan=mono|c0=c2"
     if stream.channels == 2:
-        return ["-af", "pan=mono|c0=0.5*c0+0.5*c1"]
-    return ["-ac", "1"]
+        return "pan=mono|c0=0.5*c0+0.5*c1"
+    return None
 
 
 def decode_speech(path: str, track: int, start: float, duration: float, ffmpeg: str = "ffmpeg",
@@ -201,14 +202,15 @@ def decode_speech(path: str, track: int, start: float, duration: float, ffmpeg: 
     # -ss counts from the container's start; a track that starts later (an mkvmerge
     # --sync delay, a video stream first) would otherwise be read that much too early.
     seek = start + info.lead
-    argv = [ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-ss", f"{seek:.3f}", "-i", str(path),
-            "-t", f"{duration:.3f}", "-map", f"0:{info.stream.stream_index}", "-vn", "-sn", "-dn",
-            *dialogue_filter(info.stream), "-ar", str(SAMPLE_RATE), "-f", "f32le", "-acodec", "pcm_f32le", "pipe:1"]
-    proc = process.run(argv, "ffmpeg", check=False)
-    if proc.returncode != 0:
-        tail = (proc.stderr or b"").decode(errors="replace").strip().splitlines()[-1:] or ["decode failed"]
-        raise MediaError(f"{path}: cannot decode audio track {track} ({tail[0]})")
-    return np.frombuffer(proc.stdout, dtype="<f4").copy()
+    pcm = Pcm(SAMPLE_RATE, "f32le", channels=1, audio_filter=dialogue_filter(info.stream))
+    try:
+        samples = FFmpeg(ffmpeg).decode(path, info.stream.stream_index, pcm, seek=seek, duration=duration)
+    except ToolError as exc:
+        if exc.returncode is None:
+            raise
+        tail = exc.stderr_tail.splitlines()[-1:] or ["decode failed"]
+        raise MediaError(f"{path}: cannot decode audio track {track} ({tail[0]})") from None
+    return np.frombuffer(samples, dtype="<f4").copy()
 
 
 @dataclass(frozen=True)

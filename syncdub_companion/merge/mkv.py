@@ -9,25 +9,19 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
-import subprocess
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import Callable, Sequence
 from xml.sax.saxutils import escape
 
 from .. import __version__
 from ..errors import ToolError
-from ..tools import process
+from ..tools.mkvmerge import MkvInput, TrackOptions
 from .plan import CONFIDENCE_TAG, SOURCE_TAG, MergePlan
-from .space import raise_if_full
+from .render import DubTrack
+from .space import disk_full_as_error
 from .splice import NewTrack, SpliceUnsupported, splice_track
-from ..subtitles.carry import carried_for, mux_args
-
-if TYPE_CHECKING:
-    from .render import DubTrack
 
 log = logging.getLogger(__name__)
-PROGRESS_RE = re.compile(r"#GUI#progress (\d+)%")
 HASH_SAMPLE = 4 << 20
 
 
@@ -64,58 +58,19 @@ def tags_xml(values: dict[str, str]) -> str:
             f"</TargetTypeValue></Targets>{simples}</Tag></Tags>\n")
 
 
-def merge_argv(plan: MergePlan, dub: "DubTrack", output: Path, tags_file: Path, subtitles=()) -> list[str]:
-    """mkvmerge arguments: the base file whole (minus a replaced synced track), then the dub,
-    then the subtitle tracks carried with it (subtitles.CarriedSubtitle, tagged like the dub,
-    so a later --force finds them)."""
-    argv = ["-o", str(output)]
-    if plan.default_policy == "dub":
-        for tid in plan.base_audio_tids:
-            argv += ["--default-track-flag", f"{tid}:0"]
-    if plan.replace_tids:
-        argv += ["--audio-tracks", "!" + ",".join(map(str, plan.replace_tids))]
-    if plan.replace_subtitle_tids:
-        argv += ["--subtitle-tracks", "!" + ",".join(map(str, plan.replace_subtitle_tids))]
-    argv.append(str(plan.base))
-    argv += ["--no-chapters", "--no-attachments", "--no-global-tags", "--no-track-tags", "--no-buttons",
-             "--no-video", "--no-subtitles",
-             "--language", f"0:{plan.language.bibliographic}",
-             "--track-name", f"0:{plan.track_name}",
-             "--default-track-flag", f"0:{1 if plan.default_policy == 'dub' else 0}",
-             "--tags", f"0:{tags_file}"]
-    if dub.sync_ms:
-        argv += ["--sync", f"0:{dub.sync_ms}"]
-    argv.append(str(dub.path))
-    for sub in subtitles:
-        argv += ["--no-chapters", "--no-attachments", "--no-global-tags", "--no-track-tags", "--no-buttons",
-                 *mux_args(sub, tags_file)]
-    return argv
+def merge_inputs(plan: MergePlan, dub: DubTrack, tags_file: Path,
+                 extra: Sequence[MkvInput] = ()) -> list[MkvInput]:
+    """mkvmerge's inputs: the base file whole (minus a replaced synced track), the dub, then
+    ``extra`` (more tracks to add, e.g. ``MkvInput.single_track(srt, "subtitles", forced=True)``)."""
+    dub_default = plan.default_policy == "dub"
+    base_flags = tuple(TrackOptions(tid, default=False) for tid in plan.base_audio_tids) if dub_default else ()
+    base = MkvInput(plan.base, tracks=base_flags, drop_audio=tuple(plan.replace_tids))
+    new = MkvInput.single_track(dub.path, "audio", language=plan.language.bibliographic, name=plan.track_name,
+                                default=dub_default, tags_file=tags_file, sync_ms=dub.sync_ms)
+    return [base, new, *extra]
 
 
-def run_mkvmerge(services, args: list[str], progress: Callable[[float], None] | None = None) -> None:
-    """Run mkvmerge in GUI mode, reporting its progress (0-1); exit 1 (warnings) is success.
-
-    A full disk becomes DiskFullError, any other failure ToolError with mkvmerge's messages.
-    """
-    argv = [services.mkvmerge.executable, "--gui-mode", *args]
-    proc = process.popen(argv, "mkvmerge", stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    messages = []
-    with proc.stdout:
-        for raw in proc.stdout:
-            line = raw.decode("utf-8", "replace").rstrip()
-            match = PROGRESS_RE.match(line)
-            if match and progress:
-                progress(int(match.group(1)) / 100)
-            elif line.startswith(("#GUI#error", "#GUI#warning")):
-                messages.append(line.split(" ", 1)[-1])
-    code = proc.wait()
-    if code not in (0, 1):
-        text = "\n".join(messages) or "no message"
-        raise_if_full(text, Path(args[args.index("-o") + 1]).parent)
-        raise ToolError("mkvmerge", "failed", code, text)
-
-
-def write_merged(services, plan: MergePlan, dub: "DubTrack", output: Path, tags_file: Path,
+def write_merged(services, plan: MergePlan, dub: DubTrack, output: Path, tags_file: Path,
                  progress: Callable[[float], None] | None = None) -> str:
     """Write the base file plus the dub track into ``output`` (a temp path); returns which
     muxer did it: ``splice`` (see :mod:`.splice`) where it can, else ``mkvmerge``."""
@@ -127,18 +82,17 @@ def write_merged(services, plan: MergePlan, dub: "DubTrack", output: Path, tags_
         except SpliceUnsupported as exc:
             log.info("muxing %s with mkvmerge: %s", plan.base.name, exc)
     tags_file.write_text(tags_xml(tags), encoding="utf-8")
-    with carried_for(services, plan) as subtitles:
-        run_mkvmerge(services, merge_argv(plan, dub, output, tags_file, subtitles), progress)
+    with disk_full_as_error(output.parent):
+        services.mkvmerge.mux(output, merge_inputs(plan, dub, tags_file), progress=progress)
     if not output.is_file():
         raise ToolError("mkvmerge", f"wrote no output at {output}")
     return "mkvmerge"
 
 
 def can_splice(services, plan: MergePlan) -> bool:
-    """A dub added (not replacing a track) to a Matroska file, when allowed; the splice adds
-    one track, so subtitles carried with the dub go through mkvmerge."""
-    return (services.config.get("library.muxer") == "auto" and not plan.replace_tids and not plan.subtitles
-            and plan.base.suffix.lower() in (".mkv", ".mka", ".mk3d"))
+    """A dub added (not replacing a track) to a Matroska file, when allowed."""
+    return (services.config.get("library.muxer") == "auto"
+            and not plan.replace_tids and plan.base.suffix.lower() in (".mkv", ".mka", ".mk3d"))
 
 
 def new_track(plan: MergePlan, tags: dict[str, str]) -> NewTrack:

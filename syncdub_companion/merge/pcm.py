@@ -6,16 +6,18 @@ the writer keeps only the few milliseconds that a later crossfade may still chan
 """
 from __future__ import annotations
 
-import subprocess
 import tempfile
 from fractions import Fraction
-from typing import BinaryIO, Iterator
+from typing import TYPE_CHECKING, BinaryIO, Iterator
 
 import numpy as np
 from scipy.signal import firwin, resample_poly
 
 from ..errors import ToolError
-from ..tools import process
+from ..tools.ffmpeg import Pcm
+
+if TYPE_CHECKING:
+    from ..tools.ffmpeg import FFmpeg
 
 # Largest numerator/denominator of the resampling ratio. 1/4000^2 relative error keeps the
 # drift over a two-hour segment below 1 ms; the filter grows with it (~80k taps, fine).
@@ -31,10 +33,10 @@ class PcmReader:
     memory. A read further back restarts the decoder (correct, only slower).
     """
 
-    def __init__(self, ffmpeg: str, path: str, stream_index: int, sample_rate: int, channels: int,
+    def __init__(self, ffmpeg: "FFmpeg", path: str, stream_index: int, sample_rate: int, channels: int,
                  history: int = 1 << 16):
-        self.argv = [ffmpeg, "-nostdin", "-v", "error", "-i", str(path), "-map", f"0:{stream_index}",
-                     "-f", "f32le", "-ac", str(channels), "-ar", str(sample_rate), "pipe:1"]
+        self.ffmpeg, self.path, self.stream_index = ffmpeg, path, stream_index
+        self.pcm = Pcm(sample_rate, "f32le", channels=channels)
         self.channels = channels
         self.frame_bytes = 4 * channels
         self.history = history
@@ -49,7 +51,7 @@ class PcmReader:
         self.close()
         self.restarts += 1
         self._stderr = tempfile.TemporaryFile()
-        self._proc = process.popen(self.argv, "ffmpeg", stdout=subprocess.PIPE, stderr=self._stderr)
+        self._proc = self.ffmpeg.start_decode(self.path, self.stream_index, self.pcm, stderr=self._stderr)
         self._pos, self._eof = 0, False
         self._kept = np.zeros((0, self.channels), dtype=np.float32)
 

@@ -12,13 +12,12 @@ from pathlib import Path
 
 from .. import langid
 from ..align.timemap import TimeMap
-from ..errors import MediaError, ToolError, UsageError
+from ..errors import MediaError, UsageError
 from ..media import Candidate, MediaItem
 from ..paths import ensure_inside
 from ..roots import ensure_readable
-from ..tools import process
-from ..tools.ffmpeg import AudioStream, _audio_stream
-from ..subtitles.extract import for_merge as subtitles_for_merge
+from ..tools.ffmpeg import OPUS_LAYOUTS
+from ..tools.ffprobe import AudioStream, audio_stream
 from .language import Language, language as lookup_language, same_language
 
 MODES = ("replace", "beside", "folder")
@@ -28,7 +27,6 @@ CONFIDENCE_TAG = "SYNCDUB_CONFIDENCE"
 NATIVE_ENCODERS = {"ac3": 640_000, "eac3": 1_536_000}
 MAX_NATIVE_CHANNELS = 6
 CARRIED_TYPES = ("video", "audio", "subtitle", "attachment")
-OPUS_LAYOUTS = {1: "mono", 2: "stereo", 3: "3.0", 4: "quad", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
 
 
 @dataclass
@@ -65,9 +63,6 @@ class MergePlan:
     notes: list[str] = field(default_factory=list)
     existing_sources: list[str] = field(default_factory=list)  # SYNCDUB_SOURCE of the synced tracks found
     stamps: dict[str, tuple | None] = field(default_factory=dict)  # base and output as read: see file_stamp
-    subtitles: list = field(default_factory=list)  # the dub's subtitle tracks to carry (subtitles.SubtitleTrack)
-    replace_subtitle_tids: list[int] = field(default_factory=list)  # synced subtitle tracks a --force drops
-    carried: list = field(default_factory=list)  # what the mux took of them (subtitles.CarriedSubtitle)
 
     def changed_files(self) -> list[str]:
         """The base or output files that another writer changed (or made) since they were read."""
@@ -75,9 +70,8 @@ class MergePlan:
 
     @property
     def expected_streams(self) -> int:
-        """Streams the merged file must have: the base's, minus replaced tracks, plus the dub
-        and the subtitle tracks carried with it."""
-        return self.base_streams - len(self.replace_tids) - len(self.replace_subtitle_tids) + 1 + len(self.carried)
+        """Streams the merged file must have: the base's, minus replaced tracks, plus the dub."""
+        return self.base_streams - len(self.replace_tids) + 1
 
     @property
     def stream_copy(self) -> bool:
@@ -93,7 +87,6 @@ class MergePlan:
             "channels": self.channels, "channel_layout": self.channel_layout,
             "dub_bytes": self.dub_bytes, "space_needed": self.space_needed,
             "map": self.timemap.summary() if self.timemap else None, "notes": list(self.notes),
-            "subtitles": [t.to_dict() for t in self.subtitles],
         }
 
     def describe(self) -> list[str]:
@@ -106,7 +99,6 @@ class MergePlan:
             lines.append(f"map:      {self.timemap.summary()}")
         verb = {"add": "add", "replace": "replace the synced", "skip": "skip: already has a synced"}[self.action]
         lines.append(f"track:    {verb} {self.language.bibliographic} track \"{self.track_name}\"")
-        lines += [f"subtitle: carry {t.index} ({t.codec}) as \"{t.synced_name(self.language)}\"" for t in self.subtitles]
         if self.codec:
             lines.append(f"codec:    {codec_text(self)}")
         lines.append(f"output:   {self.output} ({self.mode})")
@@ -168,8 +160,6 @@ def prepare(services, original: str, dubbed: str, *, language: str | None, mode:
     action = "skip" if existing and not force else "replace" if existing else "add"
     audio_tids = _audio_tids(services, base)
     existing_tids = [audio_tids[i] for i in existing]
-    subtitles, subtitle_drops, subtitle_notes = ([], [], []) if action == "skip" else subtitles_for_merge(
-        services, dubbed_p, base_info, lang, same_language, SOURCE_TAG, replacing=action == "replace")
     track_name = config.get("library.track_name").format(language=lang.native, code=lang.bibliographic,
                                                          english=lang.english)
     return MergePlan(
@@ -183,8 +173,7 @@ def prepare(services, original: str, dubbed: str, *, language: str | None, mode:
         base_size=base.stat().st_size,
         base_audio_tids=[t for t in audio_tids if t not in existing_tids],
         replace_tids=existing_tids if action == "replace" else [],
-        action=action, default_policy=config.get("library.default_track"), notes=notes + subtitle_notes,
-        subtitles=subtitles, replace_subtitle_tids=subtitle_drops,
+        action=action, default_policy=config.get("library.default_track"), notes=notes,
         existing_sources=[_tags(_audio_of(base_info)[i]).get(SOURCE_TAG, "") for i in existing], stamps=stamps,
     )
 
@@ -195,13 +184,8 @@ def decoded_start(services, path: Path, track: AudioStream) -> float:
     Usually the stream's start_time; not for Opus, whose pre-skip the decoder drops, so the
     first decoded sample plays 6.5 ms after the container's start_time.
     """
-    argv = [services.ffprobe.executable, "-v", "error", "-select_streams", str(track.stream_index),
-            "-read_intervals", "%+#1", "-show_entries", "frame=pts_time", "-of", "csv=p=0", str(path)]
-    try:
-        out = process.run(argv, "ffprobe", timeout=60).stdout.decode().split()
-        return float(out[0].strip(","))
-    except (ToolError, ValueError, IndexError):
-        return track.start_time
+    first = services.ffprobe.first_frame_time(path, track.stream_index)
+    return track.start_time if first is None else first
 
 
 def carried_streams(info: dict) -> list[dict]:
@@ -225,7 +209,7 @@ def _reference_track(info: dict, path: Path) -> AudioStream:
     if not streams:
         raise MediaError(f"original {path}: no audio track")
     i, chosen = next(((i, s) for i, s in streams if (s.get("disposition") or {}).get("default")), streams[0])
-    return _audio_stream(i, chosen, fallback)
+    return audio_stream(i, chosen, fallback)
 
 
 def _dub_track_and_language(services, dubbed: Path, wanted: str | None) -> tuple[AudioStream, Language, list[str]]:

@@ -14,7 +14,6 @@ decoded time d must play at the original track's ``t0 + map(d)``:
 from __future__ import annotations
 
 import logging
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,12 +23,12 @@ import numpy as np
 
 from ..align.timemap import Segment
 from ..errors import ToolError, UsageError
-from ..tools import process
+from ..tools.ffmpeg import Encoding, Pcm
+from ..tools.mkvmerge import MkvInput, TrackOptions
 from .cleanup import TempSet
-from .mkv import run_mkvmerge
 from .pcm import OverlapWriter, PcmReader, render_span
-from .plan import MergePlan, OPUS_LAYOUTS
-from .space import raise_if_full
+from .plan import MergePlan
+from .space import disk_full_as_error, raise_if_full
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +69,10 @@ def copy_with_offset(services, plan: MergePlan, temps: TempSet, progress: Progre
     tid = _dub_tid(services, plan)
     delay = offset_ms(plan)
     film_end = plan.base_duration
-    argv = ["-o", str(out), "--no-video", "--no-subtitles", "--no-buttons", "--no-chapters",
-            "--no-attachments", "--no-global-tags", "--no-track-tags", "--audio-tracks", str(tid),
-            "--sync", f"{tid}:{delay}", "--split", f"parts:0s-{film_end:.3f}s", str(plan.dubbed)]
-    run_mkvmerge(services, argv, progress)
+    source = MkvInput(plan.dubbed, tracks=(TrackOptions(tid, sync_ms=delay),), keep=("audio",), audio=(tid,),
+                      extras=False)
+    with disk_full_as_error(out.parent):
+        services.mkvmerge.mux(out, [source], split=f"parts:0s-{film_end:.3f}s", progress=progress)
     if not out.is_file():
         raise UsageError(f"nothing of the dub falls inside the film with an offset of {delay / 1000:+.3f} s")
     end = services.ffprobe.duration(out)
@@ -90,23 +89,9 @@ def _dub_tid(services, plan: MergePlan) -> int:
 # --- anything else: render and encode ----------------------------------------------------
 
 
-def encoder_args(plan: MergePlan) -> list[str]:
-    """ffmpeg output options for the plan's codec (input is raw float PCM)."""
-    if plan.codec == "opus":
-        args = ["-c:a", "libopus", "-b:a", str(plan.bitrate)]
-        # libopus only takes its own layouts; relabel same-count ones (5.1(side) -> 5.1).
-        return ["-af", f"channelmap=channel_layout={OPUS_LAYOUTS[plan.channels]}", *args]
-    if plan.codec in ("ac3", "eac3"):
-        return ["-c:a", plan.codec, "-b:a", str(plan.bitrate)]
-    if plan.codec == "flac":
-        return ["-c:a", "flac", "-sample_fmt", "s32", "-compression_level", "5"]
-    raise UsageError(f"unknown codec {plan.codec!r}")
-
-
-def _encoder_argv(services, plan: MergePlan, out: Path) -> list[str]:
-    return [services.ffmpeg.executable, "-nostdin", "-hide_banner", "-v", "error", "-y",
-            "-f", "f32le", "-ar", str(plan.sample_rate), "-ch_layout", plan.channel_layout, "-i", "pipe:0",
-            *encoder_args(plan), "-f", "matroska", str(out)]
+def encoding(plan: MergePlan) -> Encoding:
+    """The plan's codec, rate and layout, as the encoder takes them (input is raw float PCM)."""
+    return Encoding(plan.codec, plan.sample_rate, plan.channels, plan.channel_layout, plan.bitrate)
 
 
 _DELAYS: dict[tuple, int] = {}
@@ -133,16 +118,13 @@ def _measure_delay(services, plan: MergePlan, temps: TempSet) -> int:
         probe[pos: pos + 96] += rng.standard_normal(96).astype(np.float32) * 0.4
     pcm = np.repeat(probe[:, None], plan.channels, axis=1)
     encoded, remuxed = temps.path("probe"), temps.path("probe2")
+    # -copyts: measure against the file's absolute timeline, where Opus starts at -6.5 ms
+    to_first_pts = Pcm(sr, channels=1, audio_filter="aresample=async=1:first_pts=0")
     try:
-        process.run(_encoder_argv(services, plan, encoded), "ffmpeg", input=pcm.tobytes(), timeout=120)
-        services.mkvmerge.run(["-q", "-o", str(remuxed), str(encoded)], timeout=120)
-        # -copyts: measure against the file's absolute timeline, where Opus starts at -6.5 ms
-        decoded = process.run([services.ffmpeg.executable, "-nostdin", "-v", "error", "-copyts", "-i", str(remuxed),
-                               "-af", "aresample=async=1:first_pts=0", "-ac", "1", "-f", "f32le", "pipe:1"],
-                              "ffmpeg", timeout=120).stdout
-    except ToolError as exc:
-        raise_if_full(exc.stderr_tail, encoded.parent)
-        raise
+        with disk_full_as_error(encoded.parent):
+            services.ffmpeg.encode(encoded, encoding(plan), pcm.tobytes(), timeout=120)
+            services.mkvmerge.mux(remuxed, [MkvInput(encoded)], timeout=120)
+            decoded = services.ffmpeg.decode(remuxed, None, to_first_pts, copyts=True, timeout=120)
     finally:
         encoded.unlink(missing_ok=True)
         remuxed.unlink(missing_ok=True)
@@ -165,10 +147,9 @@ def render_and_encode(services, plan: MergePlan, temps: TempSet, progress: Progr
     lag = encoder_delay(services, plan, temps)
     film = plan.orig_track.duration or plan.base_duration
     total = int(round(film * sr))
-    reader = PcmReader(services.ffmpeg.executable, str(plan.dubbed), plan.dub_track.stream_index, sr, plan.channels)
+    reader = PcmReader(services.ffmpeg, str(plan.dubbed), plan.dub_track.stream_index, sr, plan.channels)
     stderr = tempfile.TemporaryFile()
-    encoder = process.popen(_encoder_argv(services, plan, out), "ffmpeg",
-                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr)
+    encoder = services.ffmpeg.start_encode(out, encoding(plan), stderr=stderr)
     try:
         sink = _TrimmedSink(encoder.stdin, skip=max(lag, 0) * 4 * plan.channels)
         if lag < 0:

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import errno
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import DiskFullError
+from ..errors import DiskFullError, ToolError
 from .plan import gib
 
 # What ffmpeg, mkvmerge and the OS print when a write hits a full disk.
@@ -35,6 +36,16 @@ def raise_if_full(message: str, folder: Path) -> None:
         raise DiskFullError(f"the disk holding {folder} filled up while writing "
                             f"({gib(free_bytes(folder))} free now); the temp file was removed "
                             f"and the original is untouched")
+
+
+@contextmanager
+def disk_full_as_error(folder: Path):
+    """Inside it, a tool's failure that says the disk filled up becomes DiskFullError."""
+    try:
+        yield
+    except ToolError as exc:
+        raise_if_full(exc.stderr_tail, folder)
+        raise
 
 
 def is_enospc(exc: OSError) -> bool:

@@ -1,132 +1,146 @@
-"""ffmpeg and ffprobe: probing streams and reading versions.
+"""ffmpeg: decode an audio stream to raw PCM, encode raw PCM, check that a stream decodes.
 
-Decoding for the aligner lives in ``align/decode.py`` and rendering in the merge stage;
-both build their argv here-style and run it through :mod:`.process`.
+Every argv is built with ffmpeg-python (``input(...).output(...).get_args()``) and started
+through :mod:`.process`, never with ffmpeg-python's own ``run``: one function starts every
+process, so a missing program or a failure is the same typed error everywhere, and a
+streaming decoder can be killed when a job is cancelled. Filters go in as plain ``-af``
+strings rather than ffmpeg-python filter nodes, which would turn a one-stream chain into a
+``-filter_complex`` graph with labels. See docs/tools.md.
 """
 from __future__ import annotations
 
-import json
-import re
+import subprocess
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
+from typing import IO, Union
 
-from ..errors import MediaError, ToolError
+import ffmpeg as ffmpeg_python
+
+from ..errors import UsageError
 from . import process
+
+# Ahead of everything else: no stdin (a job runs without a terminal), no banner, errors only.
+GLOBAL_ARGS = ("-nostdin", "-hide_banner", "-v", "error")
+# libopus takes only its own channel layouts; a same-count layout (5.1(side)) is relabelled.
+OPUS_LAYOUTS = {1: "mono", 2: "stereo", 3: "3.0", 4: "quad", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
+PCM_CODECS = {"f32le": "pcm_f32le", "s16le": "pcm_s16le"}
+Stderr = Union[int, IO[bytes], None]
 
 
 @dataclass(frozen=True)
-class AudioStream:
-    """One audio stream as ffprobe sees it; ``index`` is its position among audio streams."""
+class Pcm:
+    """How decoded samples leave ffmpeg: raw ``sample_format`` at ``sample_rate`` on stdout.
 
-    index: int
-    stream_index: int
+    ``audio_filter`` (an ``-af`` chain) runs first; ``channels`` then down- or up-mixes
+    (None keeps what the filter or the stream gives).
+    """
+
+    sample_rate: int
+    sample_format: str = "f32le"
+    channels: int | None = None
+    audio_filter: str | None = None
+
+    def output_options(self) -> dict:
+        if self.sample_format not in PCM_CODECS:
+            raise UsageError(f"unknown PCM format {self.sample_format!r}")
+        options = {"f": self.sample_format, "acodec": PCM_CODECS[self.sample_format], "ar": self.sample_rate}
+        if self.channels is not None:
+            options["ac"] = self.channels
+        if self.audio_filter:
+            options["af"] = self.audio_filter
+        return options
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """An audio encoding of raw float PCM: ``codec`` is opus, ac3, eac3 or flac."""
+
     codec: str
+    sample_rate: int
     channels: int
     channel_layout: str
-    sample_rate: int
-    language: str | None
-    title: str | None
-    bit_rate: int | None
-    duration: float | None
-    start_time: float
-    default: bool
+    bitrate: int | None = None
 
-
-class FFprobe:
-    """Stream and format facts about a media file."""
-
-    def __init__(self, executable: str = "ffprobe"):
-        self.executable = executable
-
-    def version(self) -> str | None:
-        return tool_version(self.executable)
-
-    def probe(self, path: str | Path) -> dict:
-        """ffprobe's JSON for streams, format and chapters; MediaError when unreadable."""
-        path = Path(path)
-        if not path.is_file():
-            raise MediaError(f"{path}: no such file")
-        argv = [self.executable, "-v", "error", "-print_format", "json",
-                "-show_streams", "-show_format", "-show_chapters", str(path)]
-        try:
-            proc = process.run(argv, "ffprobe", timeout=120)
-        except ToolError as exc:
-            if exc.returncode is not None:
-                raise MediaError(f"{path}: not a readable media file ({exc.stderr_tail.splitlines()[-1] if exc.stderr_tail else 'ffprobe failed'})") from None
-            raise
-        return json.loads(proc.stdout or b"{}")
-
-    def audio_streams(self, path: str | Path) -> list[AudioStream]:
-        info = self.probe(path)
-        streams = [s for s in info.get("streams", []) if s.get("codec_type") == "audio"]
-        fmt_duration = _float(info.get("format", {}).get("duration"))
-        return [_audio_stream(i, s, fmt_duration) for i, s in enumerate(streams)]
-
-    def duration(self, path: str | Path) -> float:
-        return _float(self.probe(path).get("format", {}).get("duration")) or 0.0
-
-
-def _audio_stream(position: int, s: dict, fallback_duration: float | None) -> AudioStream:
-    tags = {k.lower(): v for k, v in (s.get("tags") or {}).items()}
-    lang = tags.get("language")
-    return AudioStream(
-        index=position,
-        stream_index=int(s["index"]),
-        codec=s.get("codec_name", "unknown"),
-        channels=int(s.get("channels") or 0),
-        channel_layout=s.get("channel_layout", ""),
-        sample_rate=int(s.get("sample_rate") or 0),
-        language=None if lang in (None, "und") else lang,
-        title=tags.get("title"),
-        bit_rate=int(s["bit_rate"]) if s.get("bit_rate") else None,
-        duration=_float(s.get("duration")) or _tag_duration(tags) or fallback_duration,
-        start_time=_float(s.get("start_time")) or 0.0,
-        default=bool((s.get("disposition") or {}).get("default")),
-    )
-
-
-def _float(value) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _tag_duration(tags: dict) -> float | None:
-    """Matroska keeps per-stream durations in a DURATION tag like 01:02:03.456000000."""
-    value = tags.get("duration")
-    if not value:
-        return None
-    match = re.match(r"(\d+):(\d+):([\d.]+)", value)
-    if not match:
-        return None
-    h, m, s = match.groups()
-    return int(h) * 3600 + int(m) * 60 + float(s)
+    def output_options(self) -> dict:
+        if self.codec == "opus":
+            return {"af": f"channelmap=channel_layout={OPUS_LAYOUTS[self.channels]}",
+                    "c:a": "libopus", "b:a": self.bitrate}
+        if self.codec in ("ac3", "eac3"):
+            return {"c:a": self.codec, "b:a": self.bitrate}
+        if self.codec == "flac":
+            return {"c:a": "flac", "sample_fmt": "s32", "compression_level": 5}
+        raise UsageError(f"unknown codec {self.codec!r}")
 
 
 class FFmpeg:
-    """The ffmpeg executable; media work builds argv lists and runs them through process."""
+    """The ffmpeg executable: argv builders, and the processes that run them."""
 
     def __init__(self, executable: str = "ffmpeg"):
         self.executable = executable
 
     def version(self) -> str | None:
-        return tool_version(self.executable)
+        return process.version(self.executable)
 
-    def run(self, args: list[str], timeout: float | None = None):
-        return process.run([self.executable, "-nostdin", "-hide_banner", *args], "ffmpeg", timeout=timeout)
+    # --- argv -----------------------------------------------------------------------------
 
+    def decode_argv(self, path: str | Path, stream_index: int | None, pcm: Pcm, *, seek: float | None = None,
+                    duration: float | None = None, copyts: bool = False) -> list[str]:
+        """Decode one stream (``stream_index`` among all streams; None: ffmpeg's pick) to stdout.
 
-@lru_cache(maxsize=16)
-def tool_version(executable: str) -> str | None:
-    """First version-looking token of ``EXE -version`` (``--version`` for mkvmerge), or None."""
-    if process.which(executable) is None:
-        return None
-    flag = "--version" if "mkv" in Path(executable).name else "-version"
-    try:
-        out = process.run([executable, flag], Path(executable).name, timeout=20).stdout.decode(errors="replace")
-    except ToolError:
-        return None
-    match = re.search(r"v?(\d+\.\d+(?:\.\d+)?)", out)
-    return match.group(1) if match else out.splitlines()[0] if out else None
+        ``seek`` goes before the input (fast: from the packet before, dropping samples up to
+        it); ``copyts`` keeps the file's own timestamps (an Opus track then starts at -6.5 ms).
+        """
+        source = ffmpeg_python.input(str(path), **({"ss": f"{seek:.3f}"} if seek is not None else {}))
+        if stream_index is not None:
+            source = source[str(stream_index)]
+        options = pcm.output_options()
+        if duration is not None:
+            options["t"] = f"{duration:.3f}"
+        return self._argv(source.output("pipe:1", **options), *(["-copyts"] if copyts else []))
+
+    def encode_argv(self, output: str | Path, encoding: Encoding) -> list[str]:
+        """Encode float PCM from stdin (interleaved, ``encoding``'s rate and layout) into a Matroska ``output``."""
+        source = ffmpeg_python.input("pipe:0", f="f32le", ar=encoding.sample_rate, ch_layout=encoding.channel_layout)
+        return self._argv(source.output(str(output), f="matroska", **encoding.output_options()), overwrite=True)
+
+    def check_argv(self, path: str | Path, stream_index: int, *, decode: bool = True) -> list[str]:
+        """The md5 of one stream's packets on stdout and, with ``decode``, the stream decoded to
+        nowhere with ``-progress`` lines (``out_time_us``: where its last frame ends) after it."""
+        stream = ffmpeg_python.input(str(path))[str(stream_index)]
+        packets = stream.output("pipe:1", c="copy", f="md5")
+        if not decode:
+            return self._argv(packets)
+        # ffmpeg 5.1 reports out_time as the end of the last frame on the file's own timeline
+        # (with -copyts it would be the last frame's start instead, up to a FLAC frame short)
+        nowhere = stream.output("-", f="null")
+        return self._argv(ffmpeg_python.merge_outputs(packets, nowhere), "-progress", "pipe:1", "-nostats")
+
+    def _argv(self, spec, *global_args: str, overwrite: bool = False) -> list[str]:
+        return [self.executable, *GLOBAL_ARGS, *global_args, *spec.get_args(overwrite_output=overwrite)]
+
+    # --- processes ------------------------------------------------------------------------
+
+    def decode(self, path: str | Path, stream_index: int | None, pcm: Pcm, *, timeout: float | None = None,
+               **where) -> bytes:
+        """The decoded samples (see :meth:`decode_argv`); ToolError with ffmpeg's stderr when it fails."""
+        return process.run(self.decode_argv(path, stream_index, pcm, **where), "ffmpeg", timeout=timeout).stdout
+
+    def start_decode(self, path: str | Path, stream_index: int | None, pcm: Pcm, *,
+                     stderr: Stderr = subprocess.PIPE) -> subprocess.Popen:
+        """A running decoder whose stdout delivers the samples; the caller reads, waits and checks."""
+        return process.popen(self.decode_argv(path, stream_index, pcm), "ffmpeg", stdout=subprocess.PIPE, stderr=stderr)
+
+    def encode(self, output: str | Path, encoding: Encoding, samples: bytes, *, timeout: float | None = None) -> None:
+        """Encode ``samples`` (float32, interleaved) into ``output``; ToolError when it fails."""
+        process.run(self.encode_argv(output, encoding), "ffmpeg", input=samples, timeout=timeout)
+
+    def start_encode(self, output: str | Path, encoding: Encoding, *, stderr: Stderr) -> subprocess.Popen:
+        """A running encoder taking float samples on its stdin; the caller closes it and waits."""
+        return process.popen(self.encode_argv(output, encoding), "ffmpeg",
+                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr)
+
+    def start_check(self, path: str | Path, stream_index: int, *, decode: bool = True,
+                    stderr: Stderr = subprocess.PIPE) -> subprocess.Popen:
+        """A running :meth:`check_argv`; its stdout carries the md5 and progress lines."""
+        return process.popen(self.check_argv(path, stream_index, decode=decode), "ffmpeg",
+                             stdout=subprocess.PIPE, stderr=stderr)

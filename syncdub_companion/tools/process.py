@@ -2,14 +2,18 @@
 from __future__ import annotations
 
 import logging
+import re
 import shlex
 import shutil
 import subprocess
+from functools import lru_cache
+from pathlib import Path
 from typing import Sequence
 
 from ..errors import ToolError, ToolMissingError
 
 log = logging.getLogger(__name__)
+PIPE, DEVNULL, STDOUT = subprocess.PIPE, subprocess.DEVNULL, subprocess.STDOUT
 
 
 def which(executable: str) -> str | None:
@@ -30,7 +34,7 @@ def run(argv: Sequence[str], tool: str, *, input: bytes | None = None, timeout: 
                               stdout=subprocess.PIPE if capture else None,
                               stderr=subprocess.PIPE if capture else None)
     except FileNotFoundError:
-        raise ToolMissingError(tool, f"not found at {argv[0]!r}; install it or set tools.{tool}") from None
+        raise _missing(tool, argv) from None
     except subprocess.TimeoutExpired:
         raise ToolError(tool, f"timed out after {timeout:g} s") from None
     if check and proc.returncode != 0:
@@ -45,4 +49,21 @@ def popen(argv: Sequence[str], tool: str, **kwargs) -> subprocess.Popen:
     try:
         return subprocess.Popen(list(map(str, argv)), **kwargs)
     except FileNotFoundError:
-        raise ToolMissingError(tool, f"not found at {argv[0]!r}; install it or set tools.{tool}") from None
+        raise _missing(tool, argv) from None
+
+
+def _missing(tool: str, argv: Sequence[str]) -> ToolMissingError:
+    return ToolMissingError(tool, f"not found at {argv[0]!r}; install it or set tools.{tool}")
+
+
+@lru_cache(maxsize=16)
+def version(executable: str, flag: str = "-version") -> str | None:
+    """First version-looking token of ``EXE FLAG``, or None when the program is absent or fails."""
+    if which(executable) is None:
+        return None
+    try:
+        out = run([executable, flag], Path(executable).name, timeout=20).stdout.decode(errors="replace")
+    except ToolError:
+        return None
+    match = re.search(r"v?(\d+\.\d+(?:\.\d+)?)", out)
+    return match.group(1) if match else out.splitlines()[0] if out else None

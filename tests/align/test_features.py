@@ -5,7 +5,7 @@ import numpy as np
 
 from syncdub_companion.align.decode import decode_pair, select_stream
 from syncdub_companion.align.features import EnergyStream, band_energies
-from syncdub_companion.tools.ffmpeg import FFprobe
+from syncdub_companion.tools.ffprobe import FFprobe
 
 
 def test_a_stream_fed_in_pieces_of_any_size_gives_the_whole_signals_energies():

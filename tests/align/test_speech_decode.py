@@ -8,7 +8,7 @@ import pytest
 
 from syncdub_companion.align.speech import decode_speech, dialogue_filter, track_info
 from syncdub_companion.errors import MediaError, ModelMissingError, UsageError
-from syncdub_companion.tools.ffmpeg import AudioStream
+from syncdub_companion.tools.ffprobe import AudioStream
 
 from tests.align.speech_clips import RATE, encode, stereo, surround, write_wav
 
@@ -28,11 +28,11 @@ def stream(layout: str, channels: int) -> AudioStream:
 
 
 def test_dialogue_filter_picks_centre_then_mid_then_mono():
-    assert dialogue_filter(stream("5.1(side)", 6)) == ["-af", "pan=mono|c0=FC"]
-    assert dialogue_filter(stream("7.1", 8)) == ["-af", "pan=mono|c0=FC"]
-    assert dialogue_filter(stream("", 6)) == ["-af", "pan=mono|c0=c2"]
-    assert dialogue_filter(stream("stereo", 2)) == ["-af", "pan=mono|c0=0.5*c0+0.5*c1"]
-    assert dialogue_filter(stream("mono", 1)) == ["-ac", "1"]
+    assert dialogue_filter(stream("5.1(side)", 6)) == "pan=mono|c0=FC"
+    assert dialogue_filter(stream("7.1", 8)) == "pan=mono|c0=FC"
+    assert dialogue_filter(stream("", 6)) == "pan=mono|c0=c2"
+    assert dialogue_filter(stream("stereo", 2)) == "pan=mono|c0=0.5*c0+0.5*c1"
+    assert dialogue_filter(stream("mono", 1)) is None  # a plain downmix to mono
 
 
 def test_decode_takes_the_centre_of_51(tmp_path):

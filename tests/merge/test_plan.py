@@ -15,6 +15,7 @@ from syncdub_companion.merge import pcm
 from syncdub_companion.merge.language import language, same_language
 from syncdub_companion.merge.plan import finalize, prepare
 from syncdub_companion.merge.render import placed_segments
+from syncdub_companion.tools.ffmpeg import FFmpeg
 
 
 @pytest.mark.parametrize("code", ["de", "ger", "deu", "German", "de-AT", "DE_de", "Deutsch"])
@@ -124,7 +125,7 @@ def test_pcm_reader_serves_overlapping_chunks_without_restarting(tmp_path):
 
     signal = bed(6.0, seed=4)
     wav = write_wav(tmp_path / "x.wav", signal, channels=1)
-    reader = pcm.PcmReader("ffmpeg", str(wav), 0, SR, 1)
+    reader = pcm.PcmReader(FFmpeg("ffmpeg"), str(wav), 0, SR, 1)
     try:
         pad, step, got = 3000, SR, []
         for start in range(0, 5 * SR, step):  # each read reaches back `pad` into the last one
