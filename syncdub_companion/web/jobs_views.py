@@ -59,6 +59,7 @@ def summary(job: Job) -> dict:
         "error": _scrub(job.error),
         "source": job.source,
         "name": _name_of(job),
+        "runner": _runner(job),  # the `syncdub worker` that took its stage (redis queue)
         "language": job.language,
         "created_at": job.created_at,
         "updated_at": job.updated_at,
@@ -69,6 +70,11 @@ def summary(job: Job) -> dict:
         "can_review": job.state == "needs_review" and bool(job.awaiting_review()),
         "awaiting_review": job.awaiting_review(),
     }
+
+
+def _runner(job) -> str | None:
+    extra = getattr(job, "extra", None)  # a typed Job keeps fields it does not declare there
+    return extra.get("runner") if extra is not None else job.get("runner")
 
 
 def _page_arg() -> int:
