@@ -20,6 +20,7 @@ from .plan import CONFIDENCE_TAG, SOURCE_TAG, MergePlan
 from .render import DubTrack
 from .space import disk_full_as_error
 from .splice import NewTrack, SpliceUnsupported, splice_track
+from ..subtitles.carry import carried_for
 
 log = logging.getLogger(__name__)
 HASH_SAMPLE = 4 << 20
@@ -64,7 +65,8 @@ def merge_inputs(plan: MergePlan, dub: DubTrack, tags_file: Path,
     ``extra`` (more tracks to add, e.g. ``MkvInput.single_track(srt, "subtitles", forced=True)``)."""
     dub_default = plan.default_policy == "dub"
     base_flags = tuple(TrackOptions(tid, default=False) for tid in plan.base_audio_tids) if dub_default else ()
-    base = MkvInput(plan.base, tracks=base_flags, drop_audio=tuple(plan.replace_tids))
+    base = MkvInput(plan.base, tracks=base_flags, drop_audio=tuple(plan.replace_tids),
+                    drop_subtitles=tuple(plan.replace_subtitle_tids))
     new = MkvInput.single_track(dub.path, "audio", language=plan.language.bibliographic, name=plan.track_name,
                                 default=dub_default, tags_file=tags_file, sync_ms=dub.sync_ms)
     return [base, new, *extra]
@@ -82,17 +84,27 @@ def write_merged(services, plan: MergePlan, dub: DubTrack, output: Path, tags_fi
         except SpliceUnsupported as exc:
             log.info("muxing %s with mkvmerge: %s", plan.base.name, exc)
     tags_file.write_text(tags_xml(tags), encoding="utf-8")
-    with disk_full_as_error(output.parent):
-        services.mkvmerge.mux(output, merge_inputs(plan, dub, tags_file), progress=progress)
+    with carried_for(services, plan) as subtitles:
+        extra = [subtitle_input(sub, tags_file) for sub in subtitles]
+        with disk_full_as_error(output.parent):
+            services.mkvmerge.mux(output, merge_inputs(plan, dub, tags_file, extra), progress=progress)
     if not output.is_file():
         raise ToolError("mkvmerge", f"wrote no output at {output}")
     return "mkvmerge"
 
 
+def subtitle_input(sub, tags_file: Path) -> MkvInput:
+    """A carried subtitle track (subtitles.CarriedSubtitle): its language, "(synced)" name and
+    forced flag, never the default, with the dub track's tags (so a later --force finds it)."""
+    return MkvInput.single_track(sub.path, "subtitles", language=sub.language, name=sub.name, default=False,
+                                 forced=sub.forced, tags_file=tags_file)
+
+
 def can_splice(services, plan: MergePlan) -> bool:
-    """A dub added (not replacing a track) to a Matroska file, when allowed."""
-    return (services.config.get("library.muxer") == "auto"
-            and not plan.replace_tids and plan.base.suffix.lower() in (".mkv", ".mka", ".mk3d"))
+    """A dub added (not replacing a track) to a Matroska file, when allowed; the splice adds
+    one track, so subtitles carried with the dub go through mkvmerge."""
+    return (services.config.get("library.muxer") == "auto" and not plan.replace_tids and not plan.subtitles
+            and plan.base.suffix.lower() in (".mkv", ".mka", ".mk3d"))
 
 
 def new_track(plan: MergePlan, tags: dict[str, str]) -> NewTrack:

@@ -18,6 +18,7 @@ from ..paths import ensure_inside
 from ..roots import ensure_readable
 from ..tools.ffmpeg import OPUS_LAYOUTS
 from ..tools.ffprobe import AudioStream, audio_stream
+from ..subtitles.extract import for_merge as subtitles_for_merge
 from .language import Language, language as lookup_language, same_language
 
 MODES = ("replace", "beside", "folder")
@@ -63,6 +64,9 @@ class MergePlan:
     notes: list[str] = field(default_factory=list)
     existing_sources: list[str] = field(default_factory=list)  # SYNCDUB_SOURCE of the synced tracks found
     stamps: dict[str, tuple | None] = field(default_factory=dict)  # base and output as read: see file_stamp
+    subtitles: list = field(default_factory=list)  # the dub's subtitle tracks to carry (subtitles.SubtitleTrack)
+    replace_subtitle_tids: list[int] = field(default_factory=list)  # synced subtitle tracks a --force drops
+    carried: list = field(default_factory=list)  # what the mux took of them (subtitles.CarriedSubtitle)
 
     def changed_files(self) -> list[str]:
         """The base or output files that another writer changed (or made) since they were read."""
@@ -70,8 +74,9 @@ class MergePlan:
 
     @property
     def expected_streams(self) -> int:
-        """Streams the merged file must have: the base's, minus replaced tracks, plus the dub."""
-        return self.base_streams - len(self.replace_tids) + 1
+        """Streams the merged file must have: the base's, minus replaced tracks, plus the dub
+        and the subtitle tracks carried with it."""
+        return self.base_streams - len(self.replace_tids) - len(self.replace_subtitle_tids) + 1 + len(self.carried)
 
     @property
     def stream_copy(self) -> bool:
@@ -87,6 +92,7 @@ class MergePlan:
             "channels": self.channels, "channel_layout": self.channel_layout,
             "dub_bytes": self.dub_bytes, "space_needed": self.space_needed,
             "map": self.timemap.summary() if self.timemap else None, "notes": list(self.notes),
+            "subtitles": [t.to_dict() for t in self.subtitles],
         }
 
     def describe(self) -> list[str]:
@@ -99,6 +105,7 @@ class MergePlan:
             lines.append(f"map:      {self.timemap.summary()}")
         verb = {"add": "add", "replace": "replace the synced", "skip": "skip: already has a synced"}[self.action]
         lines.append(f"track:    {verb} {self.language.bibliographic} track \"{self.track_name}\"")
+        lines += [f"subtitle: carry {t.label} as \"{t.synced_name(self.language)}\"" for t in self.subtitles]
         if self.codec:
             lines.append(f"codec:    {codec_text(self)}")
         lines.append(f"output:   {self.output} ({self.mode})")
@@ -160,6 +167,8 @@ def prepare(services, original: str, dubbed: str, *, language: str | None, mode:
     action = "skip" if existing and not force else "replace" if existing else "add"
     audio_tids = _audio_tids(services, base)
     existing_tids = [audio_tids[i] for i in existing]
+    subtitles, subtitle_drops, subtitle_notes = ([], [], []) if action == "skip" else subtitles_for_merge(
+        services, dubbed_p, base_info, lang, same_language, SOURCE_TAG, replacing=action == "replace")
     track_name = config.get("library.track_name").format(language=lang.native, code=lang.bibliographic,
                                                          english=lang.english)
     return MergePlan(
@@ -173,7 +182,8 @@ def prepare(services, original: str, dubbed: str, *, language: str | None, mode:
         base_size=base.stat().st_size,
         base_audio_tids=[t for t in audio_tids if t not in existing_tids],
         replace_tids=existing_tids if action == "replace" else [],
-        action=action, default_policy=config.get("library.default_track"), notes=notes,
+        action=action, default_policy=config.get("library.default_track"), notes=notes + subtitle_notes,
+        subtitles=subtitles, replace_subtitle_tids=subtitle_drops,
         existing_sources=[_tags(_audio_of(base_info)[i]).get(SOURCE_TAG, "") for i in existing], stamps=stamps,
     )
 

@@ -18,6 +18,7 @@ from ..errors import ToolError, VerificationError
 from .language import same_language
 from .plan import SOURCE_TAG, MergePlan, carried_streams
 from .render import DubTrack
+from ..subtitles.check import check_merged as check_subtitles
 
 DURATION_TOLERANCE = 0.1
 
@@ -67,6 +68,8 @@ def verify(services, plan: MergePlan, path: Path, dub: DubTrack, *,
     the kept streams' types and codecs in order, the file duration against the base's
     (within 0.1 s), and that the new track decodes to where it should end: decoded here,
     or, given the running ``reference`` check of the copied dub track, the same packets as it.
+    Subtitle tracks carried with the dub follow it with their language, name, forced flag and
+    as many frames as their re-timed files decoded to (see :mod:`..subtitles.check`).
     ``while_checking`` (the caller's fsync) runs while ffmpeg works and ends before this returns.
     """
     info = services.ffprobe.probe(path)
@@ -75,7 +78,8 @@ def verify(services, plan: MergePlan, path: Path, dub: DubTrack, *,
         raise VerificationError(f"merged file has {len(streams)} streams, expected {plan.expected_streams}; "
                                 "the original was left untouched")
     new = _new_track(streams, plan)
-    _check_kept_streams(plan, [s for s in streams if s is not new])
+    added = [new, *check_subtitles(streams, new, plan.carried)]
+    _check_kept_streams(plan, [s for s in streams if not any(s is a for a in added)])
     duration = float(info.get("format", {}).get("duration") or 0.0)
     if abs(duration - plan.base_duration) > DURATION_TOLERANCE:
         raise VerificationError(f"merged file lasts {duration:.3f} s but the original {plan.base_duration:.3f} s")
@@ -93,6 +97,7 @@ def verify(services, plan: MergePlan, path: Path, dub: DubTrack, *,
     if got.end < dub.end - DURATION_TOLERANCE:
         raise VerificationError(f"the new track decodes only to {got.end:.3f} s, expected {dub.end:.3f} s")
     return {"streams": len(streams), "duration": duration, "new_stream": int(new["index"]),
+            "subtitle_streams": [int(s["index"]) for s in added[1:]],
             "new_track_end": round(got.end, 3), "new_track_md5": got.packets_md5}
 
 
@@ -107,7 +112,7 @@ def _new_track(streams: list[dict], plan: MergePlan) -> dict:
 
 
 def _check_kept_streams(plan: MergePlan, streams: list[dict]) -> None:
-    dropped = set(plan.replace_tids)
+    dropped = set(plan.replace_tids) | set(plan.replace_subtitle_tids)
     got = [(s.get("codec_type"), s.get("codec_name")) for s in streams]
     want = [(kind, codec) for index, kind, codec in plan.base_kinds if index not in dropped]
     if got != want:

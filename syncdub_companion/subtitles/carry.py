@@ -62,13 +62,13 @@ def carry(services, dub: Path, tracks: list[SubtitleTrack], timemap: "TimeMap", 
             report = RETIMERS[track.kind](sources[track.index], target, retimer)
             frames = file_frames(services, target) if report.kept else 0
         except MediaError as exc:
-            notes.append(f"subtitle {track.index}: not carried ({exc})")
+            notes.append(f"{track.label}: not carried ({exc})")
             continue
         name = track.synced_name(language)
         if not report.kept:
-            notes.append(f"subtitle {track.index} \"{name}\": no cue inside the map; not carried")
+            notes.append(f"{track.label} \"{name}\": no cue inside the map; not carried")
             continue
-        notes.append(f"subtitle {track.index} \"{name}\": {report.text()}")
+        notes.append(f"{track.label} \"{name}\": {report.text()}")
         carried.append(CarriedSubtitle(track, target, language.bibliographic, name, report, frames))
     return carried, notes
 
@@ -90,14 +90,3 @@ def carried_for(services, plan) -> Iterator[list[CarriedSubtitle]]:
                                     Path(folder), plan.dub_start, plan.orig_start)
         plan.notes += notes
         yield plan.carried
-
-
-def mux_args(sub: CarriedSubtitle, tags_file: Path | None = None) -> list[str]:
-    """mkvmerge options and input for one carried track (never the default track)."""
-    args = ["--language", f"0:{sub.language}", "--track-name", f"0:{sub.name}",
-            "--forced-display-flag", f"0:{int(sub.forced)}", "--default-track-flag", "0:0"]
-    if sub.text:
-        args += ["--sub-charset", "0:UTF-8"]
-    if tags_file is not None:
-        args += ["--tags", f"0:{tags_file}"]
-    return [*args, str(sub.path)]

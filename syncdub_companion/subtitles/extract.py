@@ -11,12 +11,14 @@ from Matroska dubs only.
 """
 from __future__ import annotations
 
+import glob
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..errors import MediaError
+from ..errors import MediaError, PathNotAllowedError
 from ..languages import Language
+from ..roots import ensure_readable
 from ..tools import process
 
 # ffprobe codec -> (kind, extension, ffmpeg muxer or None)
@@ -31,6 +33,9 @@ CODECS = {
     "dvd_subtitle": ("vobsub", ".idx", None),
 }
 POLICIES = ("forced", "all", "none")
+# Sidecar files beside the dub (Movie.en.forced.srt): extension -> the codec ffprobe would name
+SIDECARS = {".srt": "subrip", ".ass": "ass", ".ssa": "ass", ".vtt": "webvtt", ".sup": "hdmv_pgs_subtitle"}
+NAME_WORDS = {"forced", "sdh", "cc", "hi", "default", "full"}
 SYNCED = "(synced)"
 
 
@@ -44,6 +49,11 @@ class SubtitleTrack:
     forced: bool
     default: bool
     title: str | None
+    source: str | None = None  # a sidecar file's path; None: a track inside the dub
+
+    @property
+    def label(self) -> str:
+        return Path(self.source).name if self.source else f"subtitle {self.index} ({self.title or self.codec})"
 
     @property
     def kind(self) -> str:
@@ -60,14 +70,16 @@ class SubtitleTrack:
 
     def to_dict(self) -> dict:
         return {"index": self.index, "codec": self.codec, "language": self.language, "forced": self.forced,
-                "title": self.title}
+                "title": self.title, "source": self.source}
 
 
 def choose(dub_info: dict, base_info: dict, language: Language, policy: str, duplicate: bool,
-           same_language: Callable[[str | None, str | None], bool], ignore: set[int] = frozenset()
-           ) -> tuple[list[SubtitleTrack], list[str]]:
+           same_language: Callable[[str | None, str | None], bool], ignore: set[int] = frozenset(),
+           sidecars: list[SubtitleTrack] = ()) -> tuple[list[SubtitleTrack], list[str]]:
     """The dub's tracks to carry, and notes on those left out; ``ignore`` are base stream
-    indexes that will not stay in the file (synced tracks being replaced)."""
+    indexes that will not stay in the file (synced tracks being replaced). ``sidecars``
+    (files beside the dub) come after the dub's own tracks and only where none of those
+    with the same forced flag is carried: a release's sidecar usually repeats its track."""
     if policy not in POLICIES:
         raise MediaError(f"library.subtitles = {policy!r}: use one of {', '.join(POLICIES)}")
     if policy == "none":
@@ -75,12 +87,13 @@ def choose(dub_info: dict, base_info: dict, language: Language, policy: str, dup
     have = {bool((s.get("disposition") or {}).get("forced")) for s in _subtitles(base_info)
             if int(s["index"]) not in ignore and same_language(_tags(s).get("language"), language.bibliographic)}
     chosen, notes = [], []
-    for s in _subtitles(dub_info):
-        track = _track(s, language.bibliographic)
+    for track in [_track(s, language.bibliographic) for s in _subtitles(dub_info)] + list(sidecars):
         if not same_language(track.language, language.bibliographic) or (policy == "forced" and not track.forced):
             continue
-        label = f"subtitle {track.index} ({track.title or track.codec})"
-        if track.codec not in CODECS:
+        label = track.label
+        if track.source and any(c.forced == track.forced and not c.source for c in chosen):
+            notes.append(f"{label}: the dub's own {'forced ' if track.forced else ''}track is carried; not carried")
+        elif track.codec not in CODECS:
             notes.append(f"{label}: {track.codec} subtitles cannot be re-timed; not carried")
         elif track.forced in have and not duplicate:
             notes.append(f"{label}: the file already has a{' forced' if track.forced else ''} "
@@ -103,8 +116,28 @@ def for_merge(services, dub: Path, base_info: dict, language: Language, same_lan
     if policy == "none":
         return [], replace, []
     tracks, notes = choose(services.ffprobe.probe(dub), base_info, language, policy,
-                           bool(services.config.get("library.subtitles_duplicate")), same_language, set(replace))
+                           bool(services.config.get("library.subtitles_duplicate")), same_language, set(replace),
+                           sidecars(services, dub, language, same_language))
     return tracks, replace, notes
+
+
+def sidecars(services, dub: Path, language: Language, same_language) -> list[SubtitleTrack]:
+    """Subtitle files beside the dub named after it in its language: ``Movie.en.srt``,
+    ``Movie.eng.forced.sup``. One that resolves outside the read roots (a symlink) is skipped."""
+    found = []
+    for path in sorted(dub.parent.glob(glob.escape(dub.stem) + ".*")):
+        codec = SIDECARS.get(path.suffix.lower())
+        words = path.name[len(dub.stem) + 1:-len(path.suffix)].lower().split(".")
+        codes = [w for w in words if w and w not in NAME_WORDS]
+        if codec is None or len(codes) != 1 or not same_language(codes[0], language.bibliographic):
+            continue
+        try:
+            source = ensure_readable(path, services.config, "subtitle")
+        except PathNotAllowedError:
+            continue
+        found.append(SubtitleTrack(-1 - len(found), codec, language.bibliographic, "forced" in words, False, None,
+                                   str(source)))
+    return found
 
 
 def _subtitles(info: dict) -> list[dict]:
@@ -129,7 +162,8 @@ def extract(services, dub: Path, tracks: list[SubtitleTrack], target: Callable[[
     """Write each track to ``target(track)`` (text and PGS by ffmpeg, VobSub by mkvextract)."""
     out: dict[int, Path] = {}
     argv = [services.ffmpeg.executable, "-nostdin", "-v", "error", "-y", "-i", str(dub)]
-    copied = [t for t in tracks if t.kind != "vobsub"]
+    out.update({t.index: Path(t.source) for t in tracks if t.source})  # a sidecar is read where it is
+    copied = [t for t in tracks if t.kind != "vobsub" and not t.source]
     for t in copied:
         path = target(t)
         codec = "srt" if t.codec in ("mov_text", "text") else "copy"
@@ -138,7 +172,7 @@ def extract(services, dub: Path, tracks: list[SubtitleTrack], target: Callable[[
     if copied:
         process.run(argv, "ffmpeg", timeout=3600)
     for t in tracks:
-        if t.kind == "vobsub":
+        if t.kind == "vobsub" and not t.source:
             out[t.index] = _vobsub(services, dub, t, target(t))
     return out
 

@@ -59,7 +59,8 @@ class TrackOptions:
 class MkvInput:
     """One input file: which of its tracks to keep, what else to drop, and per-track options.
 
-    ``audio`` keeps only those audio track ids and ``drop_audio`` drops those; ``keep`` lists
+    ``audio`` keeps only those audio track ids and ``drop_audio`` drops those (``drop_subtitles``
+    likewise for subtitle tracks); ``keep`` lists
     the kinds kept (video, audio, subtitles); ``extras`` False drops chapters, attachments,
     tags and buttons.
     """
@@ -70,6 +71,7 @@ class MkvInput:
     audio: tuple[int, ...] = ()
     drop_audio: tuple[int, ...] = ()
     extras: bool = True
+    drop_subtitles: tuple[int, ...] = ()
 
     @classmethod
     def single_track(cls, path: Path, kind: str = "audio", **options) -> MkvInput:
@@ -84,6 +86,8 @@ class MkvInput:
             args += ["--audio-tracks", ",".join(map(str, self.audio))]
         elif self.drop_audio:
             args += ["--audio-tracks", "!" + ",".join(map(str, self.drop_audio))]
+        if self.drop_subtitles:
+            args += ["--subtitle-tracks", "!" + ",".join(map(str, self.drop_subtitles))]
         for track in self.tracks:
             args += track.args()
         return [*args, str(self.path)]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
 
 import pysubs2
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from subs_media import CUES, DUB_START, FRAME, ORIG_START, pgs_cues, truth_map
 from syncdub_companion.errors import MediaError
 from syncdub_companion.merge.language import language, same_language
-from syncdub_companion.subtitles import carry, choose, mux_args
+from syncdub_companion.subtitles import carry, choose
 from syncdub_companion.subtitles.pgs import write_display_sets
 
 ENG = language("en")
@@ -87,5 +88,31 @@ def test_carry_extracts_retimes_and_names(dub, services, tmp_path):
     assert [e.text for e in srt][0] == "Sign: out of the logo – ß"
     for event, (_, _, _, (lo, hi)) in zip(srt, [c for c in CUES if c[3]]):
         assert abs(event.start / 1000 - lo) <= FRAME and abs(event.end / 1000 - hi) <= FRAME
-    args = mux_args(carried[2])
-    assert args[-1] == str(carried[2].path) and "0:1" in args[args.index("--forced-display-flag") + 1]
+
+
+def test_sidecar_files_beside_the_dub_are_carried_when_the_dub_has_no_such_track(tmp_path):
+    from syncdub_companion.subtitles.extract import for_merge
+    from syncdub_companion.testing import make_services
+
+    folder = tmp_path / "dubs"
+    folder.mkdir()
+    dub = folder / "Film.English.mkv"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=f=440:d=25", "-c:a", "ac3", str(dub)],
+                   check=True)
+    cues = "".join(f"{n}\n00:00:{10 + n:02d},000 --> 00:00:{11 + n:02d},000\nSign {n}\n\n" for n in range(1, 4))
+    for name in ("Film.English.en.forced.srt", "Film.English.de.forced.srt", "Film.English.en.txt",
+                 "Other.en.forced.srt", "Film.English.eng.srt"):
+        (folder / name).write_text(cues)
+    (folder / "Film.English.en.forced.ass").symlink_to(tmp_path / "elsewhere.ass")  # outside the roots
+    (tmp_path / "elsewhere.ass").write_text(cues)
+    (tmp_path / "svc").mkdir()
+    svc = make_services(tmp_path / "svc", {"library": {"roots": [str(tmp_path / "lib")]},
+                                           "counterparts": {"dub_roots": {"en": str(folder)}}})
+    try:
+        tracks, _, notes = for_merge(svc, dub, original_with(None), ENG, same_language, "SYNCDUB_SOURCE", False)
+        assert [Path(t.source).name for t in tracks] == ["Film.English.en.forced.srt"] and tracks[0].forced
+        carried, notes = carry(svc, dub, tracks, truth_map(), ENG, tmp_path)
+        assert carried[0].name == "English forced (synced)" and carried[0].frames == 3
+        assert notes[0].startswith("Film.English.en.forced.srt \"English forced (synced)\": 3 cues kept")
+    finally:
+        svc.store.close()
