@@ -10,22 +10,13 @@ from __future__ import annotations
 from itertools import zip_longest
 from pathlib import Path
 
-from ..errors import MediaError, ToolError, VerificationError
-from ..tools import process
+from ..errors import VerificationError
 
 
 def file_frames(services, path: Path) -> int:
     """How many subtitle frames ``path`` (an .srt, .ass, .vtt, .sup or .idx) decodes to; MediaError
     when ffprobe reports any error."""
-    argv = [services.ffprobe.executable, "-v", "error", "-show_entries", "frame=pts_time", "-of", "csv=p=0", str(path)]
-    try:
-        proc = process.run(argv, "ffprobe", timeout=300)
-    except ToolError as exc:
-        raise MediaError(f"{path.name} does not decode: {exc.stderr_tail or exc}") from None
-    errors = (proc.stderr or b"").decode("utf-8", "replace").strip()
-    if errors:
-        raise MediaError(f"{path.name} does not decode cleanly: {errors.splitlines()[-1]}")
-    return len((proc.stdout or b"").decode().splitlines())
+    return services.ffprobe.count_frames(path)
 
 
 def check_merged(streams: list[dict], after: dict, carried: list) -> list[dict]:

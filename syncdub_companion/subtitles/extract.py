@@ -19,7 +19,7 @@ from typing import Callable
 from ..errors import MediaError, PathNotAllowedError
 from ..languages import Language
 from ..roots import ensure_readable
-from ..tools import process
+from ..tools.mkvextract import MkvExtract
 
 # ffprobe codec -> (kind, extension, ffmpeg muxer or None)
 CODECS = {
@@ -160,17 +160,12 @@ def _track(stream: dict, fallback_language: str) -> SubtitleTrack:
 
 def extract(services, dub: Path, tracks: list[SubtitleTrack], target: Callable[[SubtitleTrack], Path]) -> dict[int, Path]:
     """Write each track to ``target(track)`` (text and PGS by ffmpeg, VobSub by mkvextract)."""
-    out: dict[int, Path] = {}
-    argv = [services.ffmpeg.executable, "-nostdin", "-v", "error", "-y", "-i", str(dub)]
-    out.update({t.index: Path(t.source) for t in tracks if t.source})  # a sidecar is read where it is
-    copied = [t for t in tracks if t.kind != "vobsub" and not t.source]
-    for t in copied:
-        path = target(t)
-        codec = "srt" if t.codec in ("mov_text", "text") else "copy"
-        argv += ["-map", f"0:{t.index}", "-c", codec, "-f", CODECS[t.codec][2], str(path)]
-        out[t.index] = path
+    out = {t.index: Path(t.source) for t in tracks if t.source}  # a sidecar is read where it is
+    copied = [(t.index, "srt" if t.codec in ("mov_text", "text") else "copy", CODECS[t.codec][2], target(t))
+              for t in tracks if t.kind != "vobsub" and not t.source]
     if copied:
-        process.run(argv, "ffmpeg", timeout=3600)
+        services.ffmpeg.copy_streams(dub, copied, timeout=3600)
+    out.update({index: path for index, _, _, path in copied})
     for t in tracks:
         if t.kind == "vobsub" and not t.source:
             out[t.index] = _vobsub(services, dub, t, target(t))
@@ -180,6 +175,4 @@ def extract(services, dub: Path, tracks: list[SubtitleTrack], target: Callable[[
 def _vobsub(services, dub: Path, track: SubtitleTrack, idx: Path) -> Path:
     if dub.suffix.lower() not in (".mkv", ".mka", ".mks", ".mk3d"):
         raise MediaError(f"{dub.name}: VobSub is taken from Matroska dubs only (mkvextract)")
-    executable = services.config.get("tools.mkvextract")
-    process.run([executable, str(dub), "tracks", f"{track.index}:{idx}"], "mkvextract", timeout=3600)
-    return idx
+    return MkvExtract(services.config.get("tools.mkvextract")).track(dub, track.index, idx)

@@ -115,6 +115,13 @@ class FFmpeg:
         nowhere = stream.output("-", f="null")
         return self._argv(ffmpeg_python.merge_outputs(packets, nowhere), "-progress", "pipe:1", "-nostats")
 
+    def copy_streams_argv(self, path: str | Path, outputs: list[tuple[int, str, str, Path]]) -> list[str]:
+        """Several streams of ``path`` in one pass, each to its own file: (stream index,
+        codec (``copy`` or an encoder), muxer, output path) each."""
+        source = ffmpeg_python.input(str(path))
+        specs = [source[str(index)].output(str(out), c=codec, f=muxer) for index, codec, muxer, out in outputs]
+        return self._argv(ffmpeg_python.merge_outputs(*specs), overwrite=True)
+
     def _argv(self, spec, *global_args: str, overwrite: bool = False) -> list[str]:
         return [self.executable, *GLOBAL_ARGS, *global_args, *spec.get_args(overwrite_output=overwrite)]
 
@@ -124,6 +131,11 @@ class FFmpeg:
                **where) -> bytes:
         """The decoded samples (see :meth:`decode_argv`); ToolError with ffmpeg's stderr when it fails."""
         return process.run(self.decode_argv(path, stream_index, pcm, **where), "ffmpeg", timeout=timeout).stdout
+
+    def copy_streams(self, path: str | Path, outputs: list[tuple[int, str, str, Path]], *,
+                     timeout: float | None = None) -> None:
+        """Run :meth:`copy_streams_argv`; ToolError with ffmpeg's stderr when it fails."""
+        process.run(self.copy_streams_argv(path, outputs), "ffmpeg", timeout=timeout)
 
     def start_decode(self, path: str | Path, stream_index: int | None, pcm: Pcm, *,
                      stderr: Stderr = subprocess.PIPE) -> subprocess.Popen:

@@ -52,6 +52,10 @@ class FFprobe:
         return [self.executable, "-v", "error", "-select_streams", str(stream_index),
                 "-read_intervals", "%+#1", "-show_entries", "frame=pts_time", "-of", "csv=p=0", str(path)]
 
+    def frames_argv(self, path: str | Path) -> list[str]:
+        """Decode every frame of a (small) file, one line per frame on stdout; errors on stderr."""
+        return [self.executable, "-v", "error", "-show_entries", "frame=pts_time", "-of", "csv=p=0", str(path)]
+
     def probe(self, path: str | Path) -> dict:
         """ffprobe's JSON for streams, format and chapters; MediaError when unreadable."""
         path = Path(path)
@@ -84,6 +88,22 @@ class FFprobe:
             return float(out[0].strip(","))
         except (ToolError, ValueError, IndexError):
             return None
+
+
+    def count_frames(self, path: str | Path, timeout: float | None = 300) -> int:
+        """How many frames ``path`` decodes to (meant for subtitle files); MediaError when
+        ffprobe fails or reports any decoding error."""
+        path = Path(path)
+        try:
+            proc = process.run(self.frames_argv(path), "ffprobe", timeout=timeout)
+        except ToolError as exc:
+            if exc.returncode is None:
+                raise
+            raise MediaError(f"{path.name} does not decode: {exc.stderr_tail or exc}") from None
+        errors = (proc.stderr or b"").decode("utf-8", "replace").strip()
+        if errors:
+            raise MediaError(f"{path.name} does not decode cleanly: {errors.splitlines()[-1]}")
+        return len((proc.stdout or b"").decode().splitlines())
 
 
 def audio_stream(position: int, s: dict, fallback_duration: float | None) -> AudioStream:

@@ -60,3 +60,12 @@ def test_subpictures_land_within_a_frame(vobsub, tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 0 and not proc.stderr.strip() and len(proc.stdout.splitlines()) == len(kept)
     assert (tmp_path / "synced.sub").stat().st_size == (vobsub / "dub.sub").stat().st_size
+
+
+def test_a_vobsub_track_comes_out_of_the_dub_through_mkvextract(vobsub, services, tmp_path):
+    from syncdub_companion.subtitles.extract import SubtitleTrack, extract
+
+    track = SubtitleTrack(0, "dvd_subtitle", "eng", True, False, None)
+    out = extract(services, vobsub / "dub.mkv", [track], lambda t: tmp_path / f"dub{t.index}.idx")
+    assert out == {0: tmp_path / "dub0.idx"}
+    assert len(subpictures(out[0].read_text(), (tmp_path / "dub0.sub").read_bytes())) == len(ENDS)
