@@ -9,7 +9,7 @@ adjacent) an empty composition clears it. Fades (palette updates every frame) st
 fades: each step is one screen.
 
 A *cue* here is a run of visible screens between two empty ones; the retimer's rules
-(drop, clip, shortest piece) apply to the run as a whole, and each screen in it keeps
+(drop, clip, no flash) apply to the run as a whole, and each screen in it keeps
 the part that falls inside the run's kept piece.
 """
 from __future__ import annotations
