@@ -14,6 +14,7 @@ from ..errors import UsageError
 from ..media import Candidate, MediaItem
 from ..plugins import call_each
 from ..roots import ensure_readable
+from .resync_several import resync_several, several_languages
 
 
 def register(cli: click.Group) -> None:
@@ -36,11 +37,17 @@ def register(cli: click.Group) -> None:
 def resync_cmd(app: AppContext, original, dubbed, language, mode, force, dry_run, as_json):
     """Sync the dub from DUBBED into ORIGINAL (a library file).
 
-    Without DUBBED, the counterpart plugins are asked for one.
+    Without DUBBED, the counterpart plugins are asked for one; when they know dubs in several
+    languages (and no --lang), each is aligned and all are added in one write.
     """
     from ..merge import resync
 
     services = app.services()
+    if dubbed is None and language is None and several_languages(services, original):
+        with _ProgressBar(enabled=sys.stderr.isatty() and not as_json) as bar:
+            resync_several(services, original, mode=mode, force=force, dry_run=dry_run, as_json=as_json,
+                           progress=bar)
+        return
     if dubbed is None:
         found = find_dub(services, original, language)
         dubbed, language = found.path, language or found.language

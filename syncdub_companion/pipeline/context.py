@@ -64,6 +64,7 @@ class JobContext:
     worker: str = "main"
     abort: threading.Event = field(default_factory=threading.Event)
     align: Callable | None = None
+    merge_many: Callable | None = None  # several languages in one write; None: ``merge`` per language
     abandoned: bool = False
     _last_write: float = 0.0
     _last_check: float = 0.0

@@ -1,5 +1,9 @@
 """The mux stage: write the stored maps' dubs into a temp file, verify it, swap it into place.
 
+Several languages go into one write (one temp file, one verify, one swap, and later one
+rescan): :func:`~syncdub_companion.merge.multi.resync_many`. An injected single-language
+merge (``run_job(merge=...)`` without ``merge_many``) is called once per language instead.
+
 The swap (the rename over the library file) is a step of its own on the job (its
 ``stage`` reads ``swap`` from just before the rename), but it runs inside the same
 :func:`~syncdub_companion.merge.resync` call as the temp file and the verify: the temp
@@ -26,29 +30,59 @@ LOCK_RETRY = 15.0
 
 
 def mux(ctx: JobContext) -> None:
-    """Merge each language whose map may be merged, and record what each merge did."""
-    merged = dict(ctx.job.merged or {})
-    maps = dict(ctx.job.maps or {})
-    for language in sorted(ctx.job.plan or {}):
-        entry = maps.get(language) or {}
-        if language in merged:
-            continue
+    """Merge every language whose map may be merged (several in one write), and record
+    what each merge did."""
+    todo = [lang for lang in sorted(ctx.job.plan or {}) if lang not in (ctx.job.merged or {})]
+    for language in todo:
+        entry = (ctx.job.maps or {}).get(language) or {}
         if entry.get("status") == "skipped":
-            merged[language] = _own_earlier(ctx, language, dict(entry["result"]))
-        elif mergeable(ctx.job, language):
-            merged[language] = _merge_one(ctx, language, entry)
-        else:
-            continue
-        maps[language] = {**entry, "merged": merged[language].get("status")}  # kept past the end: approve re-runs
-        ctx.save(merged=merged, maps=maps)
-        ctx.note(f"{language}: {merged[language].get('status')} {merged[language].get('output_path') or ''}".rstrip())
+            _record(ctx, {language: _own_earlier(ctx, language, dict(entry["result"]))})
+    ready = [lang for lang in todo if mergeable(ctx.job, lang)]
+    if len(ready) > 1 and ctx.merge_many is not None:
+        _record(ctx, _merge_all(ctx, ready))
+        return
+    for language in ready:
+        _record(ctx, {language: _merge_one(ctx, language, ctx.job.maps[language])})
+
+
+def _record(ctx: JobContext, results: dict[str, dict]) -> None:
+    merged, maps = dict(ctx.job.merged or {}), dict(ctx.job.maps or {})
+    for language, result in results.items():
+        merged[language] = result
+        maps[language] = {**maps.get(language, {}), "merged": result.get("status")}  # kept past the end: approve re-runs
+    ctx.save(merged=merged, maps=maps)
+    for language, result in results.items():
+        ctx.note(f"{language}: {result.get('status')} {result.get('output_path') or ''}".rstrip())
+
+
+def _merge_all(ctx: JobContext, languages: list[str]) -> dict[str, dict]:
+    """Several languages: one temp file, one verify, one swap (merge.multi.resync_many)."""
+    from ..merge.multi import Dub
+
+    ctx.checkpoint()
+    ctx.save(state="muxing", stage="mux")
+    ctx.note(f"merging {', '.join(languages)} in one write with the stored maps")
+    dubs = {lang: Dub(ctx.job.maps[lang]["dubbed"], None if lang == "und" else lang, _map_for(ctx, lang))
+            for lang in languages}
+    try:
+        results = ctx.merge_many(ctx.services, ctx.job.item["path"], dubs, mode=ctx.job.mode,
+                                 force=bool(ctx.job.force), progress=ctx.progress_callback(0, 1),
+                                 lock_wait=LOCK_WAIT, before_swap=lambda: _swapping(ctx, *languages))
+    except FileBusyError as exc:
+        raise Busy(message=str(exc), delay=LOCK_RETRY) from None
+    return {lang: _own_earlier(ctx, lang, results[lang].to_dict()) for lang in languages}
+
+
+def _map_for(ctx: JobContext, language: str):
+    timemap = ctx.job.timemap(language)
+    if timemap.verdict == "review":  # a user approved it after listening
+        timemap = dataclasses.replace(timemap, verdict="aligned", details={**timemap.details, "approved": True})
+    return timemap
 
 
 def _merge_one(ctx: JobContext, language: str, entry: dict) -> dict:
     ctx.checkpoint()
-    timemap = ctx.job.timemap(language)
-    if timemap.verdict == "review":  # a user approved it after listening
-        timemap = dataclasses.replace(timemap, verdict="aligned", details={**timemap.details, "approved": True})
+    timemap = _map_for(ctx, language)
     ctx.save(state="muxing", stage="mux")
     ctx.note(f"merging {language} from {entry['dubbed']} with the stored map")
     original = ctx.job.item["path"]
@@ -67,11 +101,11 @@ def _merge_one(ctx: JobContext, language: str, entry: dict) -> dict:
     return _own_earlier(ctx, language, result.to_dict() if hasattr(result, "to_dict") else dict(result))
 
 
-def _swapping(ctx: JobContext, language: str) -> None:
+def _swapping(ctx: JobContext, *languages: str) -> None:
     """Saved just before the rename: if the process dies after the merged file is renamed
     into place but before the result is saved, the retry finds the track there and must
     count it as this job's own work (done, and rescanned), not as skipped."""
-    ctx.save(stage="swap", merges_started=sorted({*ctx.job.merges_started, language}))
+    ctx.save(stage="swap", merges_started=sorted({*ctx.job.merges_started, *languages}))
 
 
 def _own_earlier(ctx: JobContext, language: str, result: dict) -> dict:

@@ -42,12 +42,24 @@ def default_align(services, original: str, dubbed: str, **kwargs) -> tuple:
     return (timemap, None) if timemap is not None else (None, skipped_result(plan).to_dict())
 
 
+def default_merge_many(*args, **kwargs):
+    """Several languages in one write, ``syncdub_companion.merge.multi.resync_many``."""
+    from ..merge.multi import resync_many
+
+    return resync_many(*args, **kwargs)
+
+
 def run_job(services, job: Job, *, worker: str = "main", merge: Callable | None = None,
-            align: Callable | None = None, abort: threading.Event | None = None,
-            context: JobContext | None = None) -> str:
-    """Take a claimed ``job`` through every stage; returns the state it was left in."""
+            align: Callable | None = None, merge_many: Callable | None = None,
+            abort: threading.Event | None = None, context: JobContext | None = None) -> str:
+    """Take a claimed ``job`` through every stage; returns the state it was left in.
+
+    ``merge``, ``align`` and ``merge_many`` replace the real ones (tests); an injected
+    ``merge`` without ``merge_many`` is called once per language."""
     ctx = context or JobContext(services, job, merge or default_merge, worker, abort or threading.Event())
     ctx.align = ctx.align or align or default_align
+    if ctx.merge_many is None:
+        ctx.merge_many = merge_many or (default_merge_many if ctx.merge is default_merge else None)
     try:
         _check_interrupt_budget(ctx)
         for name, stage in STAGES:

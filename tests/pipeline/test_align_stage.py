@@ -158,3 +158,44 @@ def test_cli_approve_and_reject(tmp_path):
     refused = CliRunner().invoke(cli, ["jobs", "approve", str(second), "--config", str(config)], env={})
     assert refused.exit_code != 0 and "no time map for review" in refused.output
     store.close()
+
+
+LOGGING_MKVMERGE = """#!{python}
+import json, os, sys
+with open({log!r}, "a") as fh:
+    fh.write(json.dumps(sys.argv[1:]) + "\\n")
+os.execv({real!r}, [{real!r}, *sys.argv[1:]])
+"""
+
+
+@needs_tools
+def test_a_job_with_two_languages_writes_the_file_once(tmp_path):
+    """Issue 18 item 2 in the service: a German and a French sidecar dub, one job, one mux,
+    one swap, one rescan; each language's map stored by the align stage."""
+    import os
+    import sys
+
+    log, wrapper = tmp_path / "mkvmerge.log", tmp_path / "mkvmerge-logging"
+    wrapper.write_text(LOGGING_MKVMERGE.format(python=sys.executable, log=str(log), real=shutil.which("mkvmerge")))
+    wrapper.chmod(0o755)
+    library = {"roots": [str(tmp_path / "lib")], "languages": ["de", "fr"]}
+    lib = build_lib(tmp_path, {"library": library, "tools": {"mkvmerge": str(wrapper)}}, stable_seconds=0)
+    original, german = make_movie_with_dub(lib.root / "movies" / "Film (2010)", tmp_path / "gen", SECONDS, OFFSET)
+    french = german.with_name("Film (2010).fr.mka")
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(german), "-c", "copy", "-metadata:s:a:0", "language=fre",
+                    str(french)], check=True)
+    aligner = CountingAlign()
+    lib.services.pm.register(aligner, name="counting-align")
+    inode = os.stat(original).st_ino
+    job_id = jobs.create(lib.services.store, original=str(original))
+
+    assert run_next(lib) == "done", jobs.get(lib.services.store, job_id).error
+    job = jobs.get(lib.services.store, job_id)
+    assert sorted(job.maps) == ["de", "fr"] and aligner.calls == 2
+    assert synced_languages(original) == ["ger", "fre"] and os.stat(original).st_ino != inode
+    muxes = [a for a in map(json.loads, log.read_text().splitlines()) if "-o" in a and str(original) in a]
+    assert len(muxes) == 1  # one temp file written from the film, for both languages
+    assert job.result["languages"]["fr"]["verification"]["languages_in_write"] == 2
+    assert lib.recorder.changed == [[str(original)]]  # one rescan
+    assert job.result["message"] == "added de, fr"
+    lib.services.store.close()
