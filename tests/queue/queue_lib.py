@@ -158,13 +158,13 @@ class Deployment:
         data["jobs"]["workers"] = 0
         return self._write("service.toml", data)
 
-    def worker_config(self, name: str) -> Path:
+    def worker_config(self, name: str, stages: tuple[str, ...] = ("align", "merge")) -> Path:
         mount = self.tmp / f"mnt-{name}"
         mount.symlink_to(self.lib, target_is_directory=True)
         data = common(self.url)
         data["server"].update(data_dir=str(self.tmp / f"worker-{name}"))
         data["library"] = {"roots": [str(mount)]}
-        data["worker"] = {"name": name, "stages": ["align", "merge"]}
+        data["worker"] = {"name": name, "stages": list(stages)}
         data["paths"] = {str(self.lib): str(mount)}
         return self._write(f"worker-{name}.toml", data)
 
@@ -190,9 +190,9 @@ class Deployment:
         proc.wait_for(r"jobs go to the syncdub queues", 60)
         return proc
 
-    def worker(self, name: str) -> Proc:
-        proc = self.start(name, "worker", "--config", str(self.worker_config(name)))
-        proc.wait_for(r"takes the align and merge stage", 60)
+    def worker(self, name: str, stages: tuple[str, ...] = ("align", "merge")) -> Proc:
+        proc = self.start(name, "worker", "--config", str(self.worker_config(name, stages)))
+        proc.wait_for(rf"takes the {' and '.join(stages)} stage", 60)
         return proc
 
     def stop_all(self) -> None:

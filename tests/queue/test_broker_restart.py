@@ -1,6 +1,7 @@
 """A broker restart loses no queued job: the stage message waits in Redis's append-only file
-while no worker runs, survives redis-server stopping and starting again, and a worker that
-starts afterwards takes it; the service, which kept running, records the job done."""
+while no worker runs, survives redis-server stopping and starting again, and the workers
+that start afterwards take it; the service, which kept running, records the job done.
+The two workers split the stages by configuration: one aligns only, one merges only."""
 from __future__ import annotations
 
 import time
@@ -36,10 +37,14 @@ def test_queued_stage_survives_a_broker_restart_and_runs_after(tmp_path, redis_s
         redis_server.stop()
         redis_server.start()
         assert queued(redis.Redis.from_url(redis_server.url)) == 1  # read back from the AOF
-        deploy.worker("late")
+        deploy.worker("gpu", ("align",))
+        deploy.worker("nas", ("merge",))
         [job] = wait_final(store, [job_id], 90)
     finally:
         deploy.stop_all()
     assert job["state"] == "done", (job.get("error"), job["log"])
     assert synced_tracks(original) == ["ger"]
+    took = [line.split(" ", 1)[1] for line in job["log"] if " took the " in line]
+    assert [t.split(" after ")[0] for t in took] == ["worker gpu took the align stage", "worker nas took the merge stage"]
+    assert set(job["queue_wait"]) == {"align", "merge"} and all(w >= 0 for w in job["queue_wait"].values())
     store.close()
