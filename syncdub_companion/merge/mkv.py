@@ -97,7 +97,7 @@ def subtitle_input(sub, tags_file: Path) -> MkvInput:
     """A carried subtitle track (subtitles.CarriedSubtitle): its language, "(synced)" name and
     forced flag, never the default, with the dub track's tags (so a later --force finds it)."""
     return MkvInput.single_track(sub.path, "subtitles", language=sub.language, name=sub.name, default=False,
-                                 forced=sub.forced, tags_file=tags_file)
+                                 forced=sub.forced, tags_file=tags_file, charset="UTF-8" if sub.text else None)
 
 
 def can_splice(services, plan: MergePlan) -> bool:

@@ -37,6 +37,7 @@ class TrackOptions:
     forced: bool | None = None
     sync_ms: int = 0
     tags_file: Path | None = None
+    charset: str | None = None  # a text subtitle file's character set
 
     def args(self) -> list[str]:
         tid, args = self.tid, []
@@ -48,6 +49,8 @@ class TrackOptions:
             args += ["--default-track-flag", f"{tid}:{int(self.default)}"]
         if self.forced is not None:
             args += ["--forced-display-flag", f"{tid}:{int(self.forced)}"]
+        if self.charset is not None:
+            args += ["--sub-charset", f"{tid}:{self.charset}"]
         if self.tags_file is not None:
             args += ["--tags", f"{tid}:{self.tags_file}"]
         if self.sync_ms:
@@ -76,7 +79,7 @@ class MkvInput:
     @classmethod
     def single_track(cls, path: Path, kind: str = "audio", **options) -> MkvInput:
         """A one-track file (a dub, a subtitle) and nothing else of it: ``options`` as for
-        :class:`TrackOptions` (language, name, default, forced, sync_ms, tags_file)."""
+        :class:`TrackOptions` (language, name, default, forced, sync_ms, tags_file, charset)."""
         return cls(Path(path), tracks=(TrackOptions(0, **options),), keep=(kind,), extras=False)
 
     def args(self) -> list[str]:
