@@ -105,3 +105,18 @@ def test_a_rejected_language_is_reported_and_the_other_added(library, two_dubs):
     assert data["languages"]["de"]["status"] == "done"
     assert data["not_added"] == {"fr": "rejected (different content)"}
     assert synced_languages(library.film) == ["ger"]
+
+
+def test_ambiguity_is_judged_within_a_language(tmp_path, library, offset_case, two_dubs):
+    """Two German dubs scoring alike leave German out (asking for DUBBED); French is added."""
+    config, env, log, setup = two_dubs
+    finder = (setup / "plugins" / "finder.py").read_text()
+    german = offset_case[0]
+    other = tmp_path / "dubs2" / "Film.German.Other.mkv"
+    shutil.copyfile(german, other)
+    (setup / "plugins" / "finder.py").write_text(finder.replace("[(", f"[({str(other)!r}, 'de'), (", 1))
+    result = CliRunner().invoke(cli, ["--config", str(config), "resync", str(library.film)], env=env)
+    assert result.exit_code == 0, result.output
+    assert "fr done:" in result.output
+    assert "de not added: several dubs match about equally" in result.output and "DUBBED" in result.output
+    assert synced_languages(library.film) == ["fre"]
