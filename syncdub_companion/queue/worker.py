@@ -82,6 +82,7 @@ class StageWorker:
             data = (self._align(payload, report) if stage == "align"
                     else self._merge({**payload, "job": job_id}, report, run_id))
         except RunStopped as why:
+            log.info("job %s: %s stage stopped: %s", job_id, stage, why)
             self.engine.report(run_id, "stopped", {"worker": self.name, "why": str(why)})
             return
         except (SyncDubError, OSError) as exc:
