@@ -151,11 +151,11 @@ class Deployment:
     def film(self, name: str) -> tuple[Path, Path]:
         return make_movie_with_dub(self.lib / name, self.tmp / f"gen-{name}", SECONDS, OFFSET)
 
-    def service_config(self, port: int) -> Path:
+    def service_config(self, port: int, workers: int = 0) -> Path:
         data = common(self.url)
         data["server"].update(data_dir=str(self.tmp / "service"), port=port, host="127.0.0.1")
         data["library"] = {"roots": [str(self.lib)], "languages": ["de"]}
-        data["jobs"]["workers"] = 0
+        data["jobs"]["workers"] = workers
         return self._write("service.toml", data)
 
     def worker_config(self, name: str, stages: tuple[str, ...] = ("align", "merge")) -> Path:
@@ -185,8 +185,8 @@ class Deployment:
         self.procs.append(proc)
         return proc
 
-    def serve(self, port: int) -> Proc:
-        proc = self.start("service", "serve", "--config", str(self.service_config(port)))
+    def serve(self, port: int, workers: int = 0) -> Proc:
+        proc = self.start("service", "serve", "--config", str(self.service_config(port, workers)))
         proc.wait_for(r"jobs go to the syncdub queues", 60)
         return proc
 
