@@ -125,10 +125,13 @@ def render_span(reader: PcmReader, sample_rate: int, dub_start: float, orig_star
     plain copy; any other speed resamples (which also undoes a PAL pitch shift).
     """
     first_in = dub_start * sample_rate + (out_start - orig_start * sample_rate) * speed
-    if abs(speed - 1.0) < 1e-6:
+    up, down = ratio(speed)
+    # a speed whose nearest small fraction is 1/1 (within ~1/MAX_RATIO_TERM of 1, e.g. 1.00003
+    # from a short segment's fit) is a copy too: a 1/1 "resample" has no valid filter cutoff
+    if abs(speed - 1.0) < 1e-6 or up == down:
         yield from _copy_span(reader, int(round(first_in)), out_len, sample_rate)
         return
-    yield from _resample_span(reader, int(round(first_in)), out_len, *ratio(speed), sample_rate)
+    yield from _resample_span(reader, int(round(first_in)), out_len, up, down, sample_rate)
 
 
 def _copy_span(reader: PcmReader, first_in: int, out_len: int, sample_rate: int) -> Iterator[np.ndarray]:

@@ -160,6 +160,8 @@ def render_and_encode(services, plan: MergePlan, temps: TempSet, progress: Progr
         pass  # the encoder died; its exit code and stderr tell why, below
     finally:
         reader.close()
+        if not encoder.stdin.closed:  # the render raised: the encoder would wait for input forever
+            encoder.kill()
         code = encoder.wait()
         stderr.seek(0)
         message = stderr.read().decode("utf-8", "replace")

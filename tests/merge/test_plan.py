@@ -94,6 +94,15 @@ def test_streamed_resampling_equals_one_whole_resample():
     assert np.abs(streamed[:48000 * 23] - whole[:48000 * 23]).max() < 1e-4
 
 
+def test_a_speed_a_hair_off_one_is_copied():
+    """1.0000256 (a 3 s segment's fit) has 1/1 as its nearest small fraction: copied, not
+    resampled with a filter whose cutoff would be invalid."""
+    x = np.random.default_rng(5).standard_normal((48000 * 4, 2)).astype(np.float32)
+    assert pcm.ratio(1.0000256) == (1, 1)
+    out = np.concatenate(list(pcm.render_span(ArrayReader(x), 48000, 1.0, 0.0, 1.0000256, 0, 48000 * 2)))
+    assert np.array_equal(out, x[48000:48000 * 3])
+
+
 def test_crossfades_keep_a_steady_signal_steady_and_gaps_silent():
     sr, total = 1000, 3000
     ones = ArrayReader(np.ones((10 * sr, 1), np.float32))
