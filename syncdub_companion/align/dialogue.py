@@ -221,7 +221,10 @@ def split(left, right, s: int, e: int) -> tuple[int, int]:
                         r_first if r_n else e, r_prev if r_n else None)
     _, _, a, a_next, b, b_prev = best
     between = [ev for side in (left, right) if side for ev in side[1] if ev.dub and a <= ev.at < b]
-    if a_next is not None and b_prev is not None and not between:
+    # A cut only where the two walks meet: between two zones lies sounding bed that matched
+    # neither stretch (an inserted scene with its own music), never a cut in a pause.
+    meet = a_next is not None and b_prev is not None and a_next >= b and b_prev <= a
+    if meet and not between:
         a = b = a + (b - a) // 2                     # a cut in the pause between them
     else:
         if a_next is not None:

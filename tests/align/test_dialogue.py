@@ -91,3 +91,13 @@ def test_a_line_that_agrees_under_both_offsets_is_evidence_for_neither():
     orig = [(1060, 1130), (1460, 1530)] + [(1470 + 600, 1550 + 600)]
     path, carried = carry(_path(), LAGS, _rhythm(dub, orig))
     assert not (path[1450:1560] == 0).any(), "the shared line is not carried by the stretch before"
+
+
+def test_an_inserted_scene_with_its_own_bed_between_two_carried_stretches_stays_unmapped():
+    """Both stretches are carried over their lines up to a stretch where the dub's bed
+    sounds (an inserted scene's music): that is no cut in a pause, and stays unmapped."""
+    before, after = [(1040, 1120), (1200, 1260)], [(1760, 1830), (1880, 1950)]
+    rhythm = _rhythm(before + after, _shifted(before, 0) + _shifted(after, 600), bed=[(1400, 1700)])
+    path, _ = carry(_path(), LAGS, rhythm)
+    assert (path[1400:1700] == -1).all(), "no frame of the inserted scene is mapped"
+    assert (path[1000:1260] == 0).all() and (path[1760:2000] == 1).all()
