@@ -44,6 +44,7 @@ CHUNK = 2000             # 20 s chunks for offset candidates
 SHORT_CHUNK = 600        # 6 s chunks for stretches the first pass left unexplained
 ANCHOR_WIDTH = 300       # 3 s windows for the precise anchors
 MIN_SEGMENT_S = 1.0
+KEEP_NCC = 0.75          # a chunk keeps its neighbour's lag unless its NCC there drops under this share
 SMEAR_FRAMES = 0.5       # a chunk smeared less than this by a speed correction keeps its place
 # What a missing or broken model, a bad model folder or an undecodable window raise; the map
 # is then judged without speech (verify.hold_without_speech), and the job says why.
@@ -195,6 +196,7 @@ class _State:
         self.details: dict = {}
         self.full: tuple[Features, Features] | None = None
         self.carried: np.ndarray | None = None
+        self.searches = {"local": 0, "full": 0}   # chunk searches so far, for details.settle
 
     # --- step 1: speed --------------------------------------------------------------
     def run(self, clock: LapClock) -> TimeMap:
@@ -236,10 +238,12 @@ class _State:
         self.details["settle"] = passes
         self._retime(speed)
         for attempt in range(2):
-            began = time.perf_counter()
+            began, searched = time.perf_counter(), dict(self.searches)
             anchors = self._chunk_anchors(lags)
             fit = self._speed_fit(anchors)
             passes.append({"chunks": len(anchors), "seconds": round(time.perf_counter() - began, 3),
+                           "local_searches": self.searches["local"] - searched["local"],
+                           "full_searches": self.searches["full"] - searched["full"],
                            "slope": float(fit.slope) if fit is not None else None})
             if fit is None or abs(fit.slope) * len(self.dub) < 0.25:
                 return speed, anchors
@@ -277,17 +281,38 @@ class _State:
         anchors = []
         known = list(lags)
         loud = self.dub.loud
+        previous = None
         for start in starts:
             if start + width > len(self.z_dub) or loud[start:start + width].mean() < 0.3:
                 continue
-            best = self._best_known(start, width, known)
+            best = self._continued(start, width, previous) if span is None else None
+            if best is None:
+                best = self._best_known(start, width, known + ([previous.lag] if previous is not None else []))
             if best is None or best.ncc < self._ncc_floor(width):
                 best = self._full_search(start, width, agreed_floor=span is not None)
                 if best is not None:
                     known.append(best.lag)
             if best is not None and (best.ncc >= self._ncc_floor(width) or best.z > 0):
                 anchors.append(best)
+                previous = best
         return anchors
+
+    def _continued(self, start: int, width: int, previous):
+        """The chunk at the lag of the one placed before it, when it matches there as well.
+
+        Neighbouring chunks share their offset except across an edit, and there the match
+        at the old lag weakens: then (None) every known lag is compared, as for the first
+        chunk. Off the probes' speed grid the true lag drifts away from the probes' lags
+        along the film, so comparing every known lag for every chunk cost a dozen searches
+        a chunk; following the previous chunk tracks the drift with one.
+        """
+        if previous is None:
+            return None
+        self.searches["local"] += 1
+        m = local_search(self.z_dub, self.z_orig, start, width, previous.lag, radius=40)
+        if m is None or m.ncc < max(self._ncc_floor(width), KEEP_NCC * previous.ncc):
+            return None
+        return m
 
     @staticmethod
     def _ncc_floor(width: int) -> float:
@@ -297,6 +322,7 @@ class _State:
     def _best_known(self, start: int, width: int, lags: list[float]):
         best = None
         for lag in _dedupe(lags, 3.0):
+            self.searches["local"] += 1
             m = local_search(self.z_dub, self.z_orig, start, width, lag, radius=40)
             if m is not None and (best is None or m.ncc > best.ncc):
                 best = m
@@ -310,6 +336,7 @@ class _State:
         agreeing is evidence of its own (the match is then marked with a positive ``z``).
         Dialogue over the full mix of a mono file halves a short chunk's band NCC.
         """
+        self.searches["full"] += 1
         chunk = self.env_dub[start:start + width]
         index = self.index if width <= CHUNK else OriginalIndex(self.env_o, width + 2)
         found = index.search(chunk[None, :], np.array([start]))
