@@ -28,9 +28,9 @@ from pathlib import Path
 
 from .align.speech import track_info
 from .align.timemap import TimeMap
-from .errors import MediaError, ToolError, UsageError
+from .errors import MediaError, UsageError
 from .roots import ensure_readable
-from .tools import process
+from .tools.ffmpeg import Clip, FFmpeg
 
 CLIP_SECONDS = 8.0
 KINDS = ("original", "dub", "mix")
@@ -136,11 +136,10 @@ def render(source: ClipSource, moment: Moment, kind: str, out: Path, ffmpeg: str
     total = int(round(moment.length * SAMPLE_RATE))
     if kind in ("original", "mix"):
         info = track_info(str(source.original), source.orig_track, ffprobe)
-        inputs += ["-ss", f"{moment.start + info.lead:.6f}", "-t", f"{moment.length + 0.5:.6f}",
-                   "-i", str(source.original)]
+        inputs.append(Clip(source.original, moment.start + info.lead, moment.length + 0.5))
         graph.append(f"[0:{info.stream.stream_index}]{_stereo()},asetpts=PTS-STARTPTS,{_fit(total)}[orig]")
     if kind in ("dub", "mix"):
-        first = len(inputs) // 6
+        first = len(inputs)
         dub_inputs, dub_graph = _dub_graph(source, moment, total, first, ffprobe)
         inputs += dub_inputs
         graph += dub_graph
@@ -149,14 +148,7 @@ def render(source: ClipSource, moment: Moment, kind: str, out: Path, ffmpeg: str
                      "[l][r]join=inputs=2:channel_layout=stereo:map=0.0-FL|1.0-FR[out]")
     else:
         graph[-1] = graph[-1].rsplit("[", 1)[0] + "[out]"
-    argv = [ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-y", *inputs, "-filter_complex", ";".join(graph),
-            "-map", "[out]", "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart", "-f", "mp4", str(out)]
-    try:
-        process.run(argv, "ffmpeg", timeout=180)
-    except ToolError:
-        Path(out).unlink(missing_ok=True)
-        raise
-    return Path(out)
+    return FFmpeg(ffmpeg).mix(inputs, graph, out, timeout=180)
 
 
 def _dub_graph(source: ClipSource, moment: Moment, total: int, first: int, ffprobe: str):
@@ -168,7 +160,7 @@ def _dub_graph(source: ClipSource, moment: Moment, total: int, first: int, ffpro
     info = track_info(str(source.dubbed), source.dub_track, ffprobe)
     inputs, chains = [], []
     for k, (offset, dub_start, dub_length, speed) in enumerate(pieces):
-        inputs += ["-ss", f"{dub_start + info.lead:.6f}", "-t", f"{dub_length + 0.05:.6f}", "-i", str(source.dubbed)]
+        inputs.append(Clip(source.dubbed, dub_start + info.lead, dub_length + 0.05))
         keep = int(round(dub_length / speed * SAMPLE_RATE))
         # asetrate relabels the rate so the span lasts dub_length / speed; aresample brings it back
         chains.append(f"[{first + k}:{info.stream.stream_index}]{_stereo()},asetpts=PTS-STARTPTS,"

@@ -12,11 +12,11 @@ from __future__ import annotations
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Union
+from typing import IO, Sequence, Union
 
 import ffmpeg as ffmpeg_python
 
-from ..errors import UsageError
+from ..errors import ToolError, UsageError
 from . import process
 
 # Ahead of everything else: no stdin (a job runs without a terminal), no banner, errors only.
@@ -72,6 +72,15 @@ class Encoding:
         raise UsageError(f"unknown codec {self.codec!r}")
 
 
+@dataclass(frozen=True)
+class Clip:
+    """One input of a mix: ``path`` read from ``seek`` (an input-side seek) for ``duration`` seconds."""
+
+    path: Path
+    seek: float
+    duration: float
+
+
 class FFmpeg:
     """The ffmpeg executable: argv builders, and the processes that run them."""
 
@@ -122,6 +131,20 @@ class FFmpeg:
         specs = [source[str(index)].output(str(out), c=codec, f=muxer) for index, codec, muxer, out in outputs]
         return self._argv(ffmpeg_python.merge_outputs(*specs), overwrite=True)
 
+    def mix_argv(self, inputs: Sequence[Clip], graph: Sequence[str], output: str | Path, *,
+                 label: str = "out") -> list[str]:
+        """AAC (128 kb/s) in an MP4 made for streaming, from the ``[label]`` pad of a
+        ``-filter_complex`` ``graph`` whose chains name the inputs by position (``[0:1]``).
+
+        Built by hand: ffmpeg-python maps every input it is given onto the output (``-map 0``,
+        ``-map 1``), and a graph written as text has no input nodes of its own to attach.
+        """
+        argv = [self.executable, *GLOBAL_ARGS, "-y"]
+        for clip in inputs:
+            argv += ["-ss", f"{clip.seek:.6f}", "-t", f"{clip.duration:.6f}", "-i", str(clip.path)]
+        return argv + ["-filter_complex", ";".join(graph), "-map", f"[{label}]", "-c:a", "aac", "-b:a", "128k",
+                       "-movflags", "+faststart", "-f", "mp4", str(output)]
+
     def _argv(self, spec, *global_args: str, overwrite: bool = False) -> list[str]:
         return [self.executable, *GLOBAL_ARGS, *global_args, *spec.get_args(overwrite_output=overwrite)]
 
@@ -136,6 +159,16 @@ class FFmpeg:
                      timeout: float | None = None) -> None:
         """Run :meth:`copy_streams_argv`; ToolError with ffmpeg's stderr when it fails."""
         process.run(self.copy_streams_argv(path, outputs), "ffmpeg", timeout=timeout)
+
+    def mix(self, inputs: Sequence[Clip], graph: Sequence[str], output: str | Path, *,
+            timeout: float | None = None) -> Path:
+        """Write :meth:`mix_argv`'s clip; ToolError (and no partial file) when ffmpeg fails."""
+        try:
+            process.run(self.mix_argv(inputs, graph, output), "ffmpeg", timeout=timeout)
+        except ToolError:
+            Path(output).unlink(missing_ok=True)
+            raise
+        return Path(output)
 
     def start_decode(self, path: str | Path, stream_index: int | None, pcm: Pcm, *,
                      stderr: Stderr = subprocess.PIPE) -> subprocess.Popen:

@@ -9,7 +9,7 @@ import pytest
 from tool_media import SR, dominant_hz
 
 from syncdub_companion.errors import ToolError, ToolMissingError, UsageError
-from syncdub_companion.tools.ffmpeg import Encoding, FFmpeg, Pcm
+from syncdub_companion.tools.ffmpeg import Clip, Encoding, FFmpeg, Pcm
 from syncdub_companion.tools.ffprobe import FFprobe
 
 ffmpeg, ffprobe = FFmpeg(), FFprobe()
@@ -100,3 +100,19 @@ def test_argv_starts_with_the_program_and_quiet_globals(two_tones):
     # and it runs as built: the same list through subprocess gives the wrapper's samples
     real = ffmpeg.decode_argv(two_tones, 2, Pcm(8000))
     assert subprocess.run(real, capture_output=True, check=True).stdout == ffmpeg.decode(two_tones, 2, Pcm(8000))
+
+
+def test_a_mix_of_seeked_inputs_through_a_written_graph(tmp_path, two_tones, split_stereo):
+    out = tmp_path / "clip.mp4"
+    inputs = [Clip(two_tones, 0.5, 1.0), Clip(split_stereo, 0.0, 1.0)]
+    graph = ["[0:2]pan=mono|c0=c0[a]", "[1:0]pan=mono|c0=c0[b]", "[a][b]amix=inputs=2:normalize=0[out]"]
+    ffmpeg.mix(inputs, graph, out, timeout=60)
+    (stream,) = ffprobe.audio_streams(out)
+    assert stream.codec == "aac" and stream.duration == pytest.approx(1.0, abs=0.05)
+    mixed = f32(ffmpeg.decode(out, 0, Pcm(8000, channels=1)))[:, 0]
+    spectrum = np.abs(np.fft.rfft(mixed))
+    freqs = np.fft.rfftfreq(len(mixed), 1 / 8000)
+    assert {440, 1000} <= {int(round(f / 10) * 10) for f in freqs[np.argsort(spectrum)[-6:]]}
+    with pytest.raises(ToolError):  # a graph naming a stream that is not there: no partial file
+        ffmpeg.mix(inputs, ["[0:9]anull[out]"], out, timeout=60)
+    assert not out.exists()
