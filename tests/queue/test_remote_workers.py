@@ -23,8 +23,10 @@ def test_two_workers_one_killed_mid_job_three_films_done_once(tmp_path, redis_se
     ids = [jobs.create(store, original=str(orig), dubbed=str(dub), language="de") for orig, dub in films]
     try:
         deploy.serve(free_port())
-        victim = deploy.worker("victim")
-        survivor = deploy.worker("survivor")
+        # the victim merges only, so that the first stage it starts is a merge: it idles while
+        # the survivor aligns, and takes merges the busy survivor cannot prefetch
+        victim = deploy.worker("victim", ("merge",))
+        deploy.worker("survivor")
         hit = victim.wait_for(r"job \d+: merge stage of", 120)
         victim.popen.send_signal(signal.SIGKILL)
         victim.popen.wait(10)
