@@ -18,7 +18,8 @@ from __future__ import annotations
 import dataclasses
 
 from .. import jobs
-from ..errors import AlignmentRejected, FileBusyError
+from ..errors import AlignmentRejected, FileBusyError, SyncDubError, ToolError, VerificationError
+from . import policy
 from .align import mergeable
 from .context import Busy, JobContext
 
@@ -39,10 +40,24 @@ def mux(ctx: JobContext) -> None:
             _record(ctx, {language: _own_earlier(ctx, language, dict(entry["result"]))})
     ready = [lang for lang in todo if mergeable(ctx.job, lang)]
     if len(ready) > 1 and ctx.merge_many is not None:
-        _record(ctx, _merge_all(ctx, ready))
-        return
+        try:
+            _record(ctx, _merge_all(ctx, ready))
+            return
+        except (ToolError, VerificationError) as exc:
+            # one dub's track may be what broke the write: each on its own, so it sinks only itself
+            ctx.note(f"writing {', '.join(ready)} at once failed ({exc}); now each language on its own")
     for language in ready:
-        _record(ctx, {language: _merge_one(ctx, language, ctx.job.maps[language])})
+        _record(ctx, {language: _merge_alone(ctx, language, several=len(ready) > 1)})
+
+
+def _merge_alone(ctx: JobContext, language: str, several: bool) -> dict:
+    """One language's merge; among several, a permanent failure is recorded for it alone."""
+    try:
+        return _merge_one(ctx, language, ctx.job.maps[language])
+    except SyncDubError as exc:
+        if not several or policy.is_transient(exc) or isinstance(exc, AlignmentRejected):
+            raise
+        return {"status": "failed", "output_path": None, "message": policy.describe(exc)}
 
 
 def _record(ctx: JobContext, results: dict[str, dict]) -> None:
@@ -50,6 +65,8 @@ def _record(ctx: JobContext, results: dict[str, dict]) -> None:
     for language, result in results.items():
         merged[language] = result
         maps[language] = {**maps.get(language, {}), "merged": result.get("status")}  # kept past the end: approve re-runs
+        if result.get("status") == "failed":  # finish reports it with the languages not added
+            maps[language].update(status="failed", reason=result.get("message"))
     ctx.save(merged=merged, maps=maps)
     for language, result in results.items():
         ctx.note(f"{language}: {result.get('status')} {result.get('output_path') or ''}".rstrip())

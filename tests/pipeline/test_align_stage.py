@@ -199,3 +199,32 @@ def test_a_job_with_two_languages_writes_the_file_once(tmp_path):
     assert lib.recorder.changed == [[str(original)]]  # one rescan
     assert job.result["message"] == "added de, fr"
     lib.services.store.close()
+
+
+def test_a_dub_that_breaks_the_one_write_sinks_only_itself(lib):
+    """The write of both languages fails its verify; each is then written alone and the
+    French one, whose track is the broken one, is reported, the German one added."""
+    from syncdub_companion.errors import VerificationError
+
+    original = lib.file(MOVIE)
+    lib.file("movies/Film (2010)/Film (2010).de.mka")
+    lib.file("movies/Film (2010)/Film (2010).fr.mka")
+    lib.services.config.data["library"]["languages"] = ["de", "fr"]
+    lib.services.config.data["counterparts"]["dub_roots"] = {}
+    fake = FakeMerge()
+
+    def merge(services, original, dubbed, *, language, **kw):
+        if language == "fr":
+            raise VerificationError("the new track decodes only to 3.0 s, expected 60.0 s")
+        return fake(services, original, dubbed, language=language, **kw)
+
+    def merge_many(services, original, dubs, **kw):
+        raise VerificationError("the new fr track decodes only to 3.0 s, expected 60.0 s")
+
+    job_id = jobs.create(lib.services.store, original=original)
+    assert run_next(lib, merge=merge, align=fake.align, merge_many=merge_many) == "done"
+    job = jobs.get(lib.services.store, job_id)
+    assert [c["language"] for c in fake.calls] == ["de"]
+    assert job.result["not_added"] == {"fr": "failed (the new track decodes only to 3.0 s, expected 60.0 s)"}
+    assert job.result["message"].startswith("added de; not added: fr failed")
+    assert any("each language on its own" in line for line in job.log)
