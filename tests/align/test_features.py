@@ -33,3 +33,24 @@ def test_decoding_gives_the_energies_of_both_mixes(tmp_path):
     np.testing.assert_allclose(track.bed_energy, band_energies(track.bed), rtol=1e-5, atol=1e-3)
     np.testing.assert_allclose(track.full_energy, band_energies(track.full), rtol=1e-5, atol=1e-3)
     assert len(track.bed) >= 39 * 8000
+
+
+def test_a_duration_probed_short_or_missing_still_gives_every_sample_and_the_full_mix_is_kept_once(tmp_path):
+    import subprocess
+    from dataclasses import replace
+
+    path = tmp_path / "b.mka"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "anoisesrc=d=25:c=pink:seed=7:a=0.3",
+                    "-f", "lavfi", "-i", "sine=f=330:d=25", "-filter_complex", "[0][1]amerge=inputs=2",
+                    "-c:a", "flac", str(path)], check=True)
+    stream = select_stream(FFprobe("ffprobe"), str(path), None, "original")
+    right, short, unknown = decode_pair("ffmpeg", [(str(path), stream, "side"),
+                                                   (str(path), replace(stream, duration=1.0), "side"),
+                                                   (str(path), replace(stream, duration=None), "side")])
+    for track in (short, unknown):
+        np.testing.assert_array_equal(track.bed, right.bed)
+        np.testing.assert_array_equal(track.full, right.full)
+    assert not np.array_equal(right.bed, right.full)
+    full, = decode_pair("ffmpeg", [(str(path), stream, "full")])
+    assert full.bed is full.full or np.shares_memory(full.bed, full.full)
+    np.testing.assert_array_equal(full.full, right.full)
