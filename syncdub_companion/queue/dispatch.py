@@ -59,7 +59,6 @@ class Updates:
             return
         inbox.put((kind, data))
 
-
     def _mark_swap(self, job_id: int, languages: list[str]) -> None:
         def add(doc):
             doc["merges_started"] = sorted({*(doc.get("merges_started") or []), *languages})
