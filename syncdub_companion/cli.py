@@ -6,7 +6,9 @@ nowhere else. Subcommands live in ``commands/``, one module per feature.
 from __future__ import annotations
 
 import functools
+import json
 import sys
+from typing import Any, Callable, Sequence
 
 import click
 
@@ -53,6 +55,18 @@ def config_options(func):
         return func(*args, **kwargs)
 
     return wrapper
+
+
+def echo_rows(rows: Sequence, line: Callable[[Any], str], *, as_json: bool, empty: str,
+              data: Callable[[Any], Any] = lambda row: row) -> None:
+    """A listing: a JSON array of ``data(row)``, or ``line(row)`` per row, or ``empty`` when there are none."""
+    if as_json:
+        click.echo(json.dumps([data(row) for row in rows], indent=2))
+        return
+    if not rows:
+        click.echo(empty)
+    for row in rows:
+        click.echo(line(row))
 
 
 class SyncDubGroup(click.Group):

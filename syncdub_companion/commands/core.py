@@ -5,7 +5,7 @@ import json
 
 import click
 
-from ..cli import AppContext, config_options
+from ..cli import AppContext, config_options, echo_rows
 
 
 def register(cli: click.Group) -> None:
@@ -73,28 +73,26 @@ def config_show(app: AppContext):
     click.echo(json.dumps(config.redacted(), indent=2, sort_keys=True))
 
 
-@config_group.command("example")
-@config_options
-@click.pass_obj
-def config_example(app: AppContext):
-    """Print a config file documenting every setting (core and plugins) with its default."""
-    from ..example_config import render
-    from ..services import load_config_and_plugins
+def _settings_printer(name: str, help: str, renderer: str) -> click.Command:
+    """``syncdub config NAME``: every setting (core and plugins) through ``example_config.RENDERER``."""
 
-    config, _ = load_config_and_plugins(app.config_path, app.overrides())
-    click.echo(render(list(config.settings.values())), nl=False)
+    @config_group.command(name, help=help)
+    @config_options
+    @click.pass_obj
+    def command(app: AppContext):
+        from .. import example_config
+        from ..services import load_config_and_plugins
+
+        config, _ = load_config_and_plugins(app.config_path, app.overrides())
+        click.echo(getattr(example_config, renderer)(list(config.settings.values())), nl=False)
+
+    return command
 
 
-@config_group.command("reference")
-@config_options
-@click.pass_obj
-def config_reference(app: AppContext):
-    """Print every setting (core and plugins) as Markdown tables, for docs/configuration.md."""
-    from ..example_config import render_markdown
-    from ..services import load_config_and_plugins
-
-    config, _ = load_config_and_plugins(app.config_path, app.overrides())
-    click.echo(render_markdown(list(config.settings.values())), nl=False)
+config_example = _settings_printer("example", "Print a config file documenting every setting (core and plugins) "
+                                   "with its default.", "render")
+config_reference = _settings_printer("reference", "Print every setting (core and plugins) as Markdown tables, "
+                                     "for docs/configuration.md.", "render_markdown")
 
 
 @click.command("plugins")
@@ -111,14 +109,8 @@ def plugins_cmd(app: AppContext, as_json, hook_docs):
         click.echo(hook_reference())
         return
     _, pm = load_config_and_plugins(app.config_path, app.overrides())
-    rows = describe_plugins(pm)
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    if not rows:
-        click.echo("no plugins loaded")
-    for row in rows:
-        click.echo(f"{row['name']} [{row['origin']}]: {', '.join(row['hooks']) or '(no hooks)'}")
+    echo_rows(describe_plugins(pm), lambda row: f"{row['name']} [{row['origin']}]: {', '.join(row['hooks']) or '(no hooks)'}",
+              as_json=as_json, empty="no plugins loaded")
 
 
 @click.command("check")

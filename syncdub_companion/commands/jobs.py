@@ -5,10 +5,11 @@ import datetime as dt
 import json
 import os
 import sys
+from typing import Any, Callable
 
 import click
 
-from ..cli import AppContext, config_options
+from ..cli import AppContext, config_options, echo_rows
 from ..errors import UsageError
 
 
@@ -37,13 +38,8 @@ def jobs_group(ctx: click.Context, states, limit, as_json):
     # Which file was read, on stderr so --json stays parseable: a relative data_dir once
     # made `--config` from another folder read (and create) a different, empty store.
     click.echo(f"job store: {store.path}", err=True)
-    if as_json:
-        click.echo(json.dumps([_public(j) for j in rows], indent=2))
-        return
-    if not rows:
-        click.echo(f"no jobs{' in this state' if states else ''} in {store.path}")
-    for job in rows:
-        click.echo(_line(job))
+    echo_rows(rows, _line, as_json=as_json, data=_public,
+              empty=f"no jobs{' in this state' if states else ''} in {store.path}")
 
 
 def _public(job) -> dict:
@@ -111,40 +107,29 @@ def jobs_retry(app: AppContext, job_id, dubbed, language):
     click.echo(f"job {job_id} queued")
 
 
-@jobs_group.command("cancel")
-@config_options
-@click.argument("job_id", type=int)
-@click.pass_obj
-def jobs_cancel(app: AppContext, job_id):
-    """Cancel a queued job, or stop a running one at its next step."""
-    from .. import jobs
+def _job_action(name: str, help: str, said: Callable[[int, Any], str]) -> click.Command:
+    """``syncdub jobs NAME JOB_ID``: calls ``jobs.NAME(store, job_id)`` and prints ``said(job_id, its result)``."""
 
-    jobs.cancel(app.services().store, job_id)
-    click.echo(f"job {job_id} cancelled")
+    @jobs_group.command(name, help=help)
+    @config_options
+    @click.argument("job_id", type=int)
+    @click.pass_obj
+    def command(app: AppContext, job_id):
+        from .. import jobs
 
+        click.echo(said(job_id, getattr(jobs, name)(app.services().store, job_id)))
 
-@jobs_group.command("approve")
-@config_options
-@click.argument("job_id", type=int)
-@click.pass_obj
-def jobs_approve(app: AppContext, job_id):
-    """Merge the time map the aligner held for review (needs_review), as stored: nothing is aligned again."""
-    from .. import jobs
-
-    languages = jobs.approve(app.services().store, job_id)
-    click.echo(f"job {job_id}: approved the map of {', '.join(languages)}; queued to merge it")
+    return command
 
 
-@jobs_group.command("reject")
-@config_options
-@click.argument("job_id", type=int)
-@click.pass_obj
-def jobs_reject(app: AppContext, job_id):
-    """Refuse the time map held for review: the job ends rejected and the pair goes on the blocklist."""
-    from .. import jobs
-
-    languages = jobs.reject(app.services().store, job_id)
-    click.echo(f"job {job_id}: rejected the map of {', '.join(languages)}; the pair is on the blocklist")
+jobs_cancel = _job_action("cancel", "Cancel a queued job, or stop a running one at its next step.",
+                          lambda job_id, _: f"job {job_id} cancelled")
+jobs_approve = _job_action(
+    "approve", "Merge the time map the aligner held for review (needs_review), as stored: nothing is aligned again.",
+    lambda job_id, languages: f"job {job_id}: approved the map of {', '.join(languages)}; queued to merge it")
+jobs_reject = _job_action(
+    "reject", "Refuse the time map held for review: the job ends rejected and the pair goes on the blocklist.",
+    lambda job_id, languages: f"job {job_id}: rejected the map of {', '.join(languages)}; the pair is on the blocklist")
 
 
 @jobs_group.command("prune")
@@ -173,16 +158,13 @@ def jobs_blocklist(app: AppContext, original, clear, as_json):
     if clear:
         click.echo(f"cleared {jobs.unblock(store, original=original)} blocked pair(s)")
         return
-    rows = jobs.blocklist(store, original)
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    if not rows:
-        click.echo("no rejected pairs on the blocklist")
-    for row in rows:
-        when = dt.datetime.fromtimestamp(row.get("at") or 0).strftime("%Y-%m-%d %H:%M")
-        click.echo(f"{when}  {row.get('language') or '-':<4} job {row.get('job_id')}  {row['original']}\n"
-                   f"          <- {row['dubbed']}  ({row.get('reason') or 'rejected'})")
+    echo_rows(jobs.blocklist(store, original), _blocked_line, as_json=as_json, empty="no rejected pairs on the blocklist")
+
+
+def _blocked_line(row: dict) -> str:
+    when = dt.datetime.fromtimestamp(row.get("at") or 0).strftime("%Y-%m-%d %H:%M")
+    return (f"{when}  {row.get('language') or '-':<4} job {row.get('job_id')}  {row['original']}\n"
+            f"          <- {row['dubbed']}  ({row.get('reason') or 'rejected'})")
 
 
 @click.command("scan")
