@@ -81,14 +81,10 @@ class Clip:
     duration: float
 
 
-class FFmpeg:
+class FFmpeg(process.Program):
     """The ffmpeg executable: argv builders, and the processes that run them."""
 
-    def __init__(self, executable: str = "ffmpeg"):
-        self.executable = executable
-
-    def version(self) -> str | None:
-        return process.version(self.executable)
+    name = "ffmpeg"
 
     # --- argv -----------------------------------------------------------------------------
 

@@ -33,14 +33,10 @@ class AudioStream:
     default: bool
 
 
-class FFprobe:
+class FFprobe(process.Program):
     """Stream and format facts about a media file."""
 
-    def __init__(self, executable: str = "ffprobe"):
-        self.executable = executable
-
-    def version(self) -> str | None:
-        return process.version(self.executable)
+    name = "ffprobe"
 
     def probe_argv(self, path: str | Path) -> list[str]:
         """ffprobe's JSON for streams, format and chapters."""

@@ -9,14 +9,11 @@ from pathlib import Path
 from . import process
 
 
-class MkvExtract:
+class MkvExtract(process.Program):
     """The mkvextract executable (``tools.mkvextract``)."""
 
-    def __init__(self, executable: str = "mkvextract"):
-        self.executable = executable
-
-    def version(self) -> str | None:
-        return process.version(self.executable, "--version")
+    name = "mkvextract"
+    version_flag = "--version"
 
     def track_argv(self, path: str | Path, track_id: int, output: str | Path) -> list[str]:
         """Track ``track_id`` (mkvmerge's id) of ``path`` into ``output``; for VobSub, ``x.idx``

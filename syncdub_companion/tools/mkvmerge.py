@@ -96,14 +96,11 @@ class MkvInput:
         return [*args, str(self.path)]
 
 
-class MkvMerge:
+class MkvMerge(process.Program):
     """The mkvmerge executable."""
 
-    def __init__(self, executable: str = "mkvmerge"):
-        self.executable = executable
-
-    def version(self) -> str | None:
-        return process.version(self.executable, "--version")
+    name = "mkvmerge"
+    version_flag = "--version"
 
     def mux_argv(self, output: Path, inputs: Iterable[MkvInput], *, split: str | None = None) -> list[str]:
         """Write ``inputs`` in order into ``output``; ``split`` is mkvmerge's ``--split`` value."""

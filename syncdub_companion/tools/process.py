@@ -56,6 +56,22 @@ def _missing(tool: str, argv: Sequence[str]) -> ToolMissingError:
     return ToolMissingError(tool, f"not found at {argv[0]!r}; install it or set tools.{tool}")
 
 
+class Program:
+    """One external program, run by its configured ``executable`` (``tools.NAME``).
+
+    Each wrapper subclasses it with one method per operation and an ``*_argv`` builder beside each.
+    """
+
+    name = ""
+    version_flag = "-version"
+
+    def __init__(self, executable: str | None = None):
+        self.executable = executable or self.name
+
+    def version(self) -> str | None:
+        return version(self.executable, self.version_flag)
+
+
 @lru_cache(maxsize=16)
 def version(executable: str, flag: str = "-version") -> str | None:
     """First version-looking token of ``EXE FLAG``, or None when the program is absent or fails."""
