@@ -94,24 +94,62 @@ async function settings(page) {
   await shot(page, "03b-settings-full");
 }
 
-async function resync(page) {
-  step("browse the library and queue a re-sync");
+async function queueResync(page, folder, original, dub, screenshot) {
   await page.goto(cfg.base + "/resync");
   await page.click(`ul.browser a:has-text("${cfg.root}")`);
-  for (const part of cfg.folder) await page.click(`ul.browser li.dir a:has-text("${part}/")`);
-  await page.click(`[data-pick-original="${cfg.original}"]`);
-  await page.click(`[data-pick-dub="${cfg.dub}"]`);
+  for (const part of folder) await page.click(`ul.browser li.dir a:has-text("${part}/")`);
+  await page.click(`[data-pick-original="${original}"]`);
+  await page.click(`[data-pick-dub="${dub}"]`);
   await page.locator('[data-picked="dubbed"]').waitFor();
   await page.fill("#language", "de");
-  await shot(page, "04-resync-picked");
+  if (screenshot) await shot(page, screenshot);
   await Promise.all([page.waitForURL(/\/jobs\/\d+$/), page.click('button:has-text("Queue job")')]);
-  seen.jobId = Number(new URL(page.url()).pathname.split("/").pop());
+  return Number(new URL(page.url()).pathname.split("/").pop());
 }
 
-async function watch(page) {
-  step(`watch job ${seen.jobId} reach done on the list`);
+async function resync(page) {
+  step("browse the library and queue a re-sync");
+  seen.jobId = await queueResync(page, cfg.folder, cfg.original, cfg.dub, "04-resync-picked");
+}
+
+// Plays one listening clip in the page's own <audio> element until it ends or has played a second.
+async function play(page, selector) {
+  const audio = page.locator(selector).first();
+  await audio.scrollIntoViewIfNeeded();
+  return audio.evaluate(async (a) => {
+    await a.play();  // rejects when the clip cannot be loaded or decoded
+    const start = Date.now();
+    while (!(a.ended || a.currentTime > 1.0) && Date.now() - start < 30000) await new Promise((r) => setTimeout(r, 100));
+    return { duration: a.duration, currentTime: a.currentTime, ended: a.ended, src: a.getAttribute("src"),
+             error: a.error ? a.error.code : null };
+  });
+}
+
+async function listen(page) {
+  step(`play the mixed clip of job ${seen.jobId}'s first moment`);
+  seen.clipCount = await page.locator("[data-listen] audio").count();
+  seen.played = await play(page, '[data-listen="de"] tr[data-moment="0"] audio[data-clip="mix"]');
+  await page.locator("[data-listen]").first().scrollIntoViewIfNeeded();
+  await page.screenshot({ path: path.join(cfg.artifacts, "17-job-listen.png") });
+}
+
+async function review(page) {
+  step("a weak pair is held for review; listen, then approve it");
+  seen.reviewJobId = await queueResync(page, cfg.weakFolder, cfg.weakOriginal, cfg.weakDub, null);
+  seen.reviewState = await watch(page, seen.reviewJobId, "needs review", "18-jobs-review");
+  await page.goto(cfg.base + `/jobs/${seen.reviewJobId}`);
+  seen.reviewVerdict = (await page.locator(".language .kv strong").first().textContent()).trim();
+  seen.reviewPlayed = await play(page, '[data-listen="de"] tr[data-moment="0"] audio[data-clip="dub"]');
+  await shot(page, "19-job-review");
+  await Promise.all([page.waitForLoadState("load"), page.click('button[data-action="approve"]')]);
+  seen.approvedFlash = (await page.locator(".flash.ok").first().textContent()).trim();
+  seen.approvedState = await watch(page, seen.reviewJobId, "done", "20-jobs-approved");
+}
+
+async function watch(page, jobId = seen.jobId, want = "done", screenshot = "05-jobs-done") {
+  step(`watch job ${jobId} reach ${want} on the list`);
   await page.goto(cfg.base + "/jobs");
-  const state = page.locator(`tr[data-job-id="${seen.jobId}"] [data-field="state"]`);
+  const state = page.locator(`tr[data-job-id="${jobId}"] [data-field="state"]`);
   const states = new Set();
   const deadline = Date.now() + cfg.jobTimeoutMs;
   while (Date.now() < deadline) {
@@ -121,10 +159,14 @@ async function watch(page) {
     if (["done", "failed", "rejected", "needs review", "skipped", "cancelled"].includes(text)) break;
     await page.waitForTimeout(500);
   }
-  seen.statesSeen = [...states];
-  seen.finalState = [...states].pop();
-  await shot(page, "05-jobs-done");
-  expect(seen.finalState === "done", `job ended ${seen.finalState}; states seen: ${seen.statesSeen.join(", ")}`);
+  const final = [...states].pop();
+  if (jobId === seen.jobId) {
+    seen.statesSeen = [...states];
+    seen.finalState = final;
+  }
+  await shot(page, screenshot);
+  expect(final === want, `job ${jobId} ended ${final}; states seen: ${[...states].join(", ")}`);
+  return final;
 }
 
 async function overview(page) {
@@ -159,7 +201,7 @@ const context = await chromium.launchPersistentContext(cfg.profile, {
   executablePath: "/usr/bin/chromium",
   headless: true,
   viewport: { width: 1280, height: 900 },
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  args: ["--headless", "--no-sandbox", "--autoplay-policy=no-user-gesture-required", "--mute-audio", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"],
 });
 const page = context.pages()[0] || (await context.newPage());
@@ -175,6 +217,8 @@ try {
   await resync(page);
   await watch(page);
   await detail(page);
+  await listen(page);
+  await review(page);
   await overview(page);
   await wanted(page);
 } catch (err) {

@@ -6,8 +6,10 @@ aligner). tests/browser/e2e.mjs then logs in and sees the set-up banner (the con
 dub folder that is not mounted), saves a bad setting and sees the inline error, saves a
 good one, types a bare dub folder and sees the field's format, saves it properly and sees
 the banner go, queues a manual re-sync of a generated pair, watches the job reach done on
-the jobs list, opens the job to see its time-map plot, and syncs a film from the wanted
-list; the merge's notification reaches a json:// receiver on 127.0.0.1 through Apprise.
+the jobs list, opens the job to see its time-map plot, plays a listening clip in the page's
+own <audio> element, queues a weak pair whose map the real aligner holds for review, plays
+its dub clip and approves it (merged as stored), and syncs a film from the wanted list; the
+merge's notification reaches a json:// receiver on 127.0.0.1 through Apprise.
 Every page is screenshotted into tests/artifacts/browser/.
 
 Needs /usr/bin/chromium, node with tests/browser/node_modules (npm install), ffmpeg and
@@ -99,6 +101,10 @@ urls = ["{notify_url}"]
 
 [align]
 speech = "never"  # the generated pair has no real speech; its bed is the evidence
+# kept, not rejected: the weak pair's map (a third of its dub shares the film's bed), which
+# without speech the aligner holds for review
+min_coverage = 0.3
+min_confidence = 0.3
 
 [speech]
 model_dir = "{cache_dir() / 'models'}"
@@ -107,6 +113,34 @@ model_dir = "{cache_dir() / 'models'}"
 stable_seconds = 30  # the browser sets this to 0 through the settings page
 ''')
     return config
+
+
+def make_weak_pair(folder: Path, work: Path, seconds: float = 60.0, offset: float = 1.5,
+                   shared: float = 0.3) -> tuple[Path, Path]:
+    """A film whose dub shares only its first ``shared`` part with the film's bed (the rest is
+    another bed): the aligner's map covers a third of the dub, a weak map held for review.
+
+    With these seeds `syncdub align --speech never` (min_coverage and min_confidence 0.3) says
+    review, confidence 0.34, 35 % covered; other seeds were carried across the foreign bed to
+    an aligned map, or rejected, so the seeds are part of the fixture."""
+    import numpy as np
+
+    from syncdub_companion.testing import MOVIE_RATE, _bed, _voice, _wav
+
+    folder.mkdir(parents=True)
+    work.mkdir()
+    bed = _bed(seconds, 1)
+    _wav(work / "en.wav", bed + _voice(seconds, 2))
+    dub_bed = np.concatenate([_bed(offset, 7) * 0.5, bed])
+    cut = int((offset + shared * seconds) * MOVIE_RATE)
+    dub_bed[cut:] = _bed(seconds + offset, 9)[cut:len(dub_bed)]
+    _wav(work / "de.wav", dub_bed + _voice(seconds + offset, 3))
+    original, dub = folder / f"{folder.name}.mkv", folder / f"{folder.name}.de.mka"
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(work / "en.wav"), "-c:a", "aac", "-b:a", "96k",
+                    "-metadata:s:a:0", "language=eng", str(original)], check=True)
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(work / "de.wav"), "-c:a", "ac3", "-b:a", "192k",
+                    "-metadata:s:a:0", "language=ger", str(dub)], check=True)
+    return original, dub
 
 
 def _cli(*args) -> list[str]:
@@ -165,6 +199,7 @@ def service(tmp_path):
     root = tmp_path / "library"
     original, dub = make_pair(root / "Movies" / "Film (2010)", tmp_path / "gen")
     other = _other_film(root / "Movies" / "Other (2011)")
+    weak, weak_dub = make_weak_pair(root / "Movies" / "Weak (2012)", tmp_path / "gen-weak")
     (tmp_path / "downloads" / "de").mkdir(parents=True)
     receiver = NotifyReceiver()
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
@@ -180,7 +215,8 @@ def service(tmp_path):
     try:
         _wait_healthy(base, proc)
         yield {"base": base, "root": root, "original": original, "dub": dub, "config": config, "proc": proc,
-               "other": other, "dub_folder": tmp_path / "downloads" / "de", "notified": receiver.posts}
+               "other": other, "dub_folder": tmp_path / "downloads" / "de", "notified": receiver.posts,
+               "weak": weak, "weak_dub": weak_dub}
     finally:
         receiver.shutdown()
         receiver.server_close()
@@ -197,9 +233,11 @@ def test_login_settings_resync_and_plot_in_chromium(service, tmp_path):
     args = {"base": service["base"], "username": "admin", "password": PASSWORD, "root": str(service["root"]),
             "folder": ["Movies", "Film (2010)"], "original": original.name, "dub": dub.name,
             "dubFolder": str(service["dub_folder"]), "wantedName": service["other"].name,
-            "artifacts": str(ARTIFACTS), "profile": str(tmp_path / "chromium-profile"), "jobTimeoutMs": 240000}
+            "artifacts": str(ARTIFACTS), "profile": str(tmp_path / "chromium-profile"), "jobTimeoutMs": 240000,
+            "weakFolder": ["Movies", "Weak (2012)"], "weakOriginal": service["weak"].name,
+            "weakDub": service["weak_dub"].name}
     run = subprocess.run(["node", str(HERE / "e2e.mjs"), json.dumps(args)], cwd=HERE, capture_output=True,
-                         text=True, timeout=420)
+                         text=True, timeout=600)
     seen = json.loads(run.stdout.strip().splitlines()[-1]) if run.stdout.strip() else {}
     assert run.returncode == 0, f"{seen.get('error')}\n{run.stderr[-3000:]}\nserve.log: {ARTIFACTS / 'serve.log'}"
 
@@ -218,7 +256,8 @@ def test_login_settings_resync_and_plot_in_chromium(service, tmp_path):
                                       capture_output=True, check=True).stdout)
     languages = [s.get("tags", {}).get("language") for s in probe["streams"] if s["codec_type"] == "audio"]
     assert languages == ["eng", "ger"]  # the dub really went into the library file
-    assert seen["libraryRow"].split() == ["de", "1", "0", "1"]  # our track, found by its tag; Other lacks de
+    # our tracks (the film's and, once approved, the weak pair's), found by their tag; Other lacks de
+    assert seen["libraryRow"].split() == ["de", "2", "0", "1"]
     assert seen["webhookUrl"] == f"{service['base']}/webhooks/plex"  # no token configured: none shown
     # issue 16: the banner names the unusable dub folder; the field says its format; saving a real one clears it
     assert seen["bannerBefore"].startswith(f"counterparts.dub_roots.de is ignored: {service['dub_folder'].parent / 'not-mounted'} does not exist.")
@@ -233,7 +272,20 @@ def test_login_settings_resync_and_plot_in_chromium(service, tmp_path):
     # the merge's notification reached the receiver through Apprise's json:// target
     done = [p for p in service["notified"] if p["title"] == f"SyncDub: done – {original.name}"]
     assert done and done[0]["type"] == "success" and done[0]["message"].startswith(f"Job {seen['jobId']} done: added de")
+    # issue 18: the job page plays its listening clips in the browser's own <audio> element
+    assert seen["clipCount"] == 9  # a 60 s film: 3 moments, each original, dub and both
+    played = seen["played"]
+    assert played["src"] == f"/jobs/{seen['jobId']}/clips/de/0/mix.m4a" and played["error"] is None
+    assert abs(played["duration"] - 8.0) < 0.1 and (played["ended"] or played["currentTime"] > 1.0), played
+    # the weak pair's map was held for review by the real aligner, heard, then approved and merged
+    assert seen["reviewState"] == "needs review" and seen["reviewVerdict"] == "review"
+    assert seen["reviewPlayed"]["error"] is None and seen["reviewPlayed"]["duration"] > 7.9, seen["reviewPlayed"]
+    assert seen["approvedFlash"].startswith(f"Job {seen['reviewJobId']}") and seen["approvedState"] == "done"
+    probe = json.loads(subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-of", "json", str(service["weak"])],
+                                      capture_output=True, check=True).stdout)
+    assert [s.get("tags", {}).get("language") for s in probe["streams"] if s["codec_type"] == "audio"] == ["eng", "ger"]
     for name in ("00-login", "01-jobs-after-login", "02-settings-inline-error", "03-settings-saved", "05-jobs-done",
                  "06-job-detail", "07-job-plot", "08-library", "10-settings-dub-format-error", "11-settings-dub-saved",
-                 "12-settings-notify", "13-wanted", "14-wanted-synced", "15-plugins", "16-resync-roots"):
+                 "12-settings-notify", "13-wanted", "14-wanted-synced", "15-plugins", "16-resync-roots",
+                 "17-job-listen", "18-jobs-review", "19-job-review", "20-jobs-approved"):
         assert (ARTIFACTS / f"{name}.png").stat().st_size > 5000, name
