@@ -72,3 +72,14 @@ def test_the_merge_plan_names_an_untagged_dub_by_its_speech(services, voices):
                    force=False)
     assert plan.language.bibliographic == "eng"
     assert any("identified as English" in note for note in plan.notes)
+
+
+def test_a_counterpart_whose_name_says_nothing_gets_the_language_it_speaks(services, voices):
+    from syncdub_companion.media import Candidate
+
+    unnamed = Candidate(str(voices["en_untagged"]), None, 0.9, "folder", "same title and year")
+    named = langid.name_candidate(services, unnamed)
+    assert named.language == "en" and named.score == 0.9
+    assert named.reason.startswith("same title and year; language en from its speech (p=")
+    tagged = langid.name_candidate(services, Candidate(str(voices["es_tagged_eng"]), None, 0.9, "folder"))
+    assert tagged.language == "en" and tagged.reason == "language en from its track's tag"  # a tag wins
