@@ -40,6 +40,9 @@ def render_svg(timemap: TimeMap, title: str = "") -> bytes:
 
 
 def _heading(timemap: TimeMap) -> str:
+    if timemap.verdict == "review":  # a map kept for a user to hear, not a rejection
+        reason = timemap.reason or "unsure"
+        return reason if reason.startswith("held for review") else f"held for review: {reason}"
     if not timemap.aligned:
         return f"rejected: {timemap.reason}"
     cuts = len(cuts_of(timemap))

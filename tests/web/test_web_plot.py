@@ -35,6 +35,12 @@ def test_rejected_map_with_only_anchors_still_renders():
     assert "no anchors inside the segments" in svg
 
 
+def test_a_review_map_is_headed_held_for_review_not_rejected():
+    tm = TimeMap("review", 0.34, "weak audio, speech off", 1.0, cut_map().segments, cut_map().anchors)
+    svg = plot.render_svg(tm).decode()
+    assert "held for review: weak audio, speech off" in svg and "rejected" not in svg
+
+
 def test_unknown_anchor_kinds_get_distinct_colours():
     seen: dict[str, str] = {}
     colours = {plot.kind_colour(k, seen) for k in ("chroma", "onset", "audio")}
