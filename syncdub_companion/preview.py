@@ -195,13 +195,28 @@ def source_of(services, job: dict, language: str) -> ClipSource:
         raise PreviewUnavailable(f"job {_field(job, 'id')}: no time map with segments for {language!r}")
     timemap = TimeMap.from_dict(data)
     original = _field(job, "original") or (_field(job, "item") or {}).get("path")
-    dubbed = ((_field(job, "plan") or {}).get(language) or {}).get("path") or _field(job, "dubbed")
+    # the align step's entry names its dub; a finished job no longer holds its plan
+    dubbed = (entry.get("dubbed") or ((_field(job, "plan") or {}).get(language) or {}).get("path")
+              or _field(job, "dubbed"))
     if not original or not dubbed:
         raise PreviewUnavailable(f"job {_field(job, 'id')}: its files are not known yet")
     config = services.config
+    original, dubbed = ensure_readable(original, config, "original"), ensure_readable(dubbed, config, "dubbed")
     tracks = {**entry, **(entry.get("plan") or {})}  # a merge's plan, else what the align step kept
-    return ClipSource(ensure_readable(original, config, "original"), ensure_readable(dubbed, config, "dubbed"),
-                      timemap, int(tracks.get("orig_track") or 0), int(tracks.get("dub_track") or 0))
+    dub_track = tracks.get("dub_track")
+    if dub_track is None:  # a map not merged yet: the dub's track in that language, as the merge takes it
+        dub_track = _track_in(services, dubbed, language)
+    return ClipSource(original, dubbed, timemap, int(tracks.get("orig_track") or 0), int(dub_track))
+
+
+def _track_in(services, path: Path, language: str) -> int:
+    """The audio track of ``path`` tagged ``language``, else its default one, else the first."""
+    from .merge.language import same_language
+
+    streams = services.ffprobe.audio_streams(path)
+    chosen = next((s for s in streams if same_language(s.language, language)), None)
+    chosen = chosen or next((s for s in streams if s.default), None)
+    return chosen.index if chosen else 0
 
 
 def _field(job, name: str):

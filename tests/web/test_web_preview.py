@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 
 import pytest
 from web_site import make_site
 
 from syncdub_companion import jobs
 from syncdub_companion.align.timemap import Segment, TimeMap
-from tests.test_preview import _clicks, _write
+from tests.test_preview import _click_times, _clicks, _decode, _write
 
 MAP = TimeMap("aligned", 0.9, "", 1.0, [Segment(0.0, 14.0, 1.5, 15.5), Segment(16.0, 29.0, 16.0, 29.0)])
 
@@ -79,3 +80,27 @@ def test_a_dub_outside_the_roots_is_refused(site, user, clip_job, tmp_path):
     outside.write_bytes(dubbed.read_bytes())
     jobs.update(site.services.store, job_id, plan={"de": {"path": str(outside)}})
     assert user.get(f"/jobs/{job_id}/clips/de/0/dub.m4a").status_code == 403
+
+
+def test_a_map_held_for_review_has_clips_from_its_own_dub_track(site, user):
+    """The align step's entry alone (no plan, no named dub: a finished job keeps neither) names
+    the dub; of its two tracks the one tagged with the job's language is heard."""
+    folder = site.root / "Movies"
+    original = _write(folder / "Held (2003).mkv", _clicks(30.0, (10.0,)))
+    eng = _write(folder / "eng.mkv", _clicks(30.0, ()))
+    ger = _write(folder / "ger.mkv", _clicks(30.0, (4.0,)))  # plays at 5.5 s, inside moment 0 (0-8 s)
+    dubbed = folder / "Held (2003).multi.mkv"
+    subprocess.run(["mkvmerge", "-q", "-o", str(dubbed), "--language", "0:eng", str(eng), "--language", "0:ger",
+                    str(ger)], check=True)
+    store = site.services.store
+    job_id = jobs.create(store, original=str(original), language="de", source="web")
+    jobs.update(store, job_id, maps={"de": {"status": "review", "dubbed": str(dubbed),
+                                            "timemap": TimeMap("review", 0.4, "weak", 1.0, MAP.segments).to_dict()}})
+    jobs.set_state(store, job_id, "needs_review")
+    assert len(_clip_urls(user.get(f"/jobs/{job_id}").get_data(as_text=True))) == 9
+    clip = user.get(f"/jobs/{job_id}/clips/de/0/dub.m4a")
+    assert clip.status_code == 200
+    heard = site.root / "heard.m4a"
+    heard.write_bytes(clip.get_data())
+    times = _click_times(_decode(heard)[:, 0])
+    assert len(times) == 1 and abs(times[0] - 5.5) < 0.004, times  # the ger track, not the first (eng)
