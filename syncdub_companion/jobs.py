@@ -205,8 +205,11 @@ def approve(store: Store, job_id: int) -> list[str]:
         if job.state != "needs_review" or not held:
             raise UsageError(f"job {job_id} holds no time map for review ({job.state})")
         _unstow(store, job_id)
-        update(store, job_id, state="queued", error=None, progress=0.0, attempts=0, approved=sorted({*job.approved, *held}),
-               next_attempt_at=time.time(), finished_at=None)
+        # the plan is the held maps' own dubs: the counterparts are not asked again
+        plan = {lang: job.maps[lang].get("candidate") or {"path": job.maps[lang]["dubbed"], "language": lang}
+                for lang in held}
+        update(store, job_id, state="queued", error=None, progress=0.0, attempts=0, plan=plan,
+               approved=sorted({*job.approved, *held}), next_attempt_at=time.time(), finished_at=None)
         append_log(store, job_id, f"approved the held map of {', '.join(held)}; queued to merge it")
     return held
 
