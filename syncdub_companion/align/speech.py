@@ -23,7 +23,7 @@ import numpy as np
 from ..errors import MediaError, ToolError, UsageError
 from ..naming import normalise_language
 from ..tools.ffmpeg import FFmpeg, Pcm
-from ..tools.ffprobe import AudioStream, FFprobe
+from ..tools.ffprobe import AudioStream, FFprobe, audio_streams_of
 from .embed import Embedder
 from .speechmatch import DEFAULT_MIN_SIMILARITY, SpeechMatch, match_segments, meaningful
 from .timemap import Anchor
@@ -224,13 +224,13 @@ class TrackInfo:
 
 def track_info(path: str, track: int, ffprobe: str = "ffprobe") -> TrackInfo:
     """Probe ``path`` for audio track ``track``; MediaError/UsageError when absent."""
-    probe = FFprobe(ffprobe)
-    streams = probe.audio_streams(path)
+    info = FFprobe(ffprobe).probe(path)  # once: the streams and the format's start
+    streams = audio_streams_of(info)
     if not streams:
         raise MediaError(f"{path}: no audio track")
     if not 0 <= track < len(streams):
         raise UsageError(f"{path}: audio track {track} out of range (it has {len(streams)})")
-    fmt = probe.probe(path).get("format", {})
+    fmt = info.get("format", {})
     stream = streams[track]
     lead = max(0.0, stream.start_time - float(fmt.get("start_time") or 0.0))
     return TrackInfo(stream, lead, stream.duration or float(fmt.get("duration") or 0.0))

@@ -66,10 +66,7 @@ class FFprobe(process.Program):
         return json.loads(proc.stdout or b"{}")
 
     def audio_streams(self, path: str | Path) -> list[AudioStream]:
-        info = self.probe(path)
-        streams = [s for s in info.get("streams", []) if s.get("codec_type") == "audio"]
-        fmt_duration = _float(info.get("format", {}).get("duration"))
-        return [audio_stream(i, s, fmt_duration) for i, s in enumerate(streams)]
+        return audio_streams_of(self.probe(path))
 
     def duration(self, path: str | Path) -> float:
         return _float(self.probe(path).get("format", {}).get("duration")) or 0.0
@@ -100,6 +97,13 @@ class FFprobe(process.Program):
         if errors:
             raise MediaError(f"{path.name} does not decode cleanly: {errors.splitlines()[-1]}")
         return len((proc.stdout or b"").decode().splitlines())
+
+
+def audio_streams_of(info: dict) -> list[AudioStream]:
+    """The audio streams in one :meth:`FFprobe.probe` answer, in order."""
+    streams = [s for s in info.get("streams", []) if s.get("codec_type") == "audio"]
+    fmt_duration = _float(info.get("format", {}).get("duration"))
+    return [audio_stream(i, s, fmt_duration) for i, s in enumerate(streams)]
 
 
 def audio_stream(position: int, s: dict, fallback_duration: float | None) -> AudioStream:
