@@ -20,6 +20,10 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
+# Tokens of the TempSets open in this process: they are live merges, never stale, even
+# when one process holds two for a destination (a test, or a verify beside a merge).
+_open_tokens: set[str] = set()
+
 TEMP_RE = re.compile(r"^\..+\.syncdub-(?P<pid>\d+)-(?P<token>[0-9a-f]{8})(?:\.[a-z0-9]+)?\.tmp$")
 
 
@@ -45,12 +49,14 @@ class TempSet:
 
     def __enter__(self) -> "TempSet":
         remove_stale_temps(self.destination, self.token)
+        _open_tokens.add(self.token)
         self.journal.parent.mkdir(parents=True, exist_ok=True)
         entry = {"pid": self.pid, "token": self.token, "folder": str(self.folder)}
         self.journal.write_text(json.dumps(entry))
         return self
 
     def __exit__(self, *exc) -> None:
+        _open_tokens.discard(self.token)
         remove_temps(self.folder, self.pid, self.token)
         self.journal.unlink(missing_ok=True)
 
@@ -92,7 +98,7 @@ def remove_stale_temps(destination: Path, own_token: str) -> list[Path]:
         return removed
     for name in names:
         match = TEMP_RE.match(name)
-        if not match or match["token"] == own_token:
+        if not match or match["token"] == own_token or _open_here(match):
             continue
         try:
             (destination.parent / name).unlink()
@@ -104,6 +110,10 @@ def remove_stale_temps(destination: Path, own_token: str) -> list[Path]:
     if removed:
         log.info("removed %d temp file(s) a dead merge of %s left behind", len(removed), destination.name)
     return removed
+
+
+def _open_here(match: re.Match) -> bool:
+    return int(match["pid"]) == os.getpid() and match["token"] in _open_tokens
 
 
 def _alive(pid: int) -> bool:
