@@ -15,6 +15,7 @@ from typing import Any, Iterable, Mapping
 from urllib.parse import urlparse
 
 from .errors import ConfigError
+from .logs import url_secret_pieces
 from .paths import path_problem
 from .settings import CORE_SETTINGS, FREE_TABLE_SECTIONS, Setting
 
@@ -195,22 +196,14 @@ class Config:
 
 def secret_texts(value: Any) -> list[str]:
     """A secret setting's value as the texts to mask: each entry of a list; of a URL (an
-    Apprise notification URL, say) also its password and user, its path segments and query
-    values, because a library may log a URL in pieces. Short pieces stay (they would mask
-    ordinary words everywhere)."""
+    Apprise notification URL, say) also the pieces of it that look like ids or tokens (see
+    :func:`~syncdub_companion.logs.url_secret_pieces`), because a library may log a URL in
+    pieces."""
     if isinstance(value, list):
         return [text for entry in value for text in secret_texts(entry)]
     if not isinstance(value, str) or not value:
         return []
-    texts = [value]
-    if "://" in value:
-        parts = urlparse(value)
-        pieces = [parts.password, parts.username, *parts.path.split("/"),
-                  *(v for pair in parts.query.split("&") for v in pair.split("=", 1)[1:])]
-        if parts.hostname and "." not in parts.hostname and parts.hostname != "localhost":
-            pieces.append(parts.hostname)  # discord://WEBHOOK_ID/TOKEN: the "host" is an id
-        texts += [piece for piece in pieces if piece and len(piece) >= 6]
-    return texts
+    return [value, *url_secret_pieces(value)] if "://" in value else [value]
 
 
 def defaults_of(settings: list[Setting]) -> dict:

@@ -7,6 +7,7 @@ import re
 import traceback
 from pathlib import Path
 from typing import Iterable
+from urllib.parse import urlparse
 
 _SECRET_NAME = r"[\w.-]*?(?:token|api[_-]?key|password|passwd|secret|signature|auth)"
 # Only where the syntax says "a value follows": prose such as "file /etc/passwd: outside the
@@ -24,10 +25,39 @@ _TOKEN_PATTERNS = [
     re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?(?:basic|bearer)\s+)[^\s\"',}]+"),
     re.compile(r"(?i)(\bbearer\s+)[A-Za-z0-9+/=._~-]{16,}"),
     re.compile(r'(?i)(token=")[^"]+'),
-    # user:password@ in URLs
-    re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^/\s:@]+:)[^@\s/]+(?=@)"),
+    # user:password@ in URLs, the user too: a notification URL's "user" is often a key
+    re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://)[^/\s:@]+:[^@\s/]+(?=@)"),
 ]
 MASK = "********"
+
+
+# A plain word: "syncdub", "movies", "Topic". Masking one would mask it in every line.
+_PLAIN_WORD = re.compile(r"[A-Za-z][a-z]*")
+
+
+def looks_like_a_token(piece: str) -> bool:
+    """Whether a piece of a secret URL is worth masking wherever it appears: an id or a
+    token ("123456789012", "webhookTOKENabc", "my-private-topic"), not an ordinary word
+    or anything shorter than 6 characters."""
+    return len(piece) >= 6 and not (len(piece) < 16 and _PLAIN_WORD.fullmatch(piece))
+
+
+def url_secret_pieces(url: str) -> list[str]:
+    """The pieces of a secret URL (an Apprise notification URL) that a library may log on
+    their own: its user and password, its path segments and query values, its host where
+    the "host" is an id (discord://WEBHOOK_ID/TOKEN). Only those that look like tokens: the
+    URL as a whole is masked anyway, and the patterns catch a password or a token
+    parameter in any URL."""
+    parts = urlparse(url)
+    try:
+        password, username, hostname = parts.password, parts.username, parts.hostname
+    except ValueError:  # a malformed port or netloc: the whole URL is still masked
+        return []
+    pieces = [password, username, *parts.path.split("/"),
+              *(v for pair in parts.query.split("&") for v in pair.split("=", 1)[1:])]
+    if hostname and "." not in hostname and hostname != "localhost":
+        pieces.append(hostname)
+    return [piece for piece in pieces if piece and looks_like_a_token(piece)]
 
 
 class SecretFilter(logging.Filter):

@@ -83,7 +83,7 @@ def test_setup_twice_replaces_its_own_handlers(tmp_path, restore_logging):
 
 
 @pytest.mark.parametrize("text,expected", [
-    ("https://bob:hunter2x@nas/share", "https://bob:********@nas/share"),
+    ("https://bob:hunter2x@nas/share", "https://********@nas/share"),
     ("Authorization: Basic dXNlcjpwYXNzd29yZA==", "Authorization: Basic ********"),
     ('MediaBrowser Client="SyncDub", Token="0123abcd"', 'MediaBrowser Client="SyncDub", Token="********"'),
     ('{"password": "pa55word!"}', '{"password": "********"}'),
@@ -173,3 +173,19 @@ def test_prose_around_secret_words_is_left_alone(prose):
 
 def test_known_secret_values_are_masked_even_in_prose():
     assert SecretFilter(["hunter2hunter2"]).scrub("password: hunter2hunter2") == f"password: {MASK}"
+
+
+def test_words_in_a_secret_url_are_not_masked_everywhere_but_its_tokens_are():
+    from syncdub_companion.config import secret_texts
+
+    urls = ["ntfys://ntfy.sh/syncdub", "json://syncdub:hookPW12345@notify.lan/syncdub/hookpathTOKEN5150?topic=movies",
+            "discord://123456789012/webhookTOKENabc"]
+    secrets = secret_texts(urls)
+    assert {"hookPW12345", "hookpathTOKEN5150", "123456789012", "webhookTOKENabc", *urls} == set(secrets)
+    scrub = SecretFilter(secrets).scrub
+    line = "syncdub: job 3 done, /movies/syncdub (2010).mkv; movies rescanned"
+    assert scrub(line) == line
+    assert scrub("POST https://ntfy.sh/syncdub failed") == "POST https://ntfy.sh/syncdub failed"
+    assert scrub(f"sent to {urls[0]}") == f"sent to {MASK}"
+    assert scrub("http://syncdub:hookPW12345@notify.lan/syncdub/hookpathTOKEN5150") == \
+        f"http://{MASK}@notify.lan/syncdub/{MASK}"
