@@ -132,12 +132,51 @@ class RemoteStage:
         if self.stage == "align":
             timemap = TimeMap.from_dict(data["timemap"]) if data.get("timemap") else None
             return timemap, data.get("skipped")
-        result = dict(data["result"])
-        if restarted and result.get("status") == "skipped" and result.get("same_source"):
-            # the worker that died had renamed its file into place already: this run's work
-            result.update(status="done", message=f"{result.get('output_path')} already holds this dub's synced "
-                          "track, written by a worker that stopped answering before it reported")
-        return result
+        if "results" in data:  # several languages in one write (RemoteMergeMany)
+            return {key: _Result(_own_restart(result, restarted)) for key, result in data["results"].items()}
+        return _own_restart(data["result"], restarted)
+
+
+class RemoteMergeMany(RemoteStage):
+    """The mux stage's ``merge_many`` on a worker: several dubs of one film in one merge
+    message, written there in one go (:func:`~syncdub_companion.merge.multi.resync_many`:
+    one temp, one verify, one swap), so the service rescans once. Same signature, results
+    and errors as the local one; a ToolError or VerificationError of the joint write comes
+    back as such, and the mux stage then merges each language on its own."""
+
+    def __init__(self, engine: Engine, updates: Updates, ctx: JobContext):
+        super().__init__("merge", engine, updates, ctx)
+
+    def __call__(self, services, original, dubs, *, mode=None, force=False, progress=None, lock_wait=None,
+                 before_swap=None, **_ignored):
+        payload = {"original": str(original), "mode": mode, "force": bool(force), "lock_wait": lock_wait,
+                   "key": "+".join(sorted(dubs)),
+                   "dubs": {key: {"dubbed": str(dub.dubbed), "language": dub.language,
+                                  "timemap": dub.timemap.to_dict(with_anchors=True)} for key, dub in dubs.items()}}
+        run_id, inbox = self.updates.open()
+        try:
+            self.engine.send_stage(self.stage, self.ctx.job_id, run_id, payload)
+            self.ctx.save(step="waiting for a worker")
+            self.ctx.note(f"sent {', '.join(sorted(dubs))} to the merge queue as one write; waiting for a worker")
+            return self._wait(run_id, inbox, progress, before_swap)
+        finally:
+            self.updates.close(run_id)
+
+
+class _Result(dict):
+    """A merge result as it crossed the broker, read like a MergeResult (``to_dict()``)."""
+
+    def to_dict(self) -> dict:
+        return dict(self)
+
+
+def _own_restart(result: dict, restarted: bool) -> dict:
+    result = dict(result)
+    if restarted and result.get("status") == "skipped" and result.get("same_source"):
+        # the worker that died had renamed its file into place already: this run's work
+        result.update(status="done", message=f"{result.get('output_path')} already holds this dub's synced "
+                      "track, written by a worker that stopped answering before it reported")
+    return result
 
 
 def _field(job, name: str):
@@ -174,8 +213,7 @@ class RemotePool(WorkerPool):
         ctx.merge = RemoteStage("merge", self.engine, self.updates, ctx)
         if hasattr(ctx, "align"):
             ctx.align = RemoteStage("align", self.engine, self.updates, ctx)
-        if hasattr(ctx, "merge_many"):
-            ctx.merge_many = None  # one merge message per language; the mux stage then writes them in turn
+        ctx.merge_many = RemoteMergeMany(self.engine, self.updates, ctx)
         return ctx
 
     def join(self, timeout: float | None = None) -> None:

@@ -106,6 +106,8 @@ class StageWorker:
     def _merge(self, payload: dict, report: "_Reporter", run_id: str) -> dict:
         from ..merge import resync
 
+        if payload.get("dubs"):
+            return self._merge_many(payload, report, run_id)
         kwargs = self._local(payload)
         if payload.get("timemap"):
             kwargs["timemap"] = TimeMap.from_dict(payload["timemap"])
@@ -114,6 +116,19 @@ class StageWorker:
             kwargs["before_swap"] = lambda: self.engine.report(run_id, "swap", swap)
         result = resync(self.services, **kwargs, progress=report, lock_wait=payload.get("lock_wait"))
         return {"result": result_to_service(result.to_dict(), self.paths)}
+
+
+    def _merge_many(self, payload: dict, report: "_Reporter", run_id: str) -> dict:
+        """Several dubs of one film in one write; each key's result in the service's paths."""
+        from ..merge.multi import Dub, resync_many
+
+        dubs = {key: Dub(self.paths.local(d["dubbed"]), d.get("language"), TimeMap.from_dict(d["timemap"]))
+                for key, d in payload["dubs"].items()}
+        swap = {"job": payload.get("job"), "languages": sorted(dubs)}
+        results = resync_many(self.services, self.paths.local(payload["original"]), dubs, mode=payload.get("mode"),
+                              force=bool(payload.get("force")), progress=report, lock_wait=payload.get("lock_wait"),
+                              before_swap=lambda: self.engine.report(run_id, "swap", swap))
+        return {"results": {key: result_to_service(r.to_dict(), self.paths) for key, r in results.items()}}
 
 
 def _waited() -> float | None:
