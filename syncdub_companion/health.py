@@ -11,6 +11,7 @@ and points at the settings section that fixes it. The checks:
 - unmapped paths: recent webhook paths refused as outside ``library.roots``, and recent
   jobs that failed for the same reason (the server's view of the library differs from
   this machine's: a ``[paths]`` mapping is missing);
+- the job queue: with ``queue.backend = "redis"``, a broker that does not answer a PING;
 - speech models: the configured Whisper or sentence model is not installed (speech
   anchors then fail every job that needs them).
 
@@ -84,7 +85,8 @@ def problems(services) -> list[Problem]:
         cached = services.extras.get("health.cache")
         if cached and now - cached[0] < TTL and cached[1] is services.config:
             return cached[2]
-    found = [*_folders(services.config), *_servers(services, now), *_unmapped(services, now), *_models(services)]
+    found = [*_folders(services.config), *_broker(services.config), *_servers(services, now), *_unmapped(services, now),
+             *_models(services)]
     with _lock:
         services.extras["health.cache"] = (now, services.config, found)
     return found
@@ -104,6 +106,19 @@ def _folders(config) -> list[Problem]:
             fix = f"Correct {path}, or mount the folder (for Docker: the volume) so this service can read it."
         out.append(Problem(f"{path} is ignored: {message}.", fix, section))
     return out
+
+
+def _broker(config) -> list[Problem]:
+    if config.get("queue.backend") != "redis":
+        return []
+    from .queue.engine import broker_status
+
+    status = broker_status(config)
+    if status["reachable"]:
+        return []
+    return [Problem(f"The job queue's Redis broker ({status['broker']}) does not answer: no job can be aligned "
+                    "or merged; they wait and retry.",
+                    "Start redis-server there, or correct queue.url (host, port, password).", "queue")]
 
 
 def _recent_jobs(services, now: float) -> list[dict]:

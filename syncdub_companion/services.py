@@ -48,18 +48,24 @@ class Services:
         return Path(configured).expanduser() if configured else self.config.data_dir / "models"
 
     def health(self) -> dict:
-        """What /healthz reports: version, uptime, tools with versions, queue depth, models."""
+        """What /healthz reports: version, uptime, tools with versions, queue depth, the broker, models."""
         tools = {
             "ffmpeg": self.ffmpeg.version(),
             "ffprobe": self.ffprobe.version(),
             "mkvmerge": self.mkvmerge.version(),
         }
+        queue = None
+        if self.config.get("queue.backend") == "redis":
+            from .queue.engine import broker_status
+
+            queue = broker_status(self.config)
         return {
-            "status": "ok" if all(tools.values()) else "degraded",
+            "status": "ok" if all(tools.values()) and (queue is None or queue["reachable"]) else "degraded",
             "version": __version__,
             "uptime_seconds": round(time.time() - self.started_at, 1),
             "tools": {name: {"found": v is not None, "version": v} for name, v in tools.items()},
             "queue_depth": self.queue_depth(),
+            "queue": queue or {"backend": "embedded"},
             "models": models_status(self.config.get("speech.whisper_model"),
                                     self.config.get("speech.sentence_model"), self.model_dir),
         }

@@ -20,7 +20,8 @@ from ..align.timemap import TimeMap
 from ..pipeline.context import Busy, Cancelled, Interrupted, JobContext
 from ..pipeline.runner import default_merge
 from ..pipeline.worker import WorkerPool
-from .engine import Engine, display_url
+from ..errors import ServerError
+from .engine import Engine, check_broker, display_url
 from .wire import error_from_wire
 
 log = logging.getLogger(__name__)
@@ -196,6 +197,11 @@ class RemotePool(WorkerPool):
         self._consumers = []
 
     def start(self) -> "RemotePool":
+        try:
+            check_broker(self.engine.url)
+        except ServerError as exc:
+            # the pages and /healthz stay up to show it; jobs wait and retry with backoff
+            log.error("%s; jobs wait until it answers (see /healthz)", exc)
         consumer = self.engine.worker({self.engine.queue("updates")}, threads=2)
         consumer.start()
         self._consumers.append(consumer)

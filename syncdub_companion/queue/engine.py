@@ -52,6 +52,33 @@ def unreachable(exc: Exception, url: str) -> ServerError:
     return ServerError("queue", f"the Redis broker at {display_url(url)} is unreachable ({exc})", transient=True)
 
 
+PING_TIMEOUT = 2.0  # seconds: /healthz must answer even when the broker's host drops packets
+
+
+def check_broker(url: str, timeout: float = PING_TIMEOUT) -> None:
+    """ServerError (one line, no traceback) unless the Redis broker at ``url`` answers a PING."""
+    client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        raise ServerError("queue", f"the Redis broker at {display_url(url)} is unreachable ({exc}): is "
+                          "redis-server running there, and do [queue] url and its password match it?",
+                          transient=True) from None
+    finally:
+        client.close()
+
+
+def broker_status(config) -> dict:
+    """For /healthz with the redis queue: the broker's address (password hidden) and
+    whether it answers."""
+    url = config.get("queue.url")
+    try:
+        check_broker(url)
+    except ServerError as exc:
+        return {"backend": "redis", "broker": display_url(url), "reachable": False, "error": str(exc)}
+    return {"backend": "redis", "broker": display_url(url), "reachable": True, "error": None}
+
+
 class Engine:
     """The broker and the actors of one process.
 

@@ -18,7 +18,7 @@ import time
 
 from ..align.timemap import TimeMap
 from ..errors import SyncDubError, UsageError
-from .engine import STAGES, Engine, display_url
+from .engine import STAGES, Engine, check_broker, display_url
 from .wire import PathMap, error_to_wire, result_to_service
 
 log = logging.getLogger(__name__)
@@ -174,6 +174,9 @@ def run_worker(services) -> None:
         raise UsageError('syncdub worker needs [queue] backend = "redis" and the broker in [queue] url')
     from ..merge import cleanup_leftovers, journal_dir
 
+    # A wrong URL or a broker that is down: say so once and stop, rather than have
+    # Dramatiq's consumers retry it every 3 s forever (a restart policy retries us).
+    check_broker(services.config.get("queue.url"))
     cleanup_leftovers(journal_dir(services), at_startup=True)
     worker = StageWorker(services).start()
     done = threading.Event()
