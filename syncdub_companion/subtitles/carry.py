@@ -14,7 +14,7 @@ from .check import file_frames
 from .extract import SubtitleTrack, extract
 from .pgs_retime import retime_pgs
 from .retime import Retimer, RetimeReport
-from .text import OUTPUT, retime_text
+from .text import output_suffix, retime_text
 from .vobsub import retime_vobsub
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ def carry(services, dub: Path, tracks: list[SubtitleTrack], timemap: "TimeMap", 
     sources = extract(services, dub, tracks, lambda t: folder / f"dub{t.index}{t.extension}")
     carried, notes = [], []
     for track in tracks:
-        target = folder / f"synced{track.index}{OUTPUT.get(track.extension, track.extension)}"
+        target = folder / f"synced{track.index}{output_suffix(services, track.extension)}"
         try:
             report = RETIMERS[track.kind](sources[track.index], target, retimer)
             frames = file_frames(services, target) if report.kept else 0

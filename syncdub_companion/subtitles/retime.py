@@ -34,6 +34,7 @@ class Placement:
     start: float
     end: float
     clipped: bool = False
+    scale: float = 1.0  # original seconds per dub second where it landed: times inside the cue run at this rate
 
 
 class Retimer:
@@ -46,24 +47,27 @@ class Retimer:
 
     def pieces(self, start: float, end: float) -> list[tuple[float, float]]:
         """Every mapped piece of the cue [start, end], on the original's container timeline."""
+        return [(lo, hi) for lo, hi, _ in self._pieces(start, end)]
+
+    def _pieces(self, start: float, end: float) -> list[tuple[float, float, float]]:
         lo, hi = start - self.dub_start, end - self.dub_start
         out = []
         for seg in self.segments:
             a, b = max(lo, seg.dub_start), min(hi, seg.dub_end)
             if b > a:
-                out.append((self.orig_start + seg.to_orig(a), self.orig_start + seg.to_orig(b)))
+                out.append((self.orig_start + seg.to_orig(a), self.orig_start + seg.to_orig(b), seg.speed))
         return out
 
     def place(self, start: float, end: float) -> Placement | None:
         """Where the cue shows in the original, or None when it is dropped (see the module's rules)."""
-        pieces = self.pieces(start, end)
+        pieces = self._pieces(start, end)
         if not pieces:
             return None
-        lo, hi = max(pieces, key=lambda p: p[1] - p[0])
+        lo, hi, speed = max(pieces, key=lambda p: p[1] - p[0])
         if hi - lo < MIN_SECONDS:
             return None
         whole = (end - start) / self._speed_at(start, end)
-        return Placement(max(lo, 0.0), hi, clipped=len(pieces) > 1 or hi - lo < whole - 1e-6)
+        return Placement(max(lo, 0.0), hi, clipped=len(pieces) > 1 or hi - lo < whole - 1e-6, scale=1 / speed)
 
     def point(self, t: float) -> float | None:
         """The original's container time of the dub's container time ``t``, or None outside the map."""

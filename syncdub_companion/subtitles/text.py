@@ -1,24 +1,60 @@
 """Text subtitles (SRT, ASS/SSA, WebVTT) re-timed through pysubs2.
 
 pysubs2 keeps what the format holds beside the times: ASS styles, script info, override
-tags and comment lines come out as they went in. Only each event's start and end change.
-WebVTT goes out as SRT (``OUTPUT``): ffmpeg before 6.0, and so many players, cannot read
-a WebVTT track in Matroska, and the cue settings WebVTT adds are rarely used by releases.
-Times inside an ASS event (``\\move``, ``\\fad``, karaoke) are relative to its start and are
-left alone: after a PAL speed-up they run 4 % fast, which nobody sees in a sign's fade.
+tags and comment lines come out as they went in. Each event's start and end are moved by
+the map, and the times inside an ASS event's override tags (karaoke, ``\\t``, ``\\move``,
+``\\fad``, ``\\fade``) are scaled by the speed of the segment it landed in (:mod:`.ass_tags`).
+
+WebVTT goes back in as WebVTT only where this machine's ffprobe reads a WebVTT track in
+Matroska (:func:`keeps_webvtt`, asked once per process); else as SRT. mkvmerge has
+written WebVTT (``S_TEXT/WEBVTT``) since MKVToolNix 35, but FFmpeg's Matroska demuxer
+knows only WebM's ``D_WEBVTT/*`` ids: ffprobe 5.1 calls the track ``unknown``, so this
+service could not verify it, and Jellyfin's and Plex's FFmpeg-based players could not show
+it. The cue settings WebVTT adds (position, line) are rarely used by releases.
 """
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pysubs2
 
-from ..errors import MediaError
+from ..errors import MediaError, SyncDubError
+from .ass_tags import scale_tags
 from .retime import Retimer, RetimeReport
 
 # Extension (as extracted) -> pysubs2's format name
 FORMATS = {".srt": "srt", ".ass": "ass", ".ssa": "ssa", ".vtt": "vtt"}
-OUTPUT = {".vtt": ".srt"}  # extension in -> extension written, where they differ
+TAGGED = {"ass", "ssa"}  # formats whose events carry override tags with times in them
+
+
+def output_suffix(services, extension: str) -> str:
+    """The extension a re-timed text track of ``extension`` is written as (see the module's note)."""
+    if extension == ".vtt" and not keeps_webvtt(services):
+        return ".srt"
+    return extension
+
+
+def keeps_webvtt(services) -> bool:
+    """Whether a WebVTT track written by mkvmerge reads back as WebVTT through ffprobe here."""
+    known = services.extras.get("subtitles.webvtt_in_matroska")
+    if known is None:
+        known = services.extras["subtitles.webvtt_in_matroska"] = _webvtt_round_trip(services)
+    return known
+
+
+def _webvtt_round_trip(services) -> bool:
+    from ..tools.mkvmerge import MkvInput
+
+    with tempfile.TemporaryDirectory(prefix="syncdub-vtt-") as folder:
+        vtt, mkv = Path(folder) / "probe.vtt", Path(folder) / "probe.mkv"
+        vtt.write_text("WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nprobe\n", encoding="utf-8")
+        try:
+            services.mkvmerge.mux(mkv, [MkvInput(vtt)])
+            streams = services.ffprobe.probe(mkv).get("streams") or []
+        except (SyncDubError, OSError):
+            return False
+    return [s.get("codec_name") for s in streams] == ["webvtt"]
 
 
 def retime_text(source: Path, target: Path, retimer: Retimer) -> RetimeReport:
@@ -37,6 +73,8 @@ def retime_text(source: Path, target: Path, retimer: Retimer) -> RetimeReport:
         report.add(placement)
         if placement is not None:
             event.start, event.end = round(placement.start * 1000), round(placement.end * 1000)
+            if fmt in TAGGED:
+                event.text = scale_tags(event.text, placement.scale)
             kept.append(event)
     subs.events = kept
     subs.save(str(target), encoding="utf-8", format_=out_fmt)
