@@ -54,6 +54,8 @@ def summary(job: Job) -> dict:
         "state": job.state,
         "stage": job.stage,
         "progress": round(min(100.0, max(0.0, float(job.progress or 0.0))), 1),  # percent
+        # shown instead of the bar: a held job is not stuck at the share it had when it stopped
+        "progress_text": "waiting for review" if job.state == "needs_review" else None,
         # what a running job is doing within its state ("decoding 40%"); nothing once it ended
         "step": None if job.state in jobs.FINAL_STATES else _scrub(job.step),
         "error": _scrub(job.error),

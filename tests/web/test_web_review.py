@@ -45,6 +45,11 @@ def test_a_review_job_shows_approve_and_reject_and_they_act(site, user):
     page = user.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert f'action="/jobs/{job_id}/approve"' in page and f'action="/jobs/{job_id}/reject"' in page
     assert "held for review" in page
+    # the bar is not left at the share the job had when the aligner held it (28 %)
+    assert "waiting for review" in page and '<progress max="100" value=' not in page
+    listed = user.get("/jobs").get_data(as_text=True)
+    assert f'data-job-id="{job_id}"' in listed and "waiting for review" in listed
+    assert user.get(f"/api/jobs/{job_id}").get_json()["progress_text"] == "waiting for review"
 
     assert user.post(f"/jobs/{job_id}/approve", data={}).status_code == 400  # no CSRF token
     assert jobs.get(site.services.store, job_id).state == "needs_review"

@@ -14,7 +14,7 @@
     const bar = el.querySelector('[data-field="progress"]');
     if (bar) bar.value = job.progress;
     const pct = el.querySelector('[data-field="percent"]');
-    if (pct) pct.textContent = Math.round(job.progress) + "%";
+    if (pct) pct.textContent = job.progress_text || Math.round(job.progress) + "%";
     const step = el.querySelector('[data-field="step"]');
     if (step) step.textContent = job.step || "";
   }
