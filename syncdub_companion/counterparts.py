@@ -259,6 +259,23 @@ def find_for(services, item: MediaItem, languages: Iterable[str] | None = None, 
     return candidates, decision
 
 
+def choose_dubs(services, item: MediaItem, languages: Iterable[str] | None = None, *, force: bool = False,
+                hook=None) -> tuple[list[Candidate], Decision, dict[str, tuple[Candidate, dict]]]:
+    """The dubs to merge into ``item``, as the job's counterparts stage and ``syncdub resync
+    ORIGINAL`` both choose them: :func:`find_for` (a nameless candidate's language from its
+    tag or speech, the wanted languages, ambiguity judged within a language), then the
+    blocklist: a chosen pair the aligner rejected before is taken out of ``decision.chosen``
+    unless ``force``. Returns (candidates, decision, blocked: language -> (candidate, row))."""
+    from . import jobs
+
+    found, decision = find_for(services, item, languages, hook)
+    if force or not decision.chosen:
+        return found, decision, {}
+    rows = jobs.blocked_dubs(services.store, item.path, {lang: c.path for lang, c in decision.chosen.items()})
+    blocked = {lang: (decision.chosen.pop(lang), row) for lang, row in rows.items()}
+    return found, decision, blocked
+
+
 def wanted_languages(services) -> list[str]:
     """``library.languages``, else the languages of the dub roots, else [] (any language)."""
     configured = [alpha2_code(x) for x in services.config.get("library.languages") or []]

@@ -438,6 +438,13 @@ def is_blocked(pairs: dict[tuple[str, str], dict], original: str, dubbed: str) -
     return pairs.get(_pair(original, dubbed)) if pairs else None
 
 
+def blocked_dubs(store: Store, original: str, dubs: dict[str, str]) -> dict[str, dict]:
+    """Of ``dubs`` (language -> dub path), those paired with ``original`` on the blocklist:
+    language -> the row that blocks it."""
+    pairs = blocked_pairs(store)
+    return {lang: row for lang, path in sorted(dubs.items()) if (row := is_blocked(pairs, original, path))}
+
+
 def unblock(store: Store, original: str | None = None, job_id: int | None = None) -> int:
     """Clear the blocklist: everything, only ``original``'s pairs, or only those ``job_id``
     rejected. Returns how many rows went."""

@@ -14,7 +14,7 @@ from ..errors import UsageError
 from ..media import Candidate, MediaItem
 from ..plugins import call_each
 from ..roots import ensure_readable
-from .resync_several import resync_several, several_languages
+from .resync_several import find_dubs, resync_several
 
 
 def register(cli: click.Group) -> None:
@@ -43,11 +43,18 @@ def resync_cmd(app: AppContext, original, dubbed, language, mode, force, dry_run
     from ..merge import resync
 
     services = app.services()
-    if dubbed is None and language is None and several_languages(services, original):
-        with _ProgressBar(enabled=sys.stderr.isatty() and not as_json) as bar:
-            resync_several(services, original, mode=mode, force=force, dry_run=dry_run, as_json=as_json,
-                           progress=bar)
-        return
+    if dubbed is None and language is None:
+        choice = find_dubs(services, original, force)
+        if choice.several:
+            with _ProgressBar(enabled=sys.stderr.isatty() and not as_json) as bar:
+                resync_several(services, original, choice, mode=mode, force=force, dry_run=dry_run,
+                               as_json=as_json, progress=bar)
+            return
+        if choice.chosen:
+            [found] = choice.chosen.values()
+            dubbed, language = found.path, found.language  # None: the track's tag, else its speech (below)
+            if not as_json:
+                click.echo(f"dub: {dubbed} ({found.finder}, score {found.score:.2f})", err=True)
     if dubbed is None:
         found = find_dub(services, original, language)
         dubbed, language = found.path, language or found.language

@@ -1,50 +1,55 @@
 """``syncdub resync ORIGINAL`` when the counterpart plugins find dubs in several languages:
-each is aligned (through the aligner's front door), then every aligned one goes into the
-file in one write, with one rescan. A dub that is rejected, held for review, ambiguous
-within its language or failing is reported and the others go on."""
+the dubs are chosen as a job's counterparts stage chooses them (``counterparts.choose_dubs``:
+a nameless dub's language from its tag or speech, the wanted languages, ambiguity within a
+language, the blocklist unless --force), each is aligned (through the aligner's front
+door), then every aligned one goes into the file in one write, with one rescan. A dub that
+is rejected, held for review, ambiguous within its language, blocked or failing is reported
+and the others go on."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
 
-from ..counterparts import collect, decide
+from ..counterparts import choose_dubs
 from ..errors import AlignmentRejected, SyncDubError, UsageError
-from ..languages import alpha2_code
 from ..media import Candidate, MediaItem
 from ..plugins import call_each
 
 
-def find_dubs(services, original: str) -> tuple[dict[str, Candidate], dict[str, list[Candidate]]]:
-    """The counterparts per language, ambiguity judged within a language: (chosen, ambiguous)."""
+@dataclass
+class Choice:
+    """What :func:`find_dubs` chose: a dub per language, and the languages left out and why."""
+
+    chosen: dict[str, Candidate] = field(default_factory=dict)
+    not_added: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def several(self) -> bool:
+        """More than one language, or a dub the blocklist took out (the several-dubs report says why)."""
+        return len({*self.chosen, *self.not_added}) > 1 or any("rejected before" in t for t in self.not_added.values())
+
+
+def find_dubs(services, original: str, force: bool = False) -> Choice:
+    """The dubs to add to ``original``, chosen as the service chooses them."""
     item = MediaItem(path=str(Path(original).expanduser().resolve()))
-    config = services.config
-    # one spelling per language (a finder may say "ger", another "de")
-    found = [replace(c, language=alpha2_code(c.language) or c.language) for c in collect(services, item)
-             if c.score >= config.get("counterparts.min_score")]
-    languages = sorted({c.language for c in found if c.language})
-    decision = decide(found, languages, config.get("counterparts.min_score"), config.get("counterparts.ambiguity_margin"))
-    return decision.chosen, decision.ambiguous
+    _, decision, blocked = choose_dubs(services, item, force=force)
+    not_added = {lang: "several dubs match about equally: " + ", ".join(f"{c.path} ({c.score:.2f})" for c in cands)
+                 + "; give one as DUBBED" for lang, cands in decision.ambiguous.items()}
+    for lang, (cand, row) in blocked.items():
+        not_added[lang] = (f"rejected before (job {row.get('job_id')}: {row.get('reason')}): {cand.path}; "
+                           "`syncdub jobs blocklist --clear` or --force tries it again")
+    return Choice(dict(decision.chosen), not_added)
 
 
-def several_languages(services, original: str) -> bool:
-    """True when the plugins know dubs of more than one language for ``original``."""
-    item = MediaItem(path=str(Path(original).expanduser().resolve()))
-    minimum = services.config.get("counterparts.min_score")
-    return len({alpha2_code(c.language) or c.language for c in collect(services, item)
-                if c.language and c.score >= minimum}) > 1
-
-
-def resync_several(services, original: str, *, mode, force, dry_run, as_json, progress) -> None:
-    """Align each language's dub, then merge every aligned one in one write; report each."""
+def resync_several(services, original: str, choice: Choice, *, mode, force, dry_run, as_json, progress) -> None:
+    """Align each chosen language's dub, then merge every aligned one in one write; report each."""
     from ..merge import align_pair, skipped_result
     from ..merge.multi import Dub, resync_many
 
-    chosen, ambiguous = find_dubs(services, original)
-    not_added = {lang: "several dubs match about equally: " + ", ".join(f"{c.path} ({c.score:.2f})" for c in cands)
-                 + "; give one as DUBBED" for lang, cands in ambiguous.items()}
+    chosen, not_added = choice.chosen, dict(choice.not_added)
     results, dubs = {}, {}
     for lang, cand in sorted(chosen.items()):
         if not as_json:

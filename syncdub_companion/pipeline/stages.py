@@ -11,7 +11,7 @@ import os
 import time
 
 from .. import jobs
-from ..counterparts import collect, decide, dub_root_of, dub_roots, find_for, index_cache, wanted_languages
+from ..counterparts import choose_dubs, collect, decide, dub_root_of, dub_roots, index_cache, wanted_languages
 from ..errors import AlignmentRejected, MediaError, SyncDubError, UsageError
 from ..folders import dub_root_note
 from ..health import server_fix
@@ -130,10 +130,11 @@ def counterparts(ctx: JobContext) -> None:
     item = ctx.item
     languages = _languages_to_do(ctx, item)
     index_cache(ctx.services).invalidate()
-    found, decision = find_for(ctx.services, item, languages)
+    # the same choice as `syncdub resync ORIGINAL` makes (counterparts.choose_dubs)
+    found, decision, blocked = choose_dubs(ctx.services, item, languages, force=bool(ctx.job.force))
     ctx.save(candidates=[c.to_dict() for c in found])
     review = {lang: [c.to_dict() for c in cands] for lang, cands in decision.ambiguous.items()}
-    if not decision.chosen:
+    if not decision.chosen and not blocked:
         if review:
             raise Finish("needs_review", _review_message(review), review=review)
         # an unusable dub root is the likeliest cause: say so here, not only in the service log
@@ -143,7 +144,7 @@ def counterparts(ctx: JobContext) -> None:
         ctx.note(f"no counterpart for {', '.join(decision.missing)}"
                  + dub_root_note(ctx.services.config, decision.missing))
     plan = {lang: c.to_dict() for lang, c in decision.chosen.items()}
-    _skip_blocked(ctx, plan, review)
+    _note_blocked(ctx, plan, review, {lang: (cand.path, row) for lang, (cand, row) in blocked.items()})
     ctx.save(plan=plan, review=review)
 
 
@@ -152,15 +153,15 @@ def _skip_blocked(ctx: JobContext, plan: dict, review: dict | None = None) -> No
     job is forced: aligning them again costs minutes and ends the same way."""
     if ctx.job.force:
         return
-    pairs = jobs.blocked_pairs(ctx.store)
-    original = ctx.job.item["path"]
-    for language, cand in sorted(plan.items()):
-        row = jobs.is_blocked(pairs, original, cand["path"])
-        if row:
-            del plan[language]
-            ctx.note(f"{language}: {cand['path']} was rejected before (job {row.get('job_id')}: {row.get('reason')}); "
-                     "`syncdub jobs blocklist --clear` or a forced job tries it again")
-    if not plan and not review:
+    rows = jobs.blocked_dubs(ctx.store, ctx.job.item["path"], {lang: c["path"] for lang, c in plan.items()})
+    _note_blocked(ctx, plan, review, {lang: (plan.pop(lang)["path"], row) for lang, row in rows.items()})
+
+
+def _note_blocked(ctx: JobContext, plan: dict, review: dict | None, blocked: dict[str, tuple[str, dict]]) -> None:
+    for language, (path, row) in sorted(blocked.items()):
+        ctx.note(f"{language}: {path} was rejected before (job {row.get('job_id')}: {row.get('reason')}); "
+                 "`syncdub jobs blocklist --clear` or a forced job tries it again")
+    if blocked and not plan and not review:
         raise Finish("skipped", "every chosen dub was rejected before for this file (see `syncdub jobs blocklist`)")
 
 

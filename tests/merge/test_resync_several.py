@@ -120,3 +120,25 @@ def test_ambiguity_is_judged_within_a_language(tmp_path, library, offset_case, t
     assert "fr done:" in result.output
     assert "de not added: several dubs match about equally" in result.output and "DUBBED" in result.output
     assert synced_languages(library.film) == ["fre"]
+
+
+def test_the_cli_chooses_like_the_service_blocklist_and_a_nameless_dubs_language(tmp_path, library, two_dubs):
+    """A dub offered without a language gets it from its track's tag (fre), as a job's would;
+    a pair on the blocklist is left out unless --force, as a job leaves it out."""
+    from syncdub_companion import jobs
+    from syncdub_companion.services import build_services
+
+    config, env, log, setup = two_dubs
+    finder = (setup / "plugins" / "finder.py").read_text()
+    (setup / "plugins" / "finder.py").write_text(finder.replace("'fre')", "None)"))
+    french = str(tmp_path / "dubs2" / "Film.French.mkv")
+    services = build_services(config, env=env, store_path=True)
+    jobs.block(services.store, str(library.film), french, "fr", 7, "different content", 0.1)
+    services.store.close()
+    result = CliRunner().invoke(cli, ["--config", str(config), "resync", str(library.film), "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["languages"]["de"]["status"] == "done"
+    assert data["not_added"]["fr"].startswith(f"rejected before (job 7: different content): {french}")
+    assert "--force tries it again" in data["not_added"]["fr"]
+    assert synced_languages(library.film) == ["ger"]
