@@ -6,8 +6,10 @@ servers (``syncdub_library_changed``); its callers do, once per batch.
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable
+from pathlib import Path
+from typing import Callable, Iterator
 
 from ..align.timemap import TimeMap
 from ..errors import AlignmentRejected, DiskFullError, FileChangedError
@@ -139,45 +141,59 @@ def _merge(services, plan: MergePlan, report: "_Reporter", before_swap: Callable
     check_space(plan.output.parent, plan.space_needed,
                 f"{gib(plan.base_size)} for the merged file + {gib(2 * plan.dub_bytes)} for the dub track "
                 f"+ {services.config.get('library.space_margin_mb')} MiB margin")
-    try:
-        with TempSet(plan.output, journal_dir(services)) as temps:
-            clock = LapClock()
-            dub = prepare_dub(services, plan, temps, lambda f: report("dub", f))
-            clock.lap("dub")
-            # a copied track decodes (CPU) through the mux and the fsync (disk); verify then
-            # compares the merged file's packets with it
-            reference = StreamCheck(services, dub.path, 0) if plan.stream_copy else None
-            try:
-                temp = temps.path()
-                muxer = write_merged(services, plan, dub, temp, temps.path("tags"), lambda f: report("mux", f))
-                clock.lap("mux")
-                report("publishing", 0.0)
-                plan.notes += apply_ownership(temp, reference_stat, services.config)
-                # fsync (disk-bound) runs while ffmpeg reads the new track; all end before the rename
-                checked = verify(services, plan, temp, dub, while_checking=lambda: fsync_path(temp),
-                                 reference=reference)
-                temps.path("dub").unlink(missing_ok=True)  # free its space before publishing
-            finally:
-                if reference:
-                    reference.stop()
-            clock.lap("fsync_verify")
-            report("publishing", 0.6)
-            _check_unchanged(plan)
-            if before_swap is not None:
-                before_swap()
-            output = publish(services, plan, temp)
-            clock.lap("publish")
-            checked["timings"] = clock.laps
-            checked["muxer"] = muxer
-    except OSError as exc:
-        if is_enospc(exc):
-            raise DiskFullError(f"the disk holding {plan.output.parent} filled up while writing; "
-                                "the temp file was removed and the original is untouched") from None
-        raise
+    with disk_full_while_writing(plan.output.parent), TempSet(plan.output, journal_dir(services)) as temps:
+        clock = LapClock()
+        dub = prepare_dub(services, plan, temps, lambda f: report("dub", f))
+        clock.lap("dub")
+        # a copied track decodes (CPU) through the mux and the fsync (disk); verify then
+        # compares the merged file's packets with it
+        reference = StreamCheck(services, dub.path, 0) if plan.stream_copy else None
+        try:
+            temp = temps.path()
+            muxer = write_merged(services, plan, dub, temp, temps.path("tags"), lambda f: report("mux", f))
+            clock.lap("mux")
+            report("publishing", 0.0)
+            plan.notes += apply_ownership(temp, reference_stat, services.config)
+            # fsync (disk-bound) runs while ffmpeg reads the new track; all end before the rename
+            checked = verify(services, plan, temp, dub, while_checking=lambda: fsync_path(temp),
+                             reference=reference)
+            temps.path("dub").unlink(missing_ok=True)  # free its space before publishing
+        finally:
+            if reference:
+                reference.stop()
+        clock.lap("fsync_verify")
+        report("publishing", 0.6)
+        output = swap(services, [plan], temp, before_swap)
+        clock.lap("publish")
+        checked["timings"] = clock.laps
+        checked["muxer"] = muxer
     report("publishing", 1.0)
     log.info("merged %s track into %s (%s)", plan.language.bibliographic, output, plan.codec)
     return MergeResult("done", str(output), plan.timemap, plan, f"added \"{plan.track_name}\" to {output.name}",
                        checked)
+
+
+def swap(services, plans: list[MergePlan], temp: Path, before_swap: Callable[[], None] | None) -> Path:
+    """The verified ``temp`` renamed into place (the first plan's output), unless a file a
+    plan read changed meanwhile; ``before_swap`` runs just before the rename."""
+    for plan in plans:
+        _check_unchanged(plan)
+    if before_swap is not None:
+        before_swap()
+    return publish(services, plans[0], temp)
+
+
+@contextmanager
+def disk_full_while_writing(folder: Path) -> Iterator[None]:
+    """Around the temp files' block (so that they are gone first): a full disk becomes a
+    DiskFullError that says the original is untouched."""
+    try:
+        yield
+    except OSError as exc:
+        if is_enospc(exc):
+            raise DiskFullError(f"the disk holding {folder} filled up while writing; "
+                                "the temp file was removed and the original is untouched") from None
+        raise
 
 
 def _check_unchanged(plan: MergePlan) -> None:

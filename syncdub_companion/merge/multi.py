@@ -16,16 +16,16 @@ from pathlib import Path
 from typing import Callable
 
 from ..align.timemap import TimeMap
-from ..errors import AlignmentRejected, DiskFullError, VerificationError
+from ..errors import AlignmentRejected, VerificationError
 from ..tools.mkvmerge import MkvInput, TrackOptions
-from .api import MergeResult, Progress, _check_unchanged, _merge, _Reporter, skipped_result
+from .api import MergeResult, Progress, _merge, _Reporter, disk_full_while_writing, skipped_result, swap
 from .cleanup import TempSet, cleanup_leftovers, journal_dir
 from .lock import file_lock
 from .mkv import source_fingerprint, subtitle_input, tags_xml, track_tags
 from .plan import MergePlan, carried_streams, finalize, gib, prepare
-from .publish import apply_ownership, backup_path, fsync_path, make_folders, publish
+from .publish import apply_ownership, backup_path, fsync_path, make_folders
 from .render import DubTrack, prepare_dub
-from .space import check_space, disk_full_as_error, is_enospc
+from .space import check_space, disk_full_as_error
 from .verify import DURATION_TOLERANCE, StreamCheck, _new_track
 from ..subtitles.carry import carried_for
 from ..subtitles.check import check_merged as check_subtitles
@@ -86,34 +86,24 @@ def _merge_all(services, plans: dict[str, MergePlan], report: _Reporter,
     check_space(first.output.parent, first.base_size + 2 * dub_bytes + margin * 2**20,
                 f"{gib(first.base_size)} for the merged file + {gib(2 * dub_bytes)} for {len(plans)} dub tracks "
                 f"+ {margin} MiB margin")
-    try:
-        with ExitStack() as stack:
-            temps = stack.enter_context(TempSet(first.output, journal_dir(services)))
-            tracks = {}
-            for n, (key, plan) in enumerate(plans.items()):
-                # a TempSet of its own per dub (each renders to its set's "dub" file), named
-                # apart from the merged file's: entering a set sweeps other sets of its name
-                own = stack.enter_context(TempSet(first.output.with_name(f"{first.output.name}.{key}"),
-                                                  journal_dir(services)))
-                tracks[key] = prepare_dub(services, plan, own, lambda f, n=n: report("dub", (n + f) / len(plans)))
-            temp = temps.path()
-            inputs = _inputs(services, plans, tracks, temps, stack)
-            with disk_full_as_error(temp.parent):
-                services.mkvmerge.mux(temp, inputs, progress=lambda f: report("mux", f))
-            report("publishing", 0.0)
-            notes = apply_ownership(temp, reference_stat, services.config)
-            checked = verify_all(services, plans, tracks, temp, while_checking=lambda: fsync_path(temp))
-            report("publishing", 0.6)
-            for plan in plans.values():
-                _check_unchanged(plan)
-            if before_swap is not None:
-                before_swap()
-            output = publish(services, first, temp)
-    except OSError as exc:
-        if is_enospc(exc):
-            raise DiskFullError(f"the disk holding {first.output.parent} filled up while writing; "
-                                "the temp file was removed and the original is untouched") from None
-        raise
+    with disk_full_while_writing(first.output.parent), ExitStack() as stack:
+        temps = stack.enter_context(TempSet(first.output, journal_dir(services)))
+        tracks = {}
+        for n, (key, plan) in enumerate(plans.items()):
+            # a TempSet of its own per dub (each renders to its set's "dub" file), named
+            # apart from the merged file's: entering a set sweeps other sets of its name
+            own = stack.enter_context(TempSet(first.output.with_name(f"{first.output.name}.{key}"),
+                                              journal_dir(services)))
+            tracks[key] = prepare_dub(services, plan, own, lambda f, n=n: report("dub", (n + f) / len(plans)))
+        temp = temps.path()
+        inputs = _inputs(services, plans, tracks, temps, stack)
+        with disk_full_as_error(temp.parent):
+            services.mkvmerge.mux(temp, inputs, progress=lambda f: report("mux", f))
+        report("publishing", 0.0)
+        notes = apply_ownership(temp, reference_stat, services.config)
+        checked = verify_all(services, plans, tracks, temp, while_checking=lambda: fsync_path(temp))
+        report("publishing", 0.6)
+        output = swap(services, list(plans.values()), temp, before_swap)
     report("publishing", 1.0)
     log.info("merged %s into %s in one write", ", ".join(p.language.bibliographic for p in plans.values()), output)
     out = {}
