@@ -24,7 +24,7 @@ from .features import (FPS, Features, detail, features_from_energies, features_o
                        resample_features, time_frame)
 from .fit import cluster_lags, fit_shared_slope
 from .search import OriginalIndex, find_speed, local_search, resample_envelope, window_lags
-from .segment import monotone_path, refine_boundaries, runs, similarity_track, unmap_unconfirmed_edges
+from .segment import Similarity, monotone_path, refine_boundaries, runs, similarity_track, unmap_unconfirmed_edges
 from .timemap import Anchor, Segment, TimeMap
 from .verify import apply_speech, hold_without_speech, wants_speech, windows_for
 from .waveform import refine_edges, refine_offset
@@ -352,13 +352,14 @@ class _State:
     # --- step 2: segmentation ----------------------------------------------------------
     def _segment(self, anchors):
         lags = self._candidate_lags(anchors)
-        tracks = [similarity_track(self.z_dub, self.z_orig, int(round(l))) for l in lags]
+        similarity = Similarity(self.z_dub, self.z_orig)
+        tracks = [similarity.track(int(round(l))) for l in lags]
         threshold = self._threshold(tracks, anchors)
         path = monotone_path(tracks, threshold)
         extra = self._explain_gaps(path, lags)
         if extra:
             lags = lags + extra
-            tracks += [similarity_track(self.z_dub, self.z_orig, int(round(l))) for l in extra]
+            tracks += [similarity.track(int(round(l))) for l in extra]
             path = monotone_path(tracks, threshold)
         path = unmap_unconfirmed_edges(refine_boundaries(path, tracks, self.z_dub, self.z_orig, threshold), tracks, threshold)
         return self._carry_by_dialogue(path, tracks), tracks, threshold

@@ -36,34 +36,50 @@ class Track:
 def similarity_track(z_dub: np.ndarray, z_orig: np.ndarray, lag: int, half: int = SIM_HALF,
                      tolerance: int = 1) -> Track:
     """Local NCC between dub frame t and original frame t+lag, best over lag +- tolerance."""
-    n = len(z_dub)
-    e_dub = (z_dub.astype(np.float32) ** 2).sum(axis=1)
-    best = np.full(n, -1.0, dtype=np.float32)
-    evidence = np.zeros(n, dtype=bool)
-    inside = np.zeros(n, dtype=bool)
-    for dl in range(-tolerance, tolerance + 1):
-        idx = np.arange(n) + lag + dl
-        ok = (idx >= 0) & (idx < len(z_orig))
-        prod = np.zeros(n, dtype=np.float32)
-        e_orig = np.zeros(n, dtype=np.float32)
-        prod[ok] = np.einsum("ij,ij->i", z_dub[ok], z_orig[idx[ok]])
-        e_orig[ok] = (z_orig[idx[ok]] ** 2).sum(axis=1)
-        size = 2 * half + 1
-        p = uniform_filter1d(prod, size, mode="constant")
-        ed = uniform_filter1d(e_dub, size, mode="constant")
-        eo = uniform_filter1d(e_orig, size, mode="constant")
-        both = (ed > 1e-4) & (eo > 1e-4)
-        # Sound on one side only is evidence too: a dub-only scene may open with silence
-        # where the original has sound, and must not be mapped onto it.
-        ev = (ed > 1e-4) | (eo > 1e-4)
-        sim = np.where(both, p / np.sqrt(ed * eo + 1e-9), np.where(ev, 0.0, -1.0))
-        better = sim > best
-        best[better] = sim[better]
-        evidence |= ev
-        if dl == 0:
-            inside = ok
-    best[~evidence] = 0.0
-    return Track(lag=lag, sim=best, evidence=evidence, inside=inside)
+    return Similarity(z_dub, z_orig, half).track(lag, tolerance)
+
+
+class Similarity:
+    """Similarity tracks of one dub against one original at any number of lags.
+
+    What does not depend on the lag is taken once: each frame's energy on both sides and
+    the dub's windowed energy. The lagged frames are slices, not gathered copies. A track
+    was a third of the segmentation's time, and a film takes a dozen or more.
+    """
+
+    def __init__(self, z_dub: np.ndarray, z_orig: np.ndarray, half: int = SIM_HALF):
+        self.z_dub, self.z_orig, self.size = z_dub, z_orig, 2 * half + 1
+        self.e_orig = (z_orig ** 2).sum(axis=1)
+        self.e_dub = uniform_filter1d((z_dub.astype(np.float32) ** 2).sum(axis=1), self.size, mode="constant")
+
+    def track(self, lag: int, tolerance: int = 1) -> Track:
+        n = len(self.z_dub)
+        best = np.full(n, -1.0, dtype=np.float32)
+        evidence = np.zeros(n, dtype=bool)
+        inside = np.zeros(n, dtype=bool)
+        ed = self.e_dub
+        for dl in range(-tolerance, tolerance + 1):
+            shift = lag + dl
+            a, b = max(0, -shift), max(0, min(n, len(self.z_orig) - shift))
+            prod = np.zeros(n, dtype=np.float32)
+            e_orig = np.zeros(n, dtype=np.float32)
+            if b > a:
+                prod[a:b] = np.einsum("ij,ij->i", self.z_dub[a:b], self.z_orig[a + shift:b + shift])
+                e_orig[a:b] = self.e_orig[a + shift:b + shift]
+            p = uniform_filter1d(prod, self.size, mode="constant")
+            eo = uniform_filter1d(e_orig, self.size, mode="constant")
+            both = (ed > 1e-4) & (eo > 1e-4)
+            # Sound on one side only is evidence too: a dub-only scene may open with silence
+            # where the original has sound, and must not be mapped onto it.
+            ev = (ed > 1e-4) | (eo > 1e-4)
+            sim = np.where(both, p / np.sqrt(ed * eo + 1e-9), np.where(ev, 0.0, -1.0))
+            better = sim > best
+            best[better] = sim[better]
+            evidence |= ev
+            if dl == 0:
+                inside[a:b] = True
+        best[~evidence] = 0.0
+        return Track(lag=lag, sim=best, evidence=evidence, inside=inside)
 
 
 def viterbi(tracks: list[Track], threshold: float, step: int = DP_STEP,
@@ -79,21 +95,121 @@ def viterbi(tracks: list[Track], threshold: float, step: int = DP_STEP,
         emis[:, i] = np.where(ev, sim - threshold, 0.0)
         emis[~tr.inside[coarse], i] = OUTSIDE
     # column k (no match) scores zero throughout
-    score = emis[0].copy()
-    back = np.zeros((len(coarse), k + 1), dtype=np.int16)
-    states = np.arange(k + 1)
-    for t in range(1, len(coarse)):
-        best = int(np.argmax(score))
-        switch = score[best] - penalty
-        stay = score >= switch
-        back[t] = np.where(stay, states, best)
-        score = np.where(stay, score, switch) + emis[t]
-    path = np.empty(len(coarse), dtype=np.int64)
-    path[-1] = int(np.argmax(score))
-    for t in range(len(coarse) - 1, 0, -1):
-        path[t - 1] = back[t, path[t]]
+    path = best_path(emis, penalty)
     path[path == k] = -1
     return np.repeat(path, step)[:n]
+
+
+# Each coarse frame, every state either stays (its score so far) or switches from the best
+# state (the best score less the penalty), and then adds its emission. Step by step that is
+# a dozen numpy calls per frame, 72,000 frames for two hours, and it was the slowest part
+# of the segmentation. The best state changes a few dozen times a film, and a state's
+# choice between staying and switching a few hundred times, so the frames are taken in
+# blocks: under one best state its score is a running sum, and every other state's is a
+# run of sums while it stays and of (switch + emission) while it switches. Each is the
+# same float operation as the step-by-step recurrence, so the scores and the path are
+# identical to it (tests/align/test_segment.py holds the step-by-step reference).
+FIRST_BLOCK = 256
+STEP_BY_STEP = 64   # frames taken one by one after a block that kept changing its mind
+
+
+def best_path(emis: np.ndarray, penalty: float) -> np.ndarray:
+    """Per frame, the state (column of ``emis``) on the best-scoring path."""
+    return _backtrack(*_forward(emis, penalty))
+
+
+def _forward(emis: np.ndarray, penalty: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Scores after each coarse frame, and the best state and switch score each frame saw."""
+    frames, states = emis.shape
+    scores = np.empty((frames, states))
+    scores[0] = emis[0]
+    best = np.zeros(frames, dtype=np.int64)
+    switch = np.zeros(frames)
+    t, window = 0, FIRST_BLOCK
+    while t < frames - 1:
+        done, changes = _block(emis, penalty, scores, best, switch, t, min(frames, t + window))
+        window = min(window * 4, 1 << 16) if t + done + 1 == min(frames, t + window) else FIRST_BLOCK
+        t += done
+        if changes > max(done // 8, 4):   # noise: the recurrence as it is written
+            t = _steps(emis, penalty, scores, best, switch, t, min(frames, t + STEP_BY_STEP))
+    return scores, best, switch
+
+
+def _block(emis, penalty, scores, best, switch, t0: int, end: int) -> tuple[int, int]:
+    """Frames t0+1.. while the best state of frame t0 stays best; how many, and how often
+    a state turned between staying and switching."""
+    b = int(np.argmax(scores[t0]))
+    top = np.cumsum(np.concatenate([[scores[t0, b]], emis[t0 + 1:end, b]]))
+    sw = top - penalty
+    values = np.empty((end - t0, emis.shape[1]))
+    values[:, b] = top
+    changes = 0
+    for j in range(emis.shape[1]):
+        if j != b:
+            values[:, j], turns = _chain(scores[t0, j], emis[t0:end, j], sw)
+            changes += turns
+    beaten = values > top[:, None]
+    beaten[:, :b] |= values[:, :b] >= top[:, None]   # argmax keeps the first of equals
+    beaten[0] = False
+    hit = np.flatnonzero(beaten.any(axis=1))
+    done = int(hit[0]) if len(hit) else end - t0 - 1   # that frame's scores are still right
+    scores[t0 + 1:t0 + done + 1] = values[1:done + 1]
+    best[t0:t0 + done] = b
+    switch[t0:t0 + done] = sw[:done]
+    return done, changes
+
+
+def _chain(x0: float, emis: np.ndarray, sw: np.ndarray) -> tuple[np.ndarray, int]:
+    """x[0] = x0, x[t] = (x[t-1] if x[t-1] >= sw[t-1] else sw[t-1]) + emis[t], in runs."""
+    n = len(emis)
+    out = np.empty(n)
+    out[0] = x0
+    pos, turns = 0, 0
+    while pos < n - 1:
+        stays = out[pos] >= sw[pos]
+        span = 16
+        while True:   # look ahead in growing spans: a run costs about its own length
+            hi = min(n - 1, pos + span)
+            if stays:
+                run = np.cumsum(np.concatenate([[out[pos]], emis[pos + 1:hi + 1]]))[1:]
+                ends = np.flatnonzero(run < sw[pos + 1:hi + 1])
+            else:
+                run = sw[pos:hi] + emis[pos + 1:hi + 1]
+                ends = np.flatnonzero(run >= sw[pos + 1:hi + 1])
+            if len(ends) or hi == n - 1:
+                break
+            span *= 4
+        last = int(ends[0]) if len(ends) else len(run) - 1
+        out[pos + 1:pos + last + 2] = run[:last + 1]
+        pos += last + 1
+        turns += 1
+    return out, turns
+
+
+def _steps(emis, penalty, scores, best, switch, t0: int, end: int) -> int:
+    """Frames t0+1..end-1 one by one; returns the last frame done."""
+    states = np.arange(emis.shape[1])
+    for t in range(t0 + 1, end):
+        prev = scores[t - 1]
+        b = int(np.argmax(prev))
+        best[t - 1], switch[t - 1] = b, prev[b] - penalty
+        scores[t] = np.where(prev >= switch[t - 1], prev, switch[t - 1]) + emis[t]
+    return max(t0, end - 1)
+
+
+def _backtrack(scores: np.ndarray, best: np.ndarray, switch: np.ndarray) -> np.ndarray:
+    """The best final state, followed back: a state stays while its score held at or over
+    the switch score, and came from that frame's best state where it did not."""
+    path = np.empty(len(scores), dtype=np.int64)
+    state, t = int(np.argmax(scores[-1])), len(scores) - 1
+    while True:
+        came = np.flatnonzero(scores[:t, state] < switch[:t])
+        if not len(came):
+            path[:t + 1] = state
+            return path
+        u = int(came[-1])
+        path[u + 1:t + 1] = state
+        state, t = int(best[u]), u
 
 
 def runs(path: np.ndarray) -> list[tuple[int, int, int]]:
