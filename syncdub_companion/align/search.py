@@ -225,30 +225,34 @@ def window_lags(z_dub: np.ndarray, z_orig: np.ndarray, loud: np.ndarray, first: 
     """(centre frame, lag, NCC) of every half-overlapping window in [first, end), near ``lag``.
 
     One pass of per-frame products at each of the 2*radius+1 lags serves every window,
-    instead of one correlation per window.
+    instead of one correlation per window; the lagged frames are slices of the original.
     """
-    frames = np.arange(first, end)
+    n = end - first
     lags = np.arange(lag - radius, lag + radius + 1)
-    prod = np.zeros((len(lags), len(frames)), dtype=np.float64)
+    prod = np.zeros((len(lags), n), dtype=np.float64)
     e_orig = np.zeros_like(prod)
+    # Each original frame's energy once, over every frame any lag reaches.
+    reach_lo, reach_hi = max(0, first + lags[0]), min(len(z_orig), end + lags[-1])
+    energy = (z_orig[reach_lo:reach_hi] ** 2).sum(axis=1) if reach_hi > reach_lo else np.zeros(0, np.float32)
+    dub = z_dub[first:end]
     for i, l in enumerate(lags):
-        idx = frames + l
-        ok = (idx >= 0) & (idx < len(z_orig))
-        prod[i, ok] = np.einsum("ij,ij->i", z_dub[frames[ok]], z_orig[idx[ok]])
-        e_orig[i, ok] = (z_orig[idx[ok]] ** 2).sum(axis=1)
-    e_dub = (z_dub[frames].astype(np.float64) ** 2).sum(axis=1)
+        a, b = max(0, -(first + l)), max(0, min(n, len(z_orig) - (first + l)))
+        if b > a:
+            prod[i, a:b] = np.einsum("ij,ij->i", dub[a:b], z_orig[first + l + a:first + l + b])
+            e_orig[i, a:b] = energy[first + l + a - reach_lo:first + l + b - reach_lo]
+    e_dub = (dub.astype(np.float64) ** 2).sum(axis=1)
     c_prod = np.concatenate([np.zeros((len(lags), 1)), np.cumsum(prod, axis=1)], axis=1)
     c_orig = np.concatenate([np.zeros((len(lags), 1)), np.cumsum(e_orig, axis=1)], axis=1)
     c_dub = np.concatenate([[0.0], np.cumsum(e_dub)])
     c_loud = np.concatenate([[0], np.cumsum(loud[first:end])])
+    starts = np.arange(0, n - width + 1, width // 2)
+    ends = starts + width
+    keep = ((c_loud[ends] - c_loud[starts]) >= 0.3 * width) & (c_dub[ends] - c_dub[starts] > 1e-6)
+    starts, ends = starts[keep], ends[keep]
+    ncc = (c_prod[:, ends] - c_prod[:, starts]) / np.sqrt(np.maximum(
+        (c_orig[:, ends] - c_orig[:, starts]) * (c_dub[ends] - c_dub[starts]), 1e-12))
     out = []
-    for a in range(0, len(frames) - width + 1, width // 2):
-        b = a + width
-        if (c_loud[b] - c_loud[a]) < 0.3 * width or c_dub[b] - c_dub[a] <= 1e-6:
-            continue
-        ncc = (c_prod[:, b] - c_prod[:, a]) / np.sqrt(np.maximum((c_orig[:, b] - c_orig[:, a]) * (c_dub[b] - c_dub[a]), 1e-12))
-        k = int(np.argmax(ncc))
-        if k == 0 or k == len(lags) - 1:
-            continue
-        out.append((first + a + width / 2, float(lags[k] + _parabolic(ncc, k)), float(ncc[k])))
+    for w, k in enumerate(np.argmax(ncc, axis=0) if len(starts) else []):
+        if 0 < k < len(lags) - 1:
+            out.append((first + int(starts[w]) + width / 2, float(lags[k] + _parabolic(ncc[:, w], int(k))), float(ncc[k, w])))
     return out
