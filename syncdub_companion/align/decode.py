@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
 from ..errors import MediaError, UsageError
 from ..tools.ffmpeg import FFmpeg, Pcm
 from ..tools.ffprobe import AudioStream, FFprobe
+
+if TYPE_CHECKING:   # features imports this module's SAMPLE_RATE
+    from .features import Features
 
 SAMPLE_RATE = 8000
 MIN_SECONDS = 10.0
@@ -92,7 +95,7 @@ def _pan_expr(names: list[str], bed_kind: str) -> str:
 @dataclass
 class DecodedTrack:
     """Both alignment mixes of one track at SAMPLE_RATE, as int16, plus what was probed,
-    and the band energies of each mix, computed while it was decoded."""
+    and the band energies and features of each mix, computed while it was decoded."""
 
     bed: np.ndarray
     full: np.ndarray
@@ -101,6 +104,8 @@ class DecodedTrack:
     sample_rate: int = SAMPLE_RATE
     bed_energy: np.ndarray | None = None
     full_energy: np.ndarray | None = None
+    bed_features: Features | None = None
+    full_features: Features | None = None
 
     @property
     def duration(self) -> float:
@@ -192,7 +197,7 @@ READ_BYTES = 1 << 18  # 16 s of both mixes: the transform of one piece runs whil
 
 def _decode(ffmpeg: str, path: str, stream: AudioStream, bed_kind: str,
             reading: _Reading | None = None) -> DecodedTrack:
-    from .features import EnergyStream
+    from .features import EnergyStream, features_from_energies
 
     reading = reading or _Reading(stream)
     proc = FFmpeg(ffmpeg).start_decode(path, stream.stream_index, decode_pcm(stream, bed_kind))
@@ -228,8 +233,12 @@ def _decode(ffmpeg: str, path: str, stream: AudioStream, bed_kind: str,
         raise MediaError(f"{path}: only {len(full) / SAMPLE_RATE:.1f} s of audio; at least {MIN_SECONDS:g} s are needed")
     bed_energy = streams[0].energies()
     full_energy = streams[1].energies() if streams[1] is not None else bed_energy
+    # Here, in this file's thread: the two files' features are taken at once, and the file
+    # that finishes decoding first has its own ready while the other still decodes.
+    bed_features = features_from_energies(bed_energy)
+    full_features = features_from_energies(full_energy) if full_energy is not bed_energy else bed_features
     return DecodedTrack(bed=bed, full=full, stream=stream, bed_kind=bed_kind, bed_energy=bed_energy,
-                        full_energy=full_energy)
+                        full_energy=full_energy, bed_features=bed_features, full_features=full_features)
 
 
 class _Mixes:

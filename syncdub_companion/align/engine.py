@@ -174,7 +174,10 @@ def align_tracks(t_orig: DecodedTrack, t_dub: DecodedTrack, opts: AlignOptions, 
 
 
 def _features_for(track: DecodedTrack, signal: np.ndarray) -> Features:
-    """Features of the mix chosen from ``track``, from the energies taken while decoding."""
+    """Features of the mix chosen from ``track``, as taken while decoding, or from its energies."""
+    taken = track.bed_features if signal is track.bed else track.full_features if signal is track.full else None
+    if taken is not None:
+        return taken
     energy = track.bed_energy if signal is track.bed else track.full_energy if signal is track.full else None
     return features_from_energies(energy) if energy is not None else features_of(signal)
 

@@ -83,14 +83,20 @@ class Similarity:
 
 
 def viterbi(tracks: list[Track], threshold: float, step: int = DP_STEP,
-            penalty: float = SWITCH_PENALTY) -> np.ndarray:
-    """Per coarse frame, the chosen track index, or -1 for no match."""
+            penalty: float = SWITCH_PENALTY, smoothed: dict | None = None) -> np.ndarray:
+    """Per coarse frame, the chosen track index, or -1 for no match.
+
+    ``smoothed`` keeps each track's coarse similarity between calls on the same tracks.
+    """
     k = len(tracks)
     n = len(tracks[0].sim)
     coarse = np.arange(0, n, step)
     emis = np.zeros((len(coarse), k + 1), dtype=np.float64)
+    smoothed = {} if smoothed is None else smoothed
     for i, tr in enumerate(tracks):
-        sim = uniform_filter1d(tr.sim, step, mode="nearest")[coarse]
+        if id(tr.sim) not in smoothed:
+            smoothed[id(tr.sim)] = uniform_filter1d(tr.sim, step, mode="nearest")[coarse]
+        sim = smoothed[id(tr.sim)]
         ev = tr.evidence[coarse]
         emis[:, i] = np.where(ev, sim - threshold, 0.0)
         emis[~tr.inside[coarse], i] = OUTSIDE
@@ -167,7 +173,7 @@ def _chain(x0: float, emis: np.ndarray, sw: np.ndarray) -> tuple[np.ndarray, int
     pos, turns = 0, 0
     while pos < n - 1:
         stays = out[pos] >= sw[pos]
-        span = 16
+        span = 128
         while True:   # look ahead in growing spans: a run costs about its own length
             hi = min(n - 1, pos + span)
             if stays:
@@ -267,7 +273,8 @@ def monotone_path(tracks: list[Track], threshold: float, rounds: int = 6) -> np.
     trimming the later one throws away everything up to the wrong place; so the shorter
     stretch's lag is forbidden over its frames and the path is chosen again.
     """
-    path = fill_same_lag_gaps(viterbi(tracks, threshold))
+    smoothed: dict = {}   # a round changes one track's frames inside the original, not its similarity
+    path = fill_same_lag_gaps(viterbi(tracks, threshold, smoothed=smoothed))
     for _ in range(rounds):
         loser = _overlapping_run(path, tracks)
         if loser is None:
@@ -276,7 +283,7 @@ def monotone_path(tracks: list[Track], threshold: float, rounds: int = 6) -> np.
         tracks = list(tracks)
         tracks[state] = replace(tracks[state], inside=tracks[state].inside.copy())
         tracks[state].inside[s:e] = False
-        path = fill_same_lag_gaps(viterbi(tracks, threshold))
+        path = fill_same_lag_gaps(viterbi(tracks, threshold, smoothed=smoothed))
     return path
 
 
