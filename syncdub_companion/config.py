@@ -185,7 +185,7 @@ class Config:
                 *parents, key = setting.path.split(".")
                 for part in parents:
                     node = node.get(part, {})
-                if node.get(key):
+                if secret_texts(node.get(key)):
                     node[key] = REDACTED
         return out
 
@@ -203,7 +203,16 @@ def secret_texts(value: Any) -> list[str]:
         return [text for entry in value for text in secret_texts(entry)]
     if not isinstance(value, str) or not value:
         return []
-    return [value, *url_secret_pieces(value)] if "://" in value else [value]
+    if "://" not in value:
+        return [value]
+    # A URL with neither credentials nor token-like pieces (redis://127.0.0.1:6379/0) holds
+    # nothing secret; masking it would only hide where the service connects.
+    pieces = url_secret_pieces(value)
+    return [value, *pieces] if pieces or _has_userinfo(value) else []
+
+
+def _has_userinfo(url: str) -> bool:
+    return "@" in urlparse(url).netloc
 
 
 def defaults_of(settings: list[Setting]) -> dict:

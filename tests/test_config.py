@@ -122,7 +122,7 @@ def test_validation_reports_every_problem_with_its_path(tmp_path):
         "/data" = 7
     """.replace("\n        ", "\n"))
     with pytest.raises(ConfigError) as err:
-        load_config(path, env={"SYNCDUB__JOBS__WORKERS": "0"})
+        load_config(path, env={"SYNCDUB__JOBS__WORKERS": "-1"})
     assert sorted(err.value.problems) == sorted([
         "bogus_top: unknown setting",
         "server.colour: unknown setting",
@@ -131,7 +131,7 @@ def test_validation_reports_every_problem_with_its_path(tmp_path):
         "library.output_mode: must be one of replace, beside, folder",
         "library.roots: must be a list of strings",
         "counterparts.dub_roots: must be a table of strings",
-        "jobs.workers: must be at least 1",
+        "jobs.workers: must be at least 0",
         "paths./data: must be a string path",
     ])
 
@@ -340,3 +340,12 @@ def test_plugins_dir_is_found_beside_the_file_before_plugins_load(tmp_path, monk
     monkeypatch.chdir(tmp_path)
     _, pm = load_config_and_plugins(path, env={})
     assert pm.has_plugin("hello")
+
+
+def test_a_broker_url_without_credentials_is_not_a_secret_but_one_with_a_password_is(tmp_path):
+    plain = load_config(write(tmp_path / "a.toml", '[queue]\nurl = "redis://10.0.0.5:6379/0"\n'), env={})
+    assert plain.redacted()["queue"]["url"] == "redis://10.0.0.5:6379/0"
+    assert "redis://10.0.0.5:6379/0" not in plain.secrets()
+    locked = load_config(write(tmp_path / "b.toml", '[queue]\nurl = "redis://:s3cretPassw0rd@nas:6379/0"\n'), env={})
+    assert locked.redacted()["queue"]["url"] == REDACTED
+    assert "redis://:s3cretPassw0rd@nas:6379/0" in locked.secrets()

@@ -178,15 +178,17 @@ def run_worker(services) -> None:
     # Dramatiq's consumers retry it every 3 s forever (a restart policy retries us).
     check_broker(services.config.get("queue.url"))
     cleanup_leftovers(journal_dir(services), at_startup=True)
-    worker = StageWorker(services).start()
     done = threading.Event()
 
     def stop(signum, _frame):
         log.info("%s received: stopping", signal.Signals(signum).name)
         done.set()
 
+    # Before the worker starts: its start-up line tells a supervisor it is up, and a
+    # SIGTERM right after it must stop it cleanly, not kill it.
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    worker = StageWorker(services).start()
     print(f"worker {worker.name} ready", flush=True)
     while not done.wait(1.0):
         pass
