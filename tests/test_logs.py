@@ -181,11 +181,12 @@ def test_words_in_a_secret_url_are_not_masked_everywhere_but_its_tokens_are():
     urls = ["ntfys://ntfy.sh/syncdub", "json://syncdub:hookPW12345@notify.lan/syncdub/hookpathTOKEN5150?topic=movies",
             "discord://123456789012/webhookTOKENabc"]
     secrets = secret_texts(urls)
-    assert {"hookPW12345", "hookpathTOKEN5150", "123456789012", "webhookTOKENabc", *urls} == set(secrets)
+    # a URL of plain words only (ntfys://ntfy.sh/syncdub) holds nothing to mask
+    assert {"hookPW12345", "hookpathTOKEN5150", "123456789012", "webhookTOKENabc", *urls[1:]} == set(secrets)
     scrub = SecretFilter(secrets).scrub
     line = "syncdub: job 3 done, /movies/syncdub (2010).mkv; movies rescanned"
     assert scrub(line) == line
     assert scrub("POST https://ntfy.sh/syncdub failed") == "POST https://ntfy.sh/syncdub failed"
-    assert scrub(f"sent to {urls[0]}") == f"sent to {MASK}"
+    assert scrub(f"sent to {urls[2]}") == f"sent to {MASK}"
     assert scrub("http://syncdub:hookPW12345@notify.lan/syncdub/hookpathTOKEN5150") == \
         f"http://{MASK}@notify.lan/syncdub/{MASK}"
