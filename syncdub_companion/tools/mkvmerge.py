@@ -140,6 +140,12 @@ class MkvMerge(process.Program):
             try:
                 lines, messages = _read_gui(proc.stdout, progress)
                 code = proc.wait()
+            except BaseException:
+                # A progress callback that cancels (a job stopped, a worker told to quit)
+                # must not leave mkvmerge writing into a temp that is about to be removed.
+                proc.kill()
+                proc.wait()
+                raise
             finally:
                 if timer:
                     timer.cancel()

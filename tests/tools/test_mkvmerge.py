@@ -1,6 +1,7 @@
 """The mkvmerge wrapper against the real mkvmerge: inputs, track options and the one runner."""
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 
@@ -77,3 +78,18 @@ def test_identify_refuses_what_it_cannot_read(tmp_path):
     with pytest.raises(MediaError, match="cannot read"):
         mkvmerge.identify(tmp_path / "absent.mkv")
     assert mkvmerge.version()[0].isdigit()
+
+
+def test_a_mux_cancelled_by_its_progress_callback_leaves_no_mkvmerge_running(tmp_path, two_tones):
+    pid_file = tmp_path / "pid"
+    script = (f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); "
+              "print('#GUI#progress 5%', flush=True); time.sleep(30)")
+    fake = stub(tmp_path, f'exec {sys.executable} -c "{script}"')
+
+    def cancel(_fraction):
+        raise KeyboardInterrupt("job stopped")
+
+    with pytest.raises(KeyboardInterrupt):
+        MkvMerge(fake).mux(tmp_path / "x.mkv", [MkvInput(two_tones)], progress=cancel)
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid_file.read_text()), 0)
