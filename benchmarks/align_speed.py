@@ -5,10 +5,13 @@
     python -m benchmarks.align_speed --duration 600               # a rehearsal
     python -m benchmarks.align_speed --case feature_pal --video-mbps 0   # the old pair, audio only
     python -m benchmarks.align_speed --case feature_pal --peer    # describealign on it too
+    python -m benchmarks.align_speed --baseline /path/to/other/checkout   # old and new aligner side by side
 
-Pairs come from the randomized generator (:mod:`benchmarks.randomized`) at seeds outside its
-tuning (0-23) and validation (1000-1023) sets, so the aligner was never looked at on them.
-Seeds skipped, and said so: wrong-film pairs (the speed target is for alignable pairs) and
+Pairs come from the randomized generator (:mod:`benchmarks.randomized`) at seeds 2000-2008,
+outside its tuning (0-23), old validation (1000-1023, tuning material now), validation
+(3000-3023) and blind (5000-5099) sets. Blind seeds are refused before anything is built
+or run, and validation seeds are skipped: those sets are run only to report accuracy.
+Also skipped, and said so: wrong-film pairs (the speed target is for alignable pairs) and
 pitch-corrected tempo changes longer than the corpus renders in memory (30 min).
 
 Each pair is built once into ``--cache``; with ``--video-mbps`` (default 5) a looped 1080p
@@ -19,7 +22,9 @@ Those files are deleted after the pair unless ``--keep``. Then, back to back and
 
 * the floor: ffmpeg decoding both tracks at the same time, one process each, with exactly
   the arguments align uses (``syncdub_companion.align.decode``), output read and dropped;
-* ``syncdub align --json --details --speech never``: wall time, peak RSS, accuracy.
+* ``syncdub align --json --details --speech never``: wall time, peak RSS, accuracy;
+* with ``--baseline DIR``, the same command run from another checkout (its own
+  ``syncdub_companion`` on ``PYTHONPATH``), so two aligners meet the same load.
 
 While either runs, the ffmpeg processes' ``/proc/<pid>/io`` is polled (:mod:`benchmarks.procio`)
 for the bytes they read from each file. Targets: align / floor <= 1.2, peak RSS <= 1.5 GiB,
@@ -54,6 +59,8 @@ MAX_RATIO = 1.2
 MAX_RSS_MIB = 1536   # issue 14: 1.5 GiB
 ALIGN_ARGS = ["--json", "--details", "--speech", "never"]
 PCM_BYTES_PER_S = 8000 * 2 * 2  # what decode_argv writes: 8 kHz, two s16 channels
+# The blind validation set (docs/corpus.md): never generated or run outside its one report.
+BLIND_SEEDS = range(5000, 5100)
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -69,15 +76,17 @@ def why_skip(case: str, seed: int, duration: float) -> str | None:
     """Why a pair is left out of a speed run, or None to measure it."""
     if case != RANDOM:
         return None
-    from .randomized import TUNING_SEEDS, VALIDATION_SEEDS, random_spec
+    from .randomized import OLD_VALIDATION_SEEDS, TUNING_SEEDS, VALIDATION_SEEDS, random_spec
 
+    if seed in VALIDATION_SEEDS:
+        return "a validation seed: run only to report accuracy, not for speed"
     spec, _ = random_spec(seed)
     if spec.wrong_film:
         return "wrong-film pair (expect rejected): the speed target is for alignable pairs"
     if spec.speed and spec.speed_mode == "tempo" and duration > Stretched.MAX_SECONDS:
         return f"pitch-corrected tempo change: the corpus renders it in memory, at most {Stretched.MAX_SECONDS} s"
-    if seed in TUNING_SEEDS or seed in VALIDATION_SEEDS:
-        print(f"note: seed {seed} is a tuning or validation seed, not an unseen pair", flush=True)
+    if seed in TUNING_SEEDS or seed in OLD_VALIDATION_SEEDS:
+        print(f"note: seed {seed} is a tuning seed, not an unseen pair", flush=True)
     return None
 
 
@@ -149,27 +158,44 @@ def measure_align(command: list[str], pair: Pair, extra: list[str], timeout: flo
 
 
 def measure_pair(pair: Pair, args: argparse.Namespace, command: list[str], turn: int) -> list[dict[str, Any]]:
-    """Floor and align back to back, ``--repeat`` times, the order alternating."""
+    """Floor and align (and the baseline's align) back to back, ``--repeat`` times, the order turning."""
     probe = FFprobe("ffprobe")
     s_orig = select_stream(probe, str(pair.original), None, "original")
     s_dub = select_stream(probe, str(pair.dubbed), None, "dubbed")
     k_orig, k_dub = bed_kinds(s_orig, s_dub)
     jobs = [(pair.original, s_orig, k_orig), (pair.dubbed, s_dub, k_dub)]
+    contenders = ["floor", "align"] + (["baseline"] if args.baseline else [])
     runs = []
     for r in range(args.repeat):
-        order = ["floor", "align"] if (turn + r) % 2 == 0 else ["align", "floor"]
+        k = (turn + r) % len(contenders)
+        order = contenders[k:] + contenders[:k]
         run: dict[str, Any] = {"order": order}
         for what in order:
             load, at = _loadavg(), time.strftime("%H:%M:%S")
-            run[what] = measure_floor(jobs, args.timeout) if what == "floor" else \
-                measure_align(command, pair, args.align_arg, args.timeout)
+            if what == "floor":
+                run[what] = measure_floor(jobs, args.timeout)
+            else:
+                run[what] = measure_align(command if what == "align" else baseline_command(args.baseline),
+                                          pair, args.align_arg, args.timeout)
             run[what].update(load=load, at=at)
         run["ratio"] = round(run["align"]["seconds"] / run["floor"]["seconds"], 3)
-        print(f"  run {r + 1}: {' then '.join(order)}: floor {run['floor']['seconds']:.1f} s "
-              f"(load {run['floor']['load'][0]:.1f}), align {run['align']['seconds']:.1f} s "
-              f"(load {run['align']['load'][0]:.1f}) -> ratio {run['ratio']:.2f}\n    {inside(run['align'])}", flush=True)
+        line = (f"  run {r + 1}: {' then '.join(order)}: floor {run['floor']['seconds']:.1f} s "
+                f"(load {run['floor']['load'][0]:.1f}), align {run['align']['seconds']:.1f} s "
+                f"(load {run['align']['load'][0]:.1f}) -> ratio {run['ratio']:.2f}")
+        if args.baseline:
+            run["baseline_ratio"] = round(run["baseline"]["seconds"] / run["floor"]["seconds"], 3)
+            line += (f"; baseline {run['baseline']['seconds']:.1f} s (load {run['baseline']['load'][0]:.1f}) "
+                     f"-> {run['baseline_ratio']:.2f}, rss {run['baseline']['rss_mib']:.0f} MiB"
+                     f"\n    baseline {inside(run['baseline'])}")
+        print(f"{line}\n    {inside(run['align'])}", flush=True)
         runs.append(run)
     return runs
+
+
+def baseline_command(tree: Path) -> list[str]:
+    """``syncdub`` with another checkout's package first on the path (this venv's interpreter;
+    ``-P``: not the working directory's package, which ``-m`` would put first)."""
+    return ["env", f"PYTHONPATH={tree.resolve()}", sys.executable, "-P", "-m", "syncdub_companion"]
 
 
 def inside(align: dict[str, Any]) -> str:
@@ -194,7 +220,13 @@ def summarise(pair: Pair, runs: list[dict[str, Any]]) -> dict[str, Any]:
     floor = statistics.median(r["floor"]["seconds"] for r in runs)
     align = statistics.median(r["align"]["seconds"] for r in runs)
     accuracy = [r["align"]["accuracy"] for r in runs]
-    return {"floor_s": floor, "align_s": align, "ratio": round(align / floor, 3),
+    baseline = {}
+    if "baseline" in runs[0]:
+        base_s = statistics.median(r["baseline"]["seconds"] for r in runs)
+        baseline = {"baseline_s": base_s, "baseline_ratio": round(base_s / floor, 3),
+                    "baseline_rss_mib": max(r["baseline"]["rss_mib"] for r in runs),
+                    "baseline_passed": all(r["baseline"]["accuracy"]["passed"] for r in runs)}
+    return {**baseline, "floor_s": floor, "align_s": align, "ratio": round(align / floor, 3),
             "ratios": [r["ratio"] for r in runs], "rss_mib": max(r["align"]["rss_mib"] for r in runs),
             "passed": all(a["passed"] for a in accuracy), "failures": sorted({f for a in accuracy for f in a["failures"]}),
             "p95_ms": max((a["p95_ms"] or 0) for a in accuracy), "coverage": min((a["coverage"] or 0) for a in accuracy),
@@ -226,9 +258,11 @@ def row(name: str, s: dict[str, Any]) -> str:
     ok = s["ratio"] <= MAX_RATIO and s["rss_mib"] <= MAX_RSS_MIB and s["passed"]
     misses = ([f"ratio {s['ratio']:.2f}"] if s["ratio"] > MAX_RATIO else []) + \
         ([f"rss {s['rss_mib']:.0f}"] if s["rss_mib"] > MAX_RSS_MIB else []) + s["failures"]
+    base = (f"  (baseline {s['baseline_s']:.1f} s, ratio {s['baseline_ratio']:.2f}, {s['baseline_rss_mib']:.0f} MiB"
+            f"{'' if s['baseline_passed'] else ', accuracy MISSED'})") if "baseline_s" in s else ""
     return (f"{name:<16} {gb[0]:>5.2f}/{gb[1]:<5.2f} {s['floor_s']:>8.1f} {s['align_s']:>8.1f} {s['ratio']:>6.2f} "
             f"{s['rss_mib']:>8.0f} {s['p95_ms']:>7.1f} {s['coverage']:>6.3f} {read} {load:>9}  "
-            f"{'ok' if ok else 'MISSED: ' + '; '.join(misses)}")
+            f"{'ok' if ok else 'MISSED: ' + '; '.join(misses)}{base}")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -250,6 +284,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--syncdub", help="command that runs syncdub (default: the venv's syncdub)")
     parser.add_argument("--align-arg", action="append", default=[], help="extra argument for syncdub align")
     parser.add_argument("--peer", action="store_true", help="also time describealign, once per pair")
+    parser.add_argument("--baseline", type=Path, help="another checkout whose aligner is timed beside this one's")
     parser.add_argument("--timeout", type=float, default=3600)
     return parser.parse_args(argv)
 
@@ -276,6 +311,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     command = syncdub_command(args.syncdub)
     seeds = parse_seeds(args.seeds) if args.case == RANDOM else [args.seed]
+    blind = [s for s in seeds if s in BLIND_SEEDS]
+    if blind:
+        raise SystemExit(f"seeds {blind} are blind validation seeds ({BLIND_SEEDS.start}-{BLIND_SEEDS.stop - 1}): "
+                         "not for speed runs")
     results, skipped, lines = [], [], []
     for seed in seeds:
         reason = why_skip(args.case, seed, args.duration)
@@ -314,10 +353,10 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if ok else 1
 
 
-def aligner_version() -> str:
+def aligner_version(tree: Path | None = None) -> str:
     """The last commit that touched the aligner, and whether the working tree differs from it
     (at the end of the run: a shared checkout can change under a long one)."""
-    root = str(Path(__file__).resolve().parent.parent)
+    root = str(tree.resolve() if tree else Path(__file__).resolve().parent.parent)
     try:
         last = process.run(["git", "-C", root, "log", "-1", "--format=%h", "--", "syncdub_companion/align"], "git")
         dirty = process.run(["git", "-C", root, "status", "--porcelain", "--", "syncdub_companion/align"], "git")
@@ -330,7 +369,8 @@ def write(args: argparse.Namespace, argv: list[str] | None, results: list, skipp
     doc = {"command": "python -m benchmarks.align_speed " + " ".join(argv if argv is not None else sys.argv[1:]),
            "when": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": platform.node(),
            "cpus": len(os.sched_getaffinity(0)), "duration": args.duration, "video_mbps": args.video_mbps,
-           "aligner": aligner_version(), "align_args": ALIGN_ARGS + args.align_arg, "targets": {"ratio": MAX_RATIO, "rss_mib": MAX_RSS_MIB},
+           "aligner": aligner_version(), "baseline": str(args.baseline) if args.baseline else None,
+           "baseline_aligner": aligner_version(args.baseline) if args.baseline else None, "align_args": ALIGN_ARGS + args.align_arg, "targets": {"ratio": MAX_RATIO, "rss_mib": MAX_RSS_MIB},
            "pairs": results, "skipped": skipped}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(doc, indent=1))

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from benchmarks.align_speed import parse_seeds, why_skip
+from benchmarks.align_speed import baseline_command, main, parse_seeds, why_skip
 from benchmarks.corpus import SR
 from benchmarks.procio import IoPoller, descendants, ffmpeg_input, read_io
 from benchmarks.videomux import audio_shift, with_video
@@ -64,6 +64,22 @@ def test_seeds_and_what_is_skipped():
     assert why_skip("random", 2003, 600) is None
     assert why_skip("random", 2002, 7200) is None
     assert why_skip("feature_pal", 0, 7200) is None
+    assert "validation" in why_skip("random", 3004, 7200)           # run only to report accuracy
+
+
+def test_blind_seeds_are_refused_before_anything_is_built(tmp_path):
+    with pytest.raises(SystemExit, match="blind"):
+        main(["--seeds", "2002,5000-5001", "--cache", str(tmp_path), "--out", str(tmp_path / "out.json")])
+    assert not any(tmp_path.iterdir())
+
+
+def test_baseline_runs_the_other_checkouts_package(tmp_path):
+    """The baseline command imports syncdub_companion from the tree it names."""
+    (tmp_path / "syncdub_companion").mkdir()
+    (tmp_path / "syncdub_companion" / "__init__.py").write_text("")
+    (tmp_path / "syncdub_companion" / "__main__.py").write_text("import sys; print('other tree'); sys.exit(3)")
+    done = subprocess.run(baseline_command(tmp_path), capture_output=True, text=True)
+    assert (done.returncode, done.stdout.strip()) == (3, "other tree")
 
 
 @needs_ffmpeg
