@@ -153,7 +153,7 @@ def measure_align(command: list[str], pair: Pair, extra: list[str], timeout: flo
     return {"seconds": round(result.seconds, 2), "rss_mib": round(result.rss_mib, 1),
             "timed_out": result.timed_out, "accuracy": evaluate(timemap, pair),
             "reason": timemap.get("reason", ""), "timings": details.get("timings"),
-            "settle": details.get("settle"), "signal": details.get("signal"),
+            "settle": details.get("settle"), "signal": details.get("signal"), "segments": timemap.get("segments"),
             "read": _read_per_file(poller, [pair.original, pair.dubbed])}
 
 

@@ -13,7 +13,7 @@ players built on ffmpeg play it), to 8 kHz in two channels:
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 import numpy as np
@@ -106,10 +106,22 @@ class DecodedTrack:
     full_energy: np.ndarray | None = None
     bed_features: Features | None = None
     full_features: Features | None = None
+    samples: int = field(init=False)
+
+    def __post_init__(self):
+        self.samples = len(self.full)
 
     @property
     def duration(self) -> float:
-        return len(self.full) / self.sample_rate
+        return self.samples / self.sample_rate
+
+    def keep_only(self, signal: np.ndarray) -> None:
+        """Let go of the mix other than ``signal`` (the bed or the full mix): once the features
+        are taken the aligner reads only the mix it chose, and each is 115 MB for 2 hours."""
+        if signal is self.bed and not np.shares_memory(self.bed, self.full):
+            self.full = None
+        elif signal is self.full and not np.shares_memory(self.bed, self.full):
+            self.bed = None
 
 
 def select_stream(probe: FFprobe, path: str, track: int | None, role: str) -> AudioStream:
@@ -231,40 +243,42 @@ def _decode(ffmpeg: str, path: str, stream: AudioStream, bed_kind: str,
     bed, full = mixes.signals()
     if len(full) < MIN_SECONDS * SAMPLE_RATE:
         raise MediaError(f"{path}: only {len(full) / SAMPLE_RATE:.1f} s of audio; at least {MIN_SECONDS:g} s are needed")
-    bed_energy = streams[0].energies()
-    full_energy = streams[1].energies() if streams[1] is not None else bed_energy
     # Here, in this file's thread: the two files' features are taken at once, and the file
-    # that finishes decoding first has its own ready while the other still decodes.
-    bed_features = features_from_energies(bed_energy)
-    full_features = features_from_energies(full_energy) if full_energy is not bed_energy else bed_features
-    return DecodedTrack(bed=bed, full=full, stream=stream, bed_kind=bed_kind, bed_energy=bed_energy,
-                        full_energy=full_energy, bed_features=bed_features, full_features=full_features)
+    # that finishes decoding first has its own ready while the other still decodes. The
+    # energies are not kept: 46 MB a mix for 2 hours, and nothing reads them again.
+    bed_features = features_from_energies(streams[0].energies())
+    full_features = features_from_energies(streams[1].energies()) if streams[1] is not None else bed_features
+    return DecodedTrack(bed=bed, full=full, stream=stream, bed_kind=bed_kind, bed_features=bed_features,
+                        full_features=full_features)
 
 
 class _Mixes:
-    """The decoded mixes, one contiguous row each, sized from the probed duration.
+    """The decoded mixes, one array each, sized from the probed duration.
 
     Keeping the blocks as read and joining them at the end held each track three times
     over (blocks, joined, the two de-interleaved copies): 690 MB for 2 hours, and at the
     end of two parallel decodes that was most of the aligner's peak memory. With the full
     mix as the bed (``rows=1``) the two channels are the same signal and are kept once.
+    Separate arrays, so that the mix the aligner does not choose can be let go.
     """
 
     def __init__(self, duration: float | None, rows: int):
-        self.rows = rows
-        self.buffer = np.empty((rows, int(((duration or 0.0) + 2.0) * SAMPLE_RATE * 1.01) or SAMPLE_RATE), dtype=np.int16)
+        size = int(((duration or 0.0) + 2.0) * SAMPLE_RATE * 1.01) or SAMPLE_RATE
+        self.rows = [np.empty(size, dtype=np.int16) for _ in range(rows)]
         self.length = 0
 
     def append(self, pcm: np.ndarray) -> None:
         end = self.length + len(pcm)
-        if end > self.buffer.shape[1]:   # a duration probed short (or none): grow by half
-            grown = np.empty((self.rows, max(end, self.buffer.shape[1] * 3 // 2)), dtype=np.int16)
-            grown[:, :self.length] = self.buffer[:, :self.length]
-            self.buffer = grown
-        for row in range(self.rows):
-            self.buffer[row, self.length:end] = pcm[:, row if self.rows == 2 else 1]
+        if end > len(self.rows[0]):   # a duration probed short (or none): grow by half
+            size = max(end, len(self.rows[0]) * 3 // 2)
+            grown = [np.empty(size, dtype=np.int16) for _ in self.rows]
+            for new, old in zip(grown, self.rows):
+                new[:self.length] = old[:self.length]
+            self.rows = grown
+        for i, row in enumerate(self.rows):
+            row[self.length:end] = pcm[:, i if len(self.rows) == 2 else 1]
         self.length = end
 
     def signals(self) -> tuple[np.ndarray, np.ndarray]:
-        """(bed, full), views of the buffer."""
-        return self.buffer[0, :self.length], self.buffer[self.rows - 1, :self.length]
+        """(bed, full), views of the arrays."""
+        return self.rows[0][:self.length], self.rows[-1][:self.length]

@@ -169,6 +169,8 @@ def align_tracks(t_orig: DecodedTrack, t_dub: DecodedTrack, opts: AlignOptions, 
     state.details["signal"] = signal
     if signal != "full":  # the full mixes carry the dialogue's rhythm where the bed is silent
         state.full = (_features_for(t_orig, t_orig.full), _features_for(t_dub, t_dub.full))
+    t_orig.keep_only(sig_o)
+    t_dub.keep_only(sig_d)
     result = state.run(clock)
     return result
 

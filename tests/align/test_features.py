@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from syncdub_companion.align.decode import decode_pair, select_stream
-from syncdub_companion.align.features import EnergyStream, band_energies
+from syncdub_companion.align.features import EnergyStream, band_energies, features_of
 from syncdub_companion.tools.ffprobe import FFprobe
 
 
@@ -21,7 +21,7 @@ def test_a_stream_fed_in_pieces_of_any_size_gives_the_whole_signals_energies():
     np.testing.assert_allclose(stream.energies(), whole, rtol=1e-5, atol=1e-3)
 
 
-def test_decoding_gives_the_energies_of_both_mixes(tmp_path):
+def test_decoding_gives_the_features_of_both_mixes_and_can_let_one_go(tmp_path):
     import subprocess
 
     path = tmp_path / "a.mka"
@@ -30,9 +30,13 @@ def test_decoding_gives_the_energies_of_both_mixes(tmp_path):
                     "-c:a", "flac", str(path)], check=True)
     stream = select_stream(FFprobe("ffprobe"), str(path), None, "original")
     track, = decode_pair("ffmpeg", [(str(path), stream, "side")])
-    np.testing.assert_allclose(track.bed_energy, band_energies(track.bed), rtol=1e-5, atol=1e-3)
-    np.testing.assert_allclose(track.full_energy, band_energies(track.full), rtol=1e-5, atol=1e-3)
+    for features, mix in ((track.bed_features, track.bed), (track.full_features, track.full)):
+        whole = features_of(mix)
+        np.testing.assert_allclose(features.log_energy, whole.log_energy, rtol=1e-5, atol=1e-4)
+        assert np.array_equal(features.loud, whole.loud)
     assert len(track.bed) >= 39 * 8000
+    track.keep_only(track.bed)
+    assert track.full is None and track.duration == len(track.bed) / 8000
 
 
 def test_a_duration_probed_short_or_missing_still_gives_every_sample_and_the_full_mix_is_kept_once(tmp_path):
