@@ -36,6 +36,7 @@ from syncdub_companion.testing import drascula_dir
 from syncdub_companion.tools import process
 
 from .material import SURROUND_DELAY, Film, Material, material
+from .tape import Tape, Wobble, warp_truth
 
 SR = 48000
 CORPUS_VERSION = 1
@@ -119,6 +120,9 @@ class CaseSpec:
     swap_music: int = 0            # stretches where the dub has other music (a localised song)
     swap_opening: bool = False     # the dub's opening song is another one
     shared_ending: bool = False    # wrong film: an episode of the same length sharing opening and ending
+    # Tape capture of the whole dub: (depth, period s, phase) per slow sinusoid of its speed,
+    # with hiss and a low-pass (benchmarks/tape.py); the truth follows the warp exactly.
+    wobble: tuple[tuple[float, float, float], ...] | None = None
 
     @property
     def expect(self) -> str:
@@ -177,6 +181,9 @@ CASES: dict[str, CaseSpec] = {
     "songs_swapped_pal": CaseSpec("PAL speed-up, a cut, and two scenes' music replaced",
                                   "eac3_51_mkv", "ac3_20_mkv", speed=PAL, dub_preroll="silence",
                                   cuts=1, swap_music=2),
+    "tape_wobble": CaseSpec("a dub captured from tape: its speed wobbles +-0.4 % over minutes, hiss, low-pass",
+                            "ac3_51_mkv", "aac_20_mkv", dub_preroll="silence",
+                            wobble=((0.0028, 97.0, 0.4), (0.0012, 31.0, 2.2))),
     "wrong_episode": CaseSpec("another episode of the same length sharing opening and ending songs",
                               "ac3_51_mkv", "aac_20_mkv", wrong_film=True, shared_ending=True),
 }
@@ -256,6 +263,7 @@ class Plan:
     cuts: list[tuple[int, int]]
     wrong_film: bool
     swapped: list[tuple[int, int]] = field(default_factory=list)  # master samples with other music in the dub
+    wobble: tuple[tuple[float, float, float], ...] | None = None
 
     def body_length(self) -> int:
         return sum(p.length for p in self.body)
@@ -303,7 +311,7 @@ def _plan(spec: CaseSpec, duration: float, rng: np.random.Generator, mat: Materi
         body = [replace(p, film=swapped) if p.film is master else p for p in body]
     return Plan(master, _preroll(spec.orig_preroll, rng, mat, spec.preroll_seconds),
                 _preroll(spec.dub_preroll, rng, mat, spec.preroll_seconds), body,
-                spec.speed, spec.speed_mode, cuts, spec.wrong_film, stretches)
+                spec.speed, spec.speed_mode, cuts, spec.wrong_film, stretches, spec.wobble)
 
 
 def _swap_stretches(rng: np.random.Generator, length: int, spec: CaseSpec, cuts: list[tuple[int, int]],
@@ -594,7 +602,9 @@ def _streams(plan: Plan, lang_o: str, lang_d: str, mix_o: str, mix_d: str) -> tu
         cls = Stretched if plan.speed_mode == "tempo" else Resampled
         body = cls(body, *plan.speed)
     pre = concat(plan.dub_pre, lang_d, mix_d)
-    dubbed = Concat([(pre, 0, pre.length), (body, 0, body.length)], MIX_CHANNELS[mix_d])
+    dubbed: Stream = Concat([(pre, 0, pre.length), (body, 0, body.length)], MIX_CHANNELS[mix_d])
+    if plan.wobble:
+        dubbed = Tape(dubbed, Wobble(plan.wobble))
     return original, dubbed
 
 
@@ -687,11 +697,11 @@ def truth_of(plan: Plan, orig_delay: float, dub_delay: float) -> tuple[list[dict
     pre_d = sum(p.length for p in plan.dub_pre)
 
     def dub_t(body_sample: int) -> float:
-        return (pre_d + Fraction(body_sample * up, down)) / SR + dub_delay
+        return (pre_d + Fraction(body_sample * up, down)) / SR
 
     truth, dub_only, pos = [], [], 0
     if pre_d:
-        dub_only.append((0.0, float(pre_d / SR + dub_delay)))
+        dub_only.append((0.0, float(pre_d / SR)))
     for p in plan.body:
         if p.kind == "master" and not plan.wrong_film:
             truth.append({"dub_start": float(dub_t(pos)), "dub_end": float(dub_t(pos + p.length)),
@@ -700,7 +710,15 @@ def truth_of(plan: Plan, orig_delay: float, dub_delay: float) -> tuple[list[dict
         else:
             dub_only.append((float(dub_t(pos)), float(dub_t(pos + p.length))))
         pos += p.length
-    return truth, dub_only
+    if plan.wobble:  # the tape plays the whole dub on a warped clock
+        truth, dub_only = warp_truth(truth, dub_only, Wobble(plan.wobble))
+    dub_only = [(a + dub_delay if a > 0 else 0.0, b + dub_delay) for a, b in dub_only]
+    return _delayed(truth, dub_delay), dub_only
+
+
+def _delayed(truth: list[dict], dub_delay: float) -> list[dict]:
+    return [{**seg, "dub_start": seg["dub_start"] + dub_delay, "dub_end": seg["dub_end"] + dub_delay}
+            for seg in truth]
 
 
 def _file_meta(fmt_name: str, gain_db: float, lang: str, stream: Stream, delay: dict) -> dict:
@@ -775,7 +793,9 @@ PLAN_REVISION = 2
 
 def _spec_crc(spec: CaseSpec) -> int:
     """A pair is reused only while its case still asks for the same thing."""
-    return zlib.crc32(f"{spec!r} {PLAN_REVISION}".encode())
+    # A spec without wobble hashes as it did before the field existed: its pairs stay valid.
+    text = repr(spec).replace(", wobble=None)", ")")
+    return zlib.crc32(f"{text} {PLAN_REVISION}".encode())
 
 
 def _meta(spec: CaseSpec, plan: Plan, case: str, direction: str, duration: float, seed: int,
@@ -793,4 +813,5 @@ def _meta(spec: CaseSpec, plan: Plan, case: str, direction: str, duration: float
             "swapped_orig_s": [[pre_o + a / SR + orig_delay, pre_o + b / SR + orig_delay]
                                for a, b in plan.swapped],
             "lines": len(plan.master.lines), "tracks": sorted(plan.master.tracks_used()),
+            "wobble": [list(w) for w in plan.wobble] if plan.wobble else None,
             "surround_delay_samples": SURROUND_DELAY}

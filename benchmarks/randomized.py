@@ -57,8 +57,18 @@ def random_spec(seed: int):
     swap = int(rng.choice([0, 0, 1, 2]))
     # A differing opening song is only knowable where both files start it at once.
     opening = dub_pre is None and orig_pre is None and rng.random() < 0.5
+    quiet = bool(rng.random() < 0.2)
+    # Drawn after everything else, so a seed keeps the rest of its pair.
+    wobble = _tape_wobble(rng) if rng.random() < 0.2 else None
     about = (f"random seed {seed}: speed {speed}, {cuts} cuts, {inserts} inserts, "
-             f"{swap} songs swapped{', opening swapped' if opening else ''}")
+             f"{swap} songs swapped{', opening swapped' if opening else ''}{', tape wobble' if wobble else ''}")
     return CaseSpec(about, original, dubbed, *gains, speed=speed, speed_mode=mode, dub_preroll=dub_pre,
-                    orig_preroll=orig_pre, cuts=cuts, inserts=inserts, quiet=bool(rng.random() < 0.2),
-                    swap_music=swap, swap_opening=opening), duration
+                    orig_preroll=orig_pre, cuts=cuts, inserts=inserts, quiet=quiet,
+                    swap_music=swap, swap_opening=opening, wobble=wobble), duration
+
+
+def _tape_wobble(rng: np.random.Generator) -> tuple[tuple[float, float, float], ...]:
+    """A slow wobble of 0.1-0.4 % in all: most of it over 1-3 minutes, the rest over 15-50 s."""
+    depth, share = float(rng.uniform(0.001, 0.004)), float(rng.uniform(0.5, 0.8))
+    return ((round(depth * share, 5), round(float(rng.uniform(60, 180)), 1), round(float(rng.uniform(0, 6.283)), 3)),
+            (round(depth * (1 - share), 5), round(float(rng.uniform(15, 50)), 1), round(float(rng.uniform(0, 6.283)), 3)))

@@ -19,6 +19,8 @@ from ..errors import MediaError, ModelMissingError
 from ..tools.ffprobe import FFprobe
 from .continuity import bridge
 from .dialogue import Rhythm, carry
+from .drift import (COARSE_MIN_FRAMES, COARSE_SPACING_S, FINE_MIN_FRAMES, FINE_SPACING_S, Curve, Drift, Warp,
+                    retimed, retimed_envelope, wobble)
 from .decode import SAMPLE_RATE, DecodedTrack, bed_kinds, decode_pair, select_stream
 from .features import (FPS, Features, detail, features_from_energies, features_of, frame_time, onset_envelope,
                        resample_features, time_frame)
@@ -202,6 +204,9 @@ class _State:
         self.full: tuple[Features, Features] | None = None
         self.carried: np.ndarray | None = None
         self.searches = {"local": 0, "full": 0}   # chunk searches so far, for details.settle
+        # A tape's wobble: the dub's clock after the coarse warp, and the map's way back from it.
+        self.warp: Warp | None = None
+        self.drift: Drift | None = None
 
     # --- step 1: speed --------------------------------------------------------------
     def run(self, clock: LapClock) -> TimeMap:
@@ -216,6 +221,7 @@ class _State:
         lags = [m.lag for m in probes if m.z >= self.accept_z]
         self.index = OriginalIndex(self.env_o, CHUNK + 2)
         speed, anchors = self._settle_speed(speed, lags)
+        anchors = self._follow_wobble(anchors)
         clock.lap("offsets")
         if len(anchors) == 0:
             return self._reject("no 20 s stretch of the dub matches the original closely", speed)
@@ -227,9 +233,34 @@ class _State:
 
     def _retime(self, speed: float) -> None:
         self.speed = speed
-        self.dub = resample_features(self.f_dub, speed)
+        if self.warp is None:
+            self.dub = resample_features(self.f_dub, speed)
+            self.env_dub = resample_envelope(self.env_d, speed, len(self.dub))
+        else:
+            n = int(np.floor(time_frame(self._dub_end() / speed))) + 1
+            self.dub = retimed(self.f_dub, speed, self.warp, n)
+            self.env_dub = retimed_envelope(self.env_d, speed, self.warp, n)
         self.z_dub = detail(self.dub)
-        self.env_dub = resample_envelope(self.env_d, speed, len(self.dub))
+
+    def _dub_end(self) -> float:
+        """The dub's length on the clock the map is found on (the wobble-free one, if any)."""
+        return self.dub_duration if self.warp is None else float(self.warp.to_clock(self.dub_duration))
+
+    def _follow_wobble(self, anchors):
+        """Chunks whose lags bend over minutes (a tape's wobble): re-time the dub's features
+        along the bend and place the chunks again; anything else passes unchanged."""
+        if len(anchors) < 8:
+            return anchors
+        centres = np.array([a.centre for a in anchors])
+        found = np.array([a.lag for a in anchors])
+        curve = wobble(centres, found, cluster_lags(found, gap=30.0), np.array([a.ncc for a in anchors]) ** 2,
+                       COARSE_SPACING_S * FPS, COARSE_MIN_FRAMES)
+        if curve is None:
+            return anchors
+        self.warp = Warp.from_lags(curve, self.speed)
+        self._retime(self.speed)
+        self.details["wobble_coarse_ms"] = round(float(np.max(np.abs(curve.values))) * 1000 / FPS, 1)
+        return self._chunk_anchors(_dedupe([float(l - curve(c)) for c, l in zip(centres, found)], 1.0))
 
     def _settle_speed(self, speed: float, lags: list[float]):
         """Chunk anchors at the probe offsets, then the speed their shared-slope fit gives.
@@ -376,7 +407,9 @@ class _State:
         if self.full is None or not (path != -1).any():
             return path
         f_orig_full, f_dub_full = self.full
-        rhythm = Rhythm.of(resample_features(f_dub_full, self.speed, len(self.dub)), f_orig_full, self.dub, self.f_orig)
+        dub_full = (resample_features(f_dub_full, self.speed, len(self.dub)) if self.warp is None
+                    else retimed(f_dub_full, self.speed, self.warp, len(self.dub)))
+        rhythm = Rhythm.of(dub_full, f_orig_full, self.dub, self.f_orig)
         path, self.carried = carry(path, [int(round(t.lag)) for t in tracks], rhythm)
         self.details["dialogue_s"] = round(float(self.carried.sum()) / FPS * self.speed, 2)
         return path
@@ -445,11 +478,26 @@ class _State:
         clock.lap("fit")
         if fit is None:
             return self._reject("the anchors do not agree on a speed", self.speed)
+        fine = self._fine_wobble(frames, lags, groups, weights, fit)
+        if self.warp is not None or fine is not None:
+            self.drift = Drift(self.warp, fine)
         segments = self._segments(self._without_unmatched_ends(pieces, tracks, threshold), fit, tracks)
-        segments = [refine_offset(seg, self.sig_d, self.sig_o, SAMPLE_RATE) for seg in segments]
-        segments = _clip(refine_edges(segments, self.sig_d, self.sig_o, SAMPLE_RATE), self.orig_duration, self.dub_duration)
+        if self.drift is None:  # the waveform checks read the dub on its own clock: lines only
+            segments = [refine_offset(seg, self.sig_d, self.sig_o, SAMPLE_RATE) for seg in segments]
+            segments = refine_edges(segments, self.sig_d, self.sig_o, SAMPLE_RATE)
+        segments = _clip(segments, self.orig_duration, self._dub_end())
         clock.lap("waveform")
         return self._verdict(segments, anchors, fit)
+
+    def _fine_wobble(self, frames, lags, groups, weights, fit) -> Curve | None:
+        """What bend the precise anchors still show, as seconds of the original by clock time."""
+        used = fit.used
+        curve = wobble(frames[used], lags[used], groups[used], weights[used], FINE_SPACING_S * FPS,
+                       FINE_MIN_FRAMES)
+        if curve is None:
+            return None
+        self.details["wobble_fine_ms"] = round(float(np.max(np.abs(curve.values))) * 1000 / FPS, 1)
+        return Curve(self.speed * frame_time(curve.knots), curve.values / FPS)
 
     def _precise_anchors(self, pieces, tracks, threshold):
         """3 s windows along each stretch, each placed to a fraction of a frame near its lag.
@@ -476,9 +524,9 @@ class _State:
         for piece, (state, s, e) in enumerate(pieces):
             alpha = fit.intercepts.get(piece, tracks[state].lag - fit.slope * (s + e) / 2)
             d0 = 0.0 if s == 0 else self.speed * float(frame_time(s - 0.5))
-            d1 = self.dub_duration if e >= len(self.dub) else self.speed * float(frame_time(e - 0.5))
+            d1 = self._dub_end() if e >= len(self.dub) else self.speed * float(frame_time(e - 0.5))
             out.append(_line_segment(d0, d1, self.speed, fit.slope, alpha, speed))
-        out = _clip(out, self.orig_duration, self.dub_duration)
+        out = _clip(out, self.orig_duration, self._dub_end())
         self.final_speed = speed
         return out
 
@@ -500,8 +548,11 @@ class _State:
 
     def _verdict(self, segments: list[Segment], anchors, fit) -> TimeMap:
         segments = [s for s in _monotone(segments) if s.dub_end - s.dub_start >= MIN_SEGMENT_S]
-        segments, bridged = bridge(segments, self.orig_duration, self.dub_duration)
+        segments, bridged = bridge(segments, self.orig_duration, self._dub_end())
         segments = _pull_in_open_edges(segments)
+        if self.drift is not None:
+            segments = _clip(self.drift.unwarp(segments), self.orig_duration, self.dub_duration)
+            self.details["knots"] = len(segments)
         mapped = sum(s.dub_end - s.dub_start for s in segments)
         possible = min(self.dub_duration, self.orig_duration * self.final_speed)
         coverage = mapped / possible if possible > 0 else 0.0
@@ -511,8 +562,9 @@ class _State:
         self.details.update(coverage=round(coverage, 4), bridged_s=round(bridged, 2), anchors=len(anchors),
                             fit_residual_ms=round(fit.residual * 10, 2),
                             strength=round(strength, 3))
-        anchor_objs = [Anchor(dub=self.speed * float(frame_time(f)), orig=float(frame_time(f + l)), weight=float(w))
-                       for _, f, l, w in anchors]
+        to_dub = self.drift.to_dub if self.drift is not None else (lambda v: v)
+        anchor_objs = [Anchor(dub=float(to_dub(self.speed * float(frame_time(f)))), orig=float(frame_time(f + l)),
+                              weight=float(w)) for _, f, l, w in anchors]
         if coverage < self.opts.min_coverage:
             return self._reject(f"only {coverage:.0%} of the dub matches the original (needs "
                                 f"{self.opts.min_coverage:.0%}): shared music, but not the same content",

@@ -1,0 +1,210 @@
+"""A slowly varying speed (a dub captured from tape): the map follows it with knots.
+
+A tape's speed wobbles by a few tenths of a percent over tens of seconds to minutes; one
+line per stretch then leaves tens of milliseconds of error. The wobble is measured as a
+smooth curve through the anchors' lags (per-stretch offsets, a second-difference penalty,
+knots every few seconds), with its straight part removed: the line stays the fit's job.
+It is only used where it explains far more than the anchors' own noise, so a pair without
+drift keeps its straight segments.
+
+Two passes: the 20 s chunks' lags give a coarse warp, which re-times the dub's features so
+the segmentation (whose tracks tolerate one frame) follows the lag; the precise anchors
+then give the fine remainder. The map stays piecewise linear (docs/aligner.md): each
+segment is split at the warp's knots into joined segments.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .features import FPS, Features, frame_time, time_frame
+from .timemap import Segment
+
+COARSE_SPACING_S = 20.0   # knots of the warp from the 20 s chunks
+FINE_SPACING_S = 5.0      # knots of the remainder from the 3 s anchors
+COARSE_MIN_FRAMES = 1.5   # the segmentation's tracks tolerate one frame: warp past that only
+FINE_MIN_FRAMES = 0.4     # 4 ms: less is within what a line already gets right
+EXPLAINED = 0.5           # the curve must remove at least half of the line's residual power
+SMOOTH = 0.1              # second-difference penalty, per unit of anchor weight per knot
+SIMPLIFY_S = 0.0003       # knots whose neighbours' line is within 0.3 ms of them are dropped
+
+
+@dataclass(frozen=True)
+class Curve:
+    """Piecewise-linear values at ``knots`` (both 1-D), linear in between, flat outside."""
+
+    knots: np.ndarray
+    values: np.ndarray
+
+    def __call__(self, x):
+        return np.interp(x, self.knots, self.values)
+
+
+def wobble(x: np.ndarray, y: np.ndarray, groups: np.ndarray, weights: np.ndarray, spacing: float,
+           min_amplitude: float) -> Curve | None:
+    """The smooth non-linear part of ``y`` against ``x`` (one offset per group), or None
+    when there is none worth following.
+
+    ``x`` and ``spacing`` share a unit, as do ``y`` and ``min_amplitude``.
+    """
+    if len(x) < 8 or x.max() - x.min() < 2 * spacing:
+        return None
+    keep = np.ones(len(x), dtype=bool)
+    for _ in range(3):
+        solved = _solve(x, y, groups, weights, keep, spacing)
+        if solved is None:
+            return None
+        curve, resid, line_resid = solved
+        spread = 1.4826 * np.median(np.abs(resid[keep]))
+        new = np.abs(resid) <= max(4.0 * spread, 0.35)
+        if np.array_equal(new, keep):
+            break
+        keep = new
+    w = weights[keep]
+    power_line = np.sum(w * line_resid[keep] ** 2)
+    power_curve = np.sum(w * resid[keep] ** 2)
+    if np.max(np.abs(curve.values)) < min_amplitude or power_curve > EXPLAINED * power_line:
+        return None
+    return curve
+
+
+def _solve(x, y, groups, weights, keep, spacing):
+    ids = sorted(set(groups[keep].tolist()))
+    if not ids or keep.sum() < 8:
+        return None
+    sel = np.flatnonzero(keep)
+    knots = np.linspace(x[sel].min(), x[sel].max(), max(3, int(np.ceil((x[sel].max() - x[sel].min()) / spacing)) + 1))
+    basis = _hats(x, knots)
+    col = {g: i for i, g in enumerate(ids)}
+    offsets = np.zeros((len(x), len(ids)))
+    inside = np.array([g in col for g in groups])
+    offsets[np.flatnonzero(inside), [col[g] for g in groups[inside]]] = 1.0
+    a = np.hstack([basis, offsets])[sel]
+    w = weights[sel]
+    k = len(knots)
+    d2 = np.diff(np.eye(k), 2, axis=0)
+    penalty = np.zeros((a.shape[1], a.shape[1]))
+    penalty[:k, :k] = SMOOTH * np.sum(w) / k * (d2.T @ d2) + 1e-6 * np.eye(k)
+    theta = np.linalg.solve(a.T @ (a * w[:, None]) + penalty, a.T @ (w * y[sel]))
+    values = theta[:k]
+    # The straight part belongs to the speed and the offsets: keep only the bend.
+    line = np.polyfit(x[sel], basis[sel] @ values, 1, w=np.sqrt(w))
+    values = values - np.polyval(line, knots)
+    intercept = np.array([theta[k + col[g]] if g in col else np.nan for g in groups])
+    resid = y - intercept - np.polyval(line, x) - basis @ values
+    line_resid = _line_residual(x, y, groups, w, sel)
+    return Curve(knots, values), resid, line_resid
+
+
+def _line_residual(x, y, groups, w, sel):
+    """Residuals of one shared slope with an offset per group (what the map had before)."""
+    ids = sorted(set(groups[sel].tolist()))
+    col = {g: i for i, g in enumerate(ids)}
+    a = np.zeros((len(x), len(ids) + 1))
+    inside = np.array([g in col for g in groups])
+    a[np.flatnonzero(inside), [col[g] for g in groups[inside]]] = 1.0
+    a[:, -1] = x
+    sol, *_ = np.linalg.lstsq(a[sel] * np.sqrt(w)[:, None], y[sel] * np.sqrt(w), rcond=None)
+    return y - a @ sol
+
+
+def _hats(x: np.ndarray, knots: np.ndarray) -> np.ndarray:
+    """Linear-interpolation weights of each knot at each x (rows sum to one)."""
+    out = np.zeros((len(x), len(knots)))
+    for k in range(len(knots)):
+        e = np.zeros(len(knots))
+        e[k] = 1.0
+        out[:, k] = np.interp(x, knots, e)
+    return out
+
+
+@dataclass(frozen=True)
+class Warp:
+    """Dub time d -> clock time v = d + shift(d), on which the tape's wobble is gone."""
+
+    shift: Curve
+
+    def to_clock(self, d):
+        return np.asarray(d, dtype=np.float64) + self.shift(d)
+
+    def to_dub(self, v):
+        v = np.asarray(v, dtype=np.float64)
+        d = v - self.shift(v)
+        for _ in range(4):  # the shift moves by well under 1 % of d: a few steps converge
+            d = v - self.shift(d)
+        return d
+
+    @classmethod
+    def from_lags(cls, curve: Curve, speed: float) -> "Warp":
+        """A lag wobble (frames, against re-timed frames) as a shift of the dub's clock."""
+        return cls(Curve(speed * frame_time(curve.knots), speed * curve.values / FPS))
+
+
+def retimed(feat: Features, speed: float, warp: Warp, n_frames: int) -> Features:
+    """Like features.resample_features, on the wobble-free clock: frame j holds dub time
+    warp.to_dub(speed * t_j)."""
+    src = np.clip(time_frame(warp.to_dub(speed * frame_time(np.arange(n_frames)))), 0, len(feat) - 1)
+    lo = np.floor(src).astype(np.int64)
+    hi = np.minimum(lo + 1, len(feat) - 1)
+    w = (src - lo).astype(np.float32)[:, None]
+    return Features(log_energy=(feat.log_energy[lo] * (1 - w) + feat.log_energy[hi] * w).astype(np.float32),
+                    loud=feat.loud[lo] & feat.loud[hi])
+
+
+def retimed_envelope(env: np.ndarray, speed: float, warp: Warp, n_frames: int) -> np.ndarray:
+    src = time_frame(warp.to_dub(speed * frame_time(np.arange(n_frames))))
+    return np.interp(src, np.arange(len(env)), env, left=0.0, right=0.0).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Drift:
+    """How segments found on the wobble-free clock become the dub's: ``warp`` (dub -> clock)
+    and ``fine`` (seconds added to the original time, by clock time)."""
+
+    warp: Warp | None
+    fine: Curve | None
+
+    def knots(self, v0: float, v1: float) -> np.ndarray:
+        """Clock times in [v0, v1] where the map bends, ends included."""
+        inner = []
+        if self.warp is not None:
+            inner.append(self.warp.to_clock(self.warp.shift.knots))
+        if self.fine is not None:
+            inner.append(self.fine.knots)
+        pts = np.concatenate([[v0, v1]] + inner)
+        return np.unique(pts[(pts >= v0) & (pts <= v1)])
+
+    def to_dub(self, v):
+        return v if self.warp is None else self.warp.to_dub(v)
+
+    def unwarp(self, segments: list[Segment]) -> list[Segment]:
+        """Segments on the clock -> joined segments on the dub's own timeline, one per knot."""
+        out = []
+        for seg in segments:
+            vs = self.knots(seg.dub_start, seg.dub_end)
+            origs = np.array([seg.to_orig(float(v)) for v in vs])
+            if self.fine is not None:
+                origs = origs + self.fine(vs)
+            ds = np.array(self.to_dub(vs), dtype=np.float64)
+            keep = _simplify(ds, origs)
+            ds, origs = ds[keep], origs[keep]
+            out += [Segment(float(ds[i]), float(ds[i + 1]), float(origs[i]), float(origs[i + 1]))
+                    for i in range(len(ds) - 1) if ds[i + 1] > ds[i] and origs[i + 1] > origs[i]]
+        return out
+
+
+def _simplify(x: np.ndarray, y: np.ndarray, tol: float = SIMPLIFY_S) -> np.ndarray:
+    """Indices of the knots to keep: greedy, each run as long as a line stays within ``tol``."""
+    keep, i = [0], 0
+    while i < len(x) - 1:
+        j = i + 1
+        while j + 1 < len(x):
+            span = slice(i, j + 2)
+            line = y[i] + (x[span] - x[i]) * (y[j + 1] - y[i]) / (x[j + 1] - x[i])
+            if np.max(np.abs(line - y[span])) > tol:
+                break
+            j += 1
+        keep.append(j)
+        i = j
+    return np.array(keep)
