@@ -32,13 +32,23 @@ SIMPLIFY_S = 0.0003       # knots whose neighbours' line is within 0.3 ms of the
 
 @dataclass(frozen=True)
 class Curve:
-    """Piecewise-linear values at ``knots`` (both 1-D), linear in between, flat outside."""
+    """Piecewise-linear values at ``knots`` (both 1-D), linear in between; outside, the end
+    slopes carry on for one knot spacing (a film's first and last seconds have no anchor
+    of their own), then it stays flat."""
 
     knots: np.ndarray
     values: np.ndarray
 
     def __call__(self, x):
-        return np.interp(x, self.knots, self.values)
+        x = np.asarray(x, dtype=np.float64)
+        k, v = self.knots, self.values
+        reach = k[1] - k[0]
+        head = np.clip(k[0] - x, 0.0, reach) * (v[0] - v[1]) / (k[1] - k[0])
+        tail = np.clip(x - k[-1], 0.0, reach) * (v[-1] - v[-2]) / (k[-1] - k[-2])
+        return np.interp(x, k, v) + head + tail
+
+    def scaled(self, x_scale, y_scale: float) -> "Curve":
+        return Curve(x_scale(self.knots), self.values * y_scale)
 
 
 def wobble(x: np.ndarray, y: np.ndarray, groups: np.ndarray, weights: np.ndarray, spacing: float,
@@ -138,7 +148,7 @@ class Warp:
     @classmethod
     def from_lags(cls, curve: Curve, speed: float) -> "Warp":
         """A lag wobble (frames, against re-timed frames) as a shift of the dub's clock."""
-        return cls(Curve(speed * frame_time(curve.knots), speed * curve.values / FPS))
+        return cls(curve.scaled(lambda k: speed * frame_time(k), speed / FPS))
 
 
 def retimed(feat: Features, speed: float, warp: Warp, n_frames: int) -> Features:

@@ -497,7 +497,7 @@ class _State:
         if curve is None:
             return None
         self.details["wobble_fine_ms"] = round(float(np.max(np.abs(curve.values))) * 1000 / FPS, 1)
-        return Curve(self.speed * frame_time(curve.knots), curve.values / FPS)
+        return curve.scaled(lambda k: self.speed * frame_time(k), 1 / FPS)
 
     def _precise_anchors(self, pieces, tracks, threshold):
         """3 s windows along each stretch, each placed to a fraction of a frame near its lag.
