@@ -51,12 +51,23 @@ class Curve:
         return Curve(x_scale(self.knots), self.values * y_scale)
 
 
+@dataclass(frozen=True)
+class Bend:
+    """y = intercepts[group] + slope * x + curve(x), where the curve has no straight part."""
+
+    curve: Curve
+    slope: float
+    intercepts: dict[int, float]
+
+
 def wobble(x: np.ndarray, y: np.ndarray, groups: np.ndarray, weights: np.ndarray, spacing: float,
-           min_amplitude: float) -> Curve | None:
+           min_amplitude: float) -> Bend | None:
     """The smooth non-linear part of ``y`` against ``x`` (one offset per group), or None
     when there is none worth following.
 
-    ``x`` and ``spacing`` share a unit, as do ``y`` and ``min_amplitude``.
+    ``x`` and ``spacing`` share a unit, as do ``y`` and ``min_amplitude``. The line that
+    comes with the bend is not the straight fit's: with several groups, each group's offset
+    also absorbs the bend's mean over its own stretch.
     """
     if len(x) < 8 or x.max() - x.min() < 2 * spacing:
         return None
@@ -65,7 +76,7 @@ def wobble(x: np.ndarray, y: np.ndarray, groups: np.ndarray, weights: np.ndarray
         solved = _solve(x, y, groups, weights, keep, spacing)
         if solved is None:
             return None
-        curve, resid, line_resid = solved
+        bend, resid, line_resid = solved
         spread = 1.4826 * np.median(np.abs(resid[keep]))
         new = np.abs(resid) <= max(4.0 * spread, 0.35)
         if np.array_equal(new, keep):
@@ -74,9 +85,9 @@ def wobble(x: np.ndarray, y: np.ndarray, groups: np.ndarray, weights: np.ndarray
     w = weights[keep]
     power_line = np.sum(w * line_resid[keep] ** 2)
     power_curve = np.sum(w * resid[keep] ** 2)
-    if np.max(np.abs(curve.values)) < min_amplitude or power_curve > EXPLAINED * power_line:
+    if np.max(np.abs(bend.curve.values)) < min_amplitude or power_curve > EXPLAINED * power_line:
         return None
-    return curve
+    return bend
 
 
 def _solve(x, y, groups, weights, keep, spacing):
@@ -104,7 +115,8 @@ def _solve(x, y, groups, weights, keep, spacing):
     intercept = np.array([theta[k + col[g]] if g in col else np.nan for g in groups])
     resid = y - intercept - np.polyval(line, x) - basis @ values
     line_resid = _line_residual(x, y, groups, w, sel)
-    return Curve(knots, values), resid, line_resid
+    bend = Bend(Curve(knots, values), float(line[0]), {g: float(theta[k + col[g]] + line[1]) for g in ids})
+    return bend, resid, line_resid
 
 
 def _line_residual(x, y, groups, w, sel):

@@ -24,7 +24,7 @@ from .drift import (COARSE_MIN_FRAMES, COARSE_SPACING_S, FINE_MIN_FRAMES, FINE_S
 from .decode import SAMPLE_RATE, DecodedTrack, bed_kinds, decode_pair, select_stream
 from .features import (FPS, Features, detail, features_from_energies, features_of, frame_time, onset_envelope,
                        resample_features, time_frame)
-from .fit import cluster_lags, fit_shared_slope
+from .fit import LineFit, cluster_lags, fit_shared_slope
 from .search import OriginalIndex, find_speed, local_search, resample_envelope, window_lags
 from .segment import Similarity, monotone_path, refine_boundaries, runs, similarity_track, unmap_unconfirmed_edges
 from .timemap import Anchor, Segment, TimeMap
@@ -253,10 +253,11 @@ class _State:
             return anchors
         centres = np.array([a.centre for a in anchors])
         found = np.array([a.lag for a in anchors])
-        curve = wobble(centres, found, cluster_lags(found, gap=30.0), np.array([a.ncc for a in anchors]) ** 2,
-                       COARSE_SPACING_S * FPS, COARSE_MIN_FRAMES)
-        if curve is None:
+        bend = wobble(centres, found, cluster_lags(found, gap=30.0), np.array([a.ncc for a in anchors]) ** 2,
+                      COARSE_SPACING_S * FPS, COARSE_MIN_FRAMES)
+        if bend is None:
             return anchors
+        curve = bend.curve
         self.warp = Warp.from_lags(curve, self.speed)
         self._retime(self.speed)
         self.details["wobble_coarse_ms"] = round(float(np.max(np.abs(curve.values))) * 1000 / FPS, 1)
@@ -478,7 +479,7 @@ class _State:
         clock.lap("fit")
         if fit is None:
             return self._reject("the anchors do not agree on a speed", self.speed)
-        fine = self._fine_wobble(frames, lags, groups, weights, fit)
+        fit, fine = self._fine_wobble(frames, lags, groups, weights, fit)
         if self.warp is not None or fine is not None:
             self.drift = Drift(self.warp, fine)
         segments = self._segments(self._without_unmatched_ends(pieces, tracks, threshold), fit, tracks)
@@ -489,15 +490,17 @@ class _State:
         clock.lap("waveform")
         return self._verdict(segments, anchors, fit)
 
-    def _fine_wobble(self, frames, lags, groups, weights, fit) -> Curve | None:
-        """What bend the precise anchors still show, as seconds of the original by clock time."""
+    def _fine_wobble(self, frames, lags, groups, weights, fit) -> tuple[LineFit, Curve | None]:
+        """What bend the precise anchors still show: the line that goes with it, and the bend
+        as seconds of the original by clock time (the fit unchanged when there is none)."""
         used = fit.used
-        curve = wobble(frames[used], lags[used], groups[used], weights[used], FINE_SPACING_S * FPS,
-                       FINE_MIN_FRAMES)
-        if curve is None:
-            return None
-        self.details["wobble_fine_ms"] = round(float(np.max(np.abs(curve.values))) * 1000 / FPS, 1)
-        return curve.scaled(lambda k: self.speed * frame_time(k), 1 / FPS)
+        bend = wobble(frames[used], lags[used], groups[used], weights[used], FINE_SPACING_S * FPS,
+                      FINE_MIN_FRAMES)
+        if bend is None:
+            return fit, None
+        self.details["wobble_fine_ms"] = round(float(np.max(np.abs(bend.curve.values))) * 1000 / FPS, 1)
+        line = replace(fit, slope=bend.slope, intercepts=bend.intercepts)
+        return line, bend.curve.scaled(lambda k: self.speed * frame_time(k), 1 / FPS)
 
     def _precise_anchors(self, pieces, tracks, threshold):
         """3 s windows along each stretch, each placed to a fraction of a frame near its lag.
