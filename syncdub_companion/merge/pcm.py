@@ -23,6 +23,16 @@ if TYPE_CHECKING:
 # drift over a two-hour segment below 1 ms; the filter grows with it (~80k taps, fine).
 MAX_RATIO_TERM = 4000
 CHUNK_SECONDS = 10.0
+# Near speed 1 the small fractions are 1/MAX_RATIO_TERM apart (n/(n+1)), so a speed like
+# 1.00015, common in a tape dub's knotted map, would be played as 1.00025: 0.2 ms off after
+# 2 s, and the crossfade into the next segment cancels a 2.5 kHz tone (benchmarks/
+# render_artifacts.py). Where the fraction drifts more than this over a span, the span is
+# interpolated at the exact positions instead. That costs ~10x a polyphase resample, so only
+# spans up to a minute (a knotted map's) take it; a longer one keeps the fraction, as before.
+MAX_DRIFT_SAMPLES = 0.5
+INTERPOLATE_MAX_S = 60.0
+SINC_HALF = 16            # taps on each side of the interpolating windowed sinc
+_KAISER = np.kaiser(2 * SINC_HALF + 1, 8.0)[1:].astype(np.float64)
 
 
 class PcmReader:
@@ -126,12 +136,32 @@ def render_span(reader: PcmReader, sample_rate: int, dub_start: float, orig_star
     """
     first_in = dub_start * sample_rate + (out_start - orig_start * sample_rate) * speed
     up, down = ratio(speed)
+    if out_len * abs(speed - down / up) > MAX_DRIFT_SAMPLES and out_len <= INTERPOLATE_MAX_S * sample_rate:
+        yield from _interpolated_span(reader, first_in, out_len, speed, sample_rate)
+        return
     # a speed whose nearest small fraction is 1/1 (within ~1/MAX_RATIO_TERM of 1, e.g. 1.00003
     # from a short segment's fit) is a copy too: a 1/1 "resample" has no valid filter cutoff
     if abs(speed - 1.0) < 1e-6 or up == down:
         yield from _copy_span(reader, int(round(first_in)), out_len, sample_rate)
         return
     yield from _resample_span(reader, int(round(first_in)), out_len, up, down, sample_rate)
+
+
+def _interpolated_span(reader: PcmReader, first_in: float, out_len: int, speed: float,
+                       sample_rate: int) -> Iterator[np.ndarray]:
+    """Output sample k from input position first_in + k * speed, by a windowed sinc
+    (Kaiser, 32 taps) whose cutoff follows the speed, a second at a time."""
+    k = np.arange(-SINC_HALF + 1, SINC_HALF + 1)
+    cutoff = min(1.0, 1.0 / speed)
+    for offset in range(0, out_len, sample_rate):
+        n = min(sample_rate, out_len - offset)
+        pos = first_in + (offset + np.arange(n)) * speed
+        base = np.floor(pos).astype(np.int64)
+        lo = int(base[0]) - SINC_HALF + 1
+        x = reader.read(lo, int(base[-1]) + SINC_HALF + 1 - lo)
+        taps = np.sinc(cutoff * ((pos - base)[:, None] - k)) * _KAISER
+        taps /= taps.sum(axis=1, keepdims=True)
+        yield np.einsum("ij,ijc->ic", taps, x[(base - lo)[:, None] + k]).astype(np.float32)
 
 
 def _copy_span(reader: PcmReader, first_in: int, out_len: int, sample_rate: int) -> Iterator[np.ndarray]:

@@ -96,11 +96,24 @@ def test_streamed_resampling_equals_one_whole_resample():
 
 def test_a_speed_a_hair_off_one_is_copied():
     """1.0000256 (a 3 s segment's fit) has 1/1 as its nearest small fraction: copied, not
-    resampled with a filter whose cutoff would be invalid."""
+    resampled with a filter whose cutoff would be invalid, while that drifts under half a sample."""
     x = np.random.default_rng(5).standard_normal((48000 * 4, 2)).astype(np.float32)
     assert pcm.ratio(1.0000256) == (1, 1)
-    out = np.concatenate(list(pcm.render_span(ArrayReader(x), 48000, 1.0, 0.0, 1.0000256, 0, 48000 * 2)))
-    assert np.array_equal(out, x[48000:48000 * 3])
+    out = np.concatenate(list(pcm.render_span(ArrayReader(x), 48000, 1.0, 0.0, 1.0000256, 0, 48000 // 4)))
+    assert np.array_equal(out, x[48000:48000 + 48000 // 4])
+
+
+@pytest.mark.parametrize("speed", [1.0000256, 1.00015, 0.99982])
+def test_a_speed_no_small_fraction_reaches_is_played_at_the_exact_positions(speed):
+    """Near 1 the small fractions are 1/4000 apart: 1.00015 would play as 1.00025, 0.2 ms off
+    after 2 s (a tape dub's knots, where the next segment's crossfade then cancels treble)."""
+    sr = 48000
+    t = np.arange(sr * 5) / sr
+    x = np.stack([np.sin(2 * np.pi * 2500 * t), np.sin(2 * np.pi * 440 * t)], axis=1).astype(np.float32)
+    out = np.concatenate(list(pcm.render_span(ArrayReader(x), sr, 1.0, 0.0, speed, 0, sr * 3)))
+    exact = 1.0 + np.arange(sr * 3) * speed / sr
+    assert np.abs(out[:, 0] - np.sin(2 * np.pi * 2500 * exact)).max() < 1e-3
+    assert np.abs(out[:, 1] - np.sin(2 * np.pi * 440 * exact)).max() < 1e-3
 
 
 def test_crossfades_keep_a_steady_signal_steady_and_gaps_silent():
