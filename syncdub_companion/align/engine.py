@@ -552,6 +552,9 @@ class _State:
     def _verdict(self, segments: list[Segment], anchors, fit) -> TimeMap:
         segments = [s for s in _monotone(segments) if s.dub_end - s.dub_start >= MIN_SEGMENT_S]
         segments, bridged = bridge(segments, self.orig_duration, self._dub_end())
+        # A bridge over a gap of a few ms on one timeline and none on the other (two
+        # neighbours a wobble apart) has no speed; the neighbours already meet there.
+        segments = [s for s in segments if s.orig_end > s.orig_start and s.dub_end > s.dub_start]
         segments = _pull_in_open_edges(segments)
         if self.drift is not None:
             segments = _clip(self.drift.unwarp(segments), self.orig_duration, self.dub_duration)
