@@ -120,8 +120,8 @@ def _db(x: float) -> float:
     return round(float(20 * np.log10(max(x, 1e-12))), 1)
 
 
-def run(seconds: float = 120.0, knot_step: float = 2.0) -> dict:
-    wobble = Wobble(WOBBLE)
+def run(seconds: float = 120.0, knot_step: float = 2.0, terms=WOBBLE) -> dict:
+    wobble = Wobble(terms)
     dub_len = float(wobble.tape(seconds))
     t_dub = np.arange(int(dub_len * SR)) / SR
     dub = tones(wobble.source(t_dub))            # the tape plays source time source(t) at t
@@ -132,7 +132,7 @@ def run(seconds: float = 120.0, knot_step: float = 2.0) -> dict:
         rendered = render(knotted, dub, total, Path(tmp))
         straight = render(line, dub, total, Path(tmp))
     knots = [s.orig_start for s in knotted[1:]]
-    return {"seconds": seconds, "knot_step_s": knot_step, "wobble": WOBBLE,
+    return {"seconds": seconds, "knot_step_s": knot_step, "wobble": terms,
             "knotted_map": artifacts(rendered, knots),
             "one_line_map": artifacts(straight, knots),
             "tape_unrendered": artifacts(dub[:total].astype(np.float32), [])}
