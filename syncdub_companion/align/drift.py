@@ -14,7 +14,7 @@ segment is split at the warp's knots into joined segments.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -26,6 +26,12 @@ FINE_SPACING_S = 5.0      # knots of the remainder from the 3 s anchors
 COARSE_MIN_FRAMES = 1.5   # the segmentation's tracks tolerate one frame: warp past that only
 FINE_MIN_FRAMES = 0.4     # 4 ms: less is within what a line already gets right
 EXPLAINED = 0.5           # the curve must remove at least half of the line's residual power
+# ...and beat the line by this F ratio, counting the curve's effective degrees of freedom:
+# a bend that many knots could draw through noise is not evidence. Half-overlapping anchors
+# are not independent, hence a high bar (tape pairs score in the hundreds).
+MIN_F = 10.0
+COARSE_MIN_F = 5.0        # the 20 s chunks are few (10-30 in a short film): a lower bar
+MIN_PER_KNOT = 2          # anchors per knot interval, on average: wider knots where fewer
 SMOOTH = 0.1              # second-difference penalty, per unit of anchor weight per knot
 SIMPLIFY_S = 0.0003       # knots whose neighbours' line is within 0.3 ms of them are dropped
 
@@ -58,10 +64,11 @@ class Bend:
     curve: Curve
     slope: float
     intercepts: dict[int, float]
+    f_ratio: float = 0.0      # how far the bend beats the line (see MIN_F)
 
 
 def wobble(x: np.ndarray, y: np.ndarray, groups: np.ndarray, weights: np.ndarray, spacing: float,
-           min_amplitude: float) -> Bend | None:
+           min_amplitude: float, min_f: float = MIN_F) -> Bend | None:
     """The smooth non-linear part of ``y`` against ``x`` (one offset per group), or None
     when there is none worth following.
 
@@ -76,7 +83,7 @@ def wobble(x: np.ndarray, y: np.ndarray, groups: np.ndarray, weights: np.ndarray
         solved = _solve(x, y, groups, weights, keep, spacing)
         if solved is None:
             return None
-        bend, resid, line_resid = solved
+        bend, resid, line_resid, edf = solved
         spread = 1.4826 * np.median(np.abs(resid[keep]))
         new = np.abs(resid) <= max(4.0 * spread, 0.35)
         if np.array_equal(new, keep):
@@ -85,9 +92,13 @@ def wobble(x: np.ndarray, y: np.ndarray, groups: np.ndarray, weights: np.ndarray
     w = weights[keep]
     power_line = np.sum(w * line_resid[keep] ** 2)
     power_curve = np.sum(w * resid[keep] ** 2)
-    if np.max(np.abs(bend.curve.values)) < min_amplitude or power_curve > EXPLAINED * power_line:
+    n, dof_line = int(keep.sum()), len(set(groups[keep].tolist())) + 1
+    gain = (power_line - power_curve) / max(edf - dof_line, 1.0)
+    f_ratio = gain / max(power_curve / max(n - edf, 1.0), 1e-12)
+    amplitude = float(np.max(np.abs(bend.curve(x[keep]))))
+    if amplitude < min_amplitude or power_curve > EXPLAINED * power_line or f_ratio < min_f:
         return None
-    return bend
+    return replace(bend, f_ratio=round(float(f_ratio), 1))
 
 
 def _solve(x, y, groups, weights, keep, spacing):
@@ -95,6 +106,7 @@ def _solve(x, y, groups, weights, keep, spacing):
     if not ids or keep.sum() < 8:
         return None
     sel = np.flatnonzero(keep)
+    spacing = max(spacing, MIN_PER_KNOT * (x[sel].max() - x[sel].min()) / max(len(sel) - 1, 1))
     knots = np.linspace(x[sel].min(), x[sel].max(), max(3, int(np.ceil((x[sel].max() - x[sel].min()) / spacing)) + 1))
     basis = _hats(x, knots)
     col = {g: i for i, g in enumerate(ids)}
@@ -107,7 +119,10 @@ def _solve(x, y, groups, weights, keep, spacing):
     d2 = np.diff(np.eye(k), 2, axis=0)
     penalty = np.zeros((a.shape[1], a.shape[1]))
     penalty[:k, :k] = SMOOTH * np.sum(w) / k * (d2.T @ d2) + 1e-6 * np.eye(k)
-    theta = np.linalg.solve(a.T @ (a * w[:, None]) + penalty, a.T @ (w * y[sel]))
+    normal = a.T @ (a * w[:, None])
+    inverse = np.linalg.inv(normal + penalty)
+    theta = inverse @ (a.T @ (w * y[sel]))
+    edf = float(np.trace(inverse @ normal))   # effective parameters of the penalised fit
     values = theta[:k]
     # The straight part belongs to the speed and the offsets: keep only the bend.
     line = np.polyfit(x[sel], basis[sel] @ values, 1, w=np.sqrt(w))
@@ -116,7 +131,7 @@ def _solve(x, y, groups, weights, keep, spacing):
     resid = y - intercept - np.polyval(line, x) - basis @ values
     line_resid = _line_residual(x, y, groups, w, sel)
     bend = Bend(Curve(knots, values), float(line[0]), {g: float(theta[k + col[g]] + line[1]) for g in ids})
-    return bend, resid, line_resid
+    return bend, resid, line_resid, edf
 
 
 def _line_residual(x, y, groups, w, sel):

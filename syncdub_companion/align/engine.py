@@ -19,7 +19,7 @@ from ..errors import MediaError, ModelMissingError
 from ..tools.ffprobe import FFprobe
 from .continuity import bridge
 from .dialogue import Rhythm, carry
-from .drift import (COARSE_MIN_FRAMES, COARSE_SPACING_S, FINE_MIN_FRAMES, FINE_SPACING_S, Curve, Drift, Warp,
+from .drift import (COARSE_MIN_F, COARSE_MIN_FRAMES, COARSE_SPACING_S, FINE_MIN_FRAMES, FINE_SPACING_S, Curve, Drift, Warp,
                     retimed, retimed_envelope, wobble)
 from .decode import SAMPLE_RATE, DecodedTrack, bed_kinds, decode_pair, select_stream
 from .features import (FPS, Features, detail, features_from_energies, features_of, frame_time, onset_envelope,
@@ -254,13 +254,14 @@ class _State:
         centres = np.array([a.centre for a in anchors])
         found = np.array([a.lag for a in anchors])
         bend = wobble(centres, found, cluster_lags(found, gap=30.0), np.array([a.ncc for a in anchors]) ** 2,
-                      COARSE_SPACING_S * FPS, COARSE_MIN_FRAMES)
+                      COARSE_SPACING_S * FPS, COARSE_MIN_FRAMES, COARSE_MIN_F)
         if bend is None:
             return anchors
         curve = bend.curve
         self.warp = Warp.from_lags(curve, self.speed)
         self._retime(self.speed)
         self.details["wobble_coarse_ms"] = round(float(np.max(np.abs(curve.values))) * 1000 / FPS, 1)
+        self.details["wobble_coarse_f"] = bend.f_ratio
         return self._chunk_anchors(_dedupe([float(l - curve(c)) for c, l in zip(centres, found)], 1.0))
 
     def _settle_speed(self, speed: float, lags: list[float]):
@@ -499,6 +500,7 @@ class _State:
         if bend is None:
             return fit, None
         self.details["wobble_fine_ms"] = round(float(np.max(np.abs(bend.curve.values))) * 1000 / FPS, 1)
+        self.details["wobble_fine_f"] = bend.f_ratio
         line = replace(fit, slope=bend.slope, intercepts=bend.intercepts)
         return line, bend.curve.scaled(lambda k: self.speed * frame_time(k), 1 / FPS)
 
