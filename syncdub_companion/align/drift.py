@@ -23,7 +23,7 @@ from .timemap import Segment
 
 COARSE_SPACING_S = 20.0   # knots of the warp from the 20 s chunks
 FINE_SPACING_S = 5.0      # knots of the remainder from the 3 s anchors
-COARSE_MIN_FRAMES = 1.5   # the segmentation's tracks tolerate one frame: warp past that only
+COARSE_MIN_FRAMES = 1.25  # the segmentation's tracks tolerate one frame: warp past that only
 FINE_MIN_FRAMES = 0.4     # 4 ms: less is within what a line already gets right
 EXPLAINED = 0.5           # the curve must remove at least half of the line's residual power
 # ...and beat the line by this F ratio, counting the curve's effective degrees of freedom:
@@ -95,7 +95,9 @@ def wobble(x: np.ndarray, y: np.ndarray, groups: np.ndarray, weights: np.ndarray
     n, dof_line = int(keep.sum()), len(set(groups[keep].tolist())) + 1
     gain = (power_line - power_curve) / max(edf - dof_line, 1.0)
     f_ratio = gain / max(power_curve / max(n - edf, 1.0), 1e-12)
-    amplitude = float(np.max(np.abs(bend.curve(x[keep]))))
+    # What the bend changes in the map: its fit against the straight one, at the anchors (the
+    # curve's own values trade off against the offsets of stretches that a gap separates).
+    amplitude = float(np.max(np.abs(line_resid[keep] - resid[keep])))
     if amplitude < min_amplitude or power_curve > EXPLAINED * power_line or f_ratio < min_f:
         return None
     return replace(bend, f_ratio=round(float(f_ratio), 1))
