@@ -64,8 +64,11 @@ def _evidence_around(done: list[Segment], nxt: Segment) -> float:
 
 def _continues(prev: Segment, seg: Segment, evidence: float) -> bool:
     gap = seg.dub_start - prev.dub_end
-    if gap <= 1e-6 or gap > evidence:
-        return False
+    return 1e-6 < gap <= evidence and same_line(prev, seg)
+
+
+def same_line(prev: Segment, seg: Segment) -> bool:
+    """Whether ``seg`` lies on ``prev``'s line: the same speed, and it starts where that line reaches."""
     if abs(prev.speed - seg.speed) > SPEED_TOLERANCE * max(prev.speed, seg.speed):
         return False
     return abs(prev.to_orig(seg.dub_start) - seg.orig_start) <= JOIN_TOLERANCE_S

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Callable
 
 import numpy as np
@@ -573,7 +573,13 @@ class _State:
         to_dub = self.drift.to_dub if self.drift is not None else (lambda v: v)
         anchor_objs = [Anchor(dub=float(to_dub(self.speed * float(frame_time(f)))), orig=float(frame_time(f + l)),
                               weight=float(w)) for _, f, l, w in anchors]
+        # what verify.apply_speech needs to judge the map again with speech's evidence
+        self.details["basis"] = {"possible_s": round(possible, 3), "orig_s": round(self.orig_duration, 3),
+                                 "dub_s": round(self.dub_duration, 3), "min_coverage": self.opts.min_coverage,
+                                 "min_confidence": self.opts.min_confidence}
         if coverage < self.opts.min_coverage:
+            # kept for speech, which may confirm what lies between them (verify.apply_speech)
+            self.details.update(rejected_on="coverage", candidates=[asdict(s) for s in segments])
             return self._reject(f"only {coverage:.0%} of the dub matches the original (needs "
                                 f"{self.opts.min_coverage:.0%}): shared music, but not the same content",
                                 self.final_speed, confidence, anchor_objs)

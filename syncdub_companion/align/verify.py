@@ -10,55 +10,87 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from .timemap import TimeMap
+import numpy as np
+
+from .speechmap import extend, lines_of
+from .timemap import Segment, TimeMap
 
 log = logging.getLogger(__name__)
 
 WEAK_CONFIDENCE = 0.8
 MIN_AGREEMENT = 0.5
+# In auto, a rejection on coverage at this share of align.min_coverage or more goes to speech.
+NEAR_COVERAGE = 0.6
 
 
 def wants_speech(mode: str, result: TimeMap) -> bool:
-    """``always``; ``never``; ``auto``: when an accepted audio map is weak.
-
-    A rejection is never sent to speech in ``auto``: speech can veto a map but not build
-    one, so it could only confirm the rejection, at minutes of CPU.
-    """
+    """``always``; ``never``; ``auto``: when an accepted audio map is weak, or the audio was
+    rejected only on coverage, near the threshold (speech may confirm what lies between
+    its segments: :func:`apply_speech`)."""
     if mode == "always":
         return True
-    if mode != "auto" or not result.aligned:
+    if mode != "auto":
         return False
+    if not result.aligned:
+        return near_coverage(result)
     return result.confidence < WEAK_CONFIDENCE or result.details.get("signal") == "full"
+
+
+def near_coverage(result: TimeMap) -> bool:
+    """A rejection on coverage alone, with NEAR_COVERAGE of the coverage needed or more:
+    the bed found segments on a consistent map but too few seconds of them (a talk-heavy
+    film with a weak bed; or a different episode sharing its music, which speech rejects)."""
+    d = result.details
+    if d.get("rejected_on") != "coverage" or not d.get("candidates"):
+        return False
+    return d.get("coverage", 0.0) >= NEAR_COVERAGE * d["basis"]["min_coverage"]
+
+
+def candidates(result: TimeMap) -> list[Segment]:
+    """The map's segments; for a rejection on coverage, the segments the bed had found."""
+    if result.segments:
+        return list(result.segments)
+    return [Segment(**s) for s in result.details.get("candidates", [])]
 
 
 def windows_for(result: TimeMap, orig_duration: float, dub_duration: float, count: int, seconds: float):
     """Original windows spread over the film, and the dub windows the map puts them at.
 
-    Without a map the dub gets the same relative positions, widened so that an offset or
-    speed change of several seconds still overlaps the same lines.
+    The map's segments (or a coverage rejection's candidates) place each window, and where
+    none holds it, the nearest one's line does, widened by 8 s for a cut or insert between.
+    Without any segment the dub gets the same relative positions, widened so that an
+    offset or speed change of several seconds still overlaps the same lines.
     """
     from .speech import full_dialogue_windows, sampled_windows
 
     if count <= 0:
         return full_dialogue_windows(orig_duration), full_dialogue_windows(dub_duration)
     orig = sampled_windows(orig_duration, count, seconds)
+    segments = candidates(result)
     dub = []
     for start, length in orig:
-        mapped = [_to_dub(result, t) for t in (start, start + length)]
-        if result.aligned and None not in mapped:
+        mapped = [_to_dub(segments, t) for t in (start, start + length)]
+        if segments and None not in mapped:
             a, b = mapped
             dub.append((max(0.0, a - 3.0), b - a + 6.0))
+        elif segments:
+            a, b = (_nearest(segments, t).to_dub(t) for t in (start, start + length))
+            dub.append((max(0.0, a - 8.0), b - a + 16.0))
         else:
             rel = start / max(orig_duration, 1e-9)
             dub.append((max(0.0, rel * dub_duration - 10.0), length + 20.0))
     return orig, dub
 
 
-def _to_dub(result: TimeMap, t: float) -> float | None:
-    for seg in result.segments:
+def _to_dub(segments: list[Segment], t: float) -> float | None:
+    for seg in segments:
         if seg.orig_start <= t <= seg.orig_end:
             return seg.to_dub(t)
     return None
+
+
+def _nearest(segments: list[Segment], t: float) -> Segment:
+    return min(segments, key=lambda s: max(s.orig_start - t, t - s.orig_end, 0.0))
 
 
 def audio_is_strong(result: TimeMap) -> bool:
@@ -119,6 +151,8 @@ def apply_speech(result: TimeMap, evidence) -> TimeMap:
     details["dub_language"] = evidence.dub_language
     out = replace(result, anchors=list(result.anchors) + list(evidence.anchors), details=details)
     same, why = evidence.same_content()
+    if not result.aligned and details.get("rejected_on") == "coverage":
+        return built_with_speech(out, evidence, same, why)
     if why.startswith("too little speech"):
         return hold_without_speech(out, f"found {why}")
     if not same and "times disagree" in why and result.aligned and _map_places(result, evidence):
@@ -142,4 +176,59 @@ def apply_speech(result: TimeMap, evidence) -> TimeMap:
                        reason=f"speech disagrees with the audio map: only {agreement:.0%} of {len(evidence.anchors)} "
                               f"matched lines land where the map puts them ({why})")
     confidence = min(1.0, result.confidence + 0.1 * (agreement - 0.5))
-    return replace(out, confidence=confidence, reason=f"{result.reason}; speech: {why}, {agreement:.0%} agree")
+    out = replace(out, confidence=confidence, reason=f"{result.reason}; speech: {why}, {agreement:.0%} agree")
+    return _carried_by_speech(out, evidence)
+
+
+def _carried_by_speech(result: TimeMap, evidence) -> TimeMap:
+    """An accepted map's gaps bridged and edges carried where matched lines land on its
+    segments' lines (:mod:`.speechmap`); the offsets stay the bed's, so no speech-offset
+    segment is added to a map the bed already vouches for."""
+    basis = result.details.get("basis")
+    if not basis or not result.segments:
+        return result
+    ext = extend(result.segments, lines_of(evidence), result.speed, basis["dub_s"], basis["orig_s"],
+                 speech_segments=False)
+    added = ext.seconds("continuity") + ext.seconds("edge")
+    if added <= 0:
+        return result
+    coverage = ext.weighted_seconds() / basis["possible_s"]
+    details = {**result.details, "coverage": round(coverage, 4), "speech_mapped_s": round(added, 2)}
+    return replace(result, segments=ext.segments, details=details,
+                   reason=f"{result.reason}; matched lines map {added:.1f} s more ({coverage:.0%} in all)")
+
+
+def built_with_speech(result: TimeMap, evidence, same: bool, why: str) -> TimeMap:
+    """A map the bed alone rejected on coverage, judged again with speech as evidence.
+
+    The bed's candidate segments are bridged, carried and supplemented by the matched
+    lines (:mod:`.speechmap`), and the coverage counts each stretch by its timing precision.
+    A map with a segment whose offset only speech gives (not placed within a frame) is held
+    for review, never merged.
+    """
+    if not same:
+        return replace(result, reason=f"{result.reason}; speech: {why}")
+    basis = result.details["basis"]
+    ext = extend(candidates(result), lines_of(evidence), result.speed, basis["dub_s"], basis["orig_s"])
+    coverage = ext.weighted_seconds() / basis["possible_s"]
+    strength = float(result.details.get("strength", 0.0))
+    confidence = float(np.clip(min(1.0, coverage / 0.9) * (0.5 + 0.5 * strength), 0, 1))
+    kinds = ("bed", "continuity", "edge", "speech")
+    details = {**result.details, "coverage": round(coverage, 4), "speech_built": True,
+               "speech_mapped_s": {k: round(ext.seconds(k), 2) for k in kinds}}
+    mapped = replace(result, verdict="aligned", segments=ext.segments, confidence=confidence, details=details)
+    if not _map_places(mapped, evidence):
+        return replace(result, details=details, reason=f"{result.reason}; speech: its matched lines do not "
+                                                       f"land on the segments' lines ({why})")
+    if coverage < basis["min_coverage"] or confidence < basis["min_confidence"]:
+        return replace(result, details=details, confidence=confidence,
+                       reason=f"{result.reason}; with speech still only {coverage:.0%} "
+                              f"(confidence {confidence:.2f}; {why})")
+    reason = (f"{len(ext.segments)} segment(s) cover {coverage:.0%} of the dub with speech: "
+              f"{ext.seconds('bed'):.0f} s measured on the bed, {ext.seconds('continuity') + ext.seconds('edge'):.0f} s "
+              f"on its offsets where matched lines confirm them, {ext.seconds('speech'):.0f} s placed by speech alone "
+              f"(counted at half); speech: {why}")
+    if ext.seconds("speech") > 0:
+        return replace(mapped, verdict="review", reason=f"held for review: {reason}; speech's offsets are not "
+                                                         f"within a frame, so check the map before merging")
+    return replace(mapped, reason=reason)
