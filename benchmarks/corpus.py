@@ -123,6 +123,9 @@ class CaseSpec:
     # Tape capture of the whole dub: (depth, period s, phase) per slow sinusoid of its speed,
     # with hiss and a low-pass (benchmarks/tape.py); the truth follows the warp exactly.
     wobble: tuple[tuple[float, float, float], ...] | None = None
+    # the dub's music differs over this last share of the film (a weak bed under dialogue);
+    # out of the repr, so that adding it left every other case's cached pairs valid
+    swap_tail: float = field(default=0.0, repr=False)
 
     @property
     def expect(self) -> str:
@@ -186,6 +189,9 @@ CASES: dict[str, CaseSpec] = {
                             wobble=((0.0028, 97.0, 0.4), (0.0012, 31.0, 2.2))),
     "wrong_episode": CaseSpec("another episode of the same length sharing opening and ending songs",
                               "ac3_51_mkv", "aac_20_mkv", wrong_film=True, shared_ending=True),
+    # Issue 13: the bed alone covers under half; only speech can say the rest is the same film.
+    "talk_heavy": CaseSpec("talk-heavy, weak bed: the dub's music differs over the last 60 % (swap_tail 0.6)",
+                           "ac3_51_mkv", "aac_20_mkv", dub_preroll="silence", swap_tail=0.6),
 }
 
 
@@ -305,8 +311,10 @@ def _plan(spec: CaseSpec, duration: float, rng: np.random.Generator, mat: Materi
                               tracks=master.tracks_used(), theme_from=master)
         body = [Piece(other, 0, other.length, "insert")]
     stretches: list[tuple[int, int]] = []
-    if not spec.wrong_film and (spec.swap_music or spec.swap_opening):
-        stretches = _swap_stretches(rng, length, spec, cuts, body, quiet)
+    if spec.swap_tail:
+        stretches = [(int((1 - spec.swap_tail) * length), length)]
+    if not spec.wrong_film and (spec.swap_music or spec.swap_opening or spec.swap_tail):
+        stretches = stretches or _swap_stretches(rng, length, spec, cuts, body, quiet)
         swapped = mat.with_music_swapped(master, rng, stretches)
         body = [replace(p, film=swapped) if p.film is master else p for p in body]
     return Plan(master, _preroll(spec.orig_preroll, rng, mat, spec.preroll_seconds),
