@@ -76,12 +76,21 @@ class Extended:
 
 
 def lines_of(evidence) -> list[Line]:
-    """Every matched line start (consistent or not: after cuts each piece agrees only with
-    itself), with the dub line's end from its match."""
-    ends = {(m.dub.onset, m.orig.onset): m.dub.end for m in getattr(evidence, "matches", [])}
-    starts = list(evidence.anchors) + list(getattr(evidence, "outliers", []))
-    return sorted(Line(float(a.dub), float(a.orig), float(max(a.dub, ends.get((a.dub, a.orig), a.dub + 1.0))))
-                  for a in starts)
+    """Every matched pair, at its onsets, with the dub line's end: line starts consistent
+    or not (after cuts each piece agrees only with itself), and matches inside lines too.
+    Each says which segment's line its moment belongs to, to within :data:`ON_LINE_S`."""
+    out = {(float(m.dub.onset), float(m.orig.onset)): float(m.dub.end) for m in getattr(evidence, "matches", [])}
+    for a in list(evidence.anchors) + list(getattr(evidence, "outliers", [])):
+        out.setdefault((float(a.dub), float(a.orig)), float(a.dub) + 1.0)
+    return sorted(Line(d, o, max(d, end)) for (d, o), end in out.items())
+
+
+def share_on_map(segments: list[Segment], lines: list[Line]) -> float:
+    """Share of ``lines`` that a map places within :data:`ON_LINE_S` (0 without lines)."""
+    if not lines:
+        return 0.0
+    hits = sum(any(s.dub_start <= ln.dub <= s.dub_end and on_line(s, ln) for s in segments) for ln in lines)
+    return hits / len(lines)
 
 
 def on_line(seg: Segment, line: Line) -> bool:

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from .speechmap import extend, lines_of
+from .speechmap import extend, lines_of, share_on_map
 from .timemap import Segment, TimeMap
 
 log = logging.getLogger(__name__)
@@ -209,7 +209,8 @@ def built_with_speech(result: TimeMap, evidence, same: bool, why: str) -> TimeMa
     if not same:
         return replace(result, reason=f"{result.reason}; speech: {why}")
     basis = result.details["basis"]
-    ext = extend(candidates(result), lines_of(evidence), result.speed, basis["dub_s"], basis["orig_s"])
+    lines = lines_of(evidence)
+    ext = extend(candidates(result), lines, result.speed, basis["dub_s"], basis["orig_s"])
     coverage = ext.weighted_seconds() / basis["possible_s"]
     strength = float(result.details.get("strength", 0.0))
     confidence = float(np.clip(min(1.0, coverage / 0.9) * (0.5 + 0.5 * strength), 0, 1))
@@ -217,9 +218,12 @@ def built_with_speech(result: TimeMap, evidence, same: bool, why: str) -> TimeMa
     details = {**result.details, "coverage": round(coverage, 4), "speech_built": True,
                "speech_mapped_s": {k: round(ext.seconds(k), 2) for k in kinds}}
     mapped = replace(result, verdict="aligned", segments=ext.segments, confidence=confidence, details=details)
-    if not _map_places(mapped, evidence):
-        return replace(result, details=details, reason=f"{result.reason}; speech: its matched lines do not "
-                                                       f"land on the segments' lines ({why})")
+    placed = share_on_map(ext.segments, lines)
+    details["speech_lines_placed"] = round(placed, 3)
+    if len(lines) < 3 or placed < MIN_AGREEMENT:
+        # chance matches of a different film land at unrelated times
+        return replace(result, details=details, reason=f"{result.reason}; speech: only {placed:.0%} of "
+                                                       f"{len(lines)} matched lines land on the map ({why})")
     if coverage < basis["min_coverage"] or confidence < basis["min_confidence"]:
         return replace(result, details=details, confidence=confidence,
                        reason=f"{result.reason}; with speech still only {coverage:.0%} "
