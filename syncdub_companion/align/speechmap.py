@@ -30,6 +30,8 @@ from .timemap import Segment
 ON_LINE_S = 1.5
 # A line's start is known to a few tenths of a second; a carried edge stops this far before it.
 LINE_PAD_S = 0.2
+# A lone line elsewhere is passed over when this many lines beyond it land on the line.
+OUTVOTE = 2
 # A gap longer than this needs two lines on the line to be bridged; shorter, one.
 LONG_GAP_S = 30.0
 # Lines that agree on an offset among themselves (s) make a speech segment; at least MIN_LINES.
@@ -132,15 +134,14 @@ def _carried(pieces, lines, dub_duration, orig_duration):
         lo = out[-1][0].dub_end if out else 0.0
         hi = pieces[i + 1][0].dub_start if i + 1 < len(pieces) else dub_duration
         start, end = seg.dub_start, seg.dub_end
-        for ln in reversed(_between(lines, lo, seg.dub_start)):
-            if not on_line(seg, ln):
-                break
+        carried, _ = _reach(seg, list(reversed(_between(lines, lo, seg.dub_start))))
+        for ln in carried:
             start = max(lo, ln.dub - LINE_PAD_S)
-        for ln in _between(lines, seg.dub_end, hi):
-            if not on_line(seg, ln):
-                end = min(end, max(seg.dub_end, ln.dub - LINE_PAD_S))  # a line's end may run into the next
-                break
+        carried, stop = _reach(seg, _between(lines, seg.dub_end, hi))
+        for ln in carried:
             end = min(hi, max(end, ln.dub_end))
+        if stop is not None:  # a line's end may run into the next line
+            end = min(end, max(seg.dub_end, stop.dub - LINE_PAD_S))
         # the original's room too: the map stays monotonic, inside the original
         o_lo = out[-1][0].orig_end if out else 0.0
         o_hi = pieces[i + 1][0].orig_start if i + 1 < len(pieces) else orig_duration
@@ -152,6 +153,22 @@ def _carried(pieces, lines, dub_duration, orig_duration):
         if end > seg.dub_end + 1e-6:
             out.append((Segment(seg.dub_end, end, seg.orig_end, seg.to_orig(end)), "edge"))
     return out
+
+
+def _reach(seg: Segment, outward: list[Line]) -> tuple[list[Line], Line | None]:
+    """The lines (nearest first) a segment is carried over, and the line that stops it.
+
+    A lone line elsewhere between lines on the segment's line is a wrong match (Whisper
+    pairs a generic sentence with a look-alike): a cut or an inserted scene moves every
+    later line, so it is passed when the next :data:`OUTVOTE` lines land on the line.
+    """
+    for i, ln in enumerate(outward):
+        if on_line(seg, ln):
+            continue
+        after = outward[i + 1: i + 1 + OUTVOTE]
+        if len(after) < OUTVOTE or not all(on_line(seg, a) for a in after):
+            return outward[:i], ln
+    return outward, None
 
 
 def _with_speech_segments(pieces, lines, speed, dub_duration, orig_duration):

@@ -112,3 +112,12 @@ def test_a_map_that_rests_on_speechs_own_offset_is_held_for_review():
     assert result.verdict == "review" and not result.aligned, result.reason
     assert result.segments and result.details["speech_mapped_s"]["speech"] > 20
     assert "held for review" in result.reason
+
+
+def test_a_lone_wrong_match_does_not_stop_a_carried_edge_but_a_cut_does():
+    lines = [_line(25), _line(30, +4.0), _line(35), _line(40)]   # 30: a look-alike sentence matched
+    ext = extend([A], lines, 1.0, 120.0, 118.0)
+    assert ext.segments[-1].dub_end == pytest.approx(43.0)
+    after_cut = [_line(25), _line(30, +4.0), _line(35, +4.1), _line(40, +3.9)]
+    ext = extend([A], after_cut, 1.0, 120.0, 118.0, speech_segments=False)
+    assert ext.segments[-1].dub_end == pytest.approx(28.0)   # the line at 25 to its end, not past the cut
