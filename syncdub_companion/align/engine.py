@@ -220,13 +220,15 @@ class _State:
                                 f"needs {self.accept_z:g}): not the same film, or no shared music and effects", speed)
         lags = [m.lag for m in probes if m.z >= self.accept_z]
         self.index = OriginalIndex(self.env_o, CHUNK + 2)
-        speed, anchors = self._settle_speed(speed, lags)
-        anchors = self._follow_wobble(anchors)
+        speed, straight = self._settle_speed(speed, lags)
+        anchors = self._follow_wobble(straight)
         clock.lap("offsets")
         if len(anchors) == 0:
             return self._reject("no 20 s stretch of the dub matches the original closely", speed)
         report(DECODE_SHARE + 0.05, "finding cuts and inserted scenes")
         path, tracks, threshold = self._segment(anchors)
+        if self.warp is not None:
+            path, tracks, threshold = self._straight_if_more(path, tracks, threshold, straight)
         clock.lap("segments")
         report(DECODE_SHARE + 0.08, "fitting the map")
         return self._finish(path, tracks, threshold, clock)
@@ -241,6 +243,24 @@ class _State:
             self.dub = retimed(self.f_dub, speed, self.warp, n)
             self.env_dub = retimed_envelope(self.env_d, speed, self.warp, n)
         self.z_dub = detail(self.dub)
+
+    def _straight_if_more(self, path, tracks, threshold, straight):
+        """The segmentation on the dub's straight clock, where it maps more than the warped one.
+
+        The coarse bend is drawn through 20 s chunks only; where it strays (across an
+        inserted scene, a swapped song) the one-frame tracks can lose a stretch that the
+        straight clock still holds. The fine bend then follows the tape on either clock.
+        """
+        warped = (self.warp, self.carried, self.null, dict(self.details))
+        self.warp = None
+        self._retime(self.speed)
+        other = self._segment(straight)
+        if (other[0] != -1).mean() > (path != -1).mean() + 0.02:
+            self.details["wobble_coarse_dropped"] = True
+            return other
+        self.warp, self.carried, self.null, self.details = warped
+        self._retime(self.speed)
+        return path, tracks, threshold
 
     def _dub_end(self) -> float:
         """The dub's length on the clock the map is found on (the wobble-free one, if any)."""
