@@ -23,7 +23,7 @@ import subprocess
 import tempfile
 import time
 import zlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ from syncdub_companion.testing import drascula_dir
 from syncdub_companion.tools import process
 
 from .material import SURROUND_DELAY, Film, Material, material
+from .remix import Remix, Remixed
 from .tape import Tape, Wobble, warp_truth
 
 SR = 48000
@@ -67,7 +68,7 @@ class Format:
     @property
     def mix(self) -> str:
         """What :func:`to_layout` renders for this format."""
-        return "dualmono" if self.dual_mono else {6: "5.1", 2: "stereo", 1: "mono"}[self.channels]
+        return "dualmono" if self.dual_mono else {8: "7.1", 6: "5.1", 2: "stereo", 1: "mono"}[self.channels]
 
 
 FORMATS: dict[str, Format] = {
@@ -77,6 +78,9 @@ FORMATS: dict[str, Format] = {
     "eac3_51_mkv": Format("eac3", 6, "matroska", "mkv", ("-b:a", "384k")),
     "dts_51_mkv": Format("dca", 6, "matroska", "mkv", ("-strict", "-2", "-b:a", "1509k")),
     "flac_51_mka": Format("flac", 6, "matroska", "mka"),
+    # ffmpeg's TrueHD encoder is experimental and takes stereo, 5.0 and 5.1 only: 7.1 is FLAC.
+    "truehd_51_mkv": Format("truehd", 6, "matroska", "mkv", ("-strict", "-2")),
+    "flac_71_mka": Format("flac", 8, "matroska", "mka"),
     "aac_20_mkv": Format("aac", 2, "matroska", "mkv", ("-b:a", "192k")),
     "aac_20_mp4": Format("aac", 2, "mp4", "mp4", ("-b:a", "160k")),
     "opus_20_mka": Format("libopus", 2, "matroska", "mka", ("-b:a", "128k")),
@@ -126,6 +130,13 @@ class CaseSpec:
     # the dub's music differs over this last share of the film (a weak bed under dialogue);
     # out of the repr, so that adding it left every other case's cached pairs valid
     swap_tail: float = field(default=0.0, repr=False)
+    # Issue 13 item 5; each is drawn after everything above, so it changes nothing else of a pair.
+    ad_breaks: int = 0             # TV ad breaks in the dub: idents and adverts, 15-60 s each, dub-only
+    short_cuts: int = 0            # 1-10 s trims, as a director's cut against the theatrical one
+    short_cuts_in: str = "dub"     # "dub": the dub lacks them; "original": only the dub has them
+    remix: bool = False            # the dub's M&E remixed: stem levels and rides, EQ, compression, fold
+    rerecorded_effects: float = 0.0  # share of effect events replaced by other sounds in the dub
+    sequel: bool = False           # wrong film: a sequel sharing only the theme, at other places
 
     @property
     def expect(self) -> str:
@@ -192,6 +203,22 @@ CASES: dict[str, CaseSpec] = {
     # Issue 13: the bed alone covers under half; only speech can say the rest is the same film.
     "talk_heavy": CaseSpec("talk-heavy, weak bed: the dub's music differs over the last 60 % (swap_tail 0.6)",
                            "ac3_51_mkv", "aac_20_mkv", dub_preroll="silence", swap_tail=0.6),
+    # What users bring besides (issue 13 item 5).
+    "ad_breaks": CaseSpec("a TV capture: two ad breaks with station idents in the dub",
+                          "ac3_51_mkv", "aac_20_mkv", dub_gain_db=2.0, dub_preroll="logo", ad_breaks=2),
+    "theatrical_cut": CaseSpec("14 short trims (1-10 s) missing from the dub",
+                               "eac3_51_mkv", "ac3_20_mkv", dub_preroll="silence", short_cuts=14),
+    "directors_cut": CaseSpec("a director's cut dub: 12 short scenes (1-10 s) the original lacks, PAL",
+                              "ac3_51_mkv", "aac_20_mkv", speed=PAL, short_cuts=12, short_cuts_in="original"),
+    "truehd_51": CaseSpec("5.1 TrueHD original against a stereo E-AC3 dub, a cut",
+                          "truehd_51_mkv", "eac3_20_mkv", dub_preroll="silence", cuts=1),
+    "flac_71": CaseSpec("7.1 FLAC original against a 5.1 AC3 dub, 1000/1001",
+                        "flac_71_mka", "ac3_51_mkv", speed=NTSC_1001, dub_preroll="logo"),
+    "remixed_bed": CaseSpec("the dub's M&E remixed (levels, rides, EQ, compression, fold) with new foley",
+                            "ac3_51_mkv", "aac_20_mkv", dub_preroll="silence", cuts=1, remix=True,
+                            rerecorded_effects=0.5),
+    "wrong_sequel": CaseSpec("a sequel sharing only the first film's theme, at other places",
+                             "ac3_51_mkv", "aac_20_mkv", wrong_film=True, sequel=True),
 }
 
 
@@ -270,6 +297,8 @@ class Plan:
     wrong_film: bool
     swapped: list[tuple[int, int]] = field(default_factory=list)  # master samples with other music in the dub
     wobble: tuple[tuple[float, float, float], ...] | None = None
+    orig_cuts: list[tuple[int, int]] = field(default_factory=list)  # master samples the original lacks
+    remix: "Remix | None" = None
 
     def body_length(self) -> int:
         return sum(p.length for p in self.body)
@@ -317,9 +346,136 @@ def _plan(spec: CaseSpec, duration: float, rng: np.random.Generator, mat: Materi
         stretches = stretches or _swap_stretches(rng, length, spec, cuts, body, quiet)
         swapped = mat.with_music_swapped(master, rng, stretches)
         body = [replace(p, film=swapped) if p.film is master else p for p in body]
-    return Plan(master, _preroll(spec.orig_preroll, rng, mat, spec.preroll_seconds),
+    plan = Plan(master, _preroll(spec.orig_preroll, rng, mat, spec.preroll_seconds),
                 _preroll(spec.dub_preroll, rng, mat, spec.preroll_seconds), body,
                 spec.speed, spec.speed_mode, cuts, spec.wrong_film, stretches, spec.wobble)
+    _late_edits(plan, spec, rng, mat, duration)
+    return plan
+
+
+def _late_edits(plan: Plan, spec: CaseSpec, rng: np.random.Generator, mat: Material, duration: float) -> None:
+    """The edits of issue 13 item 5. They draw from ``rng`` after everything else, so a spec
+    that asks for none of them builds the pair it always did."""
+    master = plan.master
+    if spec.wrong_film:
+        if spec.sequel:
+            sequel = _sequel(rng, mat, master)
+            plan.body = [Piece(sequel, 0, sequel.length, "insert")]
+        return
+    clear = plan.cuts + _splices(plan.body) + plan.swapped + master.quiet
+    if spec.short_cuts:
+        short = _choose_short_cuts(rng, master, spec.short_cuts, clear)
+        clear = clear + short
+        if spec.short_cuts_in == "original":
+            plan.orig_cuts = short
+        else:
+            plan.body = _edited(plan.body, short, [])
+            plan.cuts = sorted(plan.cuts + short)
+    if spec.ad_breaks:
+        breaks = []
+        for at in _ad_points(rng, master, spec.ad_breaks, clear):
+            n = _sec(rng, 15.0, min(60.0, max(16.0, 0.12 * duration)))
+            ad = mat.ad_break(rng, n, master.line_names(), master.tracks_used())
+            breaks.append((at, Piece(ad, 0, ad.length, "ad")))
+        plan.body = _edited(plan.body, [], breaks)
+    if spec.rerecorded_effects:
+        _restyle(plan, lambda f: mat.with_effects_rerecorded(f, rng, spec.rerecorded_effects))
+    if spec.remix:
+        r = plan.remix = Remix.draw(rng)
+        _restyle(plan, lambda f: mat.with_stems_levelled(f, rng, r.music_db, r.effects_db, r.ride_db))
+
+
+def _restyle(plan: Plan, make) -> None:
+    """Give the dub's film pieces (the master, or its swapped-music copy) another bed."""
+    done: dict[int, Film] = {}
+    for i, p in enumerate(plan.body):
+        if p.kind == "master":
+            if id(p.film) not in done:
+                done[id(p.film)] = make(p.film)
+            plan.body[i] = replace(p, film=done[id(p.film)])
+
+
+def _sequel(rng: np.random.Generator, mat: Material, master: Film) -> Film:
+    """Another film, 0.8-1.25 times as long, with other lines and music, but the first film's
+    theme at one or two other places (and in half of them over its end credits)."""
+    theme = master.themes[0]
+    n = int(master.length * rng.uniform(0.8, 1.25))
+    film = mat.make_film(rng, n, avoid_lines=master.line_names(), avoid_tracks=master.tracks_used())
+    starts = [int(rng.uniform(0.15, 0.45) * n)]
+    if rng.random() < 0.5:
+        starts.append(int(rng.uniform(0.55, 0.7) * n))
+    if rng.random() < 0.5:
+        starts.append(n - theme.length - int(rng.uniform(0, 3) * SR))
+    return mat.with_theme_at(film, theme, [s for s in starts if 0 < s < n - SR])
+
+
+def _splices(body: list[Piece]) -> list[tuple[int, int]]:
+    """Where inserted scenes sit, on the master timeline."""
+    out, pos = [], 0
+    for p in body:
+        if p.kind != "master":
+            out.append((pos, pos))
+        else:
+            pos = p.start + p.length
+    return out
+
+
+def _choose_short_cuts(rng: np.random.Generator, film: Film, count: int,
+                       clear: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Up to ``count`` trims of 1-10 s, each from one pause between lines to another, 3 s
+    apart and from every other edit, inside 8-94 % of the film."""
+    gaps = film.pause_points()
+    gaps = gaps[(gaps > 0.08 * film.length) & (gaps < 0.94 * film.length)]
+    taken = list(clear)
+    cuts: list[tuple[int, int]] = []
+    for _ in range(3000):
+        if len(cuts) == count or len(gaps) < 2:
+            break
+        i = int(rng.integers(0, len(gaps) - 1))
+        j = i + 1 + int(rng.integers(0, 4))
+        if j >= len(gaps):
+            continue
+        a, b = int(gaps[i]), int(gaps[j])
+        if not SR <= b - a <= 10 * SR or any(a < d + 3 * SR and b > c - 3 * SR for c, d in taken):
+            continue
+        cuts.append((a, b))
+        taken.append((a, b))
+    return sorted(cuts)
+
+
+def _ad_points(rng: np.random.Generator, film: Film, count: int, clear: list[tuple[int, int]]) -> list[int]:
+    """Up to ``count`` pauses between lines for ad breaks: 15-90 % of the film, 4 s from every
+    other edit, a fifth of the film apart."""
+    points = [int(p) for p in film.pause_points() if 0.15 * film.length < p < 0.9 * film.length
+              and all(p < c - 4 * SR or p > d + 4 * SR for c, d in clear)]
+    out: list[int] = []
+    for p in (rng.permutation(points) if points else []):
+        if all(abs(int(p) - q) > 0.2 * film.length for q in out):
+            out.append(int(p))
+        if len(out) == count:
+            break
+    return sorted(out)
+
+
+def _edited(body: list[Piece], cuts: list[tuple[int, int]], inserts: list[tuple[int, Piece]]) -> list[Piece]:
+    """``body`` without the master samples in ``cuts``, with each insert at its master sample."""
+    out: list[Piece] = []
+    for p in body:
+        if p.kind != "master":
+            out.append(p)
+            continue
+        a, b = p.start, p.start + p.length
+        marks = sorted([(c, d) for c, d in cuts if c < b and d > a] + [(at, at) for at, _ in inserts if a < at < b])
+        pos = a
+        for c, d in marks:
+            if c > pos:
+                out.append(replace(p, start=pos, length=c - pos))
+            if c == d:
+                out.append(next(q for at, q in inserts if at == c))
+            pos = max(pos, d)
+        if b > pos:
+            out.append(replace(p, start=pos, length=b - pos))
+    return out
 
 
 def _swap_stretches(rng: np.random.Generator, length: int, spec: CaseSpec, cuts: list[tuple[int, int]],
@@ -442,18 +598,21 @@ class Stream:
         raise NotImplementedError
 
 
-MIX_CHANNELS = {"5.1": 6, "stereo": 2, "mono": 1, "dualmono": 2}
+MIX_CHANNELS = {"7.1": 8, "5.1": 6, "stereo": 2, "mono": 1, "dualmono": 2}
 
 
 class FilmStream(Stream):
     """A film in one language, mixed to 5.1 (dialogue in the centre), stereo, mono or dual mono."""
 
-    def __init__(self, film: Film, lang: str, mix: str):
+    def __init__(self, film: Film, lang: str, mix: str, surround: float = 1.0):
         self.film, self.lang, self.mix, self.length = film, lang, mix, film.length
         self.channels = MIX_CHANNELS[mix]
+        self.surround = np.float32(surround)   # a remix's surround level (so its fold-down) differs
 
     def render(self, start: int, n: int) -> np.ndarray:
         bed, speech = self.film.render(self.lang, start, n)
+        if self.surround != 1:
+            bed[:, 4:6] *= self.surround
         return to_layout(bed, speech, self.mix)
 
 
@@ -468,6 +627,9 @@ def to_layout(bed: np.ndarray, speech: np.ndarray, mix: str) -> np.ndarray:
         out = bed.copy()
         out[:, 2] += speech
         return out
+    if mix == "7.1":  # FL FR FC LFE BL BR SL SR: the surrounds spread over back and side pairs
+        back, side = np.float32(0.8) * bed[:, 4:6], np.float32(0.6) * bed[:, 4:6]
+        return np.column_stack([bed[:, :2], bed[:, 2] + speech, bed[:, 3], back, side])
     c = np.float32(math.sqrt(0.5))
     left = bed[:, 0] + c * bed[:, 2] + c * bed[:, 4] + c * speech
     right = bed[:, 1] + c * bed[:, 2] + c * bed[:, 5] + c * speech
@@ -601,11 +763,15 @@ def _lock_phases(rot: np.ndarray, mag: np.ndarray) -> np.ndarray:
 
 
 def _streams(plan: Plan, lang_o: str, lang_d: str, mix_o: str, mix_d: str) -> tuple[Stream, Stream]:
-    def concat(pieces: list[Piece], lang: str, mix: str) -> Concat:
-        return Concat([(FilmStream(p.film, lang, mix), p.start, p.length) for p in pieces], MIX_CHANNELS[mix])
+    def concat(pieces: list[Piece], lang: str, mix: str, surround: float = 1.0) -> Concat:
+        return Concat([(FilmStream(p.film, lang, mix, surround), p.start, p.length) for p in pieces],
+                      MIX_CHANNELS[mix])
 
-    original = concat(plan.orig_pre + [Piece(plan.master, 0, plan.master.length, "master")], lang_o, mix_o)
-    body: Stream = concat(plan.body, lang_d, mix_d)
+    kept = [Piece(plan.master, a, b - a, "master") for a, b in _kept(plan.master.length, plan.orig_cuts)]
+    original = concat(plan.orig_pre + kept, lang_o, mix_o)
+    body: Stream = concat(plan.body, lang_d, mix_d, plan.remix.surround if plan.remix else 1.0)
+    if plan.remix:
+        body = Remixed(body, plan.remix)
     if plan.speed:
         cls = Stretched if plan.speed_mode == "tempo" else Resampled
         body = cls(body, *plan.speed)
@@ -619,7 +785,7 @@ def _streams(plan: Plan, lang_o: str, lang_d: str, mix_o: str, mix_d: str) -> tu
 # ---------------------------------------------------------------------------- encoding
 
 
-_LAYOUT_NAMES = {6: "5.1", 2: "stereo", 1: "mono"}
+_LAYOUT_NAMES = {8: "7.1", 6: "5.1", 2: "stereo", 1: "mono"}
 
 
 def encode(stream: Stream, fmt: Format, path: Path, gain_db: float, lang: str) -> None:
@@ -712,9 +878,15 @@ def truth_of(plan: Plan, orig_delay: float, dub_delay: float) -> tuple[list[dict
         dub_only.append((0.0, float(pre_d / SR)))
     for p in plan.body:
         if p.kind == "master" and not plan.wrong_film:
-            truth.append({"dub_start": float(dub_t(pos)), "dub_end": float(dub_t(pos + p.length)),
-                          "orig_start": (pre_o + p.start) / SR + orig_delay,
-                          "orig_end": (pre_o + p.start + p.length) / SR + orig_delay})
+            # Parts of the master the original lacks (a director's cut dub) are dub-only.
+            for a, b, in_orig in _split(p.start, p.start + p.length, plan.orig_cuts):
+                d0, d1 = dub_t(pos + a - p.start), dub_t(pos + b - p.start)
+                if not in_orig:
+                    dub_only.append((float(d0), float(d1)))
+                    continue
+                o = pre_o + _orig_sample(plan, a)
+                truth.append({"dub_start": float(d0), "dub_end": float(d1),
+                              "orig_start": o / SR + orig_delay, "orig_end": (o + b - a) / SR + orig_delay})
         else:
             dub_only.append((float(dub_t(pos)), float(dub_t(pos + p.length))))
         pos += p.length
@@ -722,6 +894,26 @@ def truth_of(plan: Plan, orig_delay: float, dub_delay: float) -> tuple[list[dict
         truth, dub_only = warp_truth(truth, dub_only, Wobble(plan.wobble))
     dub_only = [(a + dub_delay if a > 0 else 0.0, b + dub_delay) for a, b in dub_only]
     return _delayed(truth, dub_delay), dub_only
+
+
+def _kept(length: int, cuts: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The ranges of [0, length) outside ``cuts`` (sorted, disjoint)."""
+    out, pos = [], 0
+    for a, b in cuts:
+        out.append((pos, a))
+        pos = b
+    return [(a, b) for a, b in out + [(pos, length)] if b > a]
+
+
+def _split(a: int, b: int, cuts: list[tuple[int, int]]) -> list[tuple[int, int, bool]]:
+    """[a, b) in order as (start, end, outside every cut)."""
+    marks = sorted({a, b} | {x for c, d in cuts for x in (c, d) if a < x < b})
+    return [(s, e, not any(c <= s and e <= d for c, d in cuts)) for s, e in zip(marks, marks[1:])]
+
+
+def _orig_sample(plan: Plan, m: int) -> int:
+    """Where master sample ``m`` (outside the original's cuts) lies in the original's body."""
+    return m - sum(b - a for a, b in plan.orig_cuts if b <= m)
 
 
 def _delayed(truth: list[dict], dub_delay: float) -> list[dict]:
@@ -801,25 +993,35 @@ PLAN_REVISION = 2
 
 def _spec_crc(spec: CaseSpec) -> int:
     """A pair is reused only while its case still asks for the same thing."""
-    # A spec without wobble hashes as it did before the field existed: its pairs stay valid.
-    text = repr(spec).replace(", wobble=None)", ")")
-    return zlib.crc32(f"{text} {PLAN_REVISION}".encode())
+    # Fields added later hash only when set: a spec without them hashes as it did before
+    # they existed, so its cached pairs stay valid.
+    parts = [f"{f.name}={getattr(spec, f.name)!r}" for f in fields(spec) if f.repr
+             and (f.name not in _LATE_FIELDS or getattr(spec, f.name) != f.default)]
+    return zlib.crc32(f"CaseSpec({', '.join(parts)}) {PLAN_REVISION}".encode())
+
+
+_LATE_FIELDS = ("wobble", "ad_breaks", "short_cuts", "short_cuts_in", "remix", "rerecorded_effects", "sequel")
 
 
 def _meta(spec: CaseSpec, plan: Plan, case: str, direction: str, duration: float, seed: int,
           orig_delay: float) -> dict[str, Any]:
     pre_o = sum(p.length for p in plan.orig_pre) / SR
     up, down = plan.speed or (1, 1)
+
+    def orig_s(m: int) -> float:
+        return pre_o + _orig_sample(plan, m) / SR + orig_delay
     return {"case": case, "direction": direction, "duration": duration, "seed": seed,
             "version": CORPUS_VERSION, "spec_crc": _spec_crc(spec), "about": spec.about, "speed": up / down,
             "speed_ratio": [up, down], "speed_mode": plan.speed_mode if plan.speed else None,
             "orig_preroll_s": pre_o, "dub_preroll_s": sum(p.length for p in plan.dub_pre) / SR,
             "cuts_master_s": [[a / SR, b / SR] for a, b in plan.cuts],
             "inserts_s": [p.length / SR for p in plan.body if p.kind == "insert"],
-            "quiet_orig_s": [[pre_o + a / SR + orig_delay, pre_o + b / SR + orig_delay]
-                             for a, b in plan.master.quiet],
-            "swapped_orig_s": [[pre_o + a / SR + orig_delay, pre_o + b / SR + orig_delay]
-                               for a, b in plan.swapped],
+            "quiet_orig_s": [[orig_s(a), orig_s(b)] for a, b in plan.master.quiet],
+            "swapped_orig_s": [[orig_s(a), orig_s(b)] for a, b in plan.swapped],
+            "orig_cuts_master_s": [[a / SR, b / SR] for a, b in plan.orig_cuts],
+            "ad_breaks_s": [p.length / SR for p in plan.body if p.kind == "ad"],
+            "remix": plan.remix.to_json() if plan.remix else None,
+            "rerecorded_effects": spec.rerecorded_effects, "sequel": spec.sequel,
             "lines": len(plan.master.lines), "tracks": sorted(plan.master.tracks_used()),
             "wobble": [list(w) for w in plan.wobble] if plan.wobble else None,
             "surround_delay_samples": SURROUND_DELAY}

@@ -31,6 +31,7 @@ SURROUND_GAIN = 0.35
 MUSIC_DB, SPEECH_DB, EFFECT_DB, LOGO_DB = -26.0, -24.0, -20.0, -22.0
 LANGS = ("es", "en")
 SYNTH_EFFECTS = 8
+IDENT_SEEDS = 100_000     # station idents draw jingles from seeds no logo uses
 CACHE_VERSION = 1         # bump when decoding or levelling of cached tracks changes
 
 
@@ -220,6 +221,8 @@ class Material:
         if key not in self._stereo:
             if key.startswith("logo"):
                 self._stereo[key] = _with_lfe(_level(_jingle(int(key[4:])), LOGO_DB))
+            elif key.startswith("ident"):  # a station's jingle: other seeds than the studio logos
+                self._stereo[key] = _with_lfe(_level(_jingle(IDENT_SEEDS + int(key[5:])), LOGO_DB + 3))
             else:
                 self._stereo[key] = self._cached_track(key)
         return self._stereo[key]
@@ -317,6 +320,72 @@ class Material:
         out.themes = film.themes
         return out
 
+    def with_theme_at(self, film: Film, theme: Cue, starts: list[int]) -> Film:
+        """``film`` with ``theme`` (a cue of another film) playing at each of ``starts`` in place
+        of its own music there: a sequel reusing the first film's theme elsewhere."""
+        fade = int(0.3 * SR)
+        stretches = [(s, min(s + theme.length, film.length)) for s in starts]
+        cues: list[Cue] = []
+        for cue in film.cues:
+            cues += [cue] if cue.pan is not None else _cut_out(cue, stretches, fade)
+        cues += [replace(theme, start=a, length=b - a, fade_in=fade, fade_out=min(theme.fade_out, (b - a) // 3))
+                 for a, b in stretches]
+        return _like(film, sorted(cues, key=lambda c: c.start))
+
+    def with_effects_rerecorded(self, film: Film, rng: np.random.Generator, share: float) -> Film:
+        """``film`` with ``share`` of its effects replaced by other sounds (new foley for the
+        dub's M&E): another effect, level and placement, up to a frame off the picture."""
+        cues = []
+        for cue in film.cues:
+            if cue.pan is not None and rng.random() < share:
+                key = str(rng.choice([k for k in self.effect_keys if k != cue.source]))
+                start = max(0, cue.start + int(rng.uniform(-0.04, 0.04) * SR))
+                n = min(len(self.effect(key)), film.length - start)
+                cue = Cue(start, n, key, 0, db(rng.uniform(-12, -3)), pan=_pan(rng))
+            cues.append(cue)
+        return _like(film, sorted(cues, key=lambda c: c.start))
+
+    def with_stems_levelled(self, film: Film, rng: np.random.Generator, music_db: float, effects_db: float,
+                            ride_db: float) -> Film:
+        """``film`` remixed: music and effects each at another level, every music cue ridden
+        by up to ``ride_db`` more."""
+        cues = []
+        for cue in film.cues:
+            if cue.pan is not None:
+                cues.append(replace(cue, gain=cue.gain * db(effects_db)))
+            elif cue.source.startswith("track"):
+                cues.append(replace(cue, gain=cue.gain * db(music_db + rng.uniform(-ride_db, ride_db))))
+            else:
+                cues.append(cue)
+        return _like(film, cues)
+
+    def ad_break(self, rng: np.random.Generator, length: int, avoid_lines, avoid_tracks) -> Film:
+        """A TV ad break of about ``length`` samples: a station ident, adverts of 6-20 s (other
+        music, other lines, effects, a little louder), and in half of them a closing ident."""
+        parts = [self._ident(rng, avoid_lines)]
+        closing = self._ident(rng, avoid_lines) if rng.random() < 0.5 else None
+        room = length - parts[0].length - (closing.length if closing else 0)
+        while room > 3 * SR:
+            n = min(room, _randint(rng, 6 * SR, 20 * SR))
+            ad = self.make_film(rng, n, avoid_lines=avoid_lines, avoid_tracks=avoid_tracks)
+            louder = db(rng.uniform(0, 4))
+            ad.cues = [replace(c, gain=c.gain * louder) for c in ad.cues]
+            ad.lines = [replace(x, gain=x.gain * louder) for x in ad.lines]
+            parts.append(ad)
+            room -= n
+        return _joined(parts + ([closing] if closing else []), self)
+
+    def _ident(self, rng: np.random.Generator, avoid_lines) -> Film:
+        """A station ident: a jingle, and in half of them a voice over it (a line no film uses)."""
+        key = f"ident{int(rng.integers(0, 1000))}"
+        n = len(self.stereo(key))
+        film = Film(n + SR // 4, [Cue(0, n, key, 0, 1.0)], mat=self)
+        if rng.random() < 0.5:
+            name = str(rng.choice([x for x in self.line_names if x not in avoid_lines] or self.line_names))
+            if self.line_span(name) < n:
+                film.lines = [Line(int(0.3 * SR), name, db(3))]
+        return film
+
     def _theme(self, rng: np.random.Generator, pool: list[str], n: int) -> Cue:
         key = str(rng.choice([t for t in pool if self.track_length(t) > n + SR] or pool))
         offset = int(rng.integers(0, max(1, self.track_length(key) - n)))
@@ -375,6 +444,27 @@ class Material:
             gap = rng.uniform(0.25, 1.5) if r < 0.7 else rng.uniform(1.5, 4.0) if r < 0.95 else rng.uniform(4, 10)
             t += span + int(gap * SR)
         return lines
+
+
+def _like(film: Film, cues: list[Cue]) -> Film:
+    """``film`` with other bed cues: the same lines, silent stretches and themes."""
+    out = Film(film.length, cues, film.lines, film.quiet, film.mat)
+    out.themes = film.themes
+    return out
+
+
+def _joined(films: list[Film], mat: "Material") -> Film:
+    """Films one after another as one film (cues and lines shifted to their place)."""
+    out, at = Film(sum(f.length for f in films), mat=mat), 0
+    for f in films:
+        out.cues += [replace(c, start=c.start + at) for c in f.cues]
+        out.lines += [replace(x, start=x.start + at) for x in f.lines]
+        at += f.length
+    return out
+
+
+def _randint(rng: np.random.Generator, lo: int, hi: int) -> int:
+    return int(rng.integers(lo, max(lo + 1, hi)))
 
 
 @lru_cache(maxsize=1)

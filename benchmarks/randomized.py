@@ -30,6 +30,8 @@ _FULL_MIX = ("aac_10_mkv", "ac3_10_mkv", "ac3_dualmono_mkv", "mp3_10")
 # which the speed probes only come near and the fit must settle.
 _SPEEDS = (None, None, None, None, (2997, 3125), (3125, 2997), (1000, 1001), (1001, 1000), (2503, 2500),
            (3000, 3125))
+# Blu-ray lossless surround: ffmpeg's TrueHD encoder stops at 5.1, so 7.1 is FLAC.
+_SEVEN_ONE_ORIGINALS = ("truehd_51_mkv", "flac_71_mka")
 _PREROLLS = (None, None, "silence", "logo", "logo+silence")
 
 
@@ -45,6 +47,11 @@ def random_spec(seed: int):
     gains = (round(float(rng.uniform(-6, 6)), 1), round(float(rng.uniform(-6, 6)), 1))
     if rng.random() < 0.15:
         shared_ending = bool(rng.random() < 0.5)
+        # Drawn last: a third of the wrong pairs become a sequel sharing only the theme.
+        if rng.random() < 1 / 3:
+            return CaseSpec(f"random seed {seed}: a sequel sharing the theme", original, dubbed, *gains,
+                            dub_preroll=_PREROLLS[int(rng.integers(len(_PREROLLS)))], wrong_film=True,
+                            sequel=True), duration
         return CaseSpec(f"random seed {seed}: another episode sharing its songs", original, dubbed,
                         *gains, dub_preroll=None if shared_ending else "logo", wrong_film=True,
                         shared_ending=shared_ending), duration
@@ -60,11 +67,23 @@ def random_spec(seed: int):
     quiet = bool(rng.random() < 0.2)
     # Drawn after everything else, so a seed keeps the rest of its pair.
     wobble = _tape_wobble(rng) if rng.random() < 0.2 else None
+    # Issue 13 item 5, drawn after the tape for the same reason.
+    ads = int(rng.integers(1, 4)) if rng.random() < 0.2 else 0
+    short = int(rng.integers(8, 21)) if rng.random() < 0.15 else 0
+    short_in = "original" if rng.random() < 0.5 else "dub"
+    if not full and rng.random() < 0.15:
+        original = str(rng.choice(_SEVEN_ONE_ORIGINALS))
+    remix = bool(rng.random() < 0.2)
+    refx = round(float(rng.uniform(0.2, 0.6)), 2) if rng.random() < 0.2 else 0.0
+    extras = [f"{ads} ad breaks" * bool(ads), f"{short} short cuts in the {short_in}" * bool(short),
+              "remixed bed" * remix, f"{refx:.0%} effects re-recorded" * bool(refx)]
     about = (f"random seed {seed}: speed {speed}, {cuts} cuts, {inserts} inserts, "
-             f"{swap} songs swapped{', opening swapped' if opening else ''}{', tape wobble' if wobble else ''}")
+             f"{swap} songs swapped{', opening swapped' if opening else ''}{', tape wobble' if wobble else ''}"
+             + "".join(f", {e}" for e in extras if e))
     return CaseSpec(about, original, dubbed, *gains, speed=speed, speed_mode=mode, dub_preroll=dub_pre,
                     orig_preroll=orig_pre, cuts=cuts, inserts=inserts, quiet=quiet,
-                    swap_music=swap, swap_opening=opening, wobble=wobble), duration
+                    swap_music=swap, swap_opening=opening, wobble=wobble, ad_breaks=ads, short_cuts=short,
+                    short_cuts_in=short_in if short else "dub", remix=remix, rerecorded_effects=refx), duration
 
 
 def _tape_wobble(rng: np.random.Generator) -> tuple[tuple[float, float, float], ...]:
