@@ -4,6 +4,8 @@ from __future__ import annotations
 import math
 import resource
 import shutil
+import zlib
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -30,9 +32,11 @@ def pairs(tmp_path_factory, drascula):
 
 
 def _side(x: np.ndarray) -> np.ndarray:
-    """The bed without dialogue: L-R of stereo; the same fold-down of a 5.1 file."""
+    """The bed without dialogue: L-R of stereo; the same fold-down of a 5.1 or 7.1 file."""
     out = x[:, 0] - x[:, 1]
-    return out + math.sqrt(0.5) * (x[:, 4] - x[:, 5]) if x.shape[1] == 6 else out
+    for left in range(4, x.shape[1], 2):
+        out = out + math.sqrt(0.5) * (x[:, left] - x[:, left + 1])
+    return out
 
 
 def _lag_ms(orig: np.ndarray, dub: np.ndarray, dub_t: float, orig_t: float, up: int, down: int) -> float | None:
@@ -53,9 +57,13 @@ def _lag_ms(orig: np.ndarray, dub: np.ndarray, dub_t: float, orig_t: float, up: 
     return (i + 0.5 * (a - e) / (a - 2 * b + e) - margin) / SR * 1000
 
 
-@pytest.mark.parametrize("case", ["combo", "quiet_bed", "offset_neg", "pal_slowdown"])
-def test_truth_matches_the_audio_within_2ms(pairs, case):
-    pair = pairs(case)
+@pytest.mark.parametrize("case, duration", [("combo", 30), ("quiet_bed", 30), ("offset_neg", 30), ("pal_slowdown", 30),
+                                            ("directors_cut", 60), ("ad_breaks", 60), ("flac_71", 30),
+                                            ("remixed_bed", 30)])
+def test_truth_matches_the_audio_within_2ms(pairs, case, duration):
+    """Also where the original lacks the dub's short scenes, around ad breaks, in 7.1, and
+    under a remixed bed (EQ, compression, new foley: the timeline must not move)."""
+    pair = pairs(case, duration=duration)
     orig, dub = _side(decode(pair.original)), _side(decode(pair.dubbed))
     up, down = pair.meta["speed_ratio"]
     lags = []
@@ -235,3 +243,60 @@ def test_swapped_music_differs_inside_its_stretches_and_only_there(pairs):
                 outside.append(_ncc_at(orig, dub, t, pair.dub_time(t)))
     assert len(outside) >= 5 and np.median(outside) > 0.8, outside
     assert np.median(inside) < 0.3, inside
+
+
+def test_short_scenes_only_in_the_dub_are_dub_only(pairs):
+    """A director's cut dub: each scene the original lacks is a dub-only gap between two
+    segments that meet on the original's timeline."""
+    pair = pairs("directors_cut", duration=60)
+    cuts = pair.meta["orig_cuts_master_s"]
+    assert len(cuts) >= 2 and all(1.0 <= b - a <= 10.0 for a, b in cuts)
+    assert len(pair.truth) == len(cuts) + 1
+    for prev, nxt, (a, b) in zip(pair.truth, pair.truth[1:], cuts):
+        assert nxt["orig_start"] == pytest.approx(prev["orig_end"], abs=1e-9)
+        gap = (nxt["dub_start"] - prev["dub_end"]) / pair.meta["speed"]
+        assert gap == pytest.approx(b - a, abs=1e-6)
+        assert any(x == pytest.approx(prev["dub_end"]) and y == pytest.approx(nxt["dub_start"])
+                   for x, y in pair.dub_only)
+
+
+def test_ad_breaks_are_dub_only_and_unlike_the_film(pairs):
+    pair = pairs("ad_breaks", duration=60)
+    length = pair.meta["ad_breaks_s"][0]
+    assert 15 <= length <= 61
+    (a, b), = [(x, y) for x, y in pair.dub_only if y - x == pytest.approx(length, abs=1e-6)]
+    dub = _side(decode(pair.dubbed))
+    orig = _side(decode(pair.original))
+    window = dub[int((a + 1) * SR):int((a + 4) * SR)]
+    assert np.sqrt(np.mean(window ** 2)) > 3e-3            # an ident, then adverts: not silence
+    assert _best_ncc(orig, window)[0] < 0.5
+
+
+def _best_ncc(x: np.ndarray, window: np.ndarray) -> tuple[float, float]:
+    """The best normalised correlation of ``window`` anywhere in ``x``, and where (s)."""
+    corr = signal.correlate(x, window, "valid", method="fft")
+    run = np.concatenate([[0.0], np.cumsum(x.astype(np.float64) ** 2)])
+    ncc = corr / (np.sqrt(run[len(window):] - run[:-len(window)]) * np.linalg.norm(window) + 1e-9)
+    return float(ncc.max()), int(np.argmax(ncc)) / SR
+
+
+def test_sequel_shares_the_theme_at_another_place(pairs):
+    pair = pairs("wrong_sequel", duration=60)
+    assert pair.expect == "rejected" and pair.truth == [] and pair.meta["sequel"]
+    orig, dub = _side(decode(pair.original)), _side(decode(pair.dubbed))
+    best, found = _best_ncc(dub, orig[int(2 * SR):int(5 * SR)])
+    assert best > 0.6 and abs(found - 2.0) > 5.0       # the theme, elsewhere than at the start
+
+
+def test_specs_without_the_late_options_hash_as_before():
+    """Cached pairs of the older cases stay valid: the later fields hash only when set."""
+    from benchmarks.corpus import _spec_crc
+
+    spec = CASES["combo"]
+    text = repr(spec)
+    for name in ("wobble=None", "ad_breaks=0", "short_cuts=0", "short_cuts_in='dub'", "remix=False",
+                 "rerecorded_effects=0.0", "sequel=False"):
+        text = text.replace(f", {name}", "")
+    from benchmarks.corpus import PLAN_REVISION
+    assert _spec_crc(spec) == zlib.crc32(f"{text} {PLAN_REVISION}".encode())
+    assert _spec_crc(CASES["ad_breaks"]) != _spec_crc(replace(CASES["ad_breaks"], ad_breaks=0))
