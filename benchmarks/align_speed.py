@@ -8,8 +8,8 @@
     python -m benchmarks.align_speed --baseline /path/to/other/checkout   # old and new aligner side by side
 
 Pairs come from the randomized generator (:mod:`benchmarks.randomized`) at seeds 2000-2008,
-outside its tuning (0-23), old validation (1000-1023, tuning material now), validation
-(3000-3023) and blind (5000-5099) sets. Blind seeds are refused before anything is built
+outside its tuning (0-23), old and second validation (1000-1023 and 3000-3023, looked at
+now) and blind validation (5000-5099; 5000-5023 is ``--seeds validation``) sets. Blind seeds are refused before anything is built
 or run, and validation seeds are skipped: those sets are run only to report accuracy.
 Also skipped, and said so: wrong-film pairs (the speed target is for alignable pairs) and
 pitch-corrected tempo changes longer than the corpus renders in memory (30 min).
@@ -76,7 +76,7 @@ def why_skip(case: str, seed: int, duration: float) -> str | None:
     """Why a pair is left out of a speed run, or None to measure it."""
     if case != RANDOM:
         return None
-    from .randomized import OLD_VALIDATION_SEEDS, TUNING_SEEDS, VALIDATION_SEEDS, random_spec
+    from .randomized import OLD_VALIDATION_SEEDS, SECOND_VALIDATION_SEEDS, TUNING_SEEDS, VALIDATION_SEEDS, random_spec
 
     if seed in VALIDATION_SEEDS:
         return "a validation seed: run only to report accuracy, not for speed"
@@ -85,7 +85,7 @@ def why_skip(case: str, seed: int, duration: float) -> str | None:
         return "wrong-film pair (expect rejected): the speed target is for alignable pairs"
     if spec.speed and spec.speed_mode == "tempo" and duration > Stretched.MAX_SECONDS:
         return f"pitch-corrected tempo change: the corpus renders it in memory, at most {Stretched.MAX_SECONDS} s"
-    if seed in TUNING_SEEDS or seed in OLD_VALIDATION_SEEDS:
+    if seed in TUNING_SEEDS or seed in OLD_VALIDATION_SEEDS or seed in SECOND_VALIDATION_SEEDS:
         print(f"note: seed {seed} is a tuning seed, not an unseen pair", flush=True)
     return None
 

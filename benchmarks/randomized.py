@@ -13,8 +13,12 @@ from __future__ import annotations
 import numpy as np
 
 TUNING_SEEDS = range(0, 24)
-# Fresh on 2026-12-05 (issue 13, second round): run once, after the last aligner change.
-VALIDATION_SEEDS = range(3000, 3024)
+# Fresh on 2026-12-06 (issue 13, fourth round): never built or looked at while tuning; run
+# only to report.
+VALIDATION_SEEDS = range(5000, 5024)
+# The second validation set (2026-12-05): its results were read while speech and drift were
+# added, so it is looked-at material now, kept to compare against the earlier reports.
+SECOND_VALIDATION_SEEDS = range(3000, 3024)
 # The first validation set: its results were read while the aligner was changed again, so
 # it is tuning material now, kept to compare against the earlier report.
 OLD_VALIDATION_SEEDS = range(1000, 1024)
