@@ -146,12 +146,15 @@ def decode_argv(ffmpeg: str, path: str, stream: AudioStream, bed_kind: str) -> l
 
 
 def decode_pair(ffmpeg: str, jobs: list[tuple[str, AudioStream, str]],
-                progress: Callable[[float], None] | None = None) -> list[DecodedTrack]:
+                progress: Callable[[float], None] | None = None,
+                after: list[Callable[[DecodedTrack], object] | None] | None = None) -> list[DecodedTrack]:
     """Decode several tracks at once (one ffmpeg each, in parallel) and check their length.
 
     ``progress(fraction)`` hears from this thread how far the decoders are (by the bytes
     they delivered against the probed durations); if it raises (a cancelled job), the
-    decoders are stopped and the exception goes on.
+    decoders are stopped and the exception goes on. ``after[i]``, if given, runs in job
+    ``i``'s thread on its decoded track: work that needs that file alone, done while the
+    other files still decode.
     """
     results: list = [None] * len(jobs)
     errors: list = [None] * len(jobs)
@@ -160,6 +163,8 @@ def decode_pair(ffmpeg: str, jobs: list[tuple[str, AudioStream, str]],
     def work(i, path, stream, kind):
         try:
             results[i] = _decode(ffmpeg, path, stream, kind, state[i])
+            if after and after[i] is not None:
+                after[i](results[i])
         except Exception as exc:  # re-raised in the caller's thread
             errors[i] = exc
 

@@ -61,9 +61,16 @@ class Rhythm:
     orig_bed: np.ndarray
 
     @classmethod
-    def of(cls, dub_full: Features, orig_full: Features, dub_bed: Features, orig_bed: Features) -> "Rhythm":
-        return cls(active(dub_full), active(orig_full), sounding(dub_bed, BED_RANGE_DB),
-                   sounding(orig_bed, BED_RANGE_DB))
+    def of(cls, dub_full: Features, dub_bed: Features, orig: tuple[np.ndarray, np.ndarray]) -> "Rhythm":
+        """The rhythm of a dub (re-timed onto the original's clock) against ``orig``, the
+        original's :func:`side`."""
+        return cls(active(dub_full), orig[0], sounding(dub_bed, BED_RANGE_DB), orig[1])
+
+    @staticmethod
+    def side(full: Features, bed: Features) -> tuple[np.ndarray, np.ndarray]:
+        """One file's (dialogue, bed sounding) masks. The original's depend on it alone, so
+        the aligner takes them while the dub still decodes; the dub's only once re-timed."""
+        return active(full), sounding(bed, BED_RANGE_DB)
 
     def lines(self, side: str) -> list[tuple[int, int]]:
         return lines(self.dub_active if side == "dub" else self.orig_active)

@@ -8,7 +8,9 @@ sample-level check on the waveform -> verdict from coverage and evidence strengt
 """
 from __future__ import annotations
 
+import importlib
 import logging
+import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
 from typing import Callable
@@ -29,7 +31,7 @@ from .search import OriginalIndex, find_speed, local_search, resample_envelope, 
 from .segment import Similarity, monotone_path, refine_boundaries, runs, similarity_track, unmap_unconfirmed_edges
 from .timemap import Anchor, Segment, TimeMap
 from .verify import apply_speech, hold_without_speech, wants_speech, windows_for
-from .waveform import refine_edges, refine_offset
+from .waveform import SIGNAL_MODULE, refine_edges, refine_offset
 from ..timing import LapClock
 
 log = logging.getLogger(__name__)
@@ -86,11 +88,14 @@ def align(original: str, dubbed: str, options: dict | None = None) -> TimeMap:
     k_orig, k_dub = bed_kinds(s_orig, s_dub)
     report = _progress(opts)
     report(0.0, "decoding")
+    threading.Thread(target=importlib.import_module, args=(SIGNAL_MODULE,), daemon=True).start()
+    sides: dict = {}
     t_orig, t_dub = decode_pair(opts.ffmpeg, [(original, s_orig, k_orig), (dubbed, s_dub, k_dub)],
-                                progress=lambda f: report(DECODE_SHARE * f, f"decoding {f:.0%}"))
+                                progress=lambda f: report(DECODE_SHARE * f, f"decoding {f:.0%}"),
+                                after=[lambda track: sides.update(orig=_original_side(track)), None])
     clock.lap("decode")
     report(DECODE_SHARE, "matching the music and effects")
-    result = align_tracks(t_orig, t_dub, opts, clock)
+    result = align_tracks(t_orig, t_dub, opts, clock, orig_side=sides.get("orig"))
     report(AUDIO_DONE, "checking the map")
     if wants_speech(opts.speech, result):
         try:
@@ -152,17 +157,30 @@ def _describe(stream, kind) -> dict:
 def choose_signals(orig: DecodedTrack, dub: DecodedTrack) -> tuple[np.ndarray, np.ndarray, str]:
     """The dialogue-poor bed when both files have one worth using, else the full mixes
     (the same choice as :func:`_features_for`)."""
-    def usable(track: DecodedTrack) -> bool:
-        bed = float(np.sqrt(np.mean(track.bed[::7].astype(np.float64) ** 2)))
-        full = float(np.sqrt(np.mean(track.full[::7].astype(np.float64) ** 2)))
-        return bed > 0.05 * full and bed > 8.0
-
-    if orig.bed_kind != "full" and usable(orig) and usable(dub):
+    if orig.bed_kind != "full" and _bed_usable(orig) and _bed_usable(dub):
         return orig.bed, dub.bed, orig.bed_kind
     return orig.full, dub.full, "full"
 
 
-def align_tracks(t_orig: DecodedTrack, t_dub: DecodedTrack, opts: AlignOptions, clock: LapClock | None = None) -> TimeMap:
+def _bed_usable(track: DecodedTrack) -> bool:
+    bed = float(np.sqrt(np.mean(track.bed[::7].astype(np.float64) ** 2)))
+    full = float(np.sqrt(np.mean(track.full[::7].astype(np.float64) ** 2)))
+    return bed > 0.05 * full and bed > 8.0
+
+
+def _original_side(track: DecodedTrack):
+    """The original's dialogue-rhythm masks (:meth:`Rhythm.side`), in its decode thread: they
+    cost two seconds for 2 hours, and there they run while the dub still decodes. None where
+    the bed cannot be chosen (the rhythm is then never read)."""
+    if track.bed_kind == "full" or not _bed_usable(track):
+        return None
+    return Rhythm.side(track.full_features, track.bed_features)
+
+
+def align_tracks(t_orig: DecodedTrack, t_dub: DecodedTrack, opts: AlignOptions, clock: LapClock | None = None,
+                 orig_side: tuple[np.ndarray, np.ndarray] | None = None) -> TimeMap:
+    """The map from two decoded tracks; ``orig_side``: the original's :meth:`Rhythm.side`, if
+    already taken (else it is taken here when needed)."""
     clock = clock or LapClock()
     sig_o, sig_d, signal = choose_signals(t_orig, t_dub)
     f_orig, f_dub = _features_for(t_orig, sig_o), _features_for(t_dub, sig_d)
@@ -171,6 +189,7 @@ def align_tracks(t_orig: DecodedTrack, t_dub: DecodedTrack, opts: AlignOptions, 
     state.details["signal"] = signal
     if signal != "full":  # the full mixes carry the dialogue's rhythm where the bed is silent
         state.full = (_features_for(t_orig, t_orig.full), _features_for(t_dub, t_dub.full))
+        state.orig_side = orig_side
     t_orig.keep_only(sig_o)
     t_dub.keep_only(sig_d)
     result = state.run(clock)
@@ -202,6 +221,7 @@ class _State:
         self.dub_duration = len(sig_d) / SAMPLE_RATE
         self.details: dict = {}
         self.full: tuple[Features, Features] | None = None
+        self.orig_side: tuple[np.ndarray, np.ndarray] | None = None   # Rhythm.side of the original
         self.carried: np.ndarray | None = None
         self.searches = {"local": 0, "full": 0}   # chunk searches so far, for details.settle
         # A tape's wobble: the dub's clock after the coarse warp, and the map's way back from it.
@@ -431,7 +451,9 @@ class _State:
         f_orig_full, f_dub_full = self.full
         dub_full = (resample_features(f_dub_full, self.speed, len(self.dub)) if self.warp is None
                     else retimed(f_dub_full, self.speed, self.warp, len(self.dub)))
-        rhythm = Rhythm.of(dub_full, f_orig_full, self.dub, self.f_orig)
+        if self.orig_side is None:
+            self.orig_side = Rhythm.side(f_orig_full, self.f_orig)
+        rhythm = Rhythm.of(dub_full, self.dub, self.orig_side)
         path, self.carried = carry(path, [int(round(t.lag)) for t in tracks], rhythm)
         self.details["dialogue_s"] = round(float(self.carried.sum()) / FPS * self.speed, 2)
         return path

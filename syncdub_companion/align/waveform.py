@@ -7,10 +7,12 @@ sample. Pitch-corrected dubs don't correlate at this level, and then nothing cha
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import correlate, resample
 
 from .timemap import Segment
 
+# Importing scipy.signal takes 1-3 s, and only these checks, after the decode, need it: it is
+# imported inside them, and the aligner imports it beside its decoders (engine.align).
+SIGNAL_MODULE = "scipy.signal"
 SNIPPET_S = 0.6
 SEARCH_S = 0.03
 MIN_NCC = 0.6
@@ -38,6 +40,8 @@ def refine_offset(seg: Segment, dub: np.ndarray, orig: np.ndarray, sr: int, prob
 
 
 def _residual(seg: Segment, d: float, dub: np.ndarray, orig: np.ndarray, sr: int) -> float | None:
+    from scipy.signal import correlate, resample   # see SIGNAL_MODULE
+
     half = SNIPPET_S / 2
     a, b = int((d - half) * sr), int((d + half) * sr)
     if a < 0 or b > len(dub):
@@ -82,6 +86,8 @@ def match_profile(seg: Segment, dub: np.ndarray, orig: np.ndarray, sr: int, d_fr
     against silence scores 0. The mapping is trusted to about a millisecond, so each
     window takes the best of +-0.5 ms.
     """
+    from scipy.signal import resample   # see SIGNAL_MODULE
+
     pad = PROFILE_WIN
     a, b = int((d_from - pad) * sr), int((d_to + pad) * sr)
     if a < 0 or b > len(dub) or b - a < 4 * PROFILE_WIN * sr:
