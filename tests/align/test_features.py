@@ -58,3 +58,28 @@ def test_a_duration_probed_short_or_missing_still_gives_every_sample_and_the_ful
     full, = decode_pair("ffmpeg", [(str(path), stream, "full")])
     assert full.bed is full.full or np.shares_memory(full.bed, full.full)
     np.testing.assert_array_equal(full.full, right.full)
+
+
+def test_work_after_a_decode_runs_in_that_files_thread_before_the_pair_returns_and_its_errors_reach_the_caller(tmp_path):
+    import subprocess
+    import threading
+
+    import pytest
+
+    path = tmp_path / "c.mka"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "anoisesrc=d=12:c=pink:seed=9:a=0.3",
+                    "-ac", "2", "-c:a", "flac", str(path)], check=True)
+    stream = select_stream(FFprobe("ffprobe"), str(path), None, "original")
+    seen = []
+
+    def note(track):
+        seen.append((threading.current_thread() is not threading.main_thread(), track.full_features))
+
+    first, second = decode_pair("ffmpeg", [(str(path), stream, "side"), (str(path), stream, "side")], after=[note, None])
+    assert len(seen) == 1 and seen[0][0] and seen[0][1] is first.full_features
+
+    def fail(track):
+        raise ValueError("masks failed")
+
+    with pytest.raises(ValueError, match="masks failed"):
+        decode_pair("ffmpeg", [(str(path), stream, "side")], after=[fail])

@@ -1,0 +1,47 @@
+"""The speed probes: the film ratio the decimated ranking lets through is the one scoring
+every ratio at full rate would pick, with the same score and probes."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from syncdub_companion.align.features import FPS
+from syncdub_companion.align.search import KNOWN_SPEEDS, OriginalIndex, find_speed, resample_envelope, score_speed
+
+
+def _pair(speed: float, seconds: float = 600.0, seed: int = 1):
+    """An onset envelope (sparse hits over noise) and the same film played ``speed`` times as fast."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * FPS)
+    env_o = (rng.random(n) < 0.03) * rng.exponential(3.0, n) + 0.2 * rng.standard_normal(n)
+    env_o = env_o.astype(np.float32)
+    env_d = resample_envelope(env_o, 1 / speed, int(n * speed))
+    env_d += 0.3 * rng.standard_normal(len(env_d)).astype(np.float32)
+    return env_o, env_d, np.ones(len(env_d), dtype=bool)
+
+
+def _every_ratio(env_o, env_d, loud_d):
+    probe_s = min(40.0, 0.5 * len(env_d) / FPS)
+    index = OriginalIndex(env_o, int(probe_s * FPS) + 2)
+    best = (1.0, -np.inf, [])
+    for speed in KNOWN_SPEEDS:
+        score, matches = score_speed(index, env_d, loud_d, speed, probe_s)
+        if score > best[1]:
+            best = (speed, score, matches)
+    return best
+
+
+@pytest.mark.parametrize("speed", [1.0, 24 / 23.976, 24 / 25, 25 / 23.976])
+def test_the_ranked_probes_give_what_scoring_every_ratio_gives(speed):
+    pair = _pair(speed)
+    found, reference = find_speed(*pair, accept_z=6.5), _every_ratio(*pair)
+    assert found[0] == reference[0] == speed
+    assert found[1] == reference[1] > 6.5
+    assert [(m.start, m.lag, m.z) for m in found[2]] == [(m.start, m.lag, m.z) for m in reference[2]]
+
+
+def test_when_no_ranked_ratio_is_accepted_every_ratio_is_scored():
+    pair = _pair(25 / 24, seed=4)
+    found, reference = find_speed(*pair, accept_z=np.inf), _every_ratio(*pair)
+    # The fine scan that follows may only improve on the best film ratio.
+    assert found[1] >= reference[1]
