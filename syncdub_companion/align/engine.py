@@ -28,7 +28,8 @@ from .features import (FPS, Features, detail, features_from_energies, features_o
                        resample_features, time_frame)
 from .fit import LineFit, cluster_lags, fit_shared_slope
 from .search import OriginalIndex, find_speed, local_search, resample_envelope, window_lags
-from .segment import Similarity, monotone_path, refine_boundaries, runs, similarity_track, unmap_unconfirmed_edges
+from .segment import (Similarity, monotone_path, refine_boundaries, runs, similarity_track, split_overlaps,
+                      unmap_unconfirmed_edges)
 from .timemap import Anchor, Segment, TimeMap
 from .verify import apply_speech, hold_without_speech, wants_speech, windows_for
 from .waveform import SIGNAL_MODULE, refine_edges, refine_offset
@@ -49,6 +50,7 @@ SHORT_CHUNK = 600        # 6 s chunks for stretches the first pass left unexplai
 ANCHOR_WIDTH = 300       # 3 s windows for the precise anchors
 MIN_SEGMENT_S = 1.0
 KEEP_NCC = 0.75          # a chunk keeps its neighbour's lag unless its NCC there drops under this share
+ROOM_SLACK = 1000        # 10 s: a gap's neighbours may have run that far into it
 SMEAR_FRAMES = 0.5       # a chunk smeared less than this by a speed correction keeps its place
 # What a missing or broken model, a bad model folder or an undecodable window raise; the map
 # is then judged without speech (verify.hold_without_speech), and the job says why.
@@ -343,13 +345,17 @@ class _State:
         return fit_shared_slope(centres, found, groups, np.array([a.ncc for a in anchors]) ** 2)
 
     def _chunk_anchors(self, lags: list[float], width: int = CHUNK, hop: int | None = None,
-                       span: tuple[int, int] | None = None) -> list:
+                       span: tuple[int, int] | None = None, room: tuple[float, float] | None = None) -> list:
         """Offsets of dub chunks: tried at the known lags first, searched in full when none fits.
 
         Within a ``span`` (a stretch the first pass left unexplained) the last chunk ends on
         the span's end, so a short scene there is covered by one chunk with nothing else in
         it, and a chunk may pass on weaker band evidence when it lands on exactly the lag
         the onset envelope found: those candidates still have to win the segmentation.
+        A known lag is tried there only where it puts the chunk in the ``room`` the span's
+        neighbours leave it on the original (within ROOM_SLACK): a reused cue's lag that
+        matches a short scene as well as its own would otherwise stop the search for it,
+        and the monotone path drops that lag there anyway.
         """
         hop = hop or width // 2
         lo, hi = span or (0, len(self.z_dub))
@@ -365,7 +371,10 @@ class _State:
                 continue
             best = self._continued(start, width, previous) if span is None else None
             if best is None:
-                best = self._best_known(start, width, known + ([previous.lag] if previous is not None else []))
+                tried = known + ([previous.lag] if previous is not None else [])
+                if room is not None:
+                    tried = [l for l in tried if start + l >= room[0] - ROOM_SLACK and start + width + l <= room[1] + ROOM_SLACK]
+                best = self._best_known(start, width, tried)
             if best is None or best.ncc < self._ncc_floor(width):
                 best = self._full_search(start, width, agreed_floor=span is not None)
                 if best is not None:
@@ -439,7 +448,9 @@ class _State:
             lags = lags + extra
             tracks += [similarity.track(int(round(l))) for l in extra]
             path = monotone_path(tracks, threshold)
-        path = unmap_unconfirmed_edges(refine_boundaries(path, tracks, self.z_dub, self.z_orig, threshold), tracks, threshold)
+        path = refine_boundaries(path, tracks, self.z_dub, self.z_orig, threshold)
+        path = split_overlaps(path, tracks, self.z_dub, self.z_orig, threshold)
+        path = unmap_unconfirmed_edges(path, tracks, threshold)
         return self._carry_by_dialogue(path, tracks), tracks, threshold
 
     def _carry_by_dialogue(self, path, tracks):
@@ -497,11 +508,14 @@ class _State:
     def _explain_gaps(self, path, lags) -> list[float]:
         """Short chunks through unexplained sound: finds the offsets of short stretches between cuts."""
         extra = []
-        for state, s, e in runs(path):
+        rs = runs(path)
+        for i, (state, s, e) in enumerate(rs):
             if state != -1 or e - s < SHORT_CHUNK // 2:
                 continue
             width = min(SHORT_CHUNK, e - s)
-            for a in self._chunk_anchors(lags + extra, width=width, hop=width // 2, span=(s, e)):
+            # the original's frames a monotone map leaves for the gap, between its neighbours
+            room = (s + lags[rs[i - 1][0]] if i > 0 else -np.inf, e + lags[rs[i + 1][0]] if i + 1 < len(rs) else np.inf)
+            for a in self._chunk_anchors(lags + extra, width=width, hop=width // 2, span=(s, e), room=room):
                 if all(abs(a.lag - l) > 8 for l in lags + extra):
                     extra.append(a.lag)
         return extra

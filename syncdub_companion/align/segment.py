@@ -269,33 +269,86 @@ def monotone_path(tracks: list[Track], threshold: float, rounds: int = 6) -> np.
 
     A looped or reused music cue matches a second place in the original about as well as its
     own, and where dialogue masks the bed (the full mix of a mono file) the wrong place can
-    win for a few seconds. A monotonic map can keep only one of two overlapping stretches, and
-    trimming the later one throws away everything up to the wrong place; so the shorter
-    stretch's lag is forbidden over its frames and the path is chosen again.
+    win for a few seconds. A monotonic map can keep only stretches that follow each other on
+    both timelines, and trimming a later one throws away everything up to the wrong place;
+    so the stretches off the longest such chain have their lags forbidden over their frames
+    and the path is chosen again. Neighbours on the chain that overlap only at their facing
+    ends are left to :func:`split_overlaps`.
     """
     smoothed: dict = {}   # a round changes one track's frames inside the original, not its similarity
     path = fill_same_lag_gaps(viterbi(tracks, threshold, smoothed=smoothed))
     for _ in range(rounds):
-        loser = _overlapping_run(path, tracks)
-        if loser is None:
+        losers = _off_chain(path, tracks)
+        if not losers:
             break
-        state, s, e = loser
         tracks = list(tracks)
-        tracks[state] = replace(tracks[state], inside=tracks[state].inside.copy())
-        tracks[state].inside[s:e] = False
+        for state, s, e in losers:
+            tracks[state] = replace(tracks[state], inside=tracks[state].inside.copy())
+            tracks[state].inside[s:e] = False
         path = fill_same_lag_gaps(viterbi(tracks, threshold, smoothed=smoothed))
     return path
 
 
-def _overlapping_run(path: np.ndarray, tracks: list[Track]) -> tuple[int, int, int] | None:
-    """The shorter of the first two stretches whose original intervals overlap by over 1 s."""
+def _off_chain(path: np.ndarray, tracks: list[Track]) -> list[tuple[int, int, int]]:
+    """The stretches off the longest chain that runs forward on the original's timeline.
+
+    Of two overlapping stretches the shorter goes. Between many short scenes (a director's
+    cut against a theatrical one) a reused cue can outlast each true stretch it overlaps,
+    though not all of them together: judged pair by pair, it would win one round after
+    another and leave the scenes around it unmapped. A stretch that starts and ends later
+    on the original than one before it, overlapping only that one's end, is a neighbour
+    across an inserted scene that both have run into (a dub-only scene whose music
+    resembles either side's): it may follow that one on the chain.
+    """
     pieces = [r for r in runs(path) if r[0] != -1]
-    for i, a in enumerate(pieces):
-        a_end = a[2] + tracks[a[0]].lag
-        for b in pieces[i + 1:]:
-            if b[1] + tracks[b[0]].lag < a_end - OVERLAP_FRAMES:
-                return min(a, b, key=lambda r: r[2] - r[1])
-    return None
+    if len(pieces) < 2:
+        return []
+    begin = [s + tracks[st].lag for st, s, _ in pieces]
+    end = [e + tracks[st].lag for st, _, e in pieces]
+    best = [float(e - s) for _, s, e in pieces]
+    before = [-1] * len(pieces)
+    for j in range(len(pieces)):
+        length = pieces[j][2] - pieces[j][1]
+        for i in range(j):
+            gain = length if begin[j] >= end[i] - OVERLAP_FRAMES else \
+                length - (end[i] - begin[j]) if begin[j] > begin[i] and end[j] > end[i] else None
+            if gain is not None and best[i] + gain > best[j]:
+                best[j], before[j] = best[i] + gain, i
+    kept, k = set(), int(np.argmax(best))
+    while k != -1:
+        kept.add(k)
+        k = before[k]
+    return [p for i, p in enumerate(pieces) if i not in kept]
+
+
+def split_overlaps(path: np.ndarray, tracks: list[Track], z_dub: np.ndarray, z_orig: np.ndarray,
+                   threshold: float) -> np.ndarray:
+    """Neighbouring stretches that claim the same original time at their facing ends, split
+    at the one original moment where the first ends and the second begins.
+
+    Across an inserted scene the dub's lag drops by the scene's length, and the two
+    stretches meet on the original. Where the scene's music resembles what either side
+    plays (a cue that carries on, a loop), both run into it, and trimming the later one
+    to where the earlier one ends (``engine._monotone``) gives the earlier one all of it.
+    Each original moment in the overlap is played by one side only: it goes to the side
+    whose frames match it better (the score of :func:`refine_boundaries`), and the dub
+    frames between the two ends are the inserted scene.
+    """
+    out = path.copy()
+    pieces = [r for r in runs(out) if r[0] != -1]
+    for (sa, a0, a1), (sb, b0, b1) in zip(pieces, pieces[1:]):
+        la, lb = tracks[sa].lag, tracks[sb].lag
+        first, last = max(b0 + lb, a0 + la), min(a1 + la, b1 + lb)   # original moments both may claim
+        if a1 + la <= b0 + lb or last <= first or lb >= la:
+            continue
+        score_a = _frame_scores(sa, tracks, z_dub, z_orig, 0.4 * threshold, first - la, last - la)
+        score_b = _frame_scores(sb, tracks, z_dub, z_orig, 0.4 * threshold, first - lb, last - lb)
+        # ending a at moment m keeps a's frames before m - la and b's from m - lb
+        gain = np.concatenate([[0.0], np.cumsum(score_a - score_b)])
+        moment = first + int(np.argmax(gain))
+        out[moment - la:a1] = -1
+        out[b0:moment - lb] = -1
+    return out
 
 
 def refine_boundaries(path: np.ndarray, tracks: list[Track], z_dub: np.ndarray, z_orig: np.ndarray,

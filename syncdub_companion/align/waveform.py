@@ -140,7 +140,13 @@ def waveform_agrees(seg: Segment, dub: np.ndarray, orig: np.ndarray, sr: int) ->
 
 def refine_edges(segments: list[Segment], dub: np.ndarray, orig: np.ndarray, sr: int,
                  radius: float = 1.0) -> list[Segment]:
-    """Place segment edges where the waveform match starts or stops, when the waveform can tell."""
+    """Place segment edges where the waveform match starts or stops, when the waveform can tell.
+
+    An edge never moves onto original time that the neighbour across a dub-only gap maps:
+    a sustained tone in an inserted scene can match the waveform right after the cut for a
+    second, and which side plays that moment was decided on the features
+    (segment.split_overlaps).
+    """
     trusted = [waveform_agrees(s, dub, orig, sr) for s in segments]
     out = list(segments)
     for i, seg in enumerate(out):
@@ -148,12 +154,14 @@ def refine_edges(segments: list[Segment], dub: np.ndarray, orig: np.ndarray, sr:
             continue
         prev_joined = i > 0 and abs(out[i - 1].dub_end - seg.dub_start) < 1e-6
         if not prev_joined:
-            out[i] = _move_start(out[i], dub, orig, sr, radius)
+            floor = min(seg.dub_start, seg.to_dub(out[i - 1].orig_end)) if i > 0 else -np.inf
+            out[i] = _move_start(out[i], dub, orig, sr, radius, floor)
         next_joined = i + 1 < len(out) and abs(out[i + 1].dub_start - seg.dub_end) < 1e-6
         if next_joined and trusted[i + 1]:
             out[i], out[i + 1] = _move_cut(out[i], out[i + 1], dub, orig, sr, radius)
         elif not next_joined:
-            out[i] = _move_end(out[i], dub, orig, sr, radius)
+            ceiling = max(seg.dub_end, seg.to_dub(out[i + 1].orig_start)) if i + 1 < len(out) else np.inf
+            out[i] = _move_end(out[i], dub, orig, sr, radius, ceiling)
     return out
 
 
@@ -163,8 +171,8 @@ def _gain(prof_a, prof_b):
     return np.concatenate([[0.0], np.cumsum(diff)])
 
 
-def _move_start(seg: Segment, dub, orig, sr, radius) -> Segment:
-    lo, hi = max(seg.dub_start - radius, PROFILE_WIN), min(seg.dub_start + radius, seg.dub_end - 0.1)
+def _move_start(seg: Segment, dub, orig, sr, radius, floor: float = -np.inf) -> Segment:
+    lo, hi = max(seg.dub_start - radius, PROFILE_WIN, floor), min(seg.dub_start + radius, seg.dub_end - 0.1)
     prof = match_profile(seg, dub, orig, sr, lo, hi)
     if prof is None:
         return seg
@@ -175,8 +183,9 @@ def _move_start(seg: Segment, dub, orig, sr, radius) -> Segment:
     return Segment(start, seg.dub_end, seg.to_orig(start), seg.orig_end)
 
 
-def _move_end(seg: Segment, dub, orig, sr, radius) -> Segment:
-    lo, hi = max(seg.dub_end - radius, seg.dub_start + 0.1), min(seg.dub_end + radius, len(dub) / sr - PROFILE_WIN)
+def _move_end(seg: Segment, dub, orig, sr, radius, ceiling: float = np.inf) -> Segment:
+    lo, hi = (max(seg.dub_end - radius, seg.dub_start + 0.1),
+              min(seg.dub_end + radius, len(dub) / sr - PROFILE_WIN, ceiling))
     prof = match_profile(seg, dub, orig, sr, lo, hi)
     if prof is None:
         return seg
