@@ -1,8 +1,10 @@
-"""The segmentation's Viterbi pass: its block-wise recurrence gives the step-by-step one's path."""
+"""The segmentation: the Viterbi pass's block-wise recurrence gives the step-by-step one's
+path; stretches that claim the same original time are chosen again or split."""
 import numpy as np
 import pytest
 
-from syncdub_companion.align.segment import OUTSIDE, SWITCH_PENALTY, best_path, runs
+from syncdub_companion.align.segment import (OUTSIDE, SWITCH_PENALTY, Track, best_path, monotone_path, runs,
+                                             split_overlaps)
 
 
 def step_by_step(emis: np.ndarray, penalty: float) -> np.ndarray:
@@ -52,3 +54,40 @@ def test_best_path_of_pure_noise_is_the_step_by_step_one():
     emis = np.random.default_rng(7).normal(0.0, 1.0, (4000, 5))
     emis[:, -1] = 0.0
     assert np.array_equal(best_path(emis, SWITCH_PENALTY), step_by_step(emis, SWITCH_PENALTY))
+
+
+def _track(lag: int, n: int, orig_n: int, spans: list[tuple[int, int, float]]) -> Track:
+    sim = np.full(n, -0.1, np.float32)
+    for lo, hi, value in spans:
+        sim[lo:hi] = value
+    frames = np.arange(n) + lag
+    return Track(lag=lag, sim=sim, evidence=np.ones(n, bool), inside=(frames >= 0) & (frames < orig_n))
+
+
+def test_a_reused_cue_longer_than_each_short_scene_it_overlaps_but_not_all_of_them_is_dropped():
+    """Short scenes between cuts (lags 0, 300, 600, 900, 1200), and a cue over the first
+    scene's frames 2000-4500 that matches better at lag 5000, where the next three scenes
+    play on the original. Judged pair by pair the 25 s cue outlasts each 20 s scene it
+    overlaps, and they were dropped one after another."""
+    n, orig_n = 12000, 20000
+    scenes = [(0, 0, 4500), (300, 4500, 6500), (600, 6500, 8500), (900, 8500, 10500), (1200, 10500, 12000)]
+    tracks = [_track(lag, n, orig_n, [(lo, hi, 0.5)]) for lag, lo, hi in scenes]
+    tracks.append(_track(5000, n, orig_n, [(2000, 4500, 0.9)]))
+    path = monotone_path(tracks, threshold=0.25)
+    assert [(tracks[st].lag, s, e) for st, s, e in runs(path)] == [(lag, lo, hi) for lag, lo, hi in scenes]
+
+
+def test_neighbours_across_an_inserted_scene_are_split_where_each_matches_better():
+    """A dub with 5 s inserted at frame 4000 whose sound is a weak copy of what follows the
+    cut: the stretch before runs into it (it resembles the original there), the stretch
+    after starts at it; the original moments 4000-4500 are the later stretch's."""
+    rng = np.random.default_rng(3)
+    z_orig = rng.normal(size=(9000, 16)).astype(np.float32)
+    insert = 0.6 * z_orig[4000:4500] + 0.8 * rng.normal(size=(500, 16)).astype(np.float32)
+    z_dub = np.concatenate([z_orig[:4000], insert, z_orig[4000:]])
+    n = len(z_dub)
+    a, b = _track(0, n, len(z_orig), [(0, 4500, 0.6)]), _track(-500, n, len(z_orig), [(4000, n, 0.6)])
+    path = np.full(n, 1)
+    path[:4400] = 0
+    out = split_overlaps(path, [a, b], z_dub, z_orig, threshold=0.25)
+    assert runs(out) == [(0, 0, 4000), (-1, 4000, 4500), (1, 4500, n)]
