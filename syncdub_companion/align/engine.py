@@ -49,6 +49,7 @@ CHUNK = 2000             # 20 s chunks for offset candidates
 SHORT_CHUNK = 600        # 6 s chunks for stretches the first pass left unexplained
 ANCHOR_WIDTH = 300       # 3 s windows for the precise anchors
 MIN_SEGMENT_S = 1.0
+MIN_THRESHOLD_SD = 2.0   # the segmentation threshold stays this many null SDs over chance
 KEEP_NCC = 0.75          # a chunk keeps its neighbour's lag unless its NCC there drops under this share
 ROOM_SLACK = 1000        # 10 s: a gap's neighbours may have run that far into it
 SMEAR_FRAMES = 0.5       # a chunk smeared less than this by a speed correction keeps its place
@@ -480,29 +481,31 @@ class _State:
         return lags
 
     def _threshold(self, tracks, anchors) -> float:
-        """Between chance similarity (tracks at wrong lags) and what the anchors' lags reach."""
+        """Between chance similarity (tracks at wrong lags) and what the anchors' lags reach.
+
+        The threshold reads both where both sides sound. A frame with sound on one side only
+        scores exactly 0 (evidence against a match, not a similarity): a tape's hiss under an
+        original with long quiet stretches made half the frames such zeros, both medians 0,
+        and the threshold 0, so a track ran on through inserted scenes at no cost. The
+        confidence (``self.null``) keeps reading every frame, as it was tuned.
+        """
         base = int(round(tracks[0].lag))
         null = []
         for shift in (613, -1733, 2917):
             tr = similarity_track(self.z_dub[::3], self.z_orig[::3], (base + shift) // 3, half=33)
             null.append(tr.sim[tr.evidence])
-        null = np.concatenate(null) if null else np.zeros(1)
-        mu0 = float(np.median(null)) if len(null) else 0.0
-        sd0 = float(1.4826 * np.median(np.abs(null - mu0))) if len(null) else 0.05
+        null = np.concatenate(null)
         lag_index = {int(round(t.lag)): t for t in tracks}
         hits = []
         for a in anchors:
             tr = lag_index.get(int(round(a.lag)))
-            if tr is not None:
-                c = int(a.centre)
-                if tr.evidence[c]:
-                    hits.append(tr.sim[c])
-        m1 = float(np.median(hits)) if hits else mu0 + 0.3
-        threshold = mu0 + max(4 * sd0, 0.35 * (m1 - mu0))
-        threshold = min(threshold, mu0 + 0.55 * (m1 - mu0))
-        self.details.update(null_sim=round(mu0, 3), null_sd=round(sd0, 3), match_sim=round(m1, 3),
-                            threshold=round(threshold, 3))
-        self.null = (mu0, sd0, m1)
+            if tr is not None and tr.evidence[int(a.centre)]:
+                hits.append(tr.sim[int(a.centre)])
+        hits = np.array(hits, dtype=np.float64)
+        mu0, sd0 = _centre_and_spread(null)
+        self.null = (mu0, sd0, float(np.median(hits)) if len(hits) else mu0 + 0.3)
+        threshold, stats = segmentation_threshold(null, hits)
+        self.details.update({k: round(v, 3) for k, v in stats.items()}, threshold=round(threshold, 3))
         return threshold
 
     def _explain_gaps(self, path, lags) -> list[float]:
@@ -647,6 +650,26 @@ class _State:
 
     def _reject(self, reason: str, speed: float, confidence: float = 0.0, anchors=None) -> TimeMap:
         return TimeMap("rejected", confidence, reason, float(speed), [], list(anchors or []), dict(self.details))
+
+
+def segmentation_threshold(null: np.ndarray, hits: np.ndarray) -> tuple[float, dict[str, float]]:
+    """The similarity a track must beat, from chance (``null``: tracks at wrong lags) and the
+    anchors' lags (``hits``), both read only where both sides sound (non-zero)."""
+    mu0, sd0 = _centre_and_spread(null[null != 0.0])
+    sounding = hits[hits != 0.0]
+    m1 = float(np.median(sounding)) if len(sounding) else mu0 + 0.3
+    threshold = mu0 + max(4 * sd0, 0.35 * (m1 - mu0))
+    # Weak matches may pull it down towards them, but never to chance.
+    threshold = max(min(threshold, mu0 + 0.55 * (m1 - mu0)), mu0 + MIN_THRESHOLD_SD * sd0)
+    return threshold, {"null_sim": mu0, "null_sd": sd0, "match_sim": m1}
+
+
+def _centre_and_spread(values: np.ndarray) -> tuple[float, float]:
+    """Median and MAD-based standard deviation; (0, 0.05) when there is nothing to read."""
+    if len(values) == 0:
+        return 0.0, 0.05
+    centre = float(np.median(values))
+    return centre, float(1.4826 * np.median(np.abs(values - centre)))
 
 
 def _on_new_clock(anchors, speed: float, new_speed: float) -> list:
