@@ -483,11 +483,10 @@ class _State:
     def _threshold(self, tracks, anchors) -> float:
         """Between chance similarity (tracks at wrong lags) and what the anchors' lags reach.
 
-        The threshold reads both where both sides sound. A frame with sound on one side only
-        scores exactly 0 (evidence against a match, not a similarity): a tape's hiss under an
-        original with long quiet stretches made half the frames such zeros, both medians 0,
-        and the threshold 0, so a track ran on through inserted scenes at no cost. The
-        confidence (``self.null``) keeps reading every frame, as it was tuned.
+        A frame with sound on one side only scores exactly 0 (evidence against a match, not
+        a similarity). A tape's hiss under an original with long quiet stretches made half
+        the frames such zeros, both medians 0 and the threshold 0, so a track ran on through
+        inserted scenes at no cost: hence the floor read on the sounding frames.
         """
         base = int(round(tracks[0].lag))
         null = []
@@ -502,9 +501,8 @@ class _State:
             if tr is not None and tr.evidence[int(a.centre)]:
                 hits.append(tr.sim[int(a.centre)])
         hits = np.array(hits, dtype=np.float64)
-        mu0, sd0 = _centre_and_spread(null)
-        self.null = (mu0, sd0, float(np.median(hits)) if len(hits) else mu0 + 0.3)
         threshold, stats = segmentation_threshold(null, hits)
+        self.null = (stats["null_sim"], stats["null_sd"], stats["match_sim"])
         self.details.update({k: round(v, 3) for k, v in stats.items()}, threshold=round(threshold, 3))
         return threshold
 
@@ -653,15 +651,16 @@ class _State:
 
 
 def segmentation_threshold(null: np.ndarray, hits: np.ndarray) -> tuple[float, dict[str, float]]:
-    """The similarity a track must beat, from chance (``null``: tracks at wrong lags) and the
-    anchors' lags (``hits``), both read only where both sides sound (non-zero)."""
-    mu0, sd0 = _centre_and_spread(null[null != 0.0])
-    sounding = hits[hits != 0.0]
-    m1 = float(np.median(sounding)) if len(sounding) else mu0 + 0.3
+    """The similarity a track must beat: between chance (``null``: tracks at wrong lags) and
+    what the anchors' lags reach (``hits``), and never less than chance read where both
+    sides sound (non-zero values) plus ``MIN_THRESHOLD_SD`` of its spread."""
+    mu0, sd0 = _centre_and_spread(null)
+    m1 = float(np.median(hits)) if len(hits) else mu0 + 0.3
     threshold = mu0 + max(4 * sd0, 0.35 * (m1 - mu0))
-    # Weak matches may pull it down towards them, but never to chance.
-    threshold = max(min(threshold, mu0 + 0.55 * (m1 - mu0)), mu0 + MIN_THRESHOLD_SD * sd0)
-    return threshold, {"null_sim": mu0, "null_sd": sd0, "match_sim": m1}
+    threshold = min(threshold, mu0 + 0.55 * (m1 - mu0))
+    chance, spread = _centre_and_spread(null[null != 0.0])
+    floor = chance + MIN_THRESHOLD_SD * spread
+    return max(threshold, floor), {"null_sim": mu0, "null_sd": sd0, "match_sim": m1, "floor": floor}
 
 
 def _centre_and_spread(values: np.ndarray) -> tuple[float, float]:
