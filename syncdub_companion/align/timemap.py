@@ -42,8 +42,9 @@ class Anchor:
 @dataclass
 class TimeMap:
     """Result of an alignment. ``verdict`` is ``aligned``; ``rejected`` (``segments`` empty);
-    or ``review``: a map that audio alone could not vouch for and speech did not judge,
-    kept with its segments for inspection and never merged (only ``aligned`` merges)."""
+    or ``review``: a map that audio alone could not vouch for and speech did not judge
+    (or contradicted), kept with its segments for inspection and never merged (only
+    ``aligned`` merges)."""
 
     verdict: str
     confidence: float

@@ -46,11 +46,21 @@ def test_line_starts_the_map_places_keep_a_full_mix_map():
     assert "the audio map places them" in result.reason
 
 
-def test_line_starts_at_unrelated_times_still_veto_a_full_mix_map():
+def test_line_starts_at_unrelated_times_hold_a_confident_full_mix_map_for_review():
+    """Neither signal decides alone: never merged, never thrown away; the user listens."""
     anchors = _starts([(10.0, 8.0), (50.0, 48.1)])
     outliers = _starts([(120.0, 40.0), (200.0, 15.0), (250.0, 290.0)])
     result = apply_speech(_full_mix_map(), _Evidence(anchors, outliers))
-    assert result.verdict == "rejected"
+    assert result.verdict == "review" and not result.aligned
+    assert result.segments, "kept for the listening check"
+    assert "speech disagrees" in result.reason and result.confidence < WEAK_CONFIDENCE
+
+
+def test_line_starts_at_unrelated_times_veto_a_weak_full_mix_map():
+    anchors = _starts([(10.0, 8.0), (50.0, 48.1)])
+    outliers = _starts([(120.0, 40.0), (200.0, 15.0), (250.0, 290.0)])
+    result = apply_speech(_weak_full_mix_map(), _Evidence(anchors, outliers))
+    assert result.verdict == "rejected" and result.segments == []
     assert result.reason.startswith("speech:")
 
 
