@@ -101,7 +101,7 @@ urls = ["{notify_url}"]
 
 [align]
 speech = "never"  # the generated pair has no real speech; its bed is the evidence
-# kept, not rejected: the weak pair's map (a third of its dub shares the film's bed), which
+# kept, not rejected: the weak pair's map (half of its dub shares the film's bed), which
 # without speech the aligner holds for review
 min_coverage = 0.3
 min_confidence = 0.3
@@ -116,13 +116,15 @@ stable_seconds = 30  # the browser sets this to 0 through the settings page
 
 
 def make_weak_pair(folder: Path, work: Path, seconds: float = 60.0, offset: float = 1.5,
-                   shared: float = 0.3) -> tuple[Path, Path]:
-    """A film whose dub shares only its first ``shared`` part with the film's bed (the rest is
-    another bed): the aligner's map covers a third of the dub, a weak map held for review.
+                   shared: float = 0.5, tail: float = 15.0) -> tuple[Path, Path]:
+    """A film whose dub shares only its first ``shared`` part with the film's bed; the rest,
+    ``tail`` seconds longer than the film, is another bed: the aligner's map covers about
+    half of the dub (confidence about 0.5), a weak map held for review.
 
-    With these seeds `syncdub align --speech never` (min_coverage and min_confidence 0.3) says
-    review, confidence 0.34, 35 % covered; other seeds were carried across the foreign bed to
-    an aligned map, or rejected, so the seeds are part of the fixture."""
+    The dub runs longer than the film so that the foreign stretch is not one of equal
+    length on both timelines: those the aligner carries on the map's line (a swapped song
+    or ending), which turned this pair aligned at 100 % once continuity reached the file's
+    edges."""
     import numpy as np
 
     from syncdub_companion.testing import MOVIE_RATE, _bed, _voice, _wav
@@ -131,10 +133,12 @@ def make_weak_pair(folder: Path, work: Path, seconds: float = 60.0, offset: floa
     work.mkdir()
     bed = _bed(seconds, 1)
     _wav(work / "en.wav", bed + _voice(seconds, 2))
-    dub_bed = np.concatenate([_bed(offset, 7) * 0.5, bed])
+    dub_seconds = offset + seconds + tail
+    dub_bed = np.concatenate([_bed(offset, 7) * 0.5, bed, np.zeros(int(round(tail * MOVIE_RATE)), dtype=bed.dtype)])
     cut = int((offset + shared * seconds) * MOVIE_RATE)
-    dub_bed[cut:] = _bed(seconds + offset, 9)[cut:len(dub_bed)]
-    _wav(work / "de.wav", dub_bed + _voice(seconds + offset, 3))
+    foreign = _bed(dub_seconds, 9)
+    dub_bed[cut:] = foreign[cut:len(dub_bed)]
+    _wav(work / "de.wav", dub_bed + _voice(dub_seconds, 3)[:len(dub_bed)])
     original, dub = folder / f"{folder.name}.mkv", folder / f"{folder.name}.de.mka"
     subprocess.run(["ffmpeg", "-v", "error", "-i", str(work / "en.wav"), "-c:a", "aac", "-b:a", "96k",
                     "-metadata:s:a:0", "language=eng", str(original)], check=True)
