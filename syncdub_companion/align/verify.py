@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 WEAK_CONFIDENCE = 0.8
 MIN_AGREEMENT = 0.5
+MIN_JUDGED_LINES = 3   # consistent line starts needed before their agreement can veto a map
 # In auto, a rejection on coverage at this share of align.min_coverage or more goes to speech.
 NEAR_COVERAGE = 0.6
 
@@ -179,7 +180,12 @@ def apply_speech(result: TimeMap, evidence) -> TimeMap:
         return out
     agreement = evidence.agreement(result.to_orig)
     details["speech_agreement"] = round(agreement, 3)
-    if agreement < MIN_AGREEMENT and not audio_is_strong(result):
+    # Agreement over one or two consistent lines is no share at all (blind validation 5042:
+    # a true map rejected on "0 % of 1"); under three, the lines decide nothing here.
+    judged = len(evidence.anchors) >= MIN_JUDGED_LINES
+    if not judged:
+        agreement = MIN_AGREEMENT
+    if judged and agreement < MIN_AGREEMENT and not audio_is_strong(result):
         return replace(out, verdict="rejected", segments=[], confidence=min(result.confidence, 0.3),
                        reason=f"speech disagrees with the audio map: only {agreement:.0%} of {len(evidence.anchors)} "
                               f"matched lines land where the map puts them ({why})")

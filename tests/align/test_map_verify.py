@@ -115,3 +115,18 @@ def test_matched_lines_the_map_puts_elsewhere_still_reject_a_weak_map():
     elsewhere = _starts([(30.0, 70.0), (150.0, 20.0), (250.0, 120.0)])
     result = apply_speech(_weak_full_mix_map(), _FewMatches(elsewhere, []))
     assert result.verdict == "rejected" and result.segments == []
+
+
+def test_one_consistent_line_that_misses_the_map_does_not_reject_it():
+    """Most line starts land on the map; the single one judged consistent does not."""
+    anchors = _starts([(10.0, 30.0)])
+    outliers = _starts([(120.0, 128.0), (200.0, 208.2), (250.0, 257.9)])
+    result = apply_speech(_full_mix_map(), _Evidence(anchors, outliers))
+    assert result.verdict == "aligned", result.reason
+    assert result.segments
+
+
+def test_three_consistent_lines_elsewhere_still_reject_a_weak_map():
+    anchors = _starts([(10.0, 30.0), (50.0, 70.0), (80.0, 100.0)])
+    result = apply_speech(_weak_full_mix_map(), _Evidence(anchors, []))
+    assert result.verdict == "rejected" and "speech disagrees with the audio map" in result.reason
