@@ -183,13 +183,11 @@ def apply_speech(result: TimeMap, evidence) -> TimeMap:
     # Agreement over one or two consistent lines is no share at all (blind validation 5042:
     # a true map rejected on "0 % of 1"); under three, the lines decide nothing here.
     judged = len(evidence.anchors) >= MIN_JUDGED_LINES
-    if not judged:
-        agreement = MIN_AGREEMENT
     if judged and agreement < MIN_AGREEMENT and not audio_is_strong(result):
         return replace(out, verdict="rejected", segments=[], confidence=min(result.confidence, 0.3),
                        reason=f"speech disagrees with the audio map: only {agreement:.0%} of {len(evidence.anchors)} "
                               f"matched lines land where the map puts them ({why})")
-    confidence = min(1.0, result.confidence + 0.1 * (agreement - 0.5))
+    confidence = min(1.0, result.confidence + (0.1 * (agreement - 0.5) if judged else 0.0))
     out = replace(out, confidence=confidence, reason=f"{result.reason}; speech: {why}, {agreement:.0%} agree")
     return _carried_by_speech(out, evidence)
 
