@@ -23,6 +23,8 @@ def align_options(services, **overrides) -> dict:
         "speech": config.get("align.speech"),
         "min_confidence": config.get("align.min_confidence"),
         "min_coverage": config.get("align.min_coverage"),
+        "read": config.get("align.read"),
+        "probe_min_duration": config.get("align.probe_min_duration"),
         "ffmpeg": config.get("tools.ffmpeg"),
         "ffprobe": config.get("tools.ffprobe"),
         "speech_settings": {**config.section("speech"), "model_dir": str(services.model_dir)},

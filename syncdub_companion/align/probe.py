@@ -1,0 +1,501 @@
+"""The probe path (``align.read = "probe"``): read windows of both files, not the whole films.
+
+On a NAS the read is the cost: decoding a track makes ffmpeg read every cluster of the file,
+picture included (a 30 GB remux is four minutes over gigabit). Most dubs differ from the
+original by an offset and a film-rate speed alone, and for those a few dozen seeks prove the
+map:
+
+1. scouts: SCOUTS dub windows spread over the film, each searched for at every film ratio in
+   an original window that the durations' ratio places, SCOUT_MARGIN wide either side;
+2. the line: the scouts that match must fall on one line (speed and offset);
+3. checks: CHECKS more dub windows, each looked for in a narrow original window around the
+   line's prediction. Each must match there or be silent; none may sound and not match;
+4. the edges: the first and last EDGE_S of the dub are aligned by the full engine against
+   the stretch of the original the line puts them at; their segments on the line say where
+   the map starts and ends;
+5. the map: one segment on the line fitted through every window.
+
+Anything else returns a reason instead of a map, and the caller decodes both files in full:
+the fallback decides. A cut or an insert moves every window after it off the line, so some
+window disagrees. What no window can see is an insert and a cut of the same length between
+two neighbouring checks; docs/aligner.md says so, and that is why this path is an option.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import MediaError
+from ..tools import process
+from ..tools.ffmpeg import FFmpeg
+from ..tools.ffprobe import AudioStream
+from .decode import SAMPLE_RATE, DecodedTrack, decode_pcm
+from .features import FPS, Features, detail, features_of, frame_time, onset_envelope, resample_features
+from .search import KNOWN_SPEEDS, OriginalIndex, local_search
+from .timemap import Anchor, Segment, TimeMap
+
+log = logging.getLogger(__name__)
+
+SCOUTS = 4
+SCOUT_S = 30.0
+SCOUT_MARGIN = 75.0      # how far the durations' ratio may misplace a scout (logos, a cut near an end)
+SCOUT_NEAR = 20.0        # the other scouts: this far either side of the lead's line (a 0.1 % speed error over an hour is 3.6 s)
+LEADS = 2                # scouts tried as the lead before giving up
+MIN_SCOUTS = 3           # scouts that must match on the line
+CHECKS = 12
+CHECK_S = 15.0
+CHECK_MARGIN = 3.0       # a check's original window reaches this far either side of the line
+LAG_TOLERANCE = 2.0      # frames (20 ms) a window may sit off the fitted line
+MIN_MATCHED = 0.75       # of the checks that sound, the share that must match on the line
+EDGE_S = 60.0
+EDGE_MARGIN = 15.0
+MIN_EDGE_S = 40.0
+MIN_LOUD = 0.3           # a window quieter than this share of frames is no evidence either way
+CALIBRATE_S = 40.0
+SNIPPET_S = 2.0
+SHIFT_SEARCH = 800       # samples (0.1 s) a seek may land off
+READERS = max(1, min(4, os.cpu_count() or 1))
+
+
+class NoProof(Exception):
+    """The windows cannot prove a map; the message says why (the full decode follows)."""
+
+
+@dataclass
+class Window:
+    """One decoded stretch of a file: where it starts on the file's timeline, and its track."""
+
+    start: float
+    track: DecodedTrack
+
+    @property
+    def end(self) -> float:
+        return self.start + self.track.duration
+
+
+@dataclass
+class Reader:
+    """Seeks into one file and decodes windows of its track, counting what ffmpeg read."""
+
+    ffmpeg: str
+    path: str
+    stream: AudioStream
+    kind: str
+    duration: float
+    read_bytes: int = 0
+    decoded_s: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    seek_shift: float = 0.0   # where a seeked window really starts, against where it was asked to
+
+    def read(self, start: float, seconds: float) -> Window:
+        start = float(np.clip(start, 0.0, max(0.0, self.duration - 1.0)))
+        seconds = max(1.0, min(seconds, self.duration - start))
+        pcm = self._decode(start, seconds)
+        return self._window(start + (self.seek_shift if start > 0 else 0.0), pcm)
+
+    def _decode(self, start: float, seconds: float) -> np.ndarray:
+        argv = FFmpeg(self.ffmpeg).decode_argv(self.path, self.stream.stream_index, decode_pcm(self.stream, self.kind),
+                                               seek=start if start > 0 else None, duration=seconds)
+        pcm, read = _run_counting(argv)
+        with self._lock:
+            self.read_bytes += read
+        if len(pcm) < SAMPLE_RATE:
+            raise MediaError(f"{self.path}: nothing decoded at {start:.1f} s")
+        return pcm
+
+    def calibrate(self) -> float:
+        """Measure :attr:`seek_shift` against a decode from the first sample.
+
+        A seek into Opus in Matroska lands 8 ms early unless it hits a cluster's start, and
+        the map must hold on the timeline of the full decode (the one the merge plays): a few
+        short seeked snippets inside the file's first CALIBRATE_S are compared, sample by
+        sample, with the same stretch decoded without a seek. Their median shift is applied
+        to every seeked window; snippets that find nothing (silence) are not counted.
+        """
+        head = self._decode(0.0, min(CALIBRATE_S, self.duration))[:, 1].astype(np.float64)
+        shifts = []
+        for at in _loudest(head, SNIPPET_S, count=3):
+            snippet = self._decode(at, SNIPPET_S)[:, 1].astype(np.float64)
+            shift = _shift_in(head, snippet, int(round(at * SAMPLE_RATE)))
+            if shift is not None:
+                shifts.append(shift)
+        self.seek_shift = float(np.median(shifts)) / SAMPLE_RATE if shifts else 0.0
+        return self.seek_shift
+
+    def _window(self, start: float, pcm: np.ndarray) -> Window:
+        bed, full = pcm[:, 0].copy(), pcm[:, 1].copy()
+        f_bed = features_of(bed)
+        f_full = features_of(full) if self.kind != "full" else f_bed
+        track = DecodedTrack(bed=bed, full=full if self.kind != "full" else bed, stream=self.stream,
+                             bed_kind=self.kind, bed_features=f_bed, full_features=f_full)
+        with self._lock:
+            self.decoded_s += track.duration
+        return Window(start, track)
+
+
+def _run_counting(argv: list[str]) -> tuple[np.ndarray, int]:
+    """ffmpeg's samples (n x 2 int16) and the bytes it read (Linux: /proc, read before it is reaped)."""
+    proc = process.popen(argv, "ffmpeg", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    errors: list[bytes] = []
+    drain = threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True)
+    drain.start()
+    data = proc.stdout.read()
+    drain.join()
+    read = _rchar(proc.pid)
+    if proc.wait() != 0:
+        tail = b"".join(errors).decode(errors="replace").strip().splitlines()[-1:] or ["decode failed"]
+        raise MediaError(f"cannot decode a window ({tail[0]})")
+    usable = len(data) // 4 * 4
+    return np.frombuffer(data[:usable], dtype="<i2").reshape(-1, 2), read
+
+
+def _loudest(signal: np.ndarray, seconds: float, count: int) -> list[float]:
+    """Start times of ``count`` loud, non-overlapping snippets, away from the stretch's ends
+    and off whole seconds (where a container's clusters tend to start)."""
+    n = int(seconds * SAMPLE_RATE)
+    blocks = len(signal) // n - 2
+    if blocks < 1:
+        return []
+    energy = (signal[n:(blocks + 1) * n].reshape(blocks, n) ** 2).mean(axis=1)
+    picked = np.sort(np.argsort(-energy)[:count])
+    return [(1 + b) * seconds + 0.37 for b in picked if energy[b] > 100.0 and (b + 2) * n + 0.37 * SAMPLE_RATE < len(signal)]
+
+
+def _shift_in(reference: np.ndarray, snippet: np.ndarray, at: int) -> int | None:
+    """Samples by which ``snippet`` (asked for at sample ``at``) sits off in ``reference``."""
+    lo, hi = at - SHIFT_SEARCH, at + len(snippet) + SHIFT_SEARCH
+    if lo < 0 or hi > len(reference) or np.std(snippet) < 20:
+        return None
+    region = reference[lo:hi]
+    n = len(region) + len(snippet)
+    cross = np.fft.irfft(np.fft.rfft(region, n) * np.conj(np.fft.rfft(snippet, n)), n)[:len(region) - len(snippet) + 1]
+    energy = np.concatenate([[0.0], np.cumsum(region ** 2)])
+    local = energy[len(snippet):] - energy[:-len(snippet)]
+    ncc = cross / np.sqrt(np.maximum(local * np.sum(snippet ** 2), 1e-9))
+    k = int(np.argmax(ncc))
+    return k - SHIFT_SEARCH if ncc[k] >= 0.9 else None
+
+
+def _rchar(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/io") as fh:
+            return next((int(line.split()[1]) for line in fh if line.startswith("rchar:")), 0)
+    except OSError:
+        return 0
+
+
+@dataclass
+class Placed:
+    """A dub window found in the original: dub time ``dub`` plays at original time ``orig``."""
+
+    dub: float
+    orig: float
+    ncc: float
+    z: float = 0.0
+
+
+def _signal(track: DecodedTrack, use_bed: bool) -> tuple[np.ndarray, Features]:
+    return (track.bed, track.bed_features) if use_bed else (track.full, track.full_features)
+
+
+def _bed_sounds(track: DecodedTrack) -> bool:
+    """The rule of engine._bed_usable, on one window."""
+    if track.bed_kind == "full":
+        return False
+    bed = float(np.sqrt(np.mean(track.bed.astype(np.float64) ** 2)))
+    full = float(np.sqrt(np.mean(track.full.astype(np.float64) ** 2)))
+    return bed > 0.05 * full and bed > 8.0
+
+
+def place_scout(dub: Window, orig: Window, use_bed: bool, speed: float) -> Placed | None:
+    """Where the dub window plays in the (wider) original window at ``speed``: a search of
+    the onset envelope over the whole window, then the band features for precision."""
+    f_dub = resample_features(_signal(dub.track, use_bed)[1], speed)
+    f_orig = _signal(orig.track, use_bed)[1]
+    if f_dub.loud.mean() < MIN_LOUD or len(f_dub) + 2 > len(f_orig):
+        return None
+    env_d = onset_envelope(f_dub)
+    found = OriginalIndex(onset_envelope(f_orig), len(env_d) + 2).search(env_d[None, :], np.array([0]))
+    if not found:
+        return None
+    fine = local_search(detail(f_dub), detail(f_orig), 0, len(f_dub), found[0].lag, radius=20)
+    lag = fine.lag if fine is not None and abs(fine.lag - found[0].lag) <= 3 else found[0].lag
+    return _placed(dub, orig, speed, len(f_dub), lag, fine.ncc if fine is not None else found[0].ncc, found[0].z)
+
+
+def place_check(dub: Window, orig: Window, use_bed: bool, speed: float, lag: float) -> Placed | None:
+    """The dub window near ``lag`` (frames of the resampled dub against the original window)."""
+    f_dub = resample_features(_signal(dub.track, use_bed)[1], speed)
+    f_orig = _signal(orig.track, use_bed)[1]
+    radius = int(CHECK_MARGIN * FPS * 0.8)
+    m = local_search(detail(f_dub), detail(f_orig), 0, len(f_dub), lag, radius=radius)
+    if m is None:
+        return None
+    return _placed(dub, orig, speed, len(f_dub), m.lag, m.ncc)
+
+
+def _placed(dub: Window, orig: Window, speed: float, frames: int, lag: float, ncc: float, z: float = 0.0) -> Placed:
+    # Resampled frame j holds dub time speed * t_j of the window and sits at original
+    # window time t_j + lag / FPS; the anchor is taken at the window's middle frame.
+    t = float(frame_time(frames / 2))
+    return Placed(dub=dub.start + speed * t, orig=orig.start + t + lag / FPS, ncc=ncc, z=z)
+
+
+def ncc_floor(frames: int) -> float:
+    """Chance NCC of two unrelated windows (as engine._ncc_floor)."""
+    return float(np.clip(4.5 / np.sqrt(frames / 4.0), 0.12, 0.5))
+
+
+@dataclass
+class Line:
+    """orig = dub / speed + offset."""
+
+    speed: float
+    offset: float
+
+    def orig(self, dub: float) -> float:
+        return dub / self.speed + self.offset
+
+    def off_by(self, p: Placed) -> float:
+        """How far (frames) a placement sits from the line."""
+        return (p.orig - self.orig(p.dub)) * FPS
+
+
+def fit_line(points: list[Placed]) -> Line:
+    d = np.array([p.dub for p in points])
+    o = np.array([p.orig for p in points])
+    w = np.array([max(p.ncc, 0.05) for p in points]) ** 2
+    a = np.vstack([d, np.ones_like(d)]).T * np.sqrt(w)[:, None]
+    (slope, offset), *_ = np.linalg.lstsq(a, o * np.sqrt(w), rcond=None)
+    return Line(speed=1.0 / slope, offset=float(offset))
+
+
+def spread(start: float, end: float, count: int) -> list[float]:
+    """``count`` evenly spaced points strictly inside [start, end]."""
+    step = (end - start) / (count + 1)
+    return [start + step * (i + 1) for i in range(count)]
+
+
+def align_by_probes(original: str, dubbed: str, streams: tuple[AudioStream, AudioStream], kinds: tuple[str, str],
+                    opts, accept_z: tuple[float, float], probe: dict) -> TimeMap:
+    """An ``aligned`` map proved from windows of both files; NoProof (with the reason) otherwise.
+
+    ``accept_z``: the engine's probe z for the bed and for the full mix. ``probe`` receives
+    what the windows found and what they read, whichever way it ends. This path never
+    rejects a pair: whatever it cannot prove, the full decode judges.
+    """
+    s_orig, s_dub = streams
+    if not s_orig.duration or not s_dub.duration:
+        raise NoProof("a file's duration is unknown")
+    orig = Reader(opts.ffmpeg, original, s_orig, kinds[0], float(s_orig.duration))
+    dub = Reader(opts.ffmpeg, dubbed, s_dub, kinds[1], float(s_dub.duration))
+    with ThreadPoolExecutor(READERS) as pool:
+        try:
+            shifts = list(pool.map(Reader.calibrate, (orig, dub)))
+            probe["seek_shift_ms"] = {"original": round(shifts[0] * 1000, 2), "dubbed": round(shifts[1] * 1000, 2)}
+            use_bed, line, scouts = _scout(pool, orig, dub, accept_z, probe)
+            checks = _check(pool, orig, dub, line, use_bed, probe)
+            line = fit_line(scouts + checks)
+            residual = max(abs(line.off_by(p)) for p in scouts + checks)
+            probe["residual_ms"] = round(float(residual) * 1000 / FPS, 1)
+            if residual > LAG_TOLERANCE:
+                raise NoProof(f"the windows sit up to {residual * 10:.0f} ms off one line: the speed varies")
+            head, tail = _edges(pool, orig, dub, line, opts)
+        except MediaError as exc:   # a window that does not decode: the full decode will say why
+            raise NoProof(f"a window could not be read ({exc})") from None
+        finally:
+            probe["read_bytes"] = {"original": orig.read_bytes, "dubbed": dub.read_bytes}
+            probe["decoded_s"] = {"original": round(orig.decoded_s, 1), "dubbed": round(dub.decoded_s, 1)}
+    segments = _joined(_clip([*head[:-1], _on(line, head[-1].dub_start, tail[0].dub_end), *tail[1:]],
+                             orig.duration, dub.duration), line)
+    return _verdict(segments, line, scouts + checks, use_bed, orig.duration, dub.duration, probe, opts)
+
+
+def _read_all(pool, jobs: list[tuple[Reader, float, float]]) -> list[Window]:
+    return list(pool.map(lambda job: job[0].read(job[1], job[2]), jobs))
+
+
+def _scout(pool, orig: Reader, dub: Reader, accept_z: tuple[float, float], probe: dict):
+    """The line through the scouts: a lead scout is searched for widely, the others near the
+    line it implies (reading a third as much of the original)."""
+    ratio = orig.duration / dub.duration
+    wide = min(SCOUT_MARGIN, 0.1 * orig.duration)
+    centres = spread(0.0, dub.duration, SCOUTS)
+    dubs = _read_all(pool, [(dub, c - SCOUT_S / 2, SCOUT_S) for c in centres])
+    use_bed, z_needed, lead, speed = None, 0.0, None, 1.0
+    for i in sorted(range(SCOUTS), key=lambda k: abs(k - (SCOUTS - 1) / 2))[:LEADS]:   # middle ones first
+        window = orig.read(ratio * centres[i] - 0.55 * SCOUT_S - wide, 1.1 * SCOUT_S + 2 * wide)
+        if use_bed is None:
+            use_bed = orig.kind != "full" and _beds_sound([w.track for w in dubs] + [window.track])
+            z_needed = accept_z[0] if use_bed else accept_z[1]
+        found = [(p, sp) for sp in KNOWN_SPEEDS if (p := place_scout(dubs[i], window, use_bed, sp)) is not None]
+        if found:
+            best, best_speed = max(found, key=lambda f: f[0].z)
+            if best.z >= z_needed:
+                lead, speed = (i, best, window), best_speed
+                break
+    probe.update(signal="bed" if use_bed else "full", scout_speed=speed)
+    if lead is None:
+        raise NoProof(f"no scout window matches the original within {wide:.0f} s of where the durations put it")
+    guess = Line(speed=speed, offset=lead[1].orig - lead[1].dub / speed)
+    rest = [j for j in range(SCOUTS) if j != lead[0]]
+    windows = _read_all(pool, [(orig, guess.orig(dubs[j].start) - SCOUT_NEAR, SCOUT_S / speed + 2 * SCOUT_NEAR)
+                               for j in rest])
+    pairs = [(dubs[lead[0]], lead[2])] + [(dubs[j], w) for j, w in zip(rest, windows)]
+
+    def placed_at(sp: float) -> list[Placed]:
+        return [p for p in (place_scout(d, o, use_bed, sp) for d, o in pairs) if p is not None and p.z >= z_needed]
+
+    placed = placed_at(speed)
+    probe["scouts"] = len(placed)
+    if len(placed) < MIN_SCOUTS:
+        raise NoProof(f"{len(placed)} of {SCOUTS} scout windows matched the original on one line (needs {MIN_SCOUTS})")
+    line = _scouts_line(placed)
+    if abs(line.speed / speed - 1) > 5e-4:   # off the lead's film ratio: place them again at the line's speed
+        placed = placed_at(line.speed)
+        if len(placed) < MIN_SCOUTS:
+            raise NoProof(f"the scout windows match at {line.speed:.5f}, off the film ratios, but not all of them")
+        line = _scouts_line(placed)
+    return use_bed, line, placed
+
+
+def _scouts_line(placed: list[Placed]) -> Line:
+    line = fit_line(placed)
+    off = max(abs(line.off_by(p)) for p in placed)
+    if off > 2 * LAG_TOLERANCE:
+        raise NoProof(f"the scout windows lie up to {off * 10:.0f} ms off one line: a cut, an insert or a varying speed")
+    return line
+
+
+def _beds_sound(tracks: list[DecodedTrack]) -> bool:
+    """The engine's bed rule over all the windows at once."""
+    bed = np.sqrt(np.mean(np.concatenate([t.bed.astype(np.float64) ** 2 for t in tracks])))
+    full = np.sqrt(np.mean(np.concatenate([t.full.astype(np.float64) ** 2 for t in tracks])))
+    return bool(bed > 0.05 * full and bed > 8.0)
+
+
+def _check(pool, orig: Reader, dub: Reader, line: Line, use_bed: bool, probe: dict) -> list[Placed]:
+    edge = edge_seconds(dub.duration)
+    starts = [c - CHECK_S / 2 for c in spread(edge, dub.duration - edge, CHECKS)]
+    jobs: list[tuple[Reader, float, float]] = []
+    for d0 in starts:
+        jobs.append((dub, d0, CHECK_S))
+        jobs.append((orig, line.orig(d0) - CHECK_MARGIN, CHECK_S / line.speed + 2 * CHECK_MARGIN))
+    windows = _read_all(pool, jobs)
+    matched, silent, unmatched = [], 0, 0
+    for d, o in zip(windows[::2], windows[1::2]):
+        lag = (line.orig(d.start) - o.start) * FPS
+        p = place_check(d, o, use_bed, line.speed, lag)
+        frames = len(_signal(d.track, use_bed)[1])
+        sounds = _signal(d.track, use_bed)[1].loud.mean() >= MIN_LOUD and _signal(o.track, use_bed)[1].loud.mean() >= MIN_LOUD
+        if p is not None and p.ncc >= ncc_floor(frames):
+            if abs(line.off_by(p)) > LAG_TOLERANCE:
+                raise NoProof(f"the window at {d.start / 60:.1f} min of the dub matches {line.off_by(p) * 10:+.0f} ms "
+                              "off the line: a cut, an insert or a varying speed")
+            matched.append(p)
+        elif sounds:
+            unmatched += 1
+        else:
+            silent += 1
+    probe["checks"] = {"matched": len(matched), "silent": silent, "unmatched": unmatched}
+    if len(matched) < CHECKS / 2 or len(matched) < MIN_MATCHED * (len(matched) + unmatched):
+        raise NoProof(f"{len(matched)} of {CHECKS} check windows matched on the line ({unmatched} sound and do not)")
+    return matched
+
+
+def _edges(pool, orig: Reader, dub: Reader, line: Line, opts) -> tuple[list[Segment], list[Segment]]:
+    """The map's first and last segments on the line, from the full engine on each end."""
+    edge = edge_seconds(dub.duration)
+    head, tail = (0.0, edge), (dub.duration - edge, dub.duration)
+    jobs = []
+    for d0, d1 in (head, tail):
+        o0 = max(0.0, line.orig(d0) - EDGE_MARGIN)
+        jobs += [(dub, d0, d1 - d0), (orig, o0, line.orig(d1) + EDGE_MARGIN - o0)]
+    w = _read_all(pool, jobs)
+    first = _on_line(_edge_map(w[0], w[1], opts), line, "start")
+    last = _on_line(_edge_map(w[2], w[3], opts), line, "end")
+    if not first[-1].dub_end >= head[1] - EDGE_MARGIN:
+        raise NoProof(f"the dub's first {head[1]:.0f} s leave the line before their end")
+    if not last[0].dub_start <= tail[0] + EDGE_MARGIN:
+        raise NoProof(f"the dub's last {tail[1] - tail[0]:.0f} s join the line late")
+    return first, last
+
+
+def edge_seconds(duration: float) -> float:
+    """How much of each end the full engine aligns: EDGE_S, or a quarter of a short film,
+    but never under MIN_EDGE_S (the engine places 20 s chunks)."""
+    return min(EDGE_S, max(MIN_EDGE_S, duration / 4))
+
+
+def _edge_map(dub: Window, orig: Window, opts) -> list[Segment]:
+    from .engine import AlignOptions, align_tracks   # the engine calls this module
+
+    edge_opts = AlignOptions(min_confidence=opts.min_confidence, min_coverage=opts.min_coverage, speech="never")
+    result = align_tracks(orig.track, dub.track, edge_opts)
+    if not result.aligned:
+        raise NoProof(f"the full engine does not align the window at {dub.start / 60:.1f} min ({result.reason})")
+    return [Segment(s.dub_start + dub.start, s.dub_end + dub.start, s.orig_start + orig.start, s.orig_end + orig.start)
+            for s in result.segments]
+
+
+def _on_line(segments: list[Segment], line: Line, which: str) -> list[Segment]:
+    """The edge map's segments, each on the line; NoProof if any lies off it (a cut, an insert
+    or a scene the engine placed elsewhere: more than one line is the full decode's work)."""
+    out = []
+    for s in segments:
+        worst = max(abs(s.orig_start - line.orig(s.dub_start)), abs(s.orig_end - line.orig(s.dub_end)))
+        if worst <= LAG_TOLERANCE * 2 / FPS:
+            out.append(_on(line, s.dub_start, s.dub_end))
+        elif s.dub_end - s.dub_start > 1.0:
+            raise NoProof(f"at the {which}, dub {s.dub_start:.1f}-{s.dub_end:.1f} s maps {worst * 1000:.0f} ms off the line")
+    if not out:
+        raise NoProof(f"nothing matches at the {which}")
+    return out
+
+
+def _joined(segments: list[Segment], line: Line) -> list[Segment]:
+    """Neighbours on the line that touch are one segment."""
+    out: list[Segment] = []
+    for seg in segments:
+        if out and seg.dub_start - out[-1].dub_end < 1e-3:
+            out[-1] = _on(line, out[-1].dub_start, seg.dub_end)
+        else:
+            out.append(seg)
+    return out
+
+
+def _on(line: Line, d0: float, d1: float) -> Segment:
+    return Segment(d0, d1, line.orig(d0), line.orig(d1))
+
+
+def _clip(segments: list[Segment], orig_duration: float, dub_duration: float) -> list[Segment]:
+    from .engine import _clip as clip
+
+    return clip(segments, orig_duration, dub_duration)
+
+
+def _verdict(segments, line: Line, placed: list[Placed], use_bed: bool, orig_s: float, dub_s: float,
+             probe: dict, opts) -> TimeMap:
+    mapped = sum(s.dub_end - s.dub_start for s in segments)
+    possible = min(dub_s, orig_s * line.speed)
+    coverage = mapped / possible if possible > 0 else 0.0
+    checks = probe.get("checks", {})
+    matched, unmatched = checks.get("matched", 0), checks.get("unmatched", 0)
+    share = matched / max(1, matched + unmatched)
+    confidence = float(min(1.0, coverage / 0.9) * (0.5 + 0.5 * share))
+    if coverage < opts.min_coverage or confidence < opts.min_confidence:
+        raise NoProof(f"the windows' map covers {coverage:.0%} at confidence {confidence:.2f}")
+    details = {"signal": "bed" if use_bed else "full", "read": "probe", "probe": probe, "coverage": round(coverage, 4),
+               "basis": {"possible_s": round(possible, 3), "orig_s": round(orig_s, 3), "dub_s": round(dub_s, 3),
+                         "min_coverage": opts.min_coverage, "min_confidence": opts.min_confidence}}
+    anchors = [Anchor(dub=p.dub, orig=p.orig, weight=float(np.clip(p.ncc, 0, 1))) for p in placed]
+    reason = (f"{len(segments)} segment(s) cover {coverage:.0%} of the dub (probe path: "
+              f"{len(placed)} windows on one line)")
+    return TimeMap("aligned", confidence, reason, line.speed, segments, anchors, details)

@@ -1,0 +1,93 @@
+"""The probe path: windows of both files prove a map, or the full decode decides."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from benchmarks.corpus import build_pair
+from benchmarks.evaluate import evaluate
+from syncdub_companion.align import align
+from syncdub_companion.align.decode import SAMPLE_RATE, bed_kinds, decode_pair, select_stream
+from syncdub_companion.align.probe import Reader
+from syncdub_companion.tools.ffprobe import FFprobe
+
+# Windows are worth it from 20 minutes; these pairs are shorter, so the floor comes down (the
+# windows then overlap, and at 60 s the ends' windows are too short for the full engine).
+PROBE = {"speech": "never", "read": "probe", "probe_min_duration": 30}
+FULL = {"speech": "never"}
+
+
+@pytest.fixture
+def pairs(pairs_dir):
+    return pairs_dir
+
+
+def test_an_offset_and_a_pal_speed_up_are_proved_from_windows(pairs):
+    pair = build_pair("pal_speedup_tempo", "es-en", 150, pairs, reuse=True)
+    result = align(str(pair.original), str(pair.dubbed), PROBE)
+    assert result.details["read"] == "probe", result.details.get("probe")
+    metrics = evaluate(result.to_dict(), pair)
+    assert metrics["passed"], (metrics["failures"], result.segments)
+    assert result.details["probe"]["checks"]["matched"] >= 8
+
+
+def test_a_cut_makes_the_windows_disagree_and_the_full_decode_decides(pairs):
+    pair = build_pair("missing_scenes", "es-en", 60, pairs, reuse=True)
+    probed = align(str(pair.original), str(pair.dubbed), PROBE)
+    full = align(str(pair.original), str(pair.dubbed), FULL)
+    assert probed.details["probe"]["fell_back"]
+    assert "read" not in probed.details
+    assert probed.segments == full.segments
+    assert evaluate(probed.to_dict(), pair)["passed"]
+
+
+def test_a_different_episode_is_never_aligned_by_the_windows(pairs):
+    pair = build_pair("wrong_film", "en-es", 60, pairs, reuse=True)
+    result = align(str(pair.original), str(pair.dubbed), PROBE)
+    assert result.details["probe"]["fell_back"]
+    assert result.verdict == "rejected"
+
+
+def test_a_short_film_is_read_in_full(pairs):
+    pair = build_pair("offset_pos", "es-en", 60, pairs, reuse=True)
+    result = align(str(pair.original), str(pair.dubbed), {"speech": "never", "read": "probe"})
+    assert "shorter than 1200" in result.details["probe"]["fell_back"]
+    assert result.segments == align(str(pair.original), str(pair.dubbed), FULL).segments
+
+
+def _reader(path) -> Reader:
+    stream = select_stream(FFprobe(), str(path), None, "test")
+    kind = bed_kinds(stream, stream)[0]
+    return Reader("ffmpeg", str(path), stream, kind, float(stream.duration))
+
+
+def _full_mix(path) -> np.ndarray:
+    stream = select_stream(FFprobe(), str(path), None, "test")
+    kind = bed_kinds(stream, stream)[0]
+    return decode_pair("ffmpeg", [(str(path), stream, kind)])[0].full.astype(np.float64)
+
+
+@pytest.mark.parametrize("case,role", [("pal_speedup_tempo", "dubbed"), ("combo", "dubbed"), ("offset_pos", "original")])
+def test_a_window_lands_where_the_full_decode_has_it(case, role, pairs):
+    """Opus in Matroska seeks 8 ms early off a cluster's start; the calibration must find that,
+    and every other container must stay exact."""
+    pair = build_pair(case, "es-en", 60, pairs, reuse=True)
+    path = pair.dubbed if role == "dubbed" else pair.original
+    reader = _reader(path)
+    reader.calibrate()
+    full = _full_mix(path)
+    for start in (21.23, 37.71):
+        window = reader.read(start, 5.0)
+        got = window.track.full.astype(np.float64)[800:]   # past a decoder's pre-roll after the seek
+        at = int(round(window.start * SAMPLE_RATE)) + 800
+        errors = [np.abs(full[at + k:at + k + len(got)] - got).mean() for k in (-1, 0, 1)]
+        assert min(errors) < 0.05 * np.abs(got).mean(), (path.name, reader.seek_shift, errors)
+
+
+def test_what_a_window_reads_is_counted(pairs):
+    pair = build_pair("offset_pos", "es-en", 60, pairs, reuse=True)
+    reader = _reader(pair.original)
+    reader.read(30.0, 5.0)
+    # at least the window's share of the file (how little a long film's windows read is
+    # measured by benchmarks/align_speed.py, on files of several GB)
+    assert reader.read_bytes >= 5 / 60 * pair.original.stat().st_size
