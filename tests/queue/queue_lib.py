@@ -18,7 +18,7 @@ import redis
 
 from syncdub_companion import jobs
 from syncdub_companion.store import Store
-from syncdub_companion.testing import cache_dir, make_movie_with_dub
+from syncdub_companion.testing import cache_dir
 
 REPO = Path(__file__).resolve().parents[2]
 SECONDS, OFFSET = 30.0, 1.5  # the shortest pair the aligner accepts is about 30 s
@@ -103,6 +103,7 @@ class Proc:
 
     name: str
     popen: subprocess.Popen
+    ready: str = ""  # the line that says it is up (Deployment.ready waits for it)
     lines: list = field(default_factory=list)
     seen: threading.Condition = field(default_factory=threading.Condition)
 
@@ -128,28 +129,35 @@ class Proc:
         assert hit, f"{self.name}: no line matching {pattern!r}:\n" + "\n".join(self.lines[-30:])
         return hit
 
-    def stop(self, sig=signal.SIGTERM, timeout: float = 20) -> None:
+    def send(self, sig=signal.SIGTERM) -> None:
         if self.popen.poll() is None:
             self.popen.send_signal(sig)
-            try:
-                self.popen.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait()
+
+    def stop(self, sig=signal.SIGTERM, timeout: float = 20) -> None:
+        self.send(sig)
+        self.join(timeout)
+
+    def join(self, timeout: float = 20) -> None:
+        try:
+            self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait()
 
 
 class Deployment:
     """The service's library under ``tmp/lib``; each worker sees it through its own mount
-    (a symlink ``tmp/mnt-NAME``) and maps the service's paths with ``[paths]``."""
+    (a symlink ``tmp/mnt-NAME``) and maps the service's paths with ``[paths]``.
+    ``movie_with_dub`` is the session fixture of that name (tests/conftest.py)."""
 
-    def __init__(self, tmp: Path, url: str):
-        self.tmp, self.url = tmp, url
+    def __init__(self, tmp: Path, url: str, movie_with_dub):
+        self.tmp, self.url, self.movie_with_dub = tmp, url, movie_with_dub
         self.lib = tmp / "lib"
         self.lib.mkdir()
         self.procs: list[Proc] = []
 
     def film(self, name: str) -> tuple[Path, Path]:
-        return make_movie_with_dub(self.lib / name, self.tmp / f"gen-{name}", SECONDS, OFFSET)
+        return self.movie_with_dub(self.lib / name, SECONDS, OFFSET)
 
     def service_config(self, port: int, workers: int = 0) -> Path:
         data = common(self.url)
@@ -185,19 +193,29 @@ class Deployment:
         self.procs.append(proc)
         return proc
 
-    def serve(self, port: int, workers: int = 0) -> Proc:
+    def serve(self, port: int, workers: int = 0, wait: bool = True) -> Proc:
+        """The service; ``wait=False`` returns at once (pass it to ready() later), so
+        that processes whose order does not matter start side by side."""
         proc = self.start("service", "serve", "--config", str(self.service_config(port, workers)))
-        proc.wait_for(r"jobs go to the syncdub queues", 60)
-        return proc
+        proc.ready = r"jobs go to the syncdub queues"
+        return self.ready(proc)[0] if wait else proc
 
-    def worker(self, name: str, stages: tuple[str, ...] = ("align", "merge")) -> Proc:
+    def worker(self, name: str, stages: tuple[str, ...] = ("align", "merge"), wait: bool = True) -> Proc:
         proc = self.start(name, "worker", "--config", str(self.worker_config(name, stages)))
-        proc.wait_for(rf"takes the {' and '.join(stages)} stage", 60)
-        return proc
+        proc.ready = rf"takes the {' and '.join(stages)} stage"
+        return self.ready(proc)[0] if wait else proc
+
+    def ready(self, *procs: Proc) -> tuple[Proc, ...]:
+        for proc in procs:
+            proc.wait_for(proc.ready, 60)
+        return procs
 
     def stop_all(self) -> None:
+        # all signalled first: their shutdowns (a second or two each) overlap
         for proc in reversed(self.procs):
-            proc.stop()
+            proc.send()
+        for proc in reversed(self.procs):
+            proc.join()
 
 
 def record(store: Store, job_id: int) -> dict:
@@ -212,4 +230,4 @@ def wait_final(store: Store, job_ids: list[int], timeout: float) -> list[dict]:
         found = [record(store, i) for i in job_ids]
         if all(j["state"] in FINAL for j in found) or time.monotonic() > deadline:
             return found
-        time.sleep(0.5)
+        time.sleep(0.2)

@@ -26,8 +26,8 @@ def wait_queued(client: redis.Redis, count: int, timeout: float) -> int:
     return queued(client)
 
 
-def test_queued_stage_survives_a_broker_restart_and_runs_after(tmp_path, redis_server):
-    deploy = Deployment(tmp_path, redis_server.url)
+def test_queued_stage_survives_a_broker_restart_and_runs_after(tmp_path, redis_server, movie_with_dub):
+    deploy = Deployment(tmp_path, redis_server.url, movie_with_dub)
     original, dub = deploy.film("A")
     store = deploy.store()
     job_id = jobs.create(store, original=str(original), dubbed=str(dub), language="de")
@@ -37,8 +37,7 @@ def test_queued_stage_survives_a_broker_restart_and_runs_after(tmp_path, redis_s
         redis_server.stop()
         redis_server.start()
         assert queued(redis.Redis.from_url(redis_server.url)) == 1  # read back from the AOF
-        deploy.worker("gpu", ("align",))
-        deploy.worker("nas", ("merge",))
+        deploy.ready(deploy.worker("gpu", ("align",), wait=False), deploy.worker("nas", ("merge",), wait=False))
         [job] = wait_final(store, [job_id], 90)
     finally:
         deploy.stop_all()

@@ -10,14 +10,14 @@ from queue_lib import Deployment, free_port, synced_tracks, temps_under, wait_fi
 from syncdub_companion import jobs
 
 
-def test_sigterm_mid_merge_gives_the_stage_back_and_the_job_ends_done_once(tmp_path, redis_server):
-    deploy = Deployment(tmp_path, redis_server.url)
+def test_sigterm_mid_merge_gives_the_stage_back_and_the_job_ends_done_once(tmp_path, redis_server, movie_with_dub):
+    deploy = Deployment(tmp_path, redis_server.url, movie_with_dub)
     original, dub = deploy.film("A")
     store = deploy.store()
     job_id = jobs.create(store, original=str(original), dubbed=str(dub), language="de")
     try:
-        deploy.serve(free_port())
-        first = deploy.worker("first")
+        service, first = deploy.serve(free_port(), wait=False), deploy.worker("first", wait=False)
+        deploy.ready(service, first)
         first.wait_for(r"job \d+: merge stage of", 60)
         first.popen.send_signal(signal.SIGTERM)
         assert first.popen.wait(30) == 0

@@ -13,8 +13,8 @@ from syncdub_companion import jobs
 ALIGN = "syncdub-dramatiq:syncdub.align"
 
 
-def test_a_job_cancelled_while_queued_is_stopped_on_the_worker(tmp_path, redis_server):
-    deploy = Deployment(tmp_path, redis_server.url)
+def test_a_job_cancelled_while_queued_is_stopped_on_the_worker(tmp_path, redis_server, movie_with_dub):
+    deploy = Deployment(tmp_path, redis_server.url, movie_with_dub)
     original, dub = deploy.film("A")
     before = original.stat().st_mtime_ns
     store = deploy.store()

@@ -13,8 +13,8 @@ from queue_lib import Deployment, record, synced_tracks, temps_under, wait_final
 from syncdub_companion import jobs
 
 
-def test_two_workers_one_killed_mid_job_three_films_done_once(tmp_path, redis_server):
-    deploy = Deployment(tmp_path, redis_server.url)
+def test_two_workers_one_killed_mid_job_three_films_done_once(tmp_path, redis_server, movie_with_dub):
+    deploy = Deployment(tmp_path, redis_server.url, movie_with_dub)
     films = [deploy.film(name) for name in ("A", "B", "C")]
     # what a worker killed mid-merge on another machine leaves beside a file: its pid means nothing here
     stale = films[2][0].parent / f".{films[2][0].name}.syncdub-999999-0badc0de.tmp"
@@ -22,11 +22,11 @@ def test_two_workers_one_killed_mid_job_three_films_done_once(tmp_path, redis_se
     store = deploy.store()
     ids = [jobs.create(store, original=str(orig), dubbed=str(dub), language="de") for orig, dub in films]
     try:
-        deploy.serve(free_port())
+        service = deploy.serve(free_port(), wait=False)
         # the victim merges only, so that the first stage it starts is a merge: it idles while
         # the survivor aligns, and takes merges the busy survivor cannot prefetch
-        victim = deploy.worker("victim", ("merge",))
-        deploy.worker("survivor")
+        victim = deploy.worker("victim", ("merge",), wait=False)
+        deploy.ready(service, victim, deploy.worker("survivor", wait=False))
         hit = victim.wait_for(r"job \d+: merge stage of", 120)
         victim.popen.send_signal(signal.SIGKILL)
         victim.popen.wait(10)

@@ -6,8 +6,8 @@ from queue_lib import Deployment, free_port, synced_tracks, wait_final
 from syncdub_companion import jobs
 
 
-def test_the_service_runs_its_own_stage_worker_when_jobs_workers_is_set(tmp_path, redis_server):
-    deploy = Deployment(tmp_path, redis_server.url)
+def test_the_service_runs_its_own_stage_worker_when_jobs_workers_is_set(tmp_path, redis_server, movie_with_dub):
+    deploy = Deployment(tmp_path, redis_server.url, movie_with_dub)
     original, dub = deploy.film("A")
     store = deploy.store()
     job_id = jobs.create(store, original=str(original), dubbed=str(dub), language="de")

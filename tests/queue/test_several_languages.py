@@ -9,8 +9,8 @@ from queue_lib import Deployment, free_port, synced_tracks, temps_under, wait_fi
 from syncdub_companion import jobs
 
 
-def test_two_dubs_go_to_the_worker_as_one_write_and_a_rejected_third_stays_out(tmp_path, redis_server):
-    deploy = Deployment(tmp_path, redis_server.url)
+def test_two_dubs_go_to_the_worker_as_one_write_and_a_rejected_third_stays_out(tmp_path, redis_server, movie_with_dub):
+    deploy = Deployment(tmp_path, redis_server.url, movie_with_dub)
     original, german = deploy.film("A")
     french = german.with_name("Film (2010).fr.mka")
     subprocess.run(["ffmpeg", "-v", "error", "-i", str(german), "-c", "copy", "-metadata:s:a:0", "language=fre",
@@ -23,8 +23,10 @@ def test_two_dubs_go_to_the_worker_as_one_write_and_a_rejected_third_stays_out(t
     config = deploy.service_config(free_port())
     config.write_text(config.read_text().replace('"languages" = ["de"]', '"languages" = ["de", "fr", "it"]'))
     try:
-        worker = deploy.worker("w1")
-        deploy.start("service", "serve", "--config", str(config)).wait_for("jobs go to the syncdub queues", 60)
+        worker = deploy.worker("w1", wait=False)
+        service = deploy.start("service", "serve", "--config", str(config))
+        service.ready = "jobs go to the syncdub queues"
+        deploy.ready(worker, service)
         [job] = wait_final(store, [job_id], 120)
         worker.wait_for(r"merged ger, fre into .*Film \(2010\)\.mkv in one write", 5)
     finally:
