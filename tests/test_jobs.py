@@ -36,7 +36,7 @@ def test_the_count_rule_keeps_the_newest_finished_jobs(store):
     active = jobs.create(store, original="/m/Running.mkv")
     jobs.set_state(store, active, "aligning")
     assert jobs.prune(store, keep_days=0, keep_finished=10) == 20
-    assert sorted(j["id"] for j in jobs.list_jobs(store)) == sorted(ids[20:] + [active])
+    assert sorted(j.id for j in jobs.list_jobs(store)) == sorted(ids[20:] + [active])
 
 
 def test_the_age_rule_removes_jobs_finished_before_keep_days(store):
@@ -45,8 +45,8 @@ def test_the_age_rule_removes_jobs_finished_before_keep_days(store):
     queued = jobs.create(store, original="/m/Queued.mkv")  # old, but not finished: never pruned
     jobs.update(store, queued, created_at=time.time() - 10 * DAY)
     assert jobs.prune(store, keep_days=2, keep_finished=0) == 3
-    assert {j["id"] for j in jobs.list_jobs(store)} == set(recent) | {queued}
-    assert not set(old) & {j["id"] for j in jobs.list_jobs(store)}
+    assert {j.id for j in jobs.list_jobs(store)} == set(recent) | {queued}
+    assert not set(old) & {j.id for j in jobs.list_jobs(store)}
 
 
 def test_jobs_inside_the_dedup_window_survive_so_repeats_still_deduplicate(store):
@@ -55,7 +55,7 @@ def test_jobs_inside_the_dedup_window_survive_so_repeats_still_deduplicate(store
     jobs.set_state(store, first, "skipped", finished_at=time.time() - DAY)  # ranks last of 21 finished
     add_finished(store, 20)
     assert jobs.prune(store, keep_days=0, keep_finished=5, protect_seconds=600) == 15
-    assert jobs.get(store, first)["state"] == "skipped"
+    assert jobs.get(store, first).state == "skipped"
     assert jobs.enqueue_event(store, event, dedup_window=600) == (first, False)
 
 
@@ -95,10 +95,10 @@ def test_a_page_of_jobs_newest_first_with_counts_of_all(store):
         for n, job_id in enumerate(ids):
             db.table(jobs.TABLE).update({"created_at": 1000.0 + n}, doc_ids=[job_id])
     shown, counts, total = jobs.page(store, offset=0, limit=3)
-    assert [j["id"] for j in shown] == [queued, ids[6], ids[5]] and total == 8
+    assert [j.id for j in shown] == [queued, ids[6], ids[5]] and total == 8
     assert counts["done"] == 7 and counts["queued"] == 1
     shown, _, total = jobs.page(store, {"done"}, offset=6, limit=3)
-    assert [j["id"] for j in shown] == [ids[0]] and total == 7
+    assert [j.id for j in shown] == [ids[0]] and total == 7
 
 
 def test_a_finished_jobs_bulk_is_stowed_out_of_the_job_file_and_comes_back_whole(store, tmp_path):
@@ -112,8 +112,8 @@ def test_a_finished_jobs_bulk_is_stowed_out_of_the_job_file_and_comes_back_whole
     assert "result" not in raw and "log" not in raw and raw["stowed"] is True
     job_file = (tmp_path / "data" / "syncdub.json").read_text()
     assert "anchors" not in job_file and "anchors" in (tmp_path / "data" / "syncdub.details.json").read_text()
-    assert {**jobs.get(store, job_id), "stowed": False} == {**whole, "stowed": False}
-    assert jobs.list_jobs(store)[0]["result"] == result
+    assert {**jobs.get(store, job_id).to_dict(), "stowed": False} == {**whole.to_dict(), "stowed": False}
+    assert jobs.list_jobs(store)[0].result == result
     jobs.retry(store, job_id)  # back to work: the bulk returns to the record
     raw = store.get(jobs.TABLE, job_id)
     assert raw["result"] == result and raw["log"][-1].endswith("merging de") and store.count(jobs.DETAILS_TABLE) == 0

@@ -59,7 +59,7 @@ def sync():
                    language=request.form.get("language") or None)
     existing = jobs.find_open(services.store, str(original), None)
     if existing:
-        flash(f"Job {existing['id']} is already open for {original.name}.", "ok")
+        flash(f"Job {existing.id} is already open for {original.name}.", "ok")
         return redirect(back)
     job_id = jobs.create(services.store, original=str(original), source="web")
     services.job_queued()

@@ -89,12 +89,12 @@ def test_a_job_waits_for_a_command_line_resync_of_the_same_file(tmp_path, librar
         time.sleep(0.05)
     assert run_job(svc, jobs.claim_next(svc.store, "w"), worker="w") == "queued"
     waiting = jobs.get(svc.store, job_id)
-    assert "another merge still holds it" in waiting["log"][-1] and waiting["attempts"] == 0
+    assert "another merge still holds it" in waiting.log[-1] and waiting.attempts == 0
 
     out, err = cli.communicate(timeout=240)
     assert cli.returncode == 0 and out.startswith("done: added"), out + err
     jobs.update(svc.store, job_id, next_attempt_at=0)
-    assert run_job(svc, jobs.claim_next(svc.store, "w"), worker="w") == "done", jobs.get(svc.store, job_id)["error"]
+    assert run_job(svc, jobs.claim_next(svc.store, "w"), worker="w") == "done", jobs.get(svc.store, job_id).error
     assert synced_languages(library.film) == ["fre", "ger"]
     svc.store.close()
 

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from pipeline_lib import FakeMerge, TruthAlign, build_lib
 from syncdub_companion import hookimpl, jobs
 from syncdub_companion.pipeline.runner import run_job
-from syncdub_companion.testing import make_movie_with_dub, make_services
+from syncdub_companion.testing import make_services
 
 SECONDS, OFFSET = 12.0, 1.5
 MOVIE = "movies/Film (2010)/Film (2010).mkv"
@@ -55,11 +55,11 @@ def run_next(lib, worker="w", **kw) -> str:
 
 
 @needs_tools
-def test_a_retry_after_a_full_disk_merges_with_the_stored_map_without_aligning_again(tmp_path):
+def test_a_retry_after_a_full_disk_merges_with_the_stored_map_without_aligning_again(tmp_path, movie_with_dub):
     # a margin no disk has: the mux's space check fails (DiskFullError, retried later)
     library = {"roots": [str(tmp_path / "lib")], "languages": ["de"]}
     full = build_lib(tmp_path, {"library": {**library, "space_margin_mb": 1 << 20}}, stable_seconds=0)
-    original, _ = make_movie_with_dub(full.root / "movies" / "Film (2010)", tmp_path / "gen", SECONDS, OFFSET)
+    original, _ = movie_with_dub(full.root / "movies" / "Film (2010)", SECONDS, OFFSET)
     aligner = CountingAlign()
     full.services.pm.register(aligner, name="counting-align")
     job_id = jobs.create(full.services.store, original=str(original))
@@ -81,9 +81,9 @@ def test_a_retry_after_a_full_disk_merges_with_the_stored_map_without_aligning_a
 
 
 @needs_tools
-def test_a_review_map_waits_then_approve_merges_it_as_stored(tmp_path):
+def test_a_review_map_waits_then_approve_merges_it_as_stored(tmp_path, movie_with_dub):
     lib = build_lib(tmp_path, stable_seconds=0)
-    original, _ = make_movie_with_dub(lib.root / "movies" / "Film (2010)", tmp_path / "gen", SECONDS, OFFSET)
+    original, _ = movie_with_dub(lib.root / "movies" / "Film (2010)", SECONDS, OFFSET)
     aligner = CountingAlign("review")
     lib.services.pm.register(aligner, name="counting-align")
     job_id = jobs.create(lib.services.store, original=str(original))
@@ -169,7 +169,7 @@ os.execv({real!r}, [{real!r}, *sys.argv[1:]])
 
 
 @needs_tools
-def test_a_job_with_two_languages_writes_the_file_once(tmp_path):
+def test_a_job_with_two_languages_writes_the_file_once(tmp_path, movie_with_dub):
     """Issue 18 item 2 in the service: a German and a French sidecar dub, one job, one mux,
     one swap, one rescan; each language's map stored by the align stage."""
     import os
@@ -180,7 +180,7 @@ def test_a_job_with_two_languages_writes_the_file_once(tmp_path):
     wrapper.chmod(0o755)
     library = {"roots": [str(tmp_path / "lib")], "languages": ["de", "fr"]}
     lib = build_lib(tmp_path, {"library": library, "tools": {"mkvmerge": str(wrapper)}}, stable_seconds=0)
-    original, german = make_movie_with_dub(lib.root / "movies" / "Film (2010)", tmp_path / "gen", SECONDS, OFFSET)
+    original, german = movie_with_dub(lib.root / "movies" / "Film (2010)", SECONDS, OFFSET)
     french = german.with_name("Film (2010).fr.mka")
     subprocess.run(["ffmpeg", "-v", "error", "-i", str(german), "-c", "copy", "-metadata:s:a:0", "language=fre",
                     str(french)], check=True)

@@ -35,10 +35,10 @@ def test_job_with_the_real_merge_and_aligner_adds_the_dub(tmp_path):
     job_id = jobs.create(lib.services.store, original=original, source="cli")
     job = jobs.claim_next(lib.services.store, "e2e")
 
-    assert run_job(lib.services, job, worker="e2e") == "done", jobs.get(lib.services.store, job_id)["error"]
+    assert run_job(lib.services, job, worker="e2e") == "done", jobs.get(lib.services.store, job_id).error
 
     record = jobs.get(lib.services.store, job_id)
-    result = record["result"]["languages"]["de"]
+    result = record.result["languages"]["de"]
     assert result["status"] == "done" and result["output_path"] == original
     assert result["timemap"]["verdict"] == "aligned"
     first = result["timemap"]["segments"][0]
@@ -47,5 +47,5 @@ def test_job_with_the_real_merge_and_aligner_adds_the_dub(tmp_path):
                                       capture_output=True, check=True).stdout)
     languages = [s.get("tags", {}).get("language") for s in probe["streams"] if s["codec_type"] == "audio"]
     assert languages == ["eng", "ger"]
-    assert lib.recorder.changed == [[original]] and lib.recorder.finished[-1]["state"] == "done"
+    assert lib.recorder.changed == [[original]] and lib.recorder.finished[-1].state == "done"
     lib.services.store.close()

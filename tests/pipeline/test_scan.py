@@ -92,7 +92,7 @@ def test_queue_skips_pairs_that_already_have_a_job(services):
     report = scan.plan(services)
     first = scan.queue(services, report)
     assert len(first) == 3 and scan.queue(services, scan.plan(services)) == []
-    assert {j["source"] for j in jobs.list_jobs(services.store)} == {"scan"}
+    assert {j.source for j in jobs.list_jobs(services.store)} == {"scan"}
     assert len(scan.queue(services, scan.plan(services), force=True)) == 3
 
 
@@ -177,10 +177,10 @@ def test_a_rejected_pair_outlives_pruning_and_the_scan_skips_it_until_cleared(se
     _age_tree(root)
     matrix = str(root / "movies/The Matrix (1999)/The Matrix (1999).mkv")
     for job_id in scan.queue(services, scan.plan(services)):
-        if jobs.get(services.store, job_id)["original"] != matrix:
+        if jobs.get(services.store, job_id).original != matrix:
             jobs.set_state(services.store, job_id, "done")
     job = jobs.claim_next(services.store, "w")
-    assert job["original"] == matrix
+    assert job.original == matrix
     merge = FakeMerge(errors=[AlignmentRejected("another film", 0.1)])
     assert run_job(services, job, merge=merge, align=merge.align) == "rejected"
     for row in services.store.all(jobs.TABLE):  # every job pruned: the blocklist must not depend on them
@@ -193,13 +193,13 @@ def test_a_rejected_pair_outlives_pruning_and_the_scan_skips_it_until_cleared(se
 
     listed = json.loads(run_cli("jobs", "--config", config, "blocklist", "--json").stdout)
     assert [(r["original"], os.path.basename(r["dubbed"]), r["language"], r["job_id"], r["reason"]) for r in listed] \
-        == [(os.path.realpath(matrix), "grp-matrix.mkv", "de", job["id"], "another film")]
+        == [(os.path.realpath(matrix), "grp-matrix.mkv", "de", job.id, "another film")]
     assert "<- " + os.path.realpath(str(root / LIBRARY[os.path.relpath(matrix, root)])) in \
         run_cli("jobs", "--config", config, "blocklist").stdout
 
     assert run_cli("jobs", "--config", config, "blocklist", "--clear").stdout.strip() == "cleared 1 blocked pair(s)"
     assert "(1 new, 2 done, 0 rejected)" in run_cli("scan", "--config", config, "--dry-run").stderr
-    assert [jobs.get(services.store, i)["original"] for i in scan.queue(services, scan.plan(services))] == [matrix]
+    assert [jobs.get(services.store, i).original for i in scan.queue(services, scan.plan(services))] == [matrix]
 
 
 def test_scan_force_queues_a_blocked_pair(services, tree):
@@ -209,4 +209,4 @@ def test_scan_force_queues_a_blocked_pair(services, tree):
     report = scan.plan(services)
     assert len(scan.queue(services, report)) == 2 and report.counts() == {"new": 2, "done": 0, "open": 0, "rejected": 1}
     forced = scan.queue(services, scan.plan(services), force=True)
-    assert matrix in [jobs.get(services.store, i)["original"] for i in forced]
+    assert matrix in [jobs.get(services.store, i).original for i in forced]

@@ -45,7 +45,7 @@ def test_pool_runs_queued_jobs_and_stops(lib):
     try:
         job_id = jobs.create(lib.services.store, original=original)
         pool.wake()
-        wait_for(lambda: jobs.get(lib.services.store, job_id)["state"] == "done", 20, "the job to finish")
+        wait_for(lambda: jobs.get(lib.services.store, job_id).state == "done", 20, "the job to finish")
     finally:
         pool.stop()
         pool.join()
@@ -109,22 +109,22 @@ def test_kill_9_mid_job_then_restart_completes_the_job_exactly_once(lib, tmp_pat
     job_id = jobs.create(store, original=original)
 
     first = Proc(tmp_path, 60, {}, lib.root, lib.dubs)
-    wait_for(lambda: jobs.get(store, job_id)["state"] == "aligning", 30, "the merge to start")
+    wait_for(lambda: jobs.get(store, job_id).state == "aligning", 30, "the merge to start")
     first.kill()
     crashed = jobs.get(store, job_id)
-    assert crashed["state"] == "aligning" and crashed["worker"]  # left claimed by a dead process
+    assert crashed.state == "aligning" and crashed.worker  # left claimed by a dead process
 
     second = Proc(tmp_path, 0.5, {}, lib.root, lib.dubs)
     try:
-        wait_for(lambda: jobs.get(store, job_id)["state"] == "done", 30, "the job to finish after restart")
+        wait_for(lambda: jobs.get(store, job_id).state == "done", 30, "the job to finish after restart")
         time.sleep(0.5)  # a second run would publish again within this time
     finally:
         assert second.terminate() == 0
     job = jobs.get(store, job_id)
     assert lines(tmp_path / "published.log") == [original]
     assert len(lines(tmp_path / "merges.log")) == 2  # interrupted once, completed once
-    assert job["attempts"] == 2 and job["worker"] is None
-    assert any("re-queued: the service stopped while the job was aligning" in line for line in job["log"])
+    assert job.attempts == 2 and job.worker is None
+    assert any("re-queued: the service stopped while the job was aligning" in line for line in job.log)
 
 
 def test_sigterm_after_the_grace_period_requeues_the_running_job(lib, tmp_path):
@@ -133,12 +133,12 @@ def test_sigterm_after_the_grace_period_requeues_the_running_job(lib, tmp_path):
     store = lib.services.store
     job_id = jobs.create(store, original=original)
     proc = Proc(tmp_path, 60, {"stop_grace": 0}, lib.root, lib.dubs)
-    wait_for(lambda: jobs.get(store, job_id)["state"] == "aligning", 30, "the merge to start")
+    wait_for(lambda: jobs.get(store, job_id).state == "aligning", 30, "the merge to start")
     started = time.monotonic()
     assert proc.terminate() == 0
     assert time.monotonic() - started < 10
     job = jobs.get(store, job_id)
-    assert (job["state"], job["worker"], job["attempts"]) == ("queued", None, 0)
+    assert (job.state, job.worker, job.attempts) == ("queued", None, 0)
     assert lines(tmp_path / "published.log") == []
 
 
@@ -148,7 +148,7 @@ def test_sigterm_lets_the_running_job_finish_within_the_grace_period(lib, tmp_pa
     store = lib.services.store
     job_id = jobs.create(store, original=original)
     proc = Proc(tmp_path, 1.5, {"stop_grace": 30}, lib.root, lib.dubs)
-    wait_for(lambda: jobs.get(store, job_id)["state"] == "aligning", 30, "the merge to start")
+    wait_for(lambda: jobs.get(store, job_id).state == "aligning", 30, "the merge to start")
     assert proc.terminate() == 0
-    assert jobs.get(store, job_id)["state"] == "done"
+    assert jobs.get(store, job_id).state == "done"
     assert lines(tmp_path / "published.log") == [original]

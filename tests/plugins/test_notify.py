@@ -121,7 +121,7 @@ def test_a_dead_service_never_changes_the_job_and_its_secret_stays_out_of_the_lo
         lib.file("movies/Film (2010)/Film (2010).de.mka")
         job_id = jobs.create(lib.services.store, original=original)
         assert run_next(lib) == "done"
-        assert jobs.get(lib.services.store, job_id)["state"] == "done"
+        assert jobs.get(lib.services.store, job_id).state == "done"
         for handler in root.handlers:
             handler.flush()
         text = (tmp_path / "data" / "logs" / "syncdub.log").read_text()

@@ -22,7 +22,7 @@ def test_post_without_the_sessions_token_is_400(site, user, path, token):
     response = user.post(path.format(id=job_id), data=data)
     assert response.status_code == 400
     assert "security token" in response.get_data(as_text=True)
-    assert jobs.get(site.services.store, job_id)["state"] == "queued"  # not cancelled
+    assert jobs.get(site.services.store, job_id).state == "queued"  # not cancelled
     assert jobs.list_jobs(site.services.store) == [jobs.get(site.services.store, job_id)]  # no job queued
     assert site.config_path.read_bytes() == before
     assert user.get("/jobs").status_code == 200  # still logged in: logout was refused too

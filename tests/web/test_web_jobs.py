@@ -78,7 +78,7 @@ def test_retry_puts_a_failed_job_back(site, user):
     jobs.set_state(store, job_id, "failed", error="disk full")
     response = user.post(f"/jobs/{job_id}/retry", data={"csrf_token": page_token(user), "back": "/jobs?state=failed"})
     assert response.headers["Location"] == "/jobs?state=failed"
-    assert jobs.get(store, job_id)["state"] == "queued"
+    assert jobs.get(store, job_id).state == "queued"
 
 
 def test_retry_of_a_running_job_is_refused_with_a_message(site, user):
@@ -86,7 +86,7 @@ def test_retry_of_a_running_job_is_refused_with_a_message(site, user):
     job_id = jobs.create(store, original=str(site.root / "a.mkv"))
     jobs.update(store, job_id, state="aligning")
     user.post(f"/jobs/{job_id}/retry", data={"csrf_token": page_token(user)})
-    assert jobs.get(store, job_id)["state"] == "aligning"
+    assert jobs.get(store, job_id).state == "aligning"
     assert "is running" in user.get(f"/jobs/{job_id}").get_data(as_text=True)
 
 
@@ -98,8 +98,8 @@ def test_cancel_queued_and_running_jobs(site, user):
     token = page_token(user)
     user.post(f"/jobs/{queued}/cancel", data={"csrf_token": token})
     user.post(f"/jobs/{running}/cancel", data={"csrf_token": token})
-    assert jobs.get(store, queued)["state"] == "cancelled"
-    assert jobs.get(store, running)["cancel_requested"] is True
+    assert jobs.get(store, queued).state == "cancelled"
+    assert jobs.get(store, running).cancel_requested is True
     user.post(f"/jobs/{queued}/cancel", data={"csrf_token": token})
     assert "already finished" in user.get(f"/jobs/{queued}").get_data(as_text=True)
 

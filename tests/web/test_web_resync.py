@@ -76,7 +76,7 @@ def test_a_dub_root_outside_the_library_can_be_browsed_for_the_dub_only(site, us
     assert user.post("/resync", data={"csrf_token": token, "original": str(original),
                                       "dubbed": str(dub)}).status_code == 302
     [job] = jobs.list_jobs(site.services.store)
-    assert (job["original"], job["dubbed"]) == (str(original), str(dub))
+    assert (job.original, job.dubbed) == (str(original), str(dub))
 
 
 def test_queue_refuses_outside_files_and_symlinked_ones(site, user, tree):
@@ -101,16 +101,16 @@ def test_queue_creates_a_web_job_and_opens_it(site, user, tree):
     response = user.post("/resync", data={"csrf_token": page_token(user, "/resync"), "original": str(original),
                                           "dubbed": str(dub), "language": "DE", "mode": "beside", "force": "on"})
     [job] = jobs.list_jobs(site.services.store)
-    assert response.headers["Location"] == f"/jobs/{job['id']}"
-    assert (job["original"], job["dubbed"], job["language"], job["source"]) == (str(original), str(dub), "de", "web")
-    assert job["mode"] == "beside" and job["force"] is True and job["state"] == "queued"
+    assert response.headers["Location"] == f"/jobs/{job.id}"
+    assert (job.original, job.dubbed, job.language, job.source) == (str(original), str(dub), "de", "web")
+    assert job.mode == "beside" and job.force is True and job.state == "queued"
 
 
 def test_dub_is_optional(site, user, tree):
     original = tree[0] / "Film (2001)" / "Film (2001).mkv"
     user.post("/resync", data={"csrf_token": page_token(user, "/resync"), "original": str(original)})
     [job] = jobs.list_jobs(site.services.store)
-    assert job["dubbed"] is None and job["language"] is None
+    assert job.dubbed is None and job.language is None
 
 
 @pytest.mark.parametrize("data, message", [

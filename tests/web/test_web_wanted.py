@@ -47,16 +47,16 @@ def test_sync_queues_the_films_job_once(site, user, films):
     answer = user.post("/wanted/sync", data={"csrf_token": token, "original": str(original), "page": "1"})
     assert answer.status_code == 302 and answer.headers["Location"].startswith("/wanted")
     queued = jobs.list_jobs(site.services.store)
-    assert [(j["original"], j["language"], j["source"], j["state"]) for j in queued] == [
+    assert [(j.original, j.language, j.source, j.state) for j in queued] == [
         (str(original), None, "web", "queued")]
     page = user.get("/wanted").get_data(as_text=True)
-    assert f"Job {queued[0]['id']} queued for Lacks (2002).mkv." in html.unescape(page)
+    assert f"Job {queued[0].id} queued for Lacks (2002).mkv." in html.unescape(page)
     row = rows(page)["Lacks (2002).mkv"]
     assert "queued" in row and "disabled" in row and ">Queued</button>" in row  # the row shows its open job
     assert "disabled" not in rows(page)["Has (2001).mkv"]
     user.post("/wanted/sync", data={"csrf_token": token, "original": str(original)})
     assert len(jobs.list_jobs(site.services.store)) == 1  # already open: no second job
-    assert f"Job {queued[0]['id']} is already open" in html.unescape(user.get("/wanted").get_data(as_text=True))
+    assert f"Job {queued[0].id} is already open" in html.unescape(user.get("/wanted").get_data(as_text=True))
 
 
 @pytest.mark.parametrize("original,status", [("/etc/passwd", 403), ("", 400), ("{root}/Movies/none.mkv", 400),
