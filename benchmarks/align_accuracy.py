@@ -5,7 +5,7 @@
     python -m benchmarks.align_accuracy --peer           # describealign beside ours
     python -m benchmarks.align_accuracy --cases combo,quiet_bed --directions en-es
     python -m benchmarks.align_accuracy --cases random --seeds tuning     # seeds 0-23, drawn edits
-    python -m benchmarks.align_accuracy --cases random --seeds validation # seeds 5024-5047: report only
+    python -m benchmarks.align_accuracy --cases random --seeds validation # seeds 5048-5071: report only
     python -m benchmarks.align_accuracy --cases random --seeds old-validation  # 1000-1023, looked at
     python -m benchmarks.align_accuracy --cases random --seeds second-validation  # 3000-3023, looked at
     python -m benchmarks.align_accuracy --cases random --seeds third-validation   # 5000-5023, looked at
@@ -93,7 +93,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--directions", help="comma-separated: es-en,en-es (default: both)")
     parser.add_argument("--duration", type=float, help="seconds per pair (default: 420-600 by case)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--seeds", help="several seeds: 'tuning', 'validation', 'old-validation', 'second-validation', 'third-validation', or a range such as 0-9 "
+    parser.add_argument("--seeds", help="several seeds: 'tuning', 'validation', 'old-validation', 'second-validation', 'third-validation', 'fourth-validation', or a range such as 0-9 "
                                          "(the random case draws each pair's edits from its seed)")
     parser.add_argument("--cache", type=Path, default=OUT / "corpus", help="where pairs are built and reused")
     parser.add_argument("--out", type=Path, default=OUT / "accuracy.json")
@@ -115,13 +115,14 @@ def plan(args: argparse.Namespace) -> list[tuple[str, str, float, int]]:
 
 
 def seeds(args: argparse.Namespace) -> list[int]:
-    from .randomized import (OLD_VALIDATION_SEEDS, SECOND_VALIDATION_SEEDS, THIRD_VALIDATION_SEEDS, TUNING_SEEDS,
-                             VALIDATION_SEEDS)
+    from .randomized import (FOURTH_VALIDATION_SEEDS, OLD_VALIDATION_SEEDS, SECOND_VALIDATION_SEEDS,
+                             THIRD_VALIDATION_SEEDS, TUNING_SEEDS, VALIDATION_SEEDS)
 
     if not args.seeds:
         return [args.seed]
     named = {"tuning": TUNING_SEEDS, "validation": VALIDATION_SEEDS, "old-validation": OLD_VALIDATION_SEEDS,
-             "second-validation": SECOND_VALIDATION_SEEDS, "third-validation": THIRD_VALIDATION_SEEDS}
+             "second-validation": SECOND_VALIDATION_SEEDS, "third-validation": THIRD_VALIDATION_SEEDS,
+             "fourth-validation": FOURTH_VALIDATION_SEEDS}
     if args.seeds in named:
         return list(named[args.seeds])
     lo, _, hi = args.seeds.partition("-")

@@ -13,9 +13,12 @@ from __future__ import annotations
 import numpy as np
 
 TUNING_SEEDS = range(0, 24)
-# Fresh on 2026-12-06, after the fourth round's changes: never built or looked at while
-# tuning; run only to report.
-VALIDATION_SEEDS = range(5024, 5048)
+# Fresh on 2026-12-06 (sixth speed session): never built or looked at while tuning; run only
+# to report, on the session's final code.
+VALIDATION_SEEDS = range(5048, 5072)
+# The fourth validation set (2026-12-06): run blind once on the fourth round's final code,
+# then 5032 and 5042 were read and the aligner changed, so it is looked-at material now.
+FOURTH_VALIDATION_SEEDS = range(5024, 5048)
 # The third validation set (2026-12-06, fourth round): run blind once, then 5007 and 5018
 # were read and the aligner changed, so it is looked-at material now.
 THIRD_VALIDATION_SEEDS = range(5000, 5024)
