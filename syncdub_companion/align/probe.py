@@ -34,6 +34,7 @@ import numpy as np
 from ..errors import MediaError
 from ..tools import process
 from ..tools.ffmpeg import FFmpeg
+from ..timing import LapClock
 from ..tools.ffprobe import AudioStream
 from .decode import SAMPLE_RATE, DecodedTrack, decode_pcm
 from .features import FPS, Features, detail, features_of, frame_time, onset_envelope, resample_features
@@ -297,20 +298,26 @@ def align_by_probes(original: str, dubbed: str, streams: tuple[AudioStream, Audi
     orig = Reader(opts.ffmpeg, original, s_orig, kinds[0], float(s_orig.duration))
     dub = Reader(opts.ffmpeg, dubbed, s_dub, kinds[1], float(s_dub.duration))
     with ThreadPoolExecutor(READERS) as pool:
+        clock = LapClock()
         try:
             shifts = list(pool.map(Reader.calibrate, (orig, dub)))
             probe["seek_shift_ms"] = {"original": round(shifts[0] * 1000, 2), "dubbed": round(shifts[1] * 1000, 2)}
+            clock.lap("calibrate")
             use_bed, line, scouts = _scout(pool, orig, dub, accept_z, probe)
+            clock.lap("scouts")
             checks = _check(pool, orig, dub, line, use_bed, probe)
+            clock.lap("checks")
             line = fit_line(scouts + checks)
             residual = max(abs(line.off_by(p)) for p in scouts + checks)
             probe["residual_ms"] = round(float(residual) * 1000 / FPS, 1)
             if residual > LAG_TOLERANCE:
                 raise NoProof(f"the windows sit up to {residual * 10:.0f} ms off one line: the speed varies")
             head, tail = _edges(pool, orig, dub, line, opts)
+            clock.lap("edges")
         except MediaError as exc:   # a window that does not decode: the full decode will say why
             raise NoProof(f"a window could not be read ({exc})") from None
         finally:
+            probe["laps"] = clock.laps
             probe["read_bytes"] = {"original": orig.read_bytes, "dubbed": dub.read_bytes}
             probe["decoded_s"] = {"original": round(orig.decoded_s, 1), "dubbed": round(dub.decoded_s, 1)}
     segments = _joined(_clip([*head[:-1], _on(line, head[-1].dub_start, tail[0].dub_end), *tail[1:]],
