@@ -34,6 +34,15 @@ def drascula() -> Path:
 
 
 @pytest.fixture(scope="session")
+def voices(drascula, tmp_path_factory) -> dict[str, Path]:
+    """Three short real-speech tracks (tests.align.speech_clips.make_voices), made once: the
+    language tests only read them."""
+    from tests.align.speech_clips import make_voices
+
+    return make_voices(drascula, tmp_path_factory.mktemp("voices"))
+
+
+@pytest.fixture(scope="session")
 def movie_with_dub(tmp_path_factory):
     """``make(folder, seconds, offset)``: make_movie_with_dub's film and dub, fresh copies in
     ``folder``. Each length and offset is made once a session (ffmpeg and mkvmerge take

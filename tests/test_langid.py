@@ -3,33 +3,13 @@ an untagged English dub is named English, a Spanish one tagged eng keeps its tag
 reported as contradicting its speech."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from syncdub_companion import langid
 from syncdub_companion.merge.plan import prepare
 from syncdub_companion.testing import make_services
-from tests.align.speech_clips import LINES, compose, encode, write_wav
 
 pytestmark = pytest.mark.slow
-
-GAPS = [1.0, 1.5, 1.0, 1.2]
-
-
-def make_voices(drascula: Path, folder: Path) -> dict[str, Path]:
-    """Four real lines each: English untagged, Spanish tagged eng (a mislabelled release), Spanish tagged spa."""
-    folder.mkdir(parents=True, exist_ok=True)
-    out = {}
-    for name, lang, tag in (("en_untagged", "en", None), ("es_tagged_eng", "es", "eng"), ("es_original", "es", "spa")):
-        clip = compose(drascula, lang, list(LINES[:4]), GAPS)
-        out[name] = encode(write_wav(folder / f"{name}.wav", clip.audio), folder / f"{name}.mkv", "aac", tag)
-    return out
-
-
-@pytest.fixture(scope="module")
-def voices(drascula, tmp_path_factory):
-    return make_voices(drascula, tmp_path_factory.mktemp("library"))
 
 
 @pytest.fixture(scope="module")

@@ -139,3 +139,16 @@ def codec_delay(path: Path, written: np.ndarray, seconds: float = 8.0) -> float:
     most = int(0.2 * RATE)
     corr = np.correlate(decoded[: len(ref) + most], ref, "valid")
     return float(np.argmax(corr)) / RATE
+
+
+VOICE_GAPS = [1.0, 1.5, 1.0, 1.2]
+
+
+def make_voices(drascula: Path, folder: Path) -> dict[str, Path]:
+    """Four real lines each: English untagged, Spanish tagged eng (a mislabelled release), Spanish tagged spa."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for name, lang, tag in (("en_untagged", "en", None), ("es_tagged_eng", "es", "eng"), ("es_original", "es", "spa")):
+        clip = compose(drascula, lang, list(LINES[:4]), VOICE_GAPS)
+        out[name] = encode(write_wav(folder / f"{name}.wav", clip.audio), folder / f"{name}.mkv", "aac", tag)
+    return out

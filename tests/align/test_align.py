@@ -239,8 +239,10 @@ def _lavfi(path: Path, source: str, extra: tuple[str, ...] = ()):
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", source, *extra, str(path)], check=True)
 
 
-@pytest.fixture
-def bad_inputs(tmp_path, pairs_dir):
+@pytest.fixture(scope="module")
+def bad_inputs(tmp_path_factory, pairs_dir):
+    """Made once: every test using them only reads them."""
+    tmp_path = tmp_path_factory.mktemp("bad_inputs")
     good = _pair("offset_pos", "es-en", pairs_dir).original
     junk = tmp_path / "junk.mkv"
     junk.write_bytes(np.random.default_rng(0).bytes(20000))

@@ -8,14 +8,8 @@ from syncdub_companion import jobs
 from syncdub_companion.pipeline.context import JobContext
 from syncdub_companion.pipeline.languages import languages
 from syncdub_companion.testing import make_services
-from tests.test_langid import make_voices
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def voices(drascula, tmp_path_factory):
-    return make_voices(drascula, tmp_path_factory.mktemp("library"))
 
 
 @pytest.fixture
