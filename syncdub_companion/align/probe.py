@@ -315,7 +315,11 @@ def align_by_probes(original: str, dubbed: str, streams: tuple[AudioStream, Audi
             head, tail = _edges(pool, orig, dub, line, opts)
             clock.lap("edges")
         except MediaError as exc:   # a window that does not decode: the full decode will say why
+            clock.lap("until it fell back")
             raise NoProof(f"a window could not be read ({exc})") from None
+        except NoProof:
+            clock.lap("until it fell back")
+            raise
         finally:
             probe["laps"] = clock.laps
             probe["read_bytes"] = {"original": orig.read_bytes, "dubbed": dub.read_bytes}
