@@ -28,8 +28,8 @@ from .features import (FPS, Features, detail, features_from_energies, features_o
                        resample_features, time_frame)
 from .fit import LineFit, cluster_lags, fit_shared_slope
 from .search import OriginalIndex, find_speed, local_search, resample_envelope, window_lags
-from .segment import (Similarity, monotone_path, refine_boundaries, runs, similarity_track, split_overlaps,
-                      unmap_unconfirmed_edges)
+from .segment import (Similarity, match_strength, monotone_path, refine_boundaries, runs, similarity_track,
+                      split_overlaps, unmap_unconfirmed_edges)
 from .timemap import Anchor, Segment, TimeMap
 from .verify import apply_speech, hold_without_speech, wants_speech, windows_for
 from .waveform import SIGNAL_MODULE, refine_edges, refine_offset
@@ -51,6 +51,11 @@ ANCHOR_WIDTH = 300       # 3 s windows for the precise anchors
 MIN_SEGMENT_S = 1.0
 MIN_THRESHOLD_SD = 2.0   # the segmentation threshold stays this many null SDs over chance
 KEEP_NCC = 0.75          # a chunk keeps its neighbour's lag unless its NCC there drops under this share
+# A stretch matching under this share of the film's typical match (segment.match_strength)
+# is searched through for better lags of short scenes, which win a 6 s chunk by the margin.
+WEAK_STRENGTH = 0.5
+CHALLENGE_MARGIN = 0.15
+CHALLENGE_PEAKS = 5
 ROOM_SLACK = 1000        # 10 s: a gap's neighbours may have run that far into it
 SMEAR_FRAMES = 0.5       # a chunk smeared less than this by a speed correction keeps its place
 # What a missing or broken model, a bad model folder or an undecodable window raise; the map
@@ -484,6 +489,7 @@ class _State:
         threshold = self._threshold(tracks, anchors)
         path = monotone_path(tracks, threshold)
         extra = self._explain_gaps(path, lags)
+        extra += self._challenge_weak(path, tracks, threshold, lags + extra)
         if extra:
             lags = lags + extra
             tracks += [similarity.track(int(round(l))) for l in extra]
@@ -559,6 +565,56 @@ class _State:
                 if all(abs(a.lag - l) > 8 for l in lags + extra):
                     extra.append(a.lag)
         return extra
+
+    def _challenge_weak(self, path, tracks, threshold, known) -> list[float]:
+        """Lags of short scenes inside stretches that match much weaker than the film does.
+
+        The 20 s chunks find the lags of long stretches only. Where short scenes alternate
+        with dub-only ones (a director's cut), a reused music cue can match the whole run
+        of them at one wrong lag, weakly but steadily (music alone, where the true
+        stretches match music and effects), and the path then has no gap for
+        :meth:`_explain_gaps` to search: the scenes' own lags were never candidates. So
+        6 s chunks through such a stretch are searched in full, and a lag that matches a
+        chunk clearly better than the stretch's own becomes a candidate (it still has to
+        win the segmentation and the chain).
+        """
+        extra: list[float] = []
+        strength = match_strength(path, tracks, threshold)
+        for (state, s, e), weight in zip(runs(path), strength):
+            if state == -1 or weight >= WEAK_STRENGTH or e - s < SHORT_CHUNK:
+                continue
+            own = tracks[state].lag
+            starts = list(range(s, e - SHORT_CHUNK + 1, SHORT_CHUNK // 2))
+            if starts[-1] < e - SHORT_CHUNK:
+                starts.append(e - SHORT_CHUNK)
+            for start in starts:
+                if self.dub.loud[start:start + SHORT_CHUNK].mean() < 0.3:
+                    continue
+                found = self._challenger(start, own)
+                if found is None:
+                    continue
+                here = local_search(self.z_dub, self.z_orig, start, SHORT_CHUNK, own, radius=3)
+                if here is not None and found.ncc < here.ncc + CHALLENGE_MARGIN:
+                    continue
+                if all(abs(found.lag - l) > 8 for l in known + extra):
+                    extra.append(found.lag)
+        if extra:
+            self.details["challenged"] = [round(l / FPS, 2) for l in extra]
+        return extra
+
+    def _challenger(self, start: int, own: float):
+        """The best band match of a 6 s chunk among its envelope's strongest peaks away from
+        ``own``: a looped cue's bars outrank the chunk's own place on the envelope."""
+        self.searches["full"] += 1
+        best = None
+        for peak in self.index.peaks(self.env_dub[start:start + SHORT_CHUNK], start, CHALLENGE_PEAKS, apart=50):
+            if peak.z < CHUNK_Z or abs(peak.lag - own) <= 8:
+                continue
+            match = local_search(self.z_dub, self.z_orig, start, SHORT_CHUNK, peak.lag, radius=20)
+            if match is not None and match.ncc >= self._ncc_floor(SHORT_CHUNK) and abs(match.lag - own) > 8 \
+                    and (best is None or match.ncc > best.ncc):
+                best = match
+        return best
 
     # --- step 3: precise fit ---------------------------------------------------------
     def _finish(self, path, tracks, threshold, clock: LapClock) -> TimeMap:

@@ -45,19 +45,42 @@ class OriginalIndex:
 
     def search(self, chunks: np.ndarray, starts: np.ndarray) -> list[Match]:
         """Full search of equally long chunks (rows) over every position in the original."""
+        return [_best_peak(ncc, int(start), chunks.shape[1]) for ncc, start in zip(self._ncc(chunks), starts)]
+
+    def peaks(self, chunk: np.ndarray, start: int, count: int, apart: int) -> list[Match]:
+        """The ``count`` highest peaks of one chunk's full search, at least ``apart`` frames
+        apart, best first. A looped cue repeats its rhythm every bar, so its peaks can
+        outrank the chunk's own place on the envelope; the caller judges them on the bands."""
+        rows = list(self._ncc(chunk[None, :]))
+        if not rows:
+            return []
+        ncc = rows[0]
+        sample = ncc[::7]
+        med = float(np.median(sample))
+        spread = 1.4826 * float(np.median(np.abs(sample - med))) + 1e-9
+        left = ncc.copy()
+        out = []
+        for _ in range(min(count, len(ncc))):
+            k = int(np.argmax(left))
+            if not np.isfinite(left[k]):
+                break
+            out.append(Match(start=start, length=len(chunk), lag=k + _parabolic(ncc, k) - start,
+                             ncc=float(ncc[k]), z=(float(ncc[k]) - med) / spread))
+            left[max(0, k - apart):k + apart + 1] = -np.inf
+        return out
+
+    def _ncc(self, chunks: np.ndarray):
+        """Each chunk's NCC at every position in the original, row by row."""
         count, width = chunks.shape
         positions = len(self.env) - width + 1
         if positions <= 0:
-            return []
+            return
         spec = sfft.rfft(chunks, n=self.n, axis=1, workers=-1)
         cross = sfft.irfft(self.spectrum[None, :] * np.conj(spec), n=self.n, axis=1, workers=-1)[:, :positions]
         local = np.sqrt(np.maximum(self.cum_sq[width:] - self.cum_sq[:-width], 1e-9))[:positions]
         norms = np.sqrt((chunks.astype(np.float64) ** 2).sum(axis=1)) + 1e-9
-        out = []
         for i in range(count):
-            ncc = cross[i] / (local * norms[i])
-            out.append(_best_peak(ncc, int(starts[i]), width))
-        return out
+            yield cross[i] / (local * norms[i])
 
 
 def _best_peak(ncc: np.ndarray, start: int, width: int) -> Match:

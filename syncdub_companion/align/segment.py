@@ -278,7 +278,7 @@ def monotone_path(tracks: list[Track], threshold: float, rounds: int = 6) -> np.
     smoothed: dict = {}   # a round changes one track's frames inside the original, not its similarity
     path = fill_same_lag_gaps(viterbi(tracks, threshold, smoothed=smoothed))
     for _ in range(rounds):
-        losers = _off_chain(path, tracks)
+        losers = _off_chain(path, tracks, threshold)
         if not losers:
             break
         tracks = list(tracks)
@@ -289,7 +289,42 @@ def monotone_path(tracks: list[Track], threshold: float, rounds: int = 6) -> np.
     return path
 
 
-def _off_chain(path: np.ndarray, tracks: list[Track]) -> list[tuple[int, int, int]]:
+MIN_STRENGTH = 0.2    # no stretch the Viterbi chose counts for nothing on the chain
+
+
+def match_strength(path: np.ndarray, tracks: list[Track], threshold: float) -> list[float]:
+    """Per stretch of ``path`` (in :func:`runs` order; 1.0 for no-match runs), how well it
+    matches against the film's typical match: (its median similarity - threshold) over
+    (the median of all mapped frames - threshold), in [MIN_STRENGTH, 1], read where both
+    files sound.
+
+    A reused music cue under a dub-only scene matches the music alone, where the film's
+    true stretches match music and effects: in the corpus 0.45 against 0.95 (seed 5032).
+    Where the stretches match alike (or the weak ones are most of the map) every
+    stretch gets 1.
+    """
+    rs = runs(path)
+    own = []
+    for state, s, e in rs:
+        if state == -1:
+            own.append(None)
+            continue
+        sim = tracks[state].sim[s:e]
+        own.append(sim[tracks[state].evidence[s:e] & (sim != 0.0)])   # where both sides sound
+    mapped = [v for v in own if v is not None and len(v)]
+    if not mapped:
+        return [1.0] * len(rs)
+    typical = float(np.median(np.concatenate(mapped))) - threshold
+    out = []
+    for values in own:
+        if values is None or not len(values) or typical <= 0:
+            out.append(1.0)
+        else:
+            out.append(float(np.clip((np.median(values) - threshold) / typical, MIN_STRENGTH, 1.0)))
+    return out
+
+
+def _off_chain(path: np.ndarray, tracks: list[Track], threshold: float) -> list[tuple[int, int, int]]:
     """The stretches off the longest chain that runs forward on the original's timeline.
 
     Of two overlapping stretches the shorter goes. Between many short scenes (a director's
@@ -300,18 +335,20 @@ def _off_chain(path: np.ndarray, tracks: list[Track]) -> list[tuple[int, int, in
     across an inserted scene that both have run into (a dub-only scene whose music
     resembles either side's): it may follow that one on the chain.
     """
+    strength = [w for r, w in zip(runs(path), match_strength(path, tracks, threshold)) if r[0] != -1]
     pieces = [r for r in runs(path) if r[0] != -1]
     if len(pieces) < 2:
         return []
     begin = [s + tracks[st].lag for st, s, _ in pieces]
     end = [e + tracks[st].lag for st, _, e in pieces]
-    best = [float(e - s) for _, s, e in pieces]
+    best = [strength[k] * (e - s) for k, (_, s, e) in enumerate(pieces)]
     before = [-1] * len(pieces)
     for j in range(len(pieces)):
         length = pieces[j][2] - pieces[j][1]
         for i in range(j):
             gain = length if begin[j] >= end[i] - OVERLAP_FRAMES else \
                 length - (end[i] - begin[j]) if begin[j] > begin[i] and end[j] > end[i] else None
+            gain = None if gain is None else strength[j] * gain
             if gain is not None and best[i] + gain > best[j]:
                 best[j], before[j] = best[i] + gain, i
     kept, k = set(), int(np.argmax(best))
