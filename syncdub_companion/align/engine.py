@@ -489,11 +489,12 @@ class _State:
         threshold = self._threshold(tracks, anchors)
         path = monotone_path(tracks, threshold)
         extra = self._explain_gaps(path, lags)
-        extra += self._challenge_weak(path, tracks, threshold, lags + extra)
+        challengers, beaten = self._challenge_weak(path, tracks, threshold, lags + extra)
+        extra += challengers
         if extra:
             lags = lags + extra
             tracks += [similarity.track(int(round(l))) for l in extra]
-            path = monotone_path(tracks, threshold)
+            path = monotone_path(tracks, threshold, suspect=frozenset(beaten))
         path = refine_boundaries(path, tracks, self.z_dub, self.z_orig, threshold)
         path = split_overlaps(path, tracks, self.z_dub, self.z_orig, threshold)
         path = unmap_unconfirmed_edges(path, tracks, threshold)
@@ -566,7 +567,7 @@ class _State:
                     extra.append(a.lag)
         return extra
 
-    def _challenge_weak(self, path, tracks, threshold, known) -> list[float]:
+    def _challenge_weak(self, path, tracks, threshold, known) -> tuple[list[float], set[int]]:
         """Lags of short scenes inside stretches that match much weaker than the film does.
 
         The 20 s chunks find the lags of long stretches only. Where short scenes alternate
@@ -576,9 +577,12 @@ class _State:
         :meth:`_explain_gaps` to search: the scenes' own lags were never candidates. So
         6 s chunks through such a stretch are searched in full, and a lag that matches a
         chunk clearly better than the stretch's own becomes a candidate (it still has to
-        win the segmentation and the chain).
+        win the segmentation and the chain). Returns those lags, and the indices of the
+        tracks they beat: a lag shown to match content that plays elsewhere is suspect
+        (:func:`segment.monotone_path`).
         """
         extra: list[float] = []
+        beaten: set[int] = set()
         strength = match_strength(path, tracks, threshold)
         for (state, s, e), weight in zip(runs(path), strength):
             if state == -1 or weight >= WEAK_STRENGTH or e - s < SHORT_CHUNK:
@@ -596,11 +600,12 @@ class _State:
                 here = local_search(self.z_dub, self.z_orig, start, SHORT_CHUNK, own, radius=3)
                 if here is not None and found.ncc < here.ncc + CHALLENGE_MARGIN:
                     continue
+                beaten.add(state)
                 if all(abs(found.lag - l) > 8 for l in known + extra):
                     extra.append(found.lag)
         if extra:
             self.details["challenged"] = [round(l / FPS, 2) for l in extra]
-        return extra
+        return extra, beaten
 
     def _challenger(self, start: int, own: float):
         """The best band match of a 6 s chunk among its envelope's strongest peaks away from

@@ -264,7 +264,8 @@ def unmap_unconfirmed_edges(path: np.ndarray, tracks: list[Track], threshold: fl
 OVERLAP_FRAMES = 100  # 1 s: smaller overlaps are edge slop that the boundary refinement settles
 
 
-def monotone_path(tracks: list[Track], threshold: float, rounds: int = 6) -> np.ndarray:
+def monotone_path(tracks: list[Track], threshold: float, rounds: int = 6,
+                  suspect: frozenset[int] = frozenset()) -> np.ndarray:
     """The Viterbi path, chosen again until no two of its stretches claim the same original time.
 
     A looped or reused music cue matches a second place in the original about as well as its
@@ -273,12 +274,13 @@ def monotone_path(tracks: list[Track], threshold: float, rounds: int = 6) -> np.
     both timelines, and trimming a later one throws away everything up to the wrong place;
     so the stretches off the longest such chain have their lags forbidden over their frames
     and the path is chosen again. Neighbours on the chain that overlap only at their facing
-    ends are left to :func:`split_overlaps`.
+    ends are left to :func:`split_overlaps`. The stretches of the ``suspect`` tracks
+    (indices) count on the chain by their :func:`match_strength`.
     """
     smoothed: dict = {}   # a round changes one track's frames inside the original, not its similarity
     path = fill_same_lag_gaps(viterbi(tracks, threshold, smoothed=smoothed))
     for _ in range(rounds):
-        losers = _off_chain(path, tracks, threshold)
+        losers = _off_chain(path, tracks, threshold, suspect)
         if not losers:
             break
         tracks = list(tracks)
@@ -324,7 +326,8 @@ def match_strength(path: np.ndarray, tracks: list[Track], threshold: float) -> l
     return out
 
 
-def _off_chain(path: np.ndarray, tracks: list[Track], threshold: float) -> list[tuple[int, int, int]]:
+def _off_chain(path: np.ndarray, tracks: list[Track], threshold: float,
+               suspect: frozenset[int] = frozenset()) -> list[tuple[int, int, int]]:
     """The stretches off the longest chain that runs forward on the original's timeline.
 
     Of two overlapping stretches the shorter goes. Between many short scenes (a director's
@@ -334,8 +337,15 @@ def _off_chain(path: np.ndarray, tracks: list[Track], threshold: float) -> list[
     on the original than one before it, overlapping only that one's end, is a neighbour
     across an inserted scene that both have run into (a dub-only scene whose music
     resembles either side's): it may follow that one on the chain.
+
+    A stretch of a ``suspect`` track (one whose lag a much better match beat inside its own
+    stretch: a looped cue that also matches the dub-only scenes around short true ones)
+    counts by its length times its match strength. Length alone let the cue's pieces
+    between the scenes outlast the scenes. Others count by length: a long true stretch on
+    a full mix matches weaker than a reused cue's short one (old validation seed 1006).
     """
-    strength = [w for r, w in zip(runs(path), match_strength(path, tracks, threshold)) if r[0] != -1]
+    strength = [w if st in suspect else 1.0 for (st, _, _), w in zip(runs(path), match_strength(path, tracks, threshold))
+                if st != -1]
     pieces = [r for r in runs(path) if r[0] != -1]
     if len(pieces) < 2:
         return []

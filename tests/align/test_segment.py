@@ -91,3 +91,23 @@ def test_neighbours_across_an_inserted_scene_are_split_where_each_matches_better
     path[:4400] = 0
     out = split_overlaps(path, [a, b], z_dub, z_orig, threshold=0.25)
     assert runs(out) == [(0, 0, 4000), (-1, 4000, 4500), (1, 4500, n)]
+
+
+def test_a_weak_cue_over_dub_only_scenes_loses_the_chain_to_the_short_scenes_it_hides():
+    """Two 5 s scenes between dub-only ones (lags -800 and -1500), and a looped cue that
+    matches the whole run weakly (music alone) at lag 3000, where the original plays a
+    stretch the dub cut. By length the cue's two dub-only pieces (15 s) outlast the two
+    scenes (10 s), and the chain kept them, mapping dub-only content 30 s off (seed 5032).
+    Once the cue is suspect (the scenes beat it inside its stretch), its pieces count by
+    how well they match against the film's typical match, and the scenes win."""
+    n, orig_n = 3500, 6500
+    tracks = [_track(0, n, orig_n, [(0, 1000, 0.9)]),
+              _track(-800, n, orig_n, [(1800, 2300, 0.9)]),
+              _track(-1500, n, orig_n, [(3000, 3500, 0.9)]),
+              _track(3000, n, orig_n, [(1000, 3500, 0.4)])]
+    assert [tracks[st].lag for st, _, _ in runs(monotone_path(tracks, threshold=0.25))] == [0, 3000]
+    path = monotone_path(tracks, threshold=0.25, suspect=frozenset({3}))
+    found = [(tracks[st].lag if st != -1 else None, s, e) for st, s, e in runs(path)]
+    expected = [(0, 0, 1000), (None, 1000, 1800), (-800, 1800, 2300), (None, 2300, 3000), (-1500, 3000, 3500)]
+    assert [f[0] for f in found] == [x[0] for x in expected], found
+    assert all(abs(f[1] - x[1]) <= 20 and abs(f[2] - x[2]) <= 20 for f, x in zip(found, expected)), found
