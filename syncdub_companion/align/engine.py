@@ -56,6 +56,7 @@ KEEP_NCC = 0.75          # a chunk keeps its neighbour's lag unless its NCC ther
 WEAK_STRENGTH = 0.5
 CHALLENGE_MARGIN = 0.15
 CHALLENGE_PEAKS = 5
+OWN_RADIUS = 40          # frames: a weak stretch's own match is looked for this far from its lag
 ROOM_SLACK = 1000        # 10 s: a gap's neighbours may have run that far into it
 SMEAR_FRAMES = 0.5       # a chunk smeared less than this by a speed correction keeps its place
 # What a missing or broken model, a bad model folder or an undecodable window raise; the map
@@ -491,7 +492,7 @@ class _State:
         extra = self._explain_gaps(path, lags)
         challengers, beaten = self._challenge_weak(path, tracks, threshold, lags + extra)
         extra += challengers
-        if extra:
+        if extra or beaten:
             lags = lags + extra
             tracks += [similarity.track(int(round(l))) for l in extra]
             path = monotone_path(tracks, threshold, suspect=frozenset(beaten))
@@ -594,11 +595,13 @@ class _State:
             for start in starts:
                 if self.dub.loud[start:start + SHORT_CHUNK].mean() < 0.3:
                     continue
-                found = self._challenger(start, own)
-                if found is None:
+                # The stretch's own match near its lag (a tape's wobble moves it by frames);
+                # where it has none (no peak within the radius) it cannot be judged here.
+                here = local_search(self.z_dub, self.z_orig, start, SHORT_CHUNK, own, radius=OWN_RADIUS)
+                if here is None or here.ncc + CHALLENGE_MARGIN > 1.0:
                     continue
-                here = local_search(self.z_dub, self.z_orig, start, SHORT_CHUNK, own, radius=3)
-                if here is not None and found.ncc < here.ncc + CHALLENGE_MARGIN:
+                found = self._challenger(start, own)
+                if found is None or found.ncc < here.ncc + CHALLENGE_MARGIN:
                     continue
                 beaten.add(state)
                 if all(abs(found.lag - l) > 8 for l in known + extra):
@@ -613,11 +616,12 @@ class _State:
         self.searches["full"] += 1
         best = None
         for peak in self.index.peaks(self.env_dub[start:start + SHORT_CHUNK], start, CHALLENGE_PEAKS, apart=50):
-            if peak.z < CHUNK_Z or abs(peak.lag - own) <= 8:
+            if peak.z < CHUNK_Z or abs(peak.lag - own) <= OWN_RADIUS:
                 continue
             match = local_search(self.z_dub, self.z_orig, start, SHORT_CHUNK, peak.lag, radius=20)
-            if match is not None and match.ncc >= self._ncc_floor(SHORT_CHUNK) and abs(match.lag - own) > 8 \
-                    and (best is None or match.ncc > best.ncc):
+            # (an NCC over 1 is a rounding artefact of a nearly featureless window)
+            if match is not None and self._ncc_floor(SHORT_CHUNK) <= match.ncc <= 1.0 \
+                    and abs(match.lag - own) > OWN_RADIUS and (best is None or match.ncc > best.ncc):
                 best = match
         return best
 
