@@ -124,6 +124,14 @@ class DecodedTrack:
             self.bed = None
 
 
+def bed_worth_using(bed: np.ndarray, full: np.ndarray) -> bool:
+    """Whether a bed sounds enough to align on: over 5 % of the full mix's RMS (a
+    mono-compatible mix's side signal is near silence) and over a floor of codec noise."""
+    bed_rms = float(np.sqrt(np.mean(bed.astype(np.float64) ** 2)))
+    full_rms = float(np.sqrt(np.mean(full.astype(np.float64) ** 2)))
+    return bed_rms > 0.05 * full_rms and bed_rms > 8.0
+
+
 def select_stream(probe: FFprobe, path: str, track: int | None, role: str) -> AudioStream:
     """The audio stream to align: ``track`` (0-based among audio streams) or the default one."""
     streams = probe.audio_streams(path)
@@ -243,8 +251,7 @@ def _decode(ffmpeg: str, path: str, stream: AudioStream, bed_kind: str,
     if reading.stopped:
         raise MediaError(f"{path}: decoding stopped")
     if returncode != 0:
-        tail = b"".join(errors).decode(errors="replace").strip().splitlines()[-1:] or ["decode failed"]
-        raise MediaError(f"{path}: cannot decode audio track ({tail[0]})")
+        raise MediaError(f"{path}: cannot decode audio track ({last_error(errors)})")
     bed, full = mixes.signals()
     if len(full) < MIN_SECONDS * SAMPLE_RATE:
         raise MediaError(f"{path}: only {len(full) / SAMPLE_RATE:.1f} s of audio; at least {MIN_SECONDS:g} s are needed")
@@ -255,6 +262,12 @@ def _decode(ffmpeg: str, path: str, stream: AudioStream, bed_kind: str,
     full_features = features_from_energies(streams[1].energies()) if streams[1] is not None else bed_features
     return DecodedTrack(bed=bed, full=full, stream=stream, bed_kind=bed_kind, bed_features=bed_features,
                         full_features=full_features)
+
+
+def last_error(errors: list[bytes]) -> str:
+    """The last line ffmpeg wrote to stderr: the one that says what went wrong."""
+    lines = b"".join(errors).decode(errors="replace").strip().splitlines()
+    return lines[-1] if lines else "decode failed"
 
 
 class _Mixes:

@@ -23,11 +23,11 @@ from .continuity import bridge
 from .dialogue import Rhythm, carry
 from .drift import (COARSE_MIN_F, COARSE_MIN_FRAMES, COARSE_SPACING_S, FINE_MIN_FRAMES, FINE_SPACING_S, Curve, Drift, Warp,
                     retimed, retimed_envelope, wobble)
-from .decode import SAMPLE_RATE, DecodedTrack, bed_kinds, decode_pair, select_stream
+from .decode import SAMPLE_RATE, DecodedTrack, bed_kinds, bed_worth_using, decode_pair, select_stream
 from .features import (FPS, Features, detail, features_from_energies, features_of, frame_time, onset_envelope,
                        resample_features, time_frame)
 from .fit import LineFit, cluster_lags, fit_shared_slope
-from .search import OriginalIndex, find_speed, local_search, resample_envelope, window_lags
+from .search import OriginalIndex, find_speed, local_search, ncc_floor, resample_envelope, window_lags
 from .segment import (Similarity, match_strength, monotone_path, refine_boundaries, runs, similarity_track,
                       split_overlaps, unmap_unconfirmed_edges)
 from .timemap import Anchor, Segment, TimeMap
@@ -211,9 +211,7 @@ def choose_signals(orig: DecodedTrack, dub: DecodedTrack) -> tuple[np.ndarray, n
 
 
 def _bed_usable(track: DecodedTrack) -> bool:
-    bed = float(np.sqrt(np.mean(track.bed[::7].astype(np.float64) ** 2)))
-    full = float(np.sqrt(np.mean(track.full[::7].astype(np.float64) ** 2)))
-    return bed > 0.05 * full and bed > 8.0
+    return bed_worth_using(track.bed[::7], track.full[::7])
 
 
 def _original_side(track: DecodedTrack):
@@ -421,11 +419,11 @@ class _State:
                 if room is not None:
                     tried = [l for l in tried if start + l >= room[0] - ROOM_SLACK and start + width + l <= room[1] + ROOM_SLACK]
                 best = self._best_known(start, width, tried)
-            if best is None or best.ncc < self._ncc_floor(width):
+            if best is None or best.ncc < ncc_floor(width):
                 best = self._full_search(start, width, agreed_floor=span is not None)
                 if best is not None:
                     known.append(best.lag)
-            if best is not None and (best.ncc >= self._ncc_floor(width) or best.z > 0):
+            if best is not None and (best.ncc >= ncc_floor(width) or best.z > 0):
                 anchors.append(best)
                 previous = best
         return anchors
@@ -443,14 +441,9 @@ class _State:
             return None
         self.searches["local"] += 1
         m = local_search(self.z_dub, self.z_orig, start, width, previous.lag, radius=40)
-        if m is None or m.ncc < max(self._ncc_floor(width), KEEP_NCC * previous.ncc):
+        if m is None or m.ncc < max(ncc_floor(width), KEEP_NCC * previous.ncc):
             return None
         return m
-
-    @staticmethod
-    def _ncc_floor(width: int) -> float:
-        # Chance NCC of two unrelated windows shrinks like 1/sqrt(independent frames).
-        return float(np.clip(4.5 / np.sqrt(width / 4.0), 0.12, 0.5))
 
     def _best_known(self, start: int, width: int, lags: list[float]):
         best = None
@@ -478,7 +471,7 @@ class _State:
             return None
         match = local_search(self.z_dub, self.z_orig, start, width, found[0].lag, radius=20)
         if match is not None and agreed_floor and abs(match.lag - found[0].lag) <= 2.0 \
-                and match.ncc >= 0.6 * self._ncc_floor(width):
+                and match.ncc >= 0.6 * ncc_floor(width):
             match.z = found[0].z
         return match
 
@@ -620,7 +613,7 @@ class _State:
                 continue
             match = local_search(self.z_dub, self.z_orig, start, SHORT_CHUNK, peak.lag, radius=20)
             # (an NCC over 1 is a rounding artefact of a nearly featureless window)
-            if match is not None and self._ncc_floor(SHORT_CHUNK) <= match.ncc <= 1.0 \
+            if match is not None and ncc_floor(SHORT_CHUNK) <= match.ncc <= 1.0 \
                     and abs(match.lag - own) > OWN_RADIUS and (best is None or match.ncc > best.ncc):
                 best = match
         return best
@@ -672,7 +665,7 @@ class _State:
         differ by less than the lag clustering's tolerance still get an offset each.
         """
         out = []
-        floor = max(threshold, self._ncc_floor(ANCHOR_WIDTH) * 0.6)
+        floor = max(threshold, ncc_floor(ANCHOR_WIDTH) * 0.6)
         for piece, (state, s, e) in enumerate(pieces):
             # A stretch too short for two windows (a scene between two cuts) gets one window
             # over all of it, searched wider: its only other estimate is a coarse chunk lag.

@@ -36,9 +36,9 @@ from ..tools import process
 from ..tools.ffmpeg import FFmpeg
 from ..timing import LapClock
 from ..tools.ffprobe import AudioStream
-from .decode import SAMPLE_RATE, DecodedTrack, decode_pcm
+from .decode import SAMPLE_RATE, DecodedTrack, bed_worth_using, decode_pcm, last_error
 from .features import FPS, Features, detail, features_of, frame_time, onset_envelope, resample_features
-from .search import KNOWN_SPEEDS, OriginalIndex, local_search
+from .search import KNOWN_SPEEDS, OriginalIndex, local_search, ncc_floor
 from .timemap import Anchor, Segment, TimeMap
 
 log = logging.getLogger(__name__)
@@ -75,10 +75,6 @@ class Window:
     start: float
     track: DecodedTrack
 
-    @property
-    def end(self) -> float:
-        return self.start + self.track.duration
-
 
 @dataclass
 class Reader:
@@ -91,9 +87,8 @@ class Reader:
     duration: float
     read_bytes: int = 0
     decoded_s: float = 0.0
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
     seek_shift: float = 0.0   # where a seeked window really starts, against where it was asked to
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def read(self, start: float, seconds: float) -> Window:
         start = float(np.clip(start, 0.0, max(0.0, self.duration - 1.0)))
@@ -151,8 +146,7 @@ def _run_counting(argv: list[str]) -> tuple[np.ndarray, int]:
     drain.join()
     read = _rchar(proc.pid)
     if proc.wait() != 0:
-        tail = b"".join(errors).decode(errors="replace").strip().splitlines()[-1:] or ["decode failed"]
-        raise MediaError(f"cannot decode a window ({tail[0]})")
+        raise MediaError(f"cannot decode a window ({last_error(errors)})")
     usable = len(data) // 4 * 4
     return np.frombuffer(data[:usable], dtype="<i2").reshape(-1, 2), read
 
@@ -206,15 +200,6 @@ def _signal(track: DecodedTrack, use_bed: bool) -> tuple[np.ndarray, Features]:
     return (track.bed, track.bed_features) if use_bed else (track.full, track.full_features)
 
 
-def _bed_sounds(track: DecodedTrack) -> bool:
-    """The rule of engine._bed_usable, on one window."""
-    if track.bed_kind == "full":
-        return False
-    bed = float(np.sqrt(np.mean(track.bed.astype(np.float64) ** 2)))
-    full = float(np.sqrt(np.mean(track.full.astype(np.float64) ** 2)))
-    return bed > 0.05 * full and bed > 8.0
-
-
 def place_scout(dub: Window, orig: Window, use_bed: bool, speed: float) -> Placed | None:
     """Where the dub window plays in the (wider) original window at ``speed``: a search of
     the onset envelope over the whole window, then the band features for precision."""
@@ -247,11 +232,6 @@ def _placed(dub: Window, orig: Window, speed: float, frames: int, lag: float, nc
     # window time t_j + lag / FPS; the anchor is taken at the window's middle frame.
     t = float(frame_time(frames / 2))
     return Placed(dub=dub.start + speed * t, orig=orig.start + t + lag / FPS, ncc=ncc, z=z)
-
-
-def ncc_floor(frames: int) -> float:
-    """Chance NCC of two unrelated windows (as engine._ncc_floor)."""
-    return float(np.clip(4.5 / np.sqrt(frames / 4.0), 0.12, 0.5))
 
 
 @dataclass
@@ -387,9 +367,7 @@ def _scouts_line(placed: list[Placed]) -> Line:
 
 def _beds_sound(tracks: list[DecodedTrack]) -> bool:
     """The engine's bed rule over all the windows at once."""
-    bed = np.sqrt(np.mean(np.concatenate([t.bed.astype(np.float64) ** 2 for t in tracks])))
-    full = np.sqrt(np.mean(np.concatenate([t.full.astype(np.float64) ** 2 for t in tracks])))
-    return bool(bed > 0.05 * full and bed > 8.0)
+    return bed_worth_using(np.concatenate([t.bed for t in tracks]), np.concatenate([t.full for t in tracks]))
 
 
 def _check(pool, orig: Reader, dub: Reader, line: Line, use_bed: bool, probe: dict) -> list[Placed]:

@@ -55,9 +55,7 @@ class OriginalIndex:
         if not rows:
             return []
         ncc = rows[0]
-        sample = ncc[::7]
-        med = float(np.median(sample))
-        spread = 1.4826 * float(np.median(np.abs(sample - med))) + 1e-9
+        med, spread = _background(ncc)
         left = ncc.copy()
         out = []
         for _ in range(min(count, len(ncc))):
@@ -85,13 +83,23 @@ class OriginalIndex:
 
 def _best_peak(ncc: np.ndarray, start: int, width: int) -> Match:
     k = int(np.argmax(ncc))
-    # The background's median and spread from every 7th position: plenty for a z-score,
-    # and the full medians dominated the cost of long files.
-    sample = ncc[::7]
-    med = float(np.median(sample))
-    spread = 1.4826 * float(np.median(np.abs(sample - med))) + 1e-9
+    med, spread = _background(ncc)
     frac = _parabolic(ncc, k)
     return Match(start=start, length=width, lag=k + frac - start, ncc=float(ncc[k]), z=(float(ncc[k]) - med) / spread)
+
+
+def _background(ncc: np.ndarray) -> tuple[float, float]:
+    """Median and robust spread of an NCC row, for z-scores. Every 7th position is plenty,
+    and the full medians dominated the cost of long files."""
+    sample = ncc[::7]
+    med = float(np.median(sample))
+    return med, 1.4826 * float(np.median(np.abs(sample - med))) + 1e-9
+
+
+def ncc_floor(width: int) -> float:
+    """The NCC a ``width``-frame window must beat to count as a match: chance NCC of two
+    unrelated windows shrinks like 1/sqrt(independent frames)."""
+    return float(np.clip(4.5 / np.sqrt(width / 4.0), 0.12, 0.5))
 
 
 def _parabolic(values: np.ndarray, k: int) -> float:
