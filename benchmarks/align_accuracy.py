@@ -93,7 +93,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--directions", help="comma-separated: es-en,en-es (default: both)")
     parser.add_argument("--duration", type=float, help="seconds per pair (default: 420-600 by case)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--seeds", help="several seeds: 'tuning', 'validation', 'old-validation', 'second-validation', 'third-validation', 'fourth-validation', or a range such as 0-9 "
+    parser.add_argument("--seeds", help="several seeds: 'tuning', 'validation', 'old-validation', 'second-validation', 'third-validation', 'fourth-validation', or ranges and seeds such as 0-9,12 "
                                          "(the random case draws each pair's edits from its seed)")
     parser.add_argument("--cache", type=Path, default=OUT / "corpus", help="where pairs are built and reused")
     parser.add_argument("--out", type=Path, default=OUT / "accuracy.json")
@@ -125,8 +125,11 @@ def seeds(args: argparse.Namespace) -> list[int]:
              "fourth-validation": FOURTH_VALIDATION_SEEDS}
     if args.seeds in named:
         return list(named[args.seeds])
-    lo, _, hi = args.seeds.partition("-")
-    return list(range(int(lo), int(hi or lo) + 1))
+    picked = []
+    for part in args.seeds.split(","):
+        lo, _, hi = part.partition("-")
+        picked.extend(range(int(lo), int(hi or lo) + 1))
+    return picked
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -695,15 +695,29 @@ class _State:
         The path carries a state through silence and through sound on one side only, so at
         the file's ends a stretch can reach into a lead-in that is silent in the dub and a
         logo's tail in the original. Where both files do start together,
-        continuity.bridge maps that lead-in back."""
+        continuity.bridge maps that lead-in back.
+
+        A frame counts only where both files sound at it: the similarity is read over
+        +-1 s, so a lead-in that is silent in both files scores as well as the first second
+        of sound after it, and a silent preroll would be mapped onto the other's.
+        """
         out = list(pieces)
         for i in (0, len(out) - 1):
             state, s, e = out[i]
-            matched = np.flatnonzero((tracks[state].sim[s:e] >= threshold) | self.carried[s:e])
+            sounding = self._both_sound(s, e, int(round(tracks[state].lag)))
+            matched = np.flatnonzero(((tracks[state].sim[s:e] >= threshold) & sounding) | self.carried[s:e])
             if len(matched):
                 s, e = (s + int(matched[0]) if i == 0 else s), (s + int(matched[-1]) + 1 if i == len(out) - 1 else e)
                 out[i] = (state, s, e)
         return out
+
+    def _both_sound(self, s: int, e: int, lag: int) -> np.ndarray:
+        """Per dub frame in [s, e): the dub and the original at ``lag`` are both above silence."""
+        frames = np.arange(s, e) + lag
+        inside = (frames >= 0) & (frames < len(self.f_orig.loud))
+        orig = np.zeros(e - s, dtype=bool)
+        orig[inside] = self.f_orig.loud[frames[inside]]
+        return self.dub.loud[s:e] & orig
 
     def _verdict(self, segments: list[Segment], anchors, fit) -> TimeMap:
         segments = [s for s in _monotone(segments) if s.dub_end - s.dub_start >= MIN_SEGMENT_S]

@@ -178,7 +178,9 @@ def _move_start(seg: Segment, dub, orig, sr, radius, floor: float = -np.inf) -> 
         return seg
     times, ncc = prof
     gain = _gain(np.full(len(ncc), PROFILE_MATCH), ncc)  # "unmatched" kept up to each point
-    k = int(np.argmax(gain))
+    # The last of equal maxima: silence on both sides is no evidence, and a start moved
+    # back across it would map a silent lead-in (dub-only) onto the other file's.
+    k = len(gain) - 1 - int(np.argmax(gain[::-1]))
     start = float(times[k]) - PROFILE_STEP / 2 if k < len(times) else seg.dub_start
     return Segment(start, seg.dub_end, seg.to_orig(start), seg.orig_end)
 

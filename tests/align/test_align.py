@@ -162,6 +162,29 @@ def test_dub_only_scenes_under_a_looped_cue_are_not_mapped_where_the_loop_repeat
     assert mapped >= 0.97 * sum(b - a for a, b, _ in truth), result.segments
 
 
+def test_a_silent_lead_in_is_not_mapped_onto_the_originals_silent_lead_in():
+    """The dub opens with 3 s of digital silence, the original with 5 s (different prerolls),
+    then the same film. The similarity is read over +-1 s, so it is as high a second before
+    the sound as inside it, and the first stretch began a second early: a second of the
+    dub's lead-in mapped (seeds 5057 and 5062 of the randomized corpus: 0.3 s and 2 s)."""
+    from syncdub_companion.align.decode import DecodedTrack
+    from syncdub_companion.align.engine import AlignOptions, align_tracks
+    from syncdub_companion.align.features import HOP, N_BANDS, WIN
+
+    film = _looped_cue_film(120)[:6000]
+
+    def track(lead_in_s):
+        energy = np.concatenate([np.zeros((lead_in_s * 100, N_BANDS), np.float32), film])
+        pcm = np.zeros((len(energy) - 1) * HOP + WIN, np.int16)
+        return DecodedTrack(bed=pcm, full=pcm, stream=None, bed_kind="full", bed_energy=energy, full_energy=energy)
+
+    result = align_tracks(track(5), track(3), AlignOptions(speech="never"))
+    assert result.aligned, result.reason
+    first = result.segments[0]
+    assert 2.97 <= first.dub_start <= 3.1, result.segments
+    assert abs(first.orig_start - first.dub_start - 2.0) < 0.02, result.segments
+
+
 def test_a_directors_cut_dub_at_pal_speed_is_mapped_around_its_short_scenes(pairs_dir):
     """A dub with 7 short scenes of its own, at PAL speed (120 s of the corpus case). Two
     stretches ran into the scene between them from both sides and so claimed 4 s of the same
