@@ -155,7 +155,7 @@ def refine_edges(segments: list[Segment], dub: np.ndarray, orig: np.ndarray, sr:
         prev_joined = i > 0 and abs(out[i - 1].dub_end - seg.dub_start) < 1e-6
         if not prev_joined:
             floor = min(seg.dub_start, seg.to_dub(out[i - 1].orig_end)) if i > 0 else -np.inf
-            out[i] = _move_start(out[i], dub, orig, sr, radius, floor)
+            out[i] = _move_start(out[i], dub, orig, sr, radius, floor, lead_in=i == 0)
         next_joined = i + 1 < len(out) and abs(out[i + 1].dub_start - seg.dub_end) < 1e-6
         if next_joined and trusted[i + 1]:
             out[i], out[i + 1] = _move_cut(out[i], out[i + 1], dub, orig, sr, radius)
@@ -171,16 +171,21 @@ def _gain(prof_a, prof_b):
     return np.concatenate([[0.0], np.cumsum(diff)])
 
 
-def _move_start(seg: Segment, dub, orig, sr, radius, floor: float = -np.inf) -> Segment:
+def _move_start(seg: Segment, dub, orig, sr, radius, floor: float = -np.inf, lead_in: bool = False) -> Segment:
+    """The start right after the last unmatched sound before it, or with ``lead_in`` (the
+    file's first segment) right before the first matched sound.
+
+    Silence on both sides is no evidence either way. Before the first segment it is a
+    lead-in, a preroll of one file or both, and is left out: continuity.bridge maps it
+    back where both files start together. After a cut it stays with the scene that
+    follows, a pause before its sound (a quiet-bed pair lost 0.7 s of its map otherwise)."""
     lo, hi = max(seg.dub_start - radius, PROFILE_WIN, floor), min(seg.dub_start + radius, seg.dub_end - 0.1)
     prof = match_profile(seg, dub, orig, sr, lo, hi)
     if prof is None:
         return seg
     times, ncc = prof
     gain = _gain(np.full(len(ncc), PROFILE_MATCH), ncc)  # "unmatched" kept up to each point
-    # The last of equal maxima: silence on both sides is no evidence, and a start moved
-    # back across it would map a silent lead-in (dub-only) onto the other file's.
-    k = len(gain) - 1 - int(np.argmax(gain[::-1]))
+    k = len(gain) - 1 - int(np.argmax(gain[::-1])) if lead_in else int(np.argmax(gain))
     start = float(times[k]) - PROFILE_STEP / 2 if k < len(times) else seg.dub_start
     return Segment(start, seg.dub_end, seg.to_orig(start), seg.orig_end)
 

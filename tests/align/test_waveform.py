@@ -13,7 +13,7 @@ def _noise(seconds: float, seed: int) -> np.ndarray:
     return (np.random.default_rng(seed).normal(0, 3000, int(seconds * SR))).astype(np.float32)
 
 
-def test_a_start_in_silence_both_files_share_moves_to_where_the_sound_starts():
+def test_the_first_segments_start_in_silence_both_files_share_moves_to_where_the_sound_starts():
     """Dub: 3 s of digital silence (its own lead-in), then the film. Original: 2 s of silence,
     then the same film. Both silences score "no evidence", and the first of equal maxima
     moved the start back to the search's far end: 1 s of the dub's lead-in was mapped."""
