@@ -109,7 +109,8 @@ case "${1:-}" in
     test_extras
     export SYNCDUB_CACHE="$CACHE"
     shift || true
-    exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@"
+    # the slowest tests are listed at the end, so that a run that grows shows where
+    exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider --durations=15 "$@"
     ;;
   *) echo "usage: bash dev.sh run|test|setup|lock" >&2; exit 2 ;;
 esac
