@@ -21,6 +21,7 @@ import numpy as np
 from ..errors import MediaError, UsageError
 from ..tools.ffmpeg import FFmpeg, Pcm
 from ..tools.ffprobe import AudioStream, FFprobe
+from .heap import steady_heap
 
 if TYPE_CHECKING:   # features imports this module's SAMPLE_RATE
     from .features import Features
@@ -164,6 +165,7 @@ def decode_pair(ffmpeg: str, jobs: list[tuple[str, AudioStream, str]],
     ``i``'s thread on its decoded track: work that needs that file alone, done while the
     other files still decode.
     """
+    steady_heap()
     results: list = [None] * len(jobs)
     errors: list = [None] * len(jobs)
     state = [_Reading(stream) for _, stream, _ in jobs]
