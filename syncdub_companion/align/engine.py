@@ -704,20 +704,17 @@ class _State:
         out = list(pieces)
         for i in (0, len(out) - 1):
             state, s, e = out[i]
-            sounding = self._both_sound(s, e, int(round(tracks[state].lag)))
+            sounding = self._both_sound(tracks[state], s, e)
             matched = np.flatnonzero(((tracks[state].sim[s:e] >= threshold) & sounding) | self.carried[s:e])
             if len(matched):
                 s, e = (s + int(matched[0]) if i == 0 else s), (s + int(matched[-1]) + 1 if i == len(out) - 1 else e)
                 out[i] = (state, s, e)
         return out
 
-    def _both_sound(self, s: int, e: int, lag: int) -> np.ndarray:
-        """Per dub frame in [s, e): the dub and the original at ``lag`` are both above silence."""
-        frames = np.arange(s, e) + lag
-        inside = (frames >= 0) & (frames < len(self.f_orig.loud))
-        orig = np.zeros(e - s, dtype=bool)
-        orig[inside] = self.f_orig.loud[frames[inside]]
-        return self.dub.loud[s:e] & orig
+    def _both_sound(self, track, s: int, e: int) -> np.ndarray:
+        """Per dub frame in [s, e): the dub and the original at ``track``'s lag are both above silence."""
+        frames = np.clip(np.arange(s, e) + track.lag, 0, len(self.f_orig.loud) - 1)
+        return self.dub.loud[s:e] & self.f_orig.loud[frames] & track.inside[s:e]
 
     def _verdict(self, segments: list[Segment], anchors, fit) -> TimeMap:
         segments = [s for s in _monotone(segments) if s.dub_end - s.dub_start >= MIN_SEGMENT_S]

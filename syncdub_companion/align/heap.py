@@ -12,33 +12,25 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import platform
-import threading
 
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD = 16 << 20
 TRIM_THRESHOLD = 64 << 20
 
-_lock = threading.Lock()
-_applied: bool | None = None
 
-
+@functools.cache
 def steady_heap() -> bool:
-    """Fix glibc's malloc thresholds for this process, once; False where libc is not glibc."""
-    global _applied
-    with _lock:
-        if _applied is None:
-            _applied = _apply()
-        return _applied
+    """Fix glibc's malloc thresholds for this process, once; False where libc is not glibc.
 
-
-def _apply() -> bool:
+    Two decodes starting at once may both set them: the same values, so no lock."""
     if platform.libc_ver()[0] != "glibc":
         return False
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mmap_set = libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
-        return bool(mmap_set) and bool(libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+        return bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+                    and libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
     except (OSError, AttributeError):
         return False
