@@ -107,10 +107,21 @@ class DecodedTrack:
     full_energy: np.ndarray | None = None
     bed_features: Features | None = None
     full_features: Features | None = None
+    full_level: Features | None = None
     samples: int = field(init=False)
 
     def __post_init__(self):
         self.samples = len(self.full)
+
+    def dialogue_level(self) -> Features:
+        """The full mix's level, all that the dialogue rhythm reads of it: as taken while
+        decoding, else from its features, else from the mix itself."""
+        if self.full_level is not None:
+            return self.full_level
+        if self.full_features is not None:
+            return self.full_features
+        from .features import level_features
+        return level_features(self.full)
 
     @property
     def duration(self) -> float:
@@ -224,7 +235,7 @@ READ_BYTES = 1 << 18  # 16 s of both mixes: the transform of one piece runs whil
 
 def _decode(ffmpeg: str, path: str, stream: AudioStream, bed_kind: str,
             reading: _Reading | None = None) -> DecodedTrack:
-    from .features import EnergyStream, features_from_energies
+    from .features import EnergyStream, LevelStream, features_from_energies, features_of
 
     reading = reading or _Reading(stream)
     proc = FFmpeg(ffmpeg).start_decode(path, stream.stream_index, decode_pcm(stream, bed_kind))
@@ -233,8 +244,9 @@ def _decode(ffmpeg: str, path: str, stream: AudioStream, bed_kind: str,
     errors: list[bytes] = []
     drain = threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True)
     drain.start()
-    # With the full mix as the bed the two mixes are one signal: transform it once.
-    streams = (EnergyStream(), EnergyStream() if bed_kind != "full" else None)
+    # With the full mix as the bed the two mixes are one signal: transform it once. Else
+    # the full mix's level is taken as it comes; its band features only where they will be read.
+    streams = (EnergyStream(), LevelStream() if bed_kind != "full" else None)
     mixes, pending = _Mixes(stream.duration, rows=1 if bed_kind == "full" else 2), b""
     try:
         while block := proc.stdout.read(READ_BYTES):
@@ -242,10 +254,10 @@ def _decode(ffmpeg: str, path: str, stream: AudioStream, bed_kind: str,
             data = pending + block
             pending = data[len(data) // 4 * 4:]
             pcm = np.frombuffer(data[:len(data) // 4 * 4], dtype="<i2").reshape(-1, 2)
-            mixes.append(pcm)
-            for i, energy in enumerate(streams):
+            # The transforms read the piece where it was just stored, already one mix a row.
+            for energy, mix in zip(streams, mixes.append(pcm)):
                 if energy is not None:
-                    energy.feed(np.ascontiguousarray(pcm[:, i]))
+                    energy.feed(mix)
     finally:
         proc.stdout.close()
         returncode = proc.wait()
@@ -261,9 +273,15 @@ def _decode(ffmpeg: str, path: str, stream: AudioStream, bed_kind: str,
     # that finishes decoding first has its own ready while the other still decodes. The
     # energies are not kept: 46 MB a mix for 2 hours, and nothing reads them again.
     bed_features = features_from_energies(streams[0].energies())
-    full_features = features_from_energies(streams[1].energies()) if streams[1] is not None else bed_features
+    if streams[1] is None:
+        return DecodedTrack(bed=bed, full=full, stream=stream, bed_kind=bed_kind, bed_features=bed_features,
+                            full_features=bed_features)
+    # A bed too quiet to align on means the pair aligns on the full mixes: this file's are
+    # transformed here, while the other file may still decode. Where only the other file's
+    # bed fails, the aligner transforms this full mix after the decode (engine._features_for).
+    full_features = None if bed_worth_using(bed[::7], full[::7]) else features_of(full)
     return DecodedTrack(bed=bed, full=full, stream=stream, bed_kind=bed_kind, bed_features=bed_features,
-                        full_features=full_features)
+                        full_features=full_features, full_level=features_from_energies(streams[1].energies()))
 
 
 def last_error(errors: list[bytes]) -> str:
@@ -287,8 +305,9 @@ class _Mixes:
         self.rows = [np.empty(size, dtype=np.int16) for _ in range(rows)]
         self.length = 0
 
-    def append(self, pcm: np.ndarray) -> None:
-        end = self.length + len(pcm)
+    def append(self, pcm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Store a piece of interleaved (bed, full) samples; the piece's (bed, full) as stored."""
+        start, end = self.length, self.length + len(pcm)
         if end > len(self.rows[0]):   # a duration probed short (or none): grow by half
             size = max(end, len(self.rows[0]) * 3 // 2)
             grown = [np.empty(size, dtype=np.int16) for _ in self.rows]
@@ -296,8 +315,9 @@ class _Mixes:
                 new[:self.length] = old[:self.length]
             self.rows = grown
         for i, row in enumerate(self.rows):
-            row[self.length:end] = pcm[:, i if len(self.rows) == 2 else 1]
+            row[start:end] = pcm[:, i if len(self.rows) == 2 else 1]
         self.length = end
+        return self.rows[0][start:end], self.rows[-1][start:end]
 
     def signals(self) -> tuple[np.ndarray, np.ndarray]:
         """(bed, full), views of the arrays."""

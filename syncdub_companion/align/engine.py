@@ -220,7 +220,7 @@ def _original_side(track: DecodedTrack):
     the bed cannot be chosen (the rhythm is then never read)."""
     if track.bed_kind == "full" or not _bed_usable(track):
         return None
-    return Rhythm.side(track.full_features, track.bed_features)
+    return Rhythm.side(track.dialogue_level(), track.bed_features)
 
 
 def align_tracks(t_orig: DecodedTrack, t_dub: DecodedTrack, opts: AlignOptions, clock: LapClock | None = None,
@@ -234,7 +234,7 @@ def align_tracks(t_orig: DecodedTrack, t_dub: DecodedTrack, opts: AlignOptions, 
     state = _State(f_orig, f_dub, sig_o, sig_d, opts, accept_z=ACCEPT_Z_FULL if signal == "full" else ACCEPT_Z)
     state.details["signal"] = signal
     if signal != "full":  # the full mixes carry the dialogue's rhythm where the bed is silent
-        state.full = (_features_for(t_orig, t_orig.full), _features_for(t_dub, t_dub.full))
+        state.full = (t_orig.dialogue_level(), t_dub.dialogue_level())
         state.orig_side = orig_side
     t_orig.keep_only(sig_o)
     t_dub.keep_only(sig_d)

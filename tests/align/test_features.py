@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from syncdub_companion.align.decode import decode_pair, select_stream
-from syncdub_companion.align.features import EnergyStream, band_energies, features_of
+from syncdub_companion.align.features import (EnergyStream, LevelStream, band_energies, features_of,
+                                              level_features)
 from syncdub_companion.tools.ffprobe import FFprobe
 
 
@@ -21,6 +22,39 @@ def test_a_stream_fed_in_pieces_of_any_size_gives_the_whole_signals_energies():
     np.testing.assert_allclose(stream.energies(), whole, rtol=1e-5, atol=1e-3)
 
 
+def test_a_level_stream_fed_in_pieces_of_any_size_gives_the_whole_signals_level():
+    rng = np.random.default_rng(4)
+    pcm = (rng.standard_normal(80_000) * 3000).astype(np.int16)
+    stream, at = LevelStream(), 0
+    for size in (1, 255, 256, 79, 4001, 33_333, 10):
+        stream.feed(pcm[at:at + size])
+        at += size
+    stream.feed(pcm[at:])
+    whole = LevelStream()
+    whole.feed(pcm)
+    assert stream.energies().shape == (len(band_energies(pcm)), 1)
+    np.testing.assert_allclose(stream.energies(), whole.energies(), rtol=1e-3)
+
+
+def test_the_level_is_what_the_bands_add_up_to_and_ignores_what_lies_outside_them():
+    t = np.arange(8000 * 4) / 8000
+    rng = np.random.default_rng(5)
+    speechy = np.sin(2 * np.pi * 700 * t) * (1.5 + np.sin(2 * np.pi * 3 * t)) * 4000 + rng.standard_normal(len(t)) * 300
+    rumble = np.sin(2 * np.pi * 20 * t) * 8000
+    for pcm in (speechy, speechy + rumble):
+        pcm = pcm.astype(np.int16)
+        by_bands = 10 * np.log10(band_energies(pcm).sum(axis=1))
+        stream = LevelStream()
+        stream.feed(pcm)
+        level = 10 * np.log10(stream.energies()[:, 0])
+        # After the first frames: the band-pass takes a few milliseconds to settle.
+        assert np.percentile(np.abs(level[5:] - by_bands[5:]), 95) < 0.5
+    # Twice the speech's amplitude in rumble, under the lowest band, counts 20 dB under it.
+    rumble_only = LevelStream()
+    rumble_only.feed(rumble.astype(np.int16))
+    assert np.median(10 * np.log10(rumble_only.energies()[5:, 0])) < np.median(by_bands) - 20
+
+
 def test_decoding_gives_the_features_of_both_mixes_and_can_let_one_go(tmp_path):
     import subprocess
 
@@ -30,13 +64,31 @@ def test_decoding_gives_the_features_of_both_mixes_and_can_let_one_go(tmp_path):
                     "-c:a", "flac", str(path)], check=True)
     stream = select_stream(FFprobe("ffprobe"), str(path), None, "original")
     track, = decode_pair("ffmpeg", [(str(path), stream, "side")])
-    for features, mix in ((track.bed_features, track.bed), (track.full_features, track.full)):
-        whole = features_of(mix)
-        np.testing.assert_allclose(features.log_energy, whole.log_energy, rtol=1e-5, atol=1e-4)
-        assert np.array_equal(features.loud, whole.loud)
+    whole = features_of(track.bed)
+    np.testing.assert_allclose(track.bed_features.log_energy, whole.log_energy, rtol=1e-5, atol=1e-4)
+    assert np.array_equal(track.bed_features.loud, whole.loud)
+    # The bed sounds, so the pair will align on it: of the full mix only its level is taken.
+    assert track.full_features is None
+    level = level_features(track.full)
+    np.testing.assert_allclose(track.dialogue_level().log_energy, level.log_energy, rtol=1e-4, atol=1e-4)
+    assert np.array_equal(track.dialogue_level().loud, level.loud)
     assert len(track.bed) >= 39 * 8000
     track.keep_only(track.bed)
     assert track.full is None and track.duration == len(track.bed) / 8000
+
+
+def test_a_bed_too_quiet_to_align_on_has_the_full_mixs_features_taken_in_the_decode(tmp_path):
+    import subprocess
+
+    path = tmp_path / "mono-compatible.mka"   # the same signal left and right: no side signal
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "anoisesrc=d=30:c=pink:seed=6:a=0.3",
+                    "-ac", "2", "-c:a", "flac", str(path)], check=True)
+    stream = select_stream(FFprobe("ffprobe"), str(path), None, "original")
+    track, = decode_pair("ffmpeg", [(str(path), stream, "side")])
+    assert track.full_features is not None
+    whole = features_of(track.full)
+    np.testing.assert_allclose(track.full_features.log_energy, whole.log_energy, rtol=1e-5, atol=1e-4)
+    assert track.dialogue_level() is track.full_level
 
 
 def test_a_duration_probed_short_or_missing_still_gives_every_sample_and_the_full_mix_is_kept_once(tmp_path):
@@ -73,10 +125,10 @@ def test_work_after_a_decode_runs_in_that_files_thread_before_the_pair_returns_a
     seen = []
 
     def note(track):
-        seen.append((threading.current_thread() is not threading.main_thread(), track.full_features))
+        seen.append((threading.current_thread() is not threading.main_thread(), track.bed_features))
 
     first, second = decode_pair("ffmpeg", [(str(path), stream, "side"), (str(path), stream, "side")], after=[note, None])
-    assert len(seen) == 1 and seen[0][0] and seen[0][1] is first.full_features
+    assert len(seen) == 1 and seen[0][0] and seen[0][1] is first.bed_features
 
     def fail(track):
         raise ValueError("masks failed")
