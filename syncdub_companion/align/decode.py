@@ -108,6 +108,7 @@ class DecodedTrack:
     bed_features: Features | None = None
     full_features: Features | None = None
     full_level: Features | None = None
+    bed_usable: bool | None = None   # bed_worth_using, where the decode took it
     samples: int = field(init=False)
 
     def __post_init__(self):
@@ -279,9 +280,10 @@ def _decode(ffmpeg: str, path: str, stream: AudioStream, bed_kind: str,
     # A bed too quiet to align on means the pair aligns on the full mixes: this file's are
     # transformed here, while the other file may still decode. Where only the other file's
     # bed fails, the aligner transforms this full mix after the decode (engine._features_for).
-    full_features = None if bed_worth_using(bed[::7], full[::7]) else features_of(full)
+    usable = bed_worth_using(bed[::7], full[::7])
     return DecodedTrack(bed=bed, full=full, stream=stream, bed_kind=bed_kind, bed_features=bed_features,
-                        full_features=full_features, full_level=features_from_energies(streams[1].energies()))
+                        full_features=None if usable else features_of(full), bed_usable=usable,
+                        full_level=features_from_energies(streams[1].energies()))
 
 
 def last_error(errors: list[bytes]) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
+from scipy import sparse
 
 from .features import FPS, Features, frame_time, time_frame
 from .timemap import Segment
@@ -112,19 +113,21 @@ def _solve(x, y, groups, weights, keep, spacing):
     knots = np.linspace(x[sel].min(), x[sel].max(), max(3, int(np.ceil((x[sel].max() - x[sel].min()) / spacing)) + 1))
     basis = _hats(x, knots)
     col = {g: i for i, g in enumerate(ids)}
-    offsets = np.zeros((len(x), len(ids)))
-    inside = np.array([g in col for g in groups])
-    offsets[np.flatnonzero(inside), [col[g] for g in groups[inside]]] = 1.0
-    a = np.hstack([basis, offsets])[sel]
+    inside = np.flatnonzero([g in col for g in groups])
+    offsets = sparse.csr_matrix((np.ones(len(inside)), (inside, [col[g] for g in groups[inside]])),
+                                shape=(len(x), len(ids)))
+    # Sparse: a 2-hour film has ~1,500 knots and each anchor touches two of them; the dense
+    # design matrix's products cost a quarter of a second a pass there.
+    a = sparse.hstack([basis, offsets], format="csr")[sel]
     w = weights[sel]
     k = len(knots)
-    d2 = np.diff(np.eye(k), 2, axis=0)
-    penalty = np.zeros((a.shape[1], a.shape[1]))
-    penalty[:k, :k] = SMOOTH * np.sum(w) / k * (d2.T @ d2) + 1e-6 * np.eye(k)
-    normal = a.T @ (a * w[:, None])
-    inverse = np.linalg.inv(normal + penalty)
+    d2 = sparse.diags([1.0, -2.0, 1.0], [0, 1, 2], shape=(k - 2, k))
+    smooth = SMOOTH * np.sum(w) / k * (d2.T @ d2) + 1e-6 * sparse.identity(k)
+    penalty = sparse.block_diag([smooth, sparse.csr_matrix((len(ids), len(ids)))])
+    normal = (a.T @ a.multiply(w[:, None])).toarray()
+    inverse = np.linalg.inv(normal + penalty.toarray())
     theta = inverse @ (a.T @ (w * y[sel]))
-    edf = float(np.trace(inverse @ normal))   # effective parameters of the penalised fit
+    edf = float(np.einsum("ij,ji->", inverse, normal))   # effective parameters of the penalised fit
     values = theta[:k]
     # The straight part belongs to the speed and the offsets: keep only the bend.
     line = np.polyfit(x[sel], basis[sel] @ values, 1, w=np.sqrt(w))
@@ -148,14 +151,14 @@ def _line_residual(x, y, groups, w, sel):
     return y - a @ sol
 
 
-def _hats(x: np.ndarray, knots: np.ndarray) -> np.ndarray:
-    """Linear-interpolation weights of each knot at each x (rows sum to one)."""
-    out = np.zeros((len(x), len(knots)))
-    for k in range(len(knots)):
-        e = np.zeros(len(knots))
-        e[k] = 1.0
-        out[:, k] = np.interp(x, knots, e)
-    return out
+def _hats(x: np.ndarray, knots: np.ndarray) -> sparse.csr_matrix:
+    """Linear-interpolation weights of each knot at each x (rows sum to one; outside the
+    knots, the end knot's), as ``np.interp`` weighs them."""
+    left = np.clip(np.searchsorted(knots, x, side="right") - 1, 0, len(knots) - 2)
+    t = np.clip((x - knots[left]) / (knots[left + 1] - knots[left]), 0.0, 1.0)
+    rows = np.arange(len(x))
+    return sparse.csr_matrix((np.concatenate([1.0 - t, t]), (np.concatenate([rows, rows]), np.concatenate([left, left + 1]))),
+                             shape=(len(x), len(knots)))
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from .dialogue import Rhythm, carry
 from .drift import (COARSE_MIN_F, COARSE_MIN_FRAMES, COARSE_SPACING_S, FINE_MIN_FRAMES, FINE_SPACING_S, Curve, Drift, Warp,
                     retimed, retimed_envelope, wobble)
 from .decode import SAMPLE_RATE, DecodedTrack, bed_kinds, bed_worth_using, decode_pair, select_stream
-from .features import (FPS, Features, detail, features_from_energies, features_of, frame_time, onset_envelope,
+from .features import (FPS, Features, derived, detail, features_from_energies, features_of, frame_time, onset_envelope,
                        resample_features, time_frame)
 from .fit import LineFit, cluster_lags, fit_shared_slope
 from .search import OriginalIndex, find_speed, local_search, ncc_floor, resample_envelope, window_lags
@@ -109,7 +109,7 @@ def align(original: str, dubbed: str, options: dict | None = None) -> TimeMap:
     sides: dict = {}
     t_orig, t_dub = decode_pair(opts.ffmpeg, [(original, s_orig, k_orig), (dubbed, s_dub, k_dub)],
                                 progress=lambda f: report(DECODE_SHARE * f, f"decoding {f:.0%}"),
-                                after=[lambda track: sides.update(orig=_original_side(track)), None])
+                                after=[lambda track: sides.update(orig=_prepare(track, original=True)), _prepare])
     clock.lap("decode")
     report(DECODE_SHARE, "matching the music and effects")
     result = align_tracks(t_orig, t_dub, opts, clock, orig_side=sides.get("orig"))
@@ -211,7 +211,21 @@ def choose_signals(orig: DecodedTrack, dub: DecodedTrack) -> tuple[np.ndarray, n
 
 
 def _bed_usable(track: DecodedTrack) -> bool:
-    return bed_worth_using(track.bed[::7], track.full[::7])
+    if track.bed_usable is None:
+        track.bed_usable = bed_worth_using(track.bed[::7], track.full[::7])
+    return track.bed_usable
+
+
+def _prepare(track: DecodedTrack, original: bool = False):
+    """What needs this file alone, in its decode thread, while the other file may still
+    decode: the onset envelope (and the original's detail) of the mix the pair will most
+    likely align on, and the original's :func:`_original_side`."""
+    likely = track.bed_features if track.bed_kind == "full" or _bed_usable(track) else track.full_features
+    derived(likely, onset_envelope)
+    if original:
+        derived(likely, detail)
+        return _original_side(track)
+    return None
 
 
 def _original_side(track: DecodedTrack):
@@ -260,9 +274,9 @@ class _State:
         self.f_orig, self.f_dub = f_orig, f_dub
         self.sig_o, self.sig_d = sig_o, sig_d
         self.opts = opts
-        self.z_orig = detail(f_orig)
-        self.env_o = onset_envelope(f_orig)
-        self.env_d = onset_envelope(f_dub)
+        self.z_orig = derived(f_orig, detail)
+        self.env_o = derived(f_orig, onset_envelope)
+        self.env_d = derived(f_dub, onset_envelope)
         self.orig_duration = len(sig_o) / SAMPLE_RATE
         self.dub_duration = len(sig_d) / SAMPLE_RATE
         self.details: dict = {}

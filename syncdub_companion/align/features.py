@@ -6,7 +6,8 @@ dub resampled by a speed ratio, stay on one convention.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 from scipy import fft as sfft
@@ -65,6 +66,7 @@ class Features:
 
     log_energy: np.ndarray   # frames x bands
     loud: np.ndarray         # bool per frame: above the silence floor
+    derived: dict = field(default_factory=dict, repr=False, compare=False)   # see :func:`derived`
 
     def __len__(self) -> int:
         return len(self.loud)
@@ -177,6 +179,16 @@ def detail(feat: Features) -> np.ndarray:
     z = feat.log_energy - uniform_filter1d(feat.log_energy, DETAIL_FRAMES, axis=0, mode="nearest")
     z[~feat.loud] = 0.0
     return z.astype(np.float32)
+
+
+def derived(feat: Features, of: Callable[[Features], np.ndarray]) -> np.ndarray:
+    """``of(feat)`` (:func:`detail`, :func:`onset_envelope`), computed once per features and
+    read-only: a file's own are taken in its decode thread, while the other file still decodes."""
+    if of.__name__ not in feat.derived:
+        value = of(feat)
+        value.flags.writeable = False
+        feat.derived[of.__name__] = value
+    return feat.derived[of.__name__]
 
 
 def onset_envelope(feat: Features) -> np.ndarray:

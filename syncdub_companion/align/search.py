@@ -306,7 +306,7 @@ def window_lags(z_dub: np.ndarray, z_orig: np.ndarray, loud: np.ndarray, first: 
             c_orig[i, 1 + a:1 + b] = energy[first + l + a - reach_lo:first + l + b - reach_lo]
     np.cumsum(c_prod, axis=1, out=c_prod)
     np.cumsum(c_orig, axis=1, out=c_orig)
-    e_dub = (dub.astype(np.float64) ** 2).sum(axis=1)
+    e_dub = np.square(dub).sum(axis=1, dtype=np.float64)   # squares in float32: a fifth of the time
     c_dub = np.concatenate([[0.0], np.cumsum(e_dub)])
     c_loud = np.concatenate([[0], np.cumsum(loud[first:end])])
     starts = np.arange(0, n - width + 1, width // 2)

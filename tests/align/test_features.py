@@ -135,3 +135,17 @@ def test_work_after_a_decode_runs_in_that_files_thread_before_the_pair_returns_a
 
     with pytest.raises(ValueError, match="masks failed"):
         decode_pair("ffmpeg", [(str(path), stream, "side")], after=[fail])
+
+
+def test_derived_arrays_are_computed_once_and_cannot_be_changed_by_a_reader():
+    from syncdub_companion.align.features import derived, detail, onset_envelope
+
+    rng = np.random.default_rng(8)
+    feat = features_of((rng.standard_normal(40_000) * 2000).astype(np.int16))
+    first = derived(feat, detail)
+    assert derived(feat, detail) is first
+    np.testing.assert_array_equal(first, detail(feat))
+    np.testing.assert_array_equal(derived(feat, onset_envelope), onset_envelope(feat))
+    import pytest
+    with pytest.raises(ValueError):
+        first[0, 0] = 1.0
