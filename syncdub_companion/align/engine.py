@@ -94,6 +94,8 @@ def align(original: str, dubbed: str, options: dict | None = None) -> TimeMap:
     """Map ``dubbed``'s decoded timeline onto ``original``'s; see :class:`TimeMap`."""
     opts = AlignOptions.from_dict(options)
     clock = LapClock()
+    # Half a second of imports, taken while ffprobe reads both files' headers.
+    threading.Thread(target=importlib.import_module, args=(SIGNAL_MODULE,), daemon=True).start()
     ffprobe = FFprobe(opts.ffprobe)
     s_orig = select_stream(ffprobe, original, opts.orig_track, "original")
     s_dub = select_stream(ffprobe, dubbed, opts.dub_track, "dubbed")
@@ -105,7 +107,6 @@ def align(original: str, dubbed: str, options: dict | None = None) -> TimeMap:
         return _finish_with_speech(probed, original, dubbed, s_orig, s_dub, k_orig, k_dub, opts, clock,
                                    (float(s_orig.duration), float(s_dub.duration)))
     report(0.0, "decoding")
-    threading.Thread(target=importlib.import_module, args=(SIGNAL_MODULE,), daemon=True).start()
     sides: dict = {}
     t_orig, t_dub = decode_pair(opts.ffmpeg, [(original, s_orig, k_orig), (dubbed, s_dub, k_dub)],
                                 progress=lambda f: report(DECODE_SHARE * f, f"decoding {f:.0%}"),

@@ -7,11 +7,11 @@ dub resampled by a speed ratio, stay on one convention.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Callable
 
 import numpy as np
 from scipy import fft as sfft
-from scipy import signal as ssignal
 from scipy.ndimage import uniform_filter1d
 
 from .decode import SAMPLE_RATE
@@ -98,9 +98,15 @@ class EnergyStream:
         return np.concatenate(self._blocks)
 
 
-# The bands' range as one second-order band-pass: the level a frame's bands add up to,
-# within a dB or so, at a tenth of the transforms' cost.
-_BAND_PASS = ssignal.butter(2, [90.0, 3800.0], btype="bandpass", fs=SAMPLE_RATE, output="sos")
+@cache
+def _band_pass() -> np.ndarray:
+    """The bands' range as one second-order band-pass: the level a frame's bands add up to,
+    within a dB or so, at a tenth of the transforms' cost. scipy.signal is imported here, not
+    with this module: it takes half a second, which the aligner spends beside ffprobe."""
+    from scipy import signal
+    return signal.butter(2, [90.0, 3800.0], btype="bandpass", fs=SAMPLE_RATE, output="sos")
+
+
 # A frame's windowed power in the time domain is 2 / WIN of what its half spectrum sums to.
 _LEVEL_WEIGHTS = (_WINDOW.astype(np.float64) ** 2 * (WIN / 2)).astype(np.float32)
 
@@ -112,12 +118,14 @@ class LevelStream:
     Frame ``k`` covers samples [k * HOP, k * HOP + WIN), as in :class:`EnergyStream`."""
 
     def __init__(self):
-        self._state = ssignal.sosfilt_zi(_BAND_PASS) * 0.0
+        from scipy.signal import sosfilt
+        self._filter = sosfilt
+        self._state = np.zeros((len(_band_pass()), 2))
         self._tail = np.zeros(0, dtype=np.float32)
         self._blocks: list[np.ndarray] = []
 
     def feed(self, pcm: np.ndarray) -> None:
-        passed, self._state = ssignal.sosfilt(_BAND_PASS, pcm.astype(np.float32), zi=self._state)
+        passed, self._state = self._filter(_band_pass(), pcm.astype(np.float32), zi=self._state)
         power = np.square(passed, dtype=np.float32)
         x = np.concatenate([self._tail, power]) if len(self._tail) else power
         n_frames = max(0, (len(x) - WIN) // HOP + 1)
