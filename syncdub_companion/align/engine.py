@@ -504,8 +504,9 @@ class _State:
             lags = lags + extra
             tracks += [similarity.track(int(round(l))) for l in extra]
             path = monotone_path(tracks, threshold, suspect=frozenset(beaten))
-        path = refine_boundaries(path, tracks, self.z_dub, self.z_orig, threshold)
-        path = split_overlaps(path, tracks, self.z_dub, self.z_orig, threshold)
+        on_bed = self.details["signal"] != "full"
+        path = refine_boundaries(path, tracks, self.z_dub, self.z_orig, threshold, shape=on_bed)
+        path = split_overlaps(path, tracks, self.z_dub, self.z_orig, threshold, shape=on_bed)
         path = unmap_unconfirmed_edges(path, tracks, threshold)
         return self._carry_by_dialogue(path, tracks), tracks, threshold
 

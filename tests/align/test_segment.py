@@ -111,3 +111,23 @@ def test_a_weak_cue_over_dub_only_scenes_loses_the_chain_to_the_short_scenes_it_
     expected = [(0, 0, 1000), (None, 1000, 1800), (-800, 1800, 2300), (None, 2300, 3000), (-1500, 3000, 3500)]
     assert [f[0] for f in found] == [x[0] for x in expected], found
     assert all(abs(f[1] - x[1]) <= 20 and abs(f[2] - x[2]) <= 20 for f, x in zip(found, expected)), found
+
+
+def test_on_a_bed_a_step_in_level_that_both_files_share_does_not_pull_a_segment_into_an_insert():
+    from syncdub_companion.align.segment import Track, refine_boundaries
+
+    rng = np.random.default_rng(11)
+    n, cut = 600, 300
+    z_orig = rng.standard_normal((n, 16)).astype(np.float32)
+    z_dub = np.where(np.arange(n)[:, None] >= cut, z_orig + 0.2 * rng.standard_normal((n, 16)),
+                     rng.standard_normal((n, 16))).astype(np.float32)
+    # The insert's last 0.4 s is louder than the scene after it, and the original swells
+    # there: every band of both files' detail rises together, though the sounds differ.
+    z_dub[cut - 40:cut] += 2.0
+    z_orig[cut - 40:cut] += 1.0
+    track = Track(lag=0, sim=np.ones(n, np.float32), evidence=np.ones(n, bool), inside=np.ones(n, bool))
+    path = np.where(np.arange(n) >= cut, 0, -1)
+    by_level = refine_boundaries(path, [track], z_dub, z_orig, threshold=0.33)
+    by_both = refine_boundaries(path, [track], z_dub, z_orig, threshold=0.33, shape=True)
+    assert np.flatnonzero(by_level == 0)[0] < cut - 30     # the level alone maps the insert's end
+    assert abs(np.flatnonzero(by_both == 0)[0] - cut) <= 10   # within chance wander of the noise
