@@ -447,8 +447,9 @@ def _frame_scores(state: int, tracks: list[Track], z_dub: np.ndarray, z_orig: np
         # quiet one) the detail's 1 s mean makes every band rise or fall together, in both
         # files alike, so the level alone matched the last 0.2 s of an insert (blind seed
         # 5077); where a music cue runs on through an insert, the shape alone matched 0.7 s
-        # of it (seed 1012). Not on the full mix: there the two languages' dialogue changes
-        # the shape of true frames (mono_pal_cuts lost 1 % of coverage).
+        # of it (seed 1012, a mono pair, when tried there). Not on the full mix: there the
+        # two languages' dialogue changes the shape of true frames (mono_pal_cuts lost 1 %
+        # of coverage).
         score[inside] = np.minimum(score[inside], _frame_match(dub - dub.mean(axis=1, keepdims=True),
                                                                orig - orig.mean(axis=1, keepdims=True), threshold))
     return score
