@@ -9,31 +9,31 @@ from syncdub_companion.align.features import (EnergyStream, LevelStream, band_en
 from syncdub_companion.tools.ffprobe import FFprobe
 
 
-def test_a_stream_fed_in_pieces_of_any_size_gives_the_whole_signals_energies():
-    rng = np.random.default_rng(3)
-    pcm = (rng.standard_normal(80_000) * 3000).astype(np.int16)
-    stream, at = EnergyStream(), 0
+def fed_in_pieces(stream, pcm: np.ndarray):
+    """``stream`` fed ``pcm`` in pieces of awkward sizes, as a decoder's reads fall."""
+    at = 0
     for size in (1, 255, 256, 79, 4001, 33_333, 10):
         stream.feed(pcm[at:at + size])
         at += size
     stream.feed(pcm[at:])
+    return stream.energies()
+
+
+def test_a_stream_fed_in_pieces_of_any_size_gives_the_whole_signals_energies():
+    pcm = (np.random.default_rng(3).standard_normal(80_000) * 3000).astype(np.int16)
     whole = band_energies(pcm)
-    assert stream.energies().shape == whole.shape
-    np.testing.assert_allclose(stream.energies(), whole, rtol=1e-5, atol=1e-3)
+    pieces = fed_in_pieces(EnergyStream(), pcm)
+    assert pieces.shape == whole.shape
+    np.testing.assert_allclose(pieces, whole, rtol=1e-5, atol=1e-3)
 
 
 def test_a_level_stream_fed_in_pieces_of_any_size_gives_the_whole_signals_level():
-    rng = np.random.default_rng(4)
-    pcm = (rng.standard_normal(80_000) * 3000).astype(np.int16)
-    stream, at = LevelStream(), 0
-    for size in (1, 255, 256, 79, 4001, 33_333, 10):
-        stream.feed(pcm[at:at + size])
-        at += size
-    stream.feed(pcm[at:])
+    pcm = (np.random.default_rng(4).standard_normal(80_000) * 3000).astype(np.int16)
     whole = LevelStream()
     whole.feed(pcm)
-    assert stream.energies().shape == (len(band_energies(pcm)), 1)
-    np.testing.assert_allclose(stream.energies(), whole.energies(), rtol=1e-3)
+    pieces = fed_in_pieces(LevelStream(), pcm)
+    assert pieces.shape == (len(band_energies(pcm)), 1)
+    np.testing.assert_allclose(pieces, whole.energies(), rtol=1e-3)
 
 
 def test_the_level_is_what_the_bands_add_up_to_and_ignores_what_lies_outside_them():
