@@ -76,26 +76,46 @@ class Features:
         return float(frame_time(len(self) - 1)) if len(self) else 0.0
 
 
-class EnergyStream:
-    """:func:`band_energies` of a signal fed in pieces as a decoder produces it, so that the
-    transform runs while the decoders still read: frame ``k`` covers samples
-    [k * HOP, k * HOP + WIN) of the whole stream, whatever the pieces."""
+class _FrameStream:
+    """Per-frame values of a signal fed in pieces as a decoder produces it, so that the work
+    runs while the decoders still read: frame ``k`` covers samples [k * HOP, k * HOP + WIN)
+    of the whole stream, whatever the pieces. Subclasses say what a frame's values are."""
 
-    def __init__(self):
-        self._tail = np.zeros(0, dtype=np.int16)
+    columns: int
+
+    def __init__(self, dtype):
+        self._tail = np.zeros(0, dtype=dtype)
         self._blocks: list[np.ndarray] = []
 
-    def feed(self, pcm: np.ndarray) -> None:
-        x = np.concatenate([self._tail, pcm]) if len(self._tail) else pcm
+    def _push(self, x: np.ndarray) -> None:
+        x = np.concatenate([self._tail, x]) if len(self._tail) else x
         n_frames = max(0, (len(x) - WIN) // HOP + 1)
         if n_frames:
-            self._blocks.append(band_energies(x[:(n_frames - 1) * HOP + WIN]))
+            self._blocks.append(self._per_frame(x[:(n_frames - 1) * HOP + WIN]))
         self._tail = x[n_frames * HOP:].copy()
+
+    def _per_frame(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
 
     def energies(self) -> np.ndarray:
         if not self._blocks:
-            return np.empty((0, N_BANDS), dtype=np.float32)
+            return np.empty((0, self.columns), dtype=np.float32)
         return np.concatenate(self._blocks)
+
+
+class EnergyStream(_FrameStream):
+    """:func:`band_energies` of a signal fed in pieces."""
+
+    columns = N_BANDS
+
+    def __init__(self):
+        super().__init__(np.int16)
+
+    def feed(self, pcm: np.ndarray) -> None:
+        self._push(pcm)
+
+    def _per_frame(self, x: np.ndarray) -> np.ndarray:
+        return band_energies(x)
 
 
 @cache
@@ -111,33 +131,24 @@ def _band_pass() -> np.ndarray:
 _LEVEL_WEIGHTS = (_WINDOW.astype(np.float64) ** 2 * (WIN / 2)).astype(np.float32)
 
 
-class LevelStream:
+class LevelStream(_FrameStream):
     """The total power per frame of a signal fed in pieces (frames x 1, the scale of
     :func:`band_energies` summed over its bands, band-passed to the same range): all the
-    dialogue rhythm reads of the full mix, taken while decoding without its transforms.
-    Frame ``k`` covers samples [k * HOP, k * HOP + WIN), as in :class:`EnergyStream`."""
+    dialogue rhythm reads of the full mix, taken while decoding without its transforms."""
+
+    columns = 1
 
     def __init__(self):
-        from scipy.signal import sosfilt
-        self._filter = sosfilt
-        self._state = np.zeros((len(_band_pass()), 2))
-        self._tail = np.zeros(0, dtype=np.float32)
-        self._blocks: list[np.ndarray] = []
+        super().__init__(np.float32)
+        self._state = np.zeros((len(_band_pass()), 2))   # the filter's, carried from piece to piece
 
     def feed(self, pcm: np.ndarray) -> None:
-        passed, self._state = self._filter(_band_pass(), pcm.astype(np.float32), zi=self._state)
-        power = np.square(passed, dtype=np.float32)
-        x = np.concatenate([self._tail, power]) if len(self._tail) else power
-        n_frames = max(0, (len(x) - WIN) // HOP + 1)
-        if n_frames:
-            frames = np.lib.stride_tricks.sliding_window_view(x[:(n_frames - 1) * HOP + WIN], WIN)[::HOP]
-            self._blocks.append((frames @ _LEVEL_WEIGHTS)[:, None])
-        self._tail = x[n_frames * HOP:].copy()
+        from scipy.signal import sosfilt   # loaded by _band_pass already
+        passed, self._state = sosfilt(_band_pass(), pcm.astype(np.float32), zi=self._state)
+        self._push(np.square(passed, dtype=np.float32))
 
-    def energies(self) -> np.ndarray:
-        if not self._blocks:
-            return np.empty((0, 1), dtype=np.float32)
-        return np.concatenate(self._blocks)
+    def _per_frame(self, x: np.ndarray) -> np.ndarray:
+        return (np.lib.stride_tricks.sliding_window_view(x, WIN)[::HOP] @ _LEVEL_WEIGHTS)[:, None]
 
 
 def level_features(pcm: np.ndarray) -> Features:
