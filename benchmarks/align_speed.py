@@ -155,7 +155,8 @@ def measure_align(command: list[str], pair: Pair, extra: list[str], timeout: flo
             "timed_out": result.timed_out, "accuracy": evaluate(timemap, pair),
             "reason": timemap.get("reason", ""), "timings": details.get("timings"),
             "settle": details.get("settle"), "signal": details.get("signal"), "segments": timemap.get("segments"),
-            "read": _read_per_file(poller, [pair.original, pair.dubbed]), "probe": details.get("probe")}
+            "read": _read_per_file(poller, [pair.original, pair.dubbed]), "probe": details.get("probe"),
+            "gave_way": details.get("gave_way")}
     probe = details.get("probe") or {}
     if probe.get("read_bytes"):
         # The windows' ffmpeg processes live a fraction of a second, too short for the poll;
@@ -221,7 +222,8 @@ def inside(align: dict[str, Any]) -> str:
     settle = ", ".join(f"{p['chunks']} chunks {p['seconds']:.1f} s"
                        + (f" ({p['local_searches']} local + {p['full_searches']} full searches)" if "local_searches" in p else "")
                        for p in align["settle"] or [])
-    return f"laps: {laps or '-'}; settle: {settle or '-'}; {align['accuracy']['verdict']}, {align['reason'][:80]}"
+    gave_way = f"; gave way: {', '.join(align['gave_way'])}" if align.get("gave_way") else ""
+    return f"laps: {laps or '-'}; settle: {settle or '-'}{gave_way}; {align['accuracy']['verdict']}, {align['reason'][:80]}"
 
 
 def warm(paths: list[Path]) -> None:

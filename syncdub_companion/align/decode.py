@@ -12,7 +12,10 @@ players built on ffmpeg play it), to 8 kHz in two channels:
 """
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
@@ -21,6 +24,7 @@ import numpy as np
 from ..errors import MediaError, UsageError
 from ..tools.ffmpeg import FFmpeg, Pcm
 from ..tools.ffprobe import AudioStream, FFprobe
+from ..tools.process import lower_priority
 from .heap import steady_heap
 
 if TYPE_CHECKING:   # features imports this module's SAMPLE_RATE
@@ -109,6 +113,7 @@ class DecodedTrack:
     full_features: Features | None = None
     full_level: Features | None = None
     bed_usable: bool | None = None   # bed_worth_using, where the decode took it
+    gave_way: bool = False   # its decoder was well ahead of the other and gave it way (_Pacer)
     samples: int = field(init=False)
 
     def __post_init__(self):
@@ -184,18 +189,20 @@ def decode_pair(ffmpeg: str, jobs: list[tuple[str, AudioStream, str]],
 
     def work(i, path, stream, kind):
         try:
-            results[i] = _decode(ffmpeg, path, stream, kind, state[i])
+            results[i] = _decode(ffmpeg, path, stream, kind, state[i], pacer)
             if after and after[i] is not None:
                 after[i](results[i])
         except Exception as exc:  # re-raised in the caller's thread
             errors[i] = exc
 
     threads = [threading.Thread(target=work, args=(i, *job), daemon=True) for i, job in enumerate(jobs)]
+    pacer = _Pacer(state)
     for t in threads:
         t.start()
     try:
         while alive := [t for t in threads if t.is_alive()]:
             alive[0].join(PROGRESS_EVERY)
+            pacer.check()
             if progress is not None:
                 progress(sum(r.fraction() for r in state) / len(state))
     except BaseException:
@@ -211,6 +218,74 @@ def decode_pair(ffmpeg: str, jobs: list[tuple[str, AudioStream, str]],
 
 
 PROGRESS_EVERY = 0.5
+PIPE_BYTES = 1 << 20
+
+
+def _widen_pipe(pipe) -> None:
+    """A 1 MB pipe (Linux's limit without privilege) instead of 64 KB: 30 s of PCM that
+    ffmpeg can write ahead while its reader waits for the interpreter's lock or is held
+    back by the pacer."""
+    try:
+        fcntl.fcntl(pipe.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_BYTES)
+    except (OSError, ValueError):
+        pass
+
+
+PACE_AFTER_S = 3.0     # of decoding: long enough for the decoders' rates to tell apart
+PACE_GIVE_UP_S = 15.0  # a decoder that has delivered nothing by then (no probed duration) is not paced
+PACE_RATIO = 1.15      # a decoder this much ahead of the slowest gives way to it
+DECODER_NICE = 10
+
+
+def _lower_this_thread(by: int) -> bool:
+    """Raise the calling thread's nice value (Linux keeps one per thread; 0 is the caller)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, min(19, os.getpriority(os.PRIO_PROCESS, 0) + by))
+    except (OSError, AttributeError):
+        return False
+    return True
+
+
+class _Pacer:
+    """Gives the decoder that will finish last the first claim on the processors.
+
+    Where there are fewer cores than decoders and feature threads (2 on a small NAS or VM),
+    an even share slows the longest decode (a remux whose picture ffmpeg reads through,
+    a TrueHD track) as much as the shorter one, and the alignment waits for the longest.
+    Once the rates are known, a decoder well ahead of the slowest, and the thread that
+    reads it, have their priority lowered, once: they then take what the slowest leaves
+    over and still finish first. Without privilege a nice value cannot be lowered back, so
+    a decoder that gave way stays behind other busy programs after the slowest ends too;
+    beside two busy loops on 2 cores the alignment still finished as fast as without
+    pacing (docs/benchmarks.md, "Decoders that give way").
+    """
+
+    def __init__(self, readings: list["_Reading"]):
+        self.readings = readings
+        self.began = time.monotonic()
+        self.done = len(readings) < 2
+        self.lowered: list[int] = []   # indices of the decoders given way
+
+    def check(self) -> None:
+        elapsed = time.monotonic() - self.began
+        if self.done or elapsed < PACE_AFTER_S:
+            return
+        done = [r.fraction() for r in self.readings]   # of each file, in the same time
+        if min(done) <= 0.0:
+            self.done = elapsed > PACE_GIVE_UP_S
+            return
+        self.done = True
+        for i, (reading, fraction) in enumerate(zip(self.readings, done)):
+            if PACE_RATIO * min(done) < fraction < 1.0 and reading.proc is not None and not reading.finished:
+                if lower_priority(reading.proc.pid, DECODER_NICE):
+                    reading.give_way = True
+                    self.lowered.append(i)
+
+    def follow(self, reading: "_Reading") -> None:
+        """In the reader's thread: lower its own priority once its decoder's is. The thread
+        ends with the decode, and the nice value with it."""
+        if reading.give_way and not reading.gave_way:
+            reading.gave_way = _lower_this_thread(DECODER_NICE)
 
 
 class _Reading:
@@ -221,6 +296,9 @@ class _Reading:
         self.bytes = 0
         self.proc = None
         self.stopped = False
+        self.finished = False
+        self.give_way = False   # set by _Pacer: its ffmpeg's priority is lowered, and the reader's to follow
+        self.gave_way = False
 
     def fraction(self) -> float:
         return min(1.0, self.bytes / self.expected) if self.expected > 0 else 0.0
@@ -235,12 +313,13 @@ READ_BYTES = 1 << 18  # 16 s of both mixes: the transform of one piece runs whil
 
 
 def _decode(ffmpeg: str, path: str, stream: AudioStream, bed_kind: str,
-            reading: _Reading | None = None) -> DecodedTrack:
+            reading: _Reading | None = None, pacer: _Pacer | None = None) -> DecodedTrack:
     from .features import EnergyStream, LevelStream, features_from_energies, features_of
 
     reading = reading or _Reading(stream)
     proc = FFmpeg(ffmpeg).start_decode(path, stream.stream_index, decode_pcm(stream, bed_kind))
     reading.proc = proc
+    _widen_pipe(proc.stdout)
     # A damaged file can make ffmpeg write errors without end: drain them beside the read.
     errors: list[bytes] = []
     drain = threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True)
@@ -252,6 +331,8 @@ def _decode(ffmpeg: str, path: str, stream: AudioStream, bed_kind: str,
     try:
         while block := proc.stdout.read(READ_BYTES):
             reading.bytes += len(block)
+            if pacer is not None:
+                pacer.follow(reading)
             data = pending + block
             pending = data[len(data) // 4 * 4:]
             pcm = np.frombuffer(data[:len(data) // 4 * 4], dtype="<i2").reshape(-1, 2)
@@ -260,6 +341,7 @@ def _decode(ffmpeg: str, path: str, stream: AudioStream, bed_kind: str,
                 if energy is not None:
                     energy.feed(mix)
     finally:
+        reading.finished = True
         proc.stdout.close()
         returncode = proc.wait()
         drain.join()
@@ -276,14 +358,14 @@ def _decode(ffmpeg: str, path: str, stream: AudioStream, bed_kind: str,
     bed_features = features_from_energies(streams[0].energies())
     if streams[1] is None:
         return DecodedTrack(bed=bed, full=full, stream=stream, bed_kind=bed_kind, bed_features=bed_features,
-                            full_features=bed_features)
+                            full_features=bed_features, gave_way=reading.give_way)
     # A bed too quiet to align on means the pair aligns on the full mixes: this file's are
     # transformed here, while the other file may still decode. Where only the other file's
     # bed fails, the aligner transforms this full mix after the decode (engine._features_for).
     usable = bed_worth_using(bed[::7], full[::7])
     return DecodedTrack(bed=bed, full=full, stream=stream, bed_kind=bed_kind, bed_features=bed_features,
                         full_features=None if usable else features_of(full), bed_usable=usable,
-                        full_level=features_from_energies(streams[1].energies()))
+                        full_level=features_from_energies(streams[1].energies()), gave_way=reading.give_way)
 
 
 def last_error(errors: list[bytes]) -> str:

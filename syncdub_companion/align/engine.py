@@ -12,6 +12,7 @@ import importlib
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from typing import Callable
 
@@ -27,6 +28,7 @@ from .decode import SAMPLE_RATE, DecodedTrack, bed_kinds, bed_worth_using, decod
 from .features import (FPS, Features, derived, detail, features_from_energies, features_of, frame_time, onset_envelope,
                        resample_features, time_frame)
 from .fit import LineFit, cluster_lags, fit_shared_slope
+from .heap import give_back
 from .search import OriginalIndex, find_speed, local_search, ncc_floor, resample_envelope, window_lags
 from .segment import (Similarity, match_strength, monotone_path, refine_boundaries, runs, similarity_track,
                       split_overlaps, unmap_unconfirmed_edges)
@@ -92,13 +94,19 @@ class AlignOptions:
 
 def align(original: str, dubbed: str, options: dict | None = None) -> TimeMap:
     """Map ``dubbed``'s decoded timeline onto ``original``'s; see :class:`TimeMap`."""
-    opts = AlignOptions.from_dict(options)
+    try:
+        return _align(original, dubbed, AlignOptions.from_dict(options))
+    finally:
+        # The decode and the steps after it leave a film's worth of freed arrays on the heap
+        # (align/heap.py): a worker that goes on to wait for the next job should not hold them.
+        give_back()
+
+
+def _align(original: str, dubbed: str, opts: AlignOptions) -> TimeMap:
     clock = LapClock()
     # Half a second of imports, taken while ffprobe reads both files' headers.
     threading.Thread(target=importlib.import_module, args=(SIGNAL_MODULE,), daemon=True).start()
-    ffprobe = FFprobe(opts.ffprobe)
-    s_orig = select_stream(ffprobe, original, opts.orig_track, "original")
-    s_dub = select_stream(ffprobe, dubbed, opts.dub_track, "dubbed")
+    s_orig, s_dub = _select_streams(original, dubbed, opts)
     k_orig, k_dub = bed_kinds(s_orig, s_dub)
     report = _progress(opts)
     probed, probe = (_by_probes(original, dubbed, (s_orig, s_dub), (k_orig, k_dub), opts, clock)
@@ -114,10 +122,20 @@ def align(original: str, dubbed: str, options: dict | None = None) -> TimeMap:
     clock.lap("decode")
     report(DECODE_SHARE, "matching the music and effects")
     result = align_tracks(t_orig, t_dub, opts, clock, orig_side=sides.get("orig"))
+    result.details["gave_way"] = [role for role, t in (("original", t_orig), ("dubbed", t_dub)) if t.gave_way]
     if probe is not None:
         result.details["probe"] = probe
     return _finish_with_speech(result, original, dubbed, s_orig, s_dub, k_orig, k_dub, opts, clock,
                                (t_orig.duration, t_dub.duration))
+
+
+def _select_streams(original: str, dubbed: str, opts: AlignOptions):
+    """Both files' audio streams, probed at once: a remux's header takes ffprobe 0.1-0.3 s,
+    and nothing starts decoding before both are known. The original's error comes first."""
+    ffprobe = FFprobe(opts.ffprobe)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        dub = pool.submit(select_stream, ffprobe, dubbed, opts.dub_track, "dubbed")
+        return select_stream(ffprobe, original, opts.orig_track, "original"), dub.result()
 
 
 def _by_probes(original, dubbed, streams, kinds, opts: AlignOptions, clock: LapClock) -> tuple[TimeMap | None, dict]:

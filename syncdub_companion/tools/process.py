@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shlex
 import shutil
@@ -83,3 +84,20 @@ def version(executable: str, flag: str = "-version") -> str | None:
         return None
     match = re.search(r"v?(\d+\.\d+(?:\.\d+)?)", out)
     return match.group(1) if match else out.splitlines()[0] if out else None
+
+
+def lower_priority(pid: int, by: int) -> bool:
+    """Raise a child process's nice value by ``by``, every thread of it (Linux keeps a nice
+    value per thread); False where it is gone or the system refuses. Raising a child's
+    nice value needs no privilege; lowering it back would, so it is never undone."""
+    try:
+        tids = [int(tid) for tid in os.listdir(f"/proc/{pid}/task")]
+    except OSError:
+        tids = [pid]
+    try:
+        for tid in tids:
+            os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + by))
+    except (OSError, AttributeError):   # exited meanwhile, or no setpriority (not POSIX)
+        return False
+    return True
+

@@ -1,4 +1,4 @@
-"""glibc's malloc thresholds fixed for the decode (align/heap.py)."""
+"""glibc's malloc thresholds fixed for an alignment, and its heap given back after (align/heap.py)."""
 from __future__ import annotations
 
 import ctypes
@@ -23,10 +23,10 @@ def test_the_thresholds_are_set_once_per_process_on_glibc():
 
 
 @pytest.mark.skipif(not GLIBC, reason="mallopt is glibc's")
-def test_a_freed_piece_under_the_trim_threshold_stays_in_the_process():
-    """With glibc's defaults a first 8 MB block is mapped on its own and unmapped when freed
-    (only then do the thresholds adapt); with them fixed it comes from the heap and the
-    process keeps it for the next piece."""
+def test_a_freed_piece_stays_in_the_process_until_given_back():
+    """With glibc's defaults a first 64 MB block (a film's features) is mapped on its own and
+    unmapped when freed; with the thresholds fixed it comes from the heap and the process
+    keeps it for the next array, until :func:`give_back` returns it."""
     code = """
 import ctypes, ctypes.util, sys
 libc = ctypes.CDLL(ctypes.util.find_library("c"))
@@ -37,11 +37,15 @@ if sys.argv[1] == "steady":
     assert steady_heap()
 def rss_kb():
     return int(next(l for l in open("/proc/self/status") if l.startswith("VmRSS")).split()[1])
-p = libc.malloc(8 << 20)
-ctypes.memset(p, 1, 8 << 20)
+p = libc.malloc(64 << 20)
+ctypes.memset(p, 1, 64 << 20)
 libc.free(p)
 print(rss_kb())
+from syncdub_companion.align.heap import give_back
+print(give_back(), rss_kb())
 """
-    rss = [int(subprocess.run([sys.executable, "-c", code, mode], capture_output=True, text=True, check=True).stdout)
-              for mode in ("default", "steady")]
-    assert rss[1] - rss[0] > 6 * 1024, rss   # the steady process still holds the 8 MB
+    runs = [subprocess.run([sys.executable, "-c", code, mode], capture_output=True, text=True, check=True).stdout.split()
+            for mode in ("default", "steady")]
+    (default, _, _), (held, returned, after) = ([int(v) if v.isdigit() else v for v in run] for run in runs)
+    assert held - default > 56 * 1024, runs   # the steady process still holds the 64 MB
+    assert returned == "True" and held - after > 56 * 1024, runs   # and gives them back when told
