@@ -512,7 +512,7 @@ class _State:
     def _segment(self, anchors):
         lags = self._candidate_lags(anchors)
         similarity = Similarity(self.z_dub, self.z_orig)
-        tracks = [similarity.track(int(round(l))) for l in lags]
+        tracks = similarity.tracks(lags)
         threshold = self._threshold(tracks, anchors)
         path = monotone_path(tracks, threshold)
         extra = self._explain_gaps(path, lags)
@@ -520,7 +520,7 @@ class _State:
         extra += challengers
         if extra or beaten:
             lags = lags + extra
-            tracks += [similarity.track(int(round(l))) for l in extra]
+            tracks += similarity.tracks(extra)
             path = monotone_path(tracks, threshold, suspect=frozenset(beaten))
         on_bed = self.details["signal"] != "full"
         path = refine_boundaries(path, tracks, self.z_dub, self.z_orig, threshold, shape=on_bed)

@@ -3,8 +3,8 @@ path; stretches that claim the same original time are chosen again or split."""
 import numpy as np
 import pytest
 
-from syncdub_companion.align.segment import (OUTSIDE, SWITCH_PENALTY, Track, best_path, monotone_path, runs,
-                                             split_overlaps)
+from syncdub_companion.align.segment import (OUTSIDE, SWITCH_PENALTY, Similarity, Track, best_path, monotone_path,
+                                             runs, split_overlaps)
 
 
 def step_by_step(emis: np.ndarray, penalty: float) -> np.ndarray:
@@ -131,3 +131,18 @@ def test_on_a_bed_a_step_in_level_that_both_files_share_does_not_pull_a_segment_
     by_both = refine_boundaries(path, [track], z_dub, z_orig, threshold=0.33, shape=True)
     assert np.flatnonzero(by_level == 0)[0] < cut - 30     # the level alone maps the insert's end
     assert abs(np.flatnonzero(by_both == 0)[0] - cut) <= 10   # within chance wander of the noise
+
+
+def test_tracks_taken_side_by_side_are_the_tracks_taken_one_by_one():
+    rng = np.random.default_rng(5)
+    z_orig = rng.standard_normal((3000, 16)).astype(np.float32)
+    z_dub = np.roll(z_orig, -40, axis=0) + 0.3 * rng.standard_normal((3000, 16)).astype(np.float32)
+    similarity = Similarity(z_dub, z_orig)
+    lags = [40.2, -7, 39.6, 300, 0]
+    together = similarity.tracks(lags)
+    assert [t.lag for t in together] == [40, -7, 40, 300, 0]
+    for lag, track in zip(lags, together):
+        alone = similarity.track(int(round(lag)))
+        assert np.array_equal(track.sim, alone.sim) and np.array_equal(track.evidence, alone.evidence)
+        assert np.array_equal(track.inside, alone.inside)
+    assert together[0].sim[200:2700].mean() > 0.8 > together[1].sim[200:2700].mean()
