@@ -145,9 +145,15 @@ class DecodedTrack:
 def bed_worth_using(bed: np.ndarray, full: np.ndarray) -> bool:
     """Whether a bed sounds enough to align on: over 5 % of the full mix's RMS (a
     mono-compatible mix's side signal is near silence) and over a floor of codec noise."""
-    bed_rms = float(np.sqrt(np.mean(bed.astype(np.float64) ** 2)))
-    full_rms = float(np.sqrt(np.mean(full.astype(np.float64) ** 2)))
-    return bed_rms > 0.05 * full_rms and bed_rms > 8.0
+    bed_rms = _rms(bed)
+    return bed_rms > 0.05 * _rms(full) and bed_rms > NOISE_RMS
+
+
+NOISE_RMS = 8.0
+
+
+def _rms(x: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(x.astype(np.float64) ** 2))) if len(x) else 0.0
 
 
 def select_stream(probe: FFprobe, path: str, track: int | None, role: str) -> AudioStream:
@@ -189,14 +195,14 @@ def decode_pair(ffmpeg: str, jobs: list[tuple[str, AudioStream, str]],
 
     def work(i, path, stream, kind):
         try:
-            results[i] = _decode(ffmpeg, path, stream, kind, state[i], pacer)
+            results[i] = _decode(ffmpeg, path, stream, kind, state[i], pacer, watch)
             if after and after[i] is not None:
                 after[i](results[i])
         except Exception as exc:  # re-raised in the caller's thread
             errors[i] = exc
 
     threads = [threading.Thread(target=work, args=(i, *job), daemon=True) for i, job in enumerate(jobs)]
-    pacer = _Pacer(state)
+    pacer, watch = _Pacer(state), _BedWatch()
     for t in threads:
         t.start()
     try:
@@ -312,8 +318,40 @@ class _Reading:
 READ_BYTES = 1 << 18  # 16 s of both mixes: the transform of one piece runs while ffmpeg decodes the next
 
 
+EARLY_BED_S = 120.0   # of a file's audio before its bed is first judged; then at 2x, 4x... while all is quiet
+EARLY_DEAD = 0.01     # a bed under 1 % of the full mix's RMS (-40 dB) then: dual mono, as good as silence
+
+
+class _BedWatch:
+    """Whether a pair will likely align on its full mixes, told while it decodes.
+
+    A bed too quiet to align on (dual mono: L = R, a mono-compatible mix) is known for
+    sure only at the end of the decode, and then both files' full mixes had to be
+    transformed after it: 1.5-2 s each for 2 hours, with nothing else left to overlap.
+    A bed as good as silent under a sounding full mix over a file's first minutes is
+    dead in the end, so from then on every file of the pair also transforms its full mix
+    as it decodes (what it has stored first). The end of the decode still decides, on
+    the whole file, as before; the transforms are those of the stored mix, taken sooner.
+    A bed that is merely quiet at first (dialogue over little else) is left to the end.
+    """
+
+    def __init__(self):
+        self.dead = False
+
+    def judge(self, mixes: "_Mixes") -> bool:
+        """Whether what this file has stored so far decides it (its full mix sounds)."""
+        bed, full = mixes.signals()
+        full_rms = _rms(full[::7])
+        if full_rms <= NOISE_RMS:
+            return False
+        if _rms(bed[::7]) < EARLY_DEAD * full_rms:
+            self.dead = True
+        return True
+
+
 def _decode(ffmpeg: str, path: str, stream: AudioStream, bed_kind: str,
-            reading: _Reading | None = None, pacer: _Pacer | None = None) -> DecodedTrack:
+            reading: _Reading | None = None, pacer: _Pacer | None = None,
+            watch: _BedWatch | None = None) -> DecodedTrack:
     from .features import EnergyStream, LevelStream, features_from_energies, features_of
 
     reading = reading or _Reading(stream)
@@ -328,6 +366,8 @@ def _decode(ffmpeg: str, path: str, stream: AudioStream, bed_kind: str,
     # the full mix's level is taken as it comes; its band features only where they will be read.
     streams = (EnergyStream(), LevelStream() if bed_kind != "full" else None)
     mixes, pending = _Mixes(stream.duration, rows=1 if bed_kind == "full" else 2), b""
+    watch = watch or _BedWatch()
+    judged, full_stream, judge_at = bed_kind == "full", None, EARLY_BED_S * SAMPLE_RATE
     try:
         while block := proc.stdout.read(READ_BYTES):
             reading.bytes += len(block)
@@ -337,9 +377,17 @@ def _decode(ffmpeg: str, path: str, stream: AudioStream, bed_kind: str,
             pending = data[len(data) // 4 * 4:]
             pcm = np.frombuffer(data[:len(data) // 4 * 4], dtype="<i2").reshape(-1, 2)
             # The transforms read the piece where it was just stored, already one mix a row.
-            for energy, mix in zip(streams, mixes.append(pcm)):
+            stored = mixes.append(pcm)
+            for energy, mix in zip(streams, stored):
                 if energy is not None:
                     energy.feed(mix)
+            if not judged and mixes.length >= judge_at:
+                judged, judge_at = watch.judge(mixes), 2 * judge_at
+            if full_stream is not None:
+                full_stream.feed(stored[1])
+            elif watch.dead and bed_kind != "full":
+                full_stream = EnergyStream()
+                full_stream.feed(mixes.signals()[1])   # all of it so far, this piece included
     finally:
         reading.finished = True
         proc.stdout.close()
@@ -359,12 +407,16 @@ def _decode(ffmpeg: str, path: str, stream: AudioStream, bed_kind: str,
     if streams[1] is None:
         return DecodedTrack(bed=bed, full=full, stream=stream, bed_kind=bed_kind, bed_features=bed_features,
                             full_features=bed_features, gave_way=reading.give_way)
-    # A bed too quiet to align on means the pair aligns on the full mixes: this file's are
-    # transformed here, while the other file may still decode. Where only the other file's
-    # bed fails, the aligner transforms this full mix after the decode (engine._features_for).
+    # A bed too quiet to align on means the pair aligns on the full mixes: this file's were
+    # transformed while it decoded where a bed was found dead early (_BedWatch), else here,
+    # while the other file may still decode. Where only the other file's bed fails and
+    # this one ended before that was known, the aligner transforms this full mix after the
+    # decode (engine._features_for).
     usable = bed_worth_using(bed[::7], full[::7])
+    full_features = features_from_energies(full_stream.energies()) if full_stream is not None else \
+        None if usable else features_of(full)
     return DecodedTrack(bed=bed, full=full, stream=stream, bed_kind=bed_kind, bed_features=bed_features,
-                        full_features=None if usable else features_of(full), bed_usable=usable,
+                        full_features=full_features, bed_usable=usable,
                         full_level=features_from_energies(streams[1].energies()), gave_way=reading.give_way)
 
 

@@ -1,4 +1,4 @@
-"""Decoding both files at once (align/decode.py): the pacing of the decoders and their pipes."""
+"""Decoding both files at once (align/decode.py): the pacing of the decoders, their pipes, and a bed found dead early."""
 from __future__ import annotations
 
 import fcntl
@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 
+import numpy as np
 import pytest
 
 from syncdub_companion.align import decode
@@ -107,3 +108,20 @@ def test_a_decoders_pipe_holds_a_megabyte():
         proc.kill()
         proc.wait()
         proc.stdout.close()
+
+
+def _mixes(bed: np.ndarray, full: np.ndarray) -> decode._Mixes:
+    mixes = decode._Mixes(len(full) / decode.SAMPLE_RATE, rows=2)
+    mixes.append(np.stack([bed, full], axis=1).astype(np.int16))
+    return mixes
+
+
+def test_a_bed_is_judged_dead_early_only_when_it_is_as_good_as_silent_under_a_sounding_mix():
+    rng = np.random.default_rng(4)
+    full = rng.standard_normal(16_000) * 3000
+    silence = np.zeros_like(full)
+    watch = decode._BedWatch()
+    assert not watch.judge(_mixes(silence, silence)) and not watch.dead, "a quiet opening decides nothing yet"
+    assert watch.judge(_mixes(0.03 * rng.standard_normal(16_000) * 3000, full)) and not watch.dead, \
+        "a bed 30 dB under the dialogue is quiet, not dead: the end of the decode decides"
+    assert watch.judge(_mixes(silence, full)) and watch.dead

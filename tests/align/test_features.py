@@ -1,12 +1,29 @@
 """Band energies computed while decoding are those of the whole decoded signal."""
 from __future__ import annotations
 
+import subprocess
+
 import numpy as np
 
 from syncdub_companion.align.decode import decode_pair, select_stream
 from syncdub_companion.align.features import (EnergyStream, LevelStream, band_energies, features_of,
                                               level_features)
 from syncdub_companion.tools.ffprobe import FFprobe
+
+
+def _stereo(path, seconds: int, seed: int, tone: int, role: str):
+    """A FLAC file with pink noise left and a tone right (a side signal that sounds); its stream."""
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", f"anoisesrc=d={seconds}:c=pink:seed={seed}:a=0.3",
+                    "-f", "lavfi", "-i", f"sine=f={tone}:d={seconds}", "-filter_complex", "[0][1]amerge=inputs=2",
+                    "-c:a", "flac", str(path)], check=True)
+    return select_stream(FFprobe("ffprobe"), str(path), None, role)
+
+
+def _mono_compatible(path, seconds: int, seed: int, role: str):
+    """A FLAC file with the same pink noise left and right (no side signal); its stream."""
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", f"anoisesrc=d={seconds}:c=pink:seed={seed}:a=0.3",
+                    "-ac", "2", "-c:a", "flac", str(path)], check=True)
+    return select_stream(FFprobe("ffprobe"), str(path), None, role)
 
 
 def fed_in_pieces(stream, pcm: np.ndarray):
@@ -56,13 +73,8 @@ def test_the_level_is_what_the_bands_add_up_to_and_ignores_what_lies_outside_the
 
 
 def test_decoding_gives_the_features_of_both_mixes_and_can_let_one_go(tmp_path):
-    import subprocess
-
     path = tmp_path / "a.mka"
-    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "anoisesrc=d=40:c=pink:seed=5:a=0.3",
-                    "-f", "lavfi", "-i", "sine=f=440:d=40", "-filter_complex", "[0][1]amerge=inputs=2",
-                    "-c:a", "flac", str(path)], check=True)
-    stream = select_stream(FFprobe("ffprobe"), str(path), None, "original")
+    stream = _stereo(path, seconds=40, seed=5, tone=440, role="original")
     track, = decode_pair("ffmpeg", [(str(path), stream, "side")])
     whole = features_of(track.bed)
     np.testing.assert_allclose(track.bed_features.log_energy, whole.log_energy, rtol=1e-5, atol=1e-4)
@@ -78,12 +90,8 @@ def test_decoding_gives_the_features_of_both_mixes_and_can_let_one_go(tmp_path):
 
 
 def test_a_bed_too_quiet_to_align_on_has_the_full_mixs_features_taken_in_the_decode(tmp_path):
-    import subprocess
-
     path = tmp_path / "mono-compatible.mka"   # the same signal left and right: no side signal
-    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "anoisesrc=d=30:c=pink:seed=6:a=0.3",
-                    "-ac", "2", "-c:a", "flac", str(path)], check=True)
-    stream = select_stream(FFprobe("ffprobe"), str(path), None, "original")
+    stream = _mono_compatible(path, seconds=30, seed=6, role="original")
     track, = decode_pair("ffmpeg", [(str(path), stream, "side")])
     assert track.full_features is not None
     whole = features_of(track.full)
@@ -91,15 +99,53 @@ def test_a_bed_too_quiet_to_align_on_has_the_full_mixs_features_taken_in_the_dec
     assert track.dialogue_level() is track.full_level
 
 
+def test_a_bed_dead_early_has_the_full_mix_transformed_while_it_decodes(tmp_path, monkeypatch):
+    """Over its first EARLY_BED_S the side signal of a mono-compatible file is silence: from
+    then on the decode transforms the full mix as it comes (all of it stored so far first),
+    which gives the features the stored mix would, and tells the other file of the pair."""
+    from syncdub_companion.align import decode
+
+    monkeypatch.setattr(decode, "EARLY_BED_S", 3.0)
+    path = tmp_path / "mono-compatible.mka"
+    stream = _mono_compatible(path, seconds=30, seed=8, role="original")
+    transformed = []
+    from syncdub_companion.align import features
+
+    original_feed = features.EnergyStream.feed
+    monkeypatch.setattr(features.EnergyStream, "feed", lambda self, pcm: (transformed.append((id(self), len(pcm))),
+                                                                          original_feed(self, pcm))[1])
+    watch = decode._BedWatch()
+    track = decode._decode("ffmpeg", str(path), stream, "side", watch=watch)
+    assert watch.dead and track.bed_usable is False
+    streams = {key for key, _ in transformed}
+    assert len(streams) == 2, "the bed's stream and, once the bed was found dead, the full mix's"
+    fed = [n for key, n in transformed if key != transformed[0][0]]
+    assert fed[0] >= 3 * 8000 and sum(fed) == len(track.full)   # its stored start in one go, then piece by piece
+    whole = features_of(track.full)
+    np.testing.assert_allclose(track.full_features.log_energy, whole.log_energy, rtol=1e-5, atol=1e-4)
+    assert np.array_equal(track.full_features.loud, whole.loud)
+
+
+def test_a_file_whose_partners_bed_is_dead_takes_its_own_full_features_while_it_decodes(tmp_path):
+    from syncdub_companion.align import decode
+
+    path = tmp_path / "stereo.mka"
+    stream = _stereo(path, seconds=20, seed=9, tone=440, role="dubbed")
+    told = decode._BedWatch()
+    told.dead = True   # the other file's bed, found dead early
+    track = decode._decode("ffmpeg", str(path), stream, "side", watch=told)
+    assert track.bed_usable is True and track.full_features is not None
+    whole = features_of(track.full)
+    np.testing.assert_allclose(track.full_features.log_energy, whole.log_energy, rtol=1e-5, atol=1e-4)
+    # Alone, a file with a bed that sounds takes only the full mix's level.
+    assert decode._decode("ffmpeg", str(path), stream, "side").full_features is None
+
+
 def test_a_duration_probed_short_or_missing_still_gives_every_sample_and_the_full_mix_is_kept_once(tmp_path):
-    import subprocess
     from dataclasses import replace
 
     path = tmp_path / "b.mka"
-    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "anoisesrc=d=25:c=pink:seed=7:a=0.3",
-                    "-f", "lavfi", "-i", "sine=f=330:d=25", "-filter_complex", "[0][1]amerge=inputs=2",
-                    "-c:a", "flac", str(path)], check=True)
-    stream = select_stream(FFprobe("ffprobe"), str(path), None, "original")
+    stream = _stereo(path, seconds=25, seed=7, tone=330, role="original")
     right, short, unknown = decode_pair("ffmpeg", [(str(path), stream, "side"),
                                                    (str(path), replace(stream, duration=1.0), "side"),
                                                    (str(path), replace(stream, duration=None), "side")])
@@ -113,15 +159,12 @@ def test_a_duration_probed_short_or_missing_still_gives_every_sample_and_the_ful
 
 
 def test_work_after_a_decode_runs_in_that_files_thread_before_the_pair_returns_and_its_errors_reach_the_caller(tmp_path):
-    import subprocess
     import threading
 
     import pytest
 
     path = tmp_path / "c.mka"
-    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "anoisesrc=d=12:c=pink:seed=9:a=0.3",
-                    "-ac", "2", "-c:a", "flac", str(path)], check=True)
-    stream = select_stream(FFprobe("ffprobe"), str(path), None, "original")
+    stream = _mono_compatible(path, seconds=12, seed=9, role="original")
     seen = []
 
     def note(track):
