@@ -109,7 +109,7 @@ class DecodedTrack:
     sample_rate: int = SAMPLE_RATE
     bed_energy: np.ndarray | None = None
     full_energy: np.ndarray | None = None
-    bed_features: Features | None = None
+    bed_features: Features | None = None   # None where the decode gave the bed up (_BedWatch)
     full_features: Features | None = None
     full_level: Features | None = None
     bed_usable: bool | None = None   # bed_worth_using, where the decode took it
@@ -329,9 +329,10 @@ class _BedWatch:
     sure only at the end of the decode, and then both files' full mixes had to be
     transformed after it: 1.5-2 s each for 2 hours, with nothing else left to overlap.
     A bed as good as silent under a sounding full mix over a file's first minutes is
-    dead in the end, so from then on every file of the pair also transforms its full mix
-    as it decodes (what it has stored first). The end of the decode still decides, on
-    the whole file, as before; the transforms are those of the stored mix, taken sooner.
+    dead in the end, so from then on every file of the pair transforms its full mix as it
+    decodes (what it has stored first) and stops transforming its bed, which the pair
+    will not align on. The end of the decode still decides, on the whole file, as before;
+    a bed given up that is chosen after all has its features taken from the stored bed.
     A bed that is merely quiet at first (dialogue over little else) is left to the end.
     """
 
@@ -386,7 +387,9 @@ def _decode(ffmpeg: str, path: str, stream: AudioStream, bed_kind: str,
             if full_stream is not None:
                 full_stream.feed(stored[1])
             elif watch.dead and bed_kind != "full":
-                full_stream = EnergyStream()
+                # From here the pair aligns on its full mixes: the bed's transforms stop (were
+                # it to sound after all, its features are taken from the stored bed after).
+                full_stream, streams = EnergyStream(), (None, streams[1])
                 full_stream.feed(mixes.signals()[1])   # all of it so far, this piece included
     finally:
         reading.finished = True
@@ -403,7 +406,7 @@ def _decode(ffmpeg: str, path: str, stream: AudioStream, bed_kind: str,
     # Here, in this file's thread: the two files' features are taken at once, and the file
     # that finishes decoding first has its own ready while the other still decodes. The
     # energies are not kept: 46 MB a mix for 2 hours, and nothing reads them again.
-    bed_features = features_from_energies(streams[0].energies())
+    bed_features = features_from_energies(streams[0].energies()) if streams[0] is not None else None
     if streams[1] is None:
         return DecodedTrack(bed=bed, full=full, stream=stream, bed_kind=bed_kind, bed_features=bed_features,
                             full_features=bed_features, gave_way=reading.give_way)

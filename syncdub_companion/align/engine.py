@@ -239,7 +239,8 @@ def _prepare(track: DecodedTrack, original: bool = False):
     """What needs this file alone, in its decode thread, while the other file may still
     decode: the onset envelope (and the original's detail) of the mix the pair will most
     likely align on, and the original's :func:`_original_side`."""
-    likely = track.bed_features if track.bed_kind == "full" or _bed_usable(track) else track.full_features
+    on_bed = track.bed_kind == "full" or (_bed_usable(track) and track.bed_features is not None)
+    likely = track.bed_features if on_bed else track.full_features
     derived(likely, onset_envelope)
     if original:
         derived(likely, detail)
@@ -250,8 +251,9 @@ def _prepare(track: DecodedTrack, original: bool = False):
 def _original_side(track: DecodedTrack):
     """The original's dialogue-rhythm masks (:meth:`Rhythm.side`), in its decode thread: they
     cost two seconds for 2 hours, and there they run while the dub still decodes. None where
-    the bed cannot be chosen (the rhythm is then never read)."""
-    if track.bed_kind == "full" or not _bed_usable(track):
+    the bed cannot be chosen (the rhythm is then never read), or where the decode stopped
+    transforming it (the other file's bed was dead)."""
+    if track.bed_kind == "full" or not _bed_usable(track) or track.bed_features is None:
         return None
     return Rhythm.side(track.dialogue_level(), track.bed_features)
 

@@ -121,6 +121,8 @@ def test_a_bed_dead_early_has_the_full_mix_transformed_while_it_decodes(tmp_path
     assert len(streams) == 2, "the bed's stream and, once the bed was found dead, the full mix's"
     fed = [n for key, n in transformed if key != transformed[0][0]]
     assert fed[0] >= 3 * 8000 and sum(fed) == len(track.full)   # its stored start in one go, then piece by piece
+    bed_fed = sum(n for key, n in transformed if key == transformed[0][0])
+    assert bed_fed == fed[0] < len(track.bed) and track.bed_features is None, "the dead bed's transforms stopped"
     whole = features_of(track.full)
     np.testing.assert_allclose(track.full_features.log_energy, whole.log_energy, rtol=1e-5, atol=1e-4)
     assert np.array_equal(track.full_features.loud, whole.loud)
@@ -137,6 +139,9 @@ def test_a_file_whose_partners_bed_is_dead_takes_its_own_full_features_while_it_
     assert track.bed_usable is True and track.full_features is not None
     whole = features_of(track.full)
     np.testing.assert_allclose(track.full_features.log_energy, whole.log_energy, rtol=1e-5, atol=1e-4)
+    # Its own bed is not transformed (the pair aligns on the full mixes); were it chosen
+    # after all, the aligner takes its features from the stored bed.
+    assert track.bed_features is None
     # Alone, a file with a bed that sounds takes only the full mix's level.
     assert decode._decode("ffmpeg", str(path), stream, "side").full_features is None
 
