@@ -13,7 +13,6 @@ players built on ffmpeg play it), to 8 kHz in two channels:
 from __future__ import annotations
 
 import fcntl
-import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ import numpy as np
 from ..errors import MediaError, UsageError
 from ..tools.ffmpeg import FFmpeg, Pcm
 from ..tools.ffprobe import AudioStream, FFprobe
-from ..tools.process import lower_priority
+from ..tools.process import lower_priority, lower_this_thread
 from .heap import steady_heap
 
 if TYPE_CHECKING:   # features imports this module's SAMPLE_RATE
@@ -243,15 +242,6 @@ PACE_RATIO = 1.15      # a decoder this much ahead of the slowest gives way to i
 DECODER_NICE = 10
 
 
-def _lower_this_thread(by: int) -> bool:
-    """Raise the calling thread's nice value (Linux keeps one per thread; 0 is the caller)."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, 0, min(19, os.getpriority(os.PRIO_PROCESS, 0) + by))
-    except (OSError, AttributeError):
-        return False
-    return True
-
-
 class _Pacer:
     """Gives the decoder that will finish last the first claim on the processors.
 
@@ -270,7 +260,6 @@ class _Pacer:
         self.readings = readings
         self.began = time.monotonic()
         self.done = len(readings) < 2
-        self.lowered: list[int] = []   # indices of the decoders given way
 
     def check(self) -> None:
         elapsed = time.monotonic() - self.began
@@ -281,17 +270,20 @@ class _Pacer:
             self.done = elapsed > PACE_GIVE_UP_S
             return
         self.done = True
-        for i, (reading, fraction) in enumerate(zip(self.readings, done)):
+        for reading, fraction in zip(self.readings, done):
             if PACE_RATIO * min(done) < fraction < 1.0 and reading.proc is not None and not reading.finished:
-                if lower_priority(reading.proc.pid, DECODER_NICE):
-                    reading.give_way = True
-                    self.lowered.append(i)
+                reading.give_way = lower_priority(reading.proc.pid, DECODER_NICE)
+
+    @property
+    def lowered(self) -> list[int]:
+        """Indices of the decoders that gave way."""
+        return [i for i, reading in enumerate(self.readings) if reading.give_way]
 
     def follow(self, reading: "_Reading") -> None:
         """In the reader's thread: lower its own priority once its decoder's is. The thread
         ends with the decode, and the nice value with it."""
         if reading.give_way and not reading.gave_way:
-            reading.gave_way = _lower_this_thread(DECODER_NICE)
+            reading.gave_way = lower_this_thread(DECODER_NICE)
 
 
 class _Reading:

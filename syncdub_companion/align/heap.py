@@ -47,7 +47,7 @@ def _glibc():
 
 def give_back() -> bool:
     """Return the heap's free pages to the system (``malloc_trim``): whether any were (never
-    where libc is not glibc). Called once an alignment's arrays are freed: the fixed trim threshold keeps
-    them while it runs."""
+    where libc is not glibc). Called once an alignment's arrays are freed: the fixed trim
+    threshold keeps them while it runs."""
     libc = _glibc()
     return bool(libc and libc.malloc_trim(0))

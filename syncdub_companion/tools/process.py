@@ -94,10 +94,18 @@ def lower_priority(pid: int, by: int) -> bool:
         tids = [int(tid) for tid in os.listdir(f"/proc/{pid}/task")]
     except OSError:
         tids = [pid]
+    return all(_raise_nice(tid, by) for tid in tids)
+
+
+def lower_this_thread(by: int) -> bool:
+    """Raise the calling thread's nice value by ``by`` (on Linux ``who`` 0 is the calling
+    thread, not the whole process); False where the system refuses."""
+    return _raise_nice(0, by)
+
+
+def _raise_nice(who: int, by: int) -> bool:
     try:
-        for tid in tids:
-            os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + by))
+        os.setpriority(os.PRIO_PROCESS, who, min(19, os.getpriority(os.PRIO_PROCESS, who) + by))
     except (OSError, AttributeError):   # exited meanwhile, or no setpriority (not POSIX)
         return False
     return True
-
