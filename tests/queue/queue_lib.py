@@ -218,6 +218,21 @@ class Deployment:
             proc.join()
 
 
+def first_line(procs: list[Proc], pattern: str, timeout: float) -> tuple[Proc, str]:
+    """The first of ``procs`` to print a line matching ``pattern``, and that line."""
+    regex = re.compile(pattern)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for proc in procs:
+            with proc.seen:
+                hit = next((line for line in proc.lines if regex.search(line)), None)
+            if hit:
+                return proc, hit
+        time.sleep(0.05)
+    tails = "\n".join(f"{p.name}: {line}" for p in procs for line in p.lines[-15:])
+    raise AssertionError(f"no line matching {pattern!r} within {timeout} s:\n{tails}")
+
+
 def record(store: Store, job_id: int) -> dict:
     """The job as a plain dict (jobs.get returns the typed Job where it exists)."""
     job = jobs.get(store, job_id)
