@@ -109,7 +109,9 @@ def test_kill_9_mid_job_then_restart_completes_the_job_exactly_once(lib, tmp_pat
     job_id = jobs.create(store, original=original)
 
     first = Proc(tmp_path, 60, {}, lib.root, lib.dubs)
-    wait_for(lambda: jobs.get(store, job_id).state == "aligning", 30, "the merge to start")
+    # the merge's own log line, not the job's state: the state is saved a moment before
+    # the merge starts, and a kill in that moment interrupts no merge
+    wait_for(lambda: lines(tmp_path / "merges.log"), 30, "the merge to start")
     first.kill()
     crashed = jobs.get(store, job_id)
     assert crashed.state == "aligning" and crashed.worker  # left claimed by a dead process
