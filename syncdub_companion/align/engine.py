@@ -8,6 +8,7 @@ sample-level check on the waveform -> verdict from coverage and evidence strengt
 """
 from __future__ import annotations
 
+import copy
 import importlib
 import logging
 import threading
@@ -327,9 +328,8 @@ class _State:
         if len(anchors) == 0:
             return self._reject("no 20 s stretch of the dub matches the original closely", speed)
         report(DECODE_SHARE + 0.05, "finding cuts and inserted scenes")
-        path, tracks, threshold = self._segment(anchors)
-        if self.warp is not None:
-            path, tracks, threshold = self._straight_if_more(path, tracks, threshold, straight)
+        path, tracks, threshold = (self._segment(anchors) if self.warp is None
+                                   else self._segment_either_clock(anchors, straight))
         clock.lap("segments")
         report(DECODE_SHARE + 0.08, "fitting the map")
         return self._finish(path, tracks, threshold, clock)
@@ -345,23 +345,41 @@ class _State:
             self.env_dub = retimed_envelope(self.env_d, speed, self.warp, n)
         self.z_dub = detail(self.dub)
 
-    def _straight_if_more(self, path, tracks, threshold, straight):
-        """The segmentation on the dub's straight clock, where it maps more than the warped one.
+    def _segment_either_clock(self, anchors, straight):
+        """The segmentation on the bent clock, or on the dub's straight one where that maps more.
 
         The coarse bend is drawn through 20 s chunks only; where it strays (across an
         inserted scene, a swapped song) the one-frame tracks can lose a stretch that the
         straight clock still holds. The fine bend then follows the tape on either clock.
+        The two segmentations share nothing they change, so the straight one runs beside
+        the other on a copy of this state (each is seconds of a 2-hour film).
         """
-        warped = (self.warp, self.carried, self.null, dict(self.details))
-        self.warp = None
+        if self.full is not None and self.orig_side is None:   # both would take it
+            self.orig_side = Rhythm.side(self.full[0], self.f_orig)
+        other = self._straight_copy()
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(other._segment_straight, straight)
+            bent = self._segment(anchors)
+            found = pending.result()
+        if (found[0] != -1).mean() <= (bent[0] != -1).mean() + 0.02:
+            return bent
+        self.warp, self.carried, self.null = None, other.carried, other.null
+        self.dub, self.env_dub, self.z_dub = other.dub, other.env_dub, other.z_dub
+        self.details.update(other.details_set, wobble_coarse_dropped=True)
+        return found
+
+    def _straight_copy(self) -> "_State":
+        other = copy.copy(self)
+        other.details, other.searches, other.warp = dict(self.details), dict(self.searches), None
+        return other
+
+    def _segment_straight(self, anchors):
+        """:meth:`_segment` on the straight clock (a copy's), noting which details it set."""
         self._retime(self.speed)
-        other = self._segment(straight)
-        if (other[0] != -1).mean() > (path != -1).mean() + 0.02:
-            self.details["wobble_coarse_dropped"] = True
-            return other
-        self.warp, self.carried, self.null, self.details = warped
-        self._retime(self.speed)
-        return path, tracks, threshold
+        before = dict(self.details)
+        found = self._segment(anchors)
+        self.details_set = {k: v for k, v in self.details.items() if k not in before or before[k] is not v}
+        return found
 
     def _dub_end(self) -> float:
         """The dub's length on the clock the map is found on (the wobble-free one, if any)."""
