@@ -7,8 +7,6 @@ dub-on-original-clock frame + lag.
 """
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -177,10 +175,14 @@ def find_speed(env_o: np.ndarray, env_d: np.ndarray, loud_d: np.ndarray, candida
     decimated = _Decimated(env_o, env_d, loud_d, probe_s, RANK_FACTOR)
     ranks = [decimated.score(speed) for speed in candidates]
     near = [speed for speed, rank in zip(candidates, ranks) if rank >= max(ranks, default=0.0) - RANK_MARGIN]
-    scored = _score_speeds(index, env_d, loud_d, probe_s,
-                           [speed for speed in candidates if any(abs(speed / other - 1) < ALIKE for other in near)])
+    scored: dict[float, tuple[float, list[Match]]] = {}
+    for speed in candidates:
+        if any(abs(speed / other - 1) < ALIKE for other in near):
+            scored[speed] = score_speed(index, env_d, loud_d, speed, probe_s)
     if max((score for score, _ in scored.values()), default=-np.inf) < accept_z:
-        scored.update(_score_speeds(index, env_d, loud_d, probe_s, [s for s in candidates if s not in scored]))
+        for speed in candidates:
+            if speed not in scored:
+                scored[speed] = score_speed(index, env_d, loud_d, speed, probe_s)
     best = (1.0, -np.inf, [])
     for speed in candidates:   # in the candidates' order, so that a tie goes as it always did
         if speed in scored and scored[speed][0] > best[1]:
@@ -192,27 +194,11 @@ def find_speed(env_o: np.ndarray, env_d: np.ndarray, loud_d: np.ndarray, candida
         return best
     # Settle the coarse winner at full rate around its neighbourhood.
     step = 0.5 / (probe_s * FPS)
-    around = [float(speed) for speed in np.arange(coarse - 4 * step, coarse + 4.5 * step, step)]
-    for speed, (score, matches) in _score_speeds(index, env_d, loud_d, probe_s, around).items():
+    for speed in np.arange(coarse - 4 * step, coarse + 4.5 * step, step):
+        score, matches = score_speed(index, env_d, loud_d, float(speed), probe_s)
         if score > best[1]:
-            best = (speed, score, matches)
+            best = (float(speed), score, matches)
     return best
-
-
-SPEED_THREADS = max(1, min(4, os.cpu_count() or 1))
-
-
-def _score_speeds(index, env_d, loud_d, probe_s: float, speeds: list[float]) -> dict[float, tuple[float, list[Match]]]:
-    """:func:`score_speed` of each speed, side by side: a score is a dozen whole-film
-    transforms and row-wise numpy work that let go of the GIL, and the dict keeps the
-    speeds' order, so the caller sees what scoring them one by one gives."""
-    def score(speed):
-        return score_speed(index, env_d, loud_d, speed, probe_s)
-
-    if len(speeds) < 2:
-        return {speed: score(speed) for speed in speeds}
-    with ThreadPoolExecutor(max_workers=min(SPEED_THREADS, len(speeds))) as pool:
-        return dict(zip(speeds, pool.map(score, speeds)))
 
 
 class _Decimated:
