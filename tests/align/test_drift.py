@@ -53,3 +53,17 @@ def test_knots_join_and_follow_the_warp():
     for seg in out:  # clock time v = d + shift(d) maps linearly onto the original
         for d in (seg.dub_start, seg.dub_end):
             assert abs(seg.to_orig(d) - (100.0 + float(warp.to_clock(d)))) < 1e-9
+
+
+def test_a_two_hour_bend_through_many_knots_and_stretches_is_followed():
+    # 1,440 knots and eight stretches: the size of the fine bend of a 2-hour tape, where the
+    # penalised normal equations are ill-conditioned (condition number near 1e8).
+    x = np.arange(0, 720000, 150.0)
+    groups = np.searchsorted(np.linspace(0, 720000, 9)[1:-1], x)
+    noise = np.random.default_rng(5).normal(0, 0.3, len(x))
+    bend = 4.0 * np.sin(2 * np.pi * x / 61000) + 2.0 * np.sin(2 * np.pi * x / 17000)
+    y = 3.0 + 2e-5 * x + bend + 150.0 * groups + noise
+    found = wobble(x, y, groups, np.ones(len(x)), 500.0, 0.4)
+    assert found is not None and len(found.curve.values) > 1400
+    rebuilt = np.array([found.intercepts[g] for g in groups]) + found.slope * x + found.curve(x)
+    assert np.abs(rebuilt - (y - noise)).max() < 0.5
