@@ -30,7 +30,7 @@ from .features import (FPS, Features, derived, detail, features_from_energies, f
                        resample_features, time_frame)
 from .fit import LineFit, cluster_lags, fit_shared_slope
 from .heap import give_back
-from .search import OriginalIndex, find_speed, local_search, ncc_floor, resample_envelope, window_lags
+from .search import ChunkSearch, OriginalIndex, find_speed, local_search, ncc_floor, resample_envelope, window_lags
 from .segment import (Similarity, match_strength, monotone_path, refine_boundaries, runs, similarity_track,
                       split_overlaps, unmap_unconfirmed_edges)
 from .timemap import Anchor, Segment, TimeMap
@@ -466,14 +466,15 @@ class _State:
         for start in starts:
             if start + width > len(self.z_dub) or loud[start:start + width].mean() < 0.3:
                 continue
-            best = self._continued(start, width, previous) if span is None else None
+            search = ChunkSearch(self.z_dub, start, width)
+            best = self._continued(search, previous) if span is None else None
             if best is None:
                 tried = known + ([previous.lag] if previous is not None else [])
                 if room is not None:
                     tried = [l for l in tried if start + l >= room[0] - ROOM_SLACK and start + width + l <= room[1] + ROOM_SLACK]
-                best = self._best_known(start, width, tried)
+                best = self._best_known(search, tried)
             if best is None or best.ncc < ncc_floor(width):
-                best = self._full_search(start, width, agreed_floor=span is not None)
+                best = self._full_search(search, agreed_floor=span is not None)
                 if best is not None:
                     known.append(best.lag)
             if best is not None and (best.ncc >= ncc_floor(width) or best.z > 0):
@@ -481,7 +482,7 @@ class _State:
                 previous = best
         return anchors
 
-    def _continued(self, start: int, width: int, previous):
+    def _continued(self, search: ChunkSearch, previous):
         """The chunk at the lag of the one placed before it, when it matches there as well.
 
         Neighbouring chunks share their offset except across an edit, and there the match
@@ -493,21 +494,21 @@ class _State:
         if previous is None:
             return None
         self.searches["local"] += 1
-        m = local_search(self.z_dub, self.z_orig, start, width, previous.lag, radius=40)
-        if m is None or m.ncc < max(ncc_floor(width), KEEP_NCC * previous.ncc):
+        m = search.near(self.z_orig, previous.lag, radius=40)
+        if m is None or m.ncc < max(ncc_floor(search.width), KEEP_NCC * previous.ncc):
             return None
         return m
 
-    def _best_known(self, start: int, width: int, lags: list[float]):
+    def _best_known(self, search: ChunkSearch, lags: list[float]):
         best = None
         for lag in _dedupe(lags, 3.0):
             self.searches["local"] += 1
-            m = local_search(self.z_dub, self.z_orig, start, width, lag, radius=40)
+            m = search.near(self.z_orig, lag, radius=40)
             if m is not None and (best is None or m.ncc > best.ncc):
                 best = m
         return best
 
-    def _full_search(self, start: int, width: int, agreed_floor: bool = False):
+    def _full_search(self, search: ChunkSearch, agreed_floor: bool = False):
         """The chunk's offset from the onset envelope over the whole original, confirmed by the bands.
 
         With ``agreed_floor``, a band NCC of 0.6 x the usual floor is enough when the band
@@ -516,13 +517,14 @@ class _State:
         Dialogue over the full mix of a mono file halves a short chunk's band NCC.
         """
         self.searches["full"] += 1
+        start, width = search.start, search.width
         chunk = self.env_dub[start:start + width]
         index = self.index if width <= CHUNK else OriginalIndex(self.env_o, width + 2)
         found = index.search(chunk[None, :], np.array([start]))
         # A looser z than for the film as a whole: the band-feature NCC below must agree too.
         if not found or found[0].z < CHUNK_Z:
             return None
-        match = local_search(self.z_dub, self.z_orig, start, width, found[0].lag, radius=20)
+        match = search.near(self.z_orig, found[0].lag, radius=20)
         if match is not None and agreed_floor and abs(match.lag - found[0].lag) <= 2.0 \
                 and match.ncc >= 0.6 * ncc_floor(width):
             match.z = found[0].z

@@ -248,38 +248,53 @@ def local_search(z_dub: np.ndarray, z_orig: np.ndarray, start: int, width: int, 
     None when the best lag sits on the edge of the search radius (the true lag lies
     beyond it); a peak on the edge of the original itself is a real answer.
     """
-    width = min(width, len(z_dub) - start)
-    centre = int(round(lag))
-    lo, hi = start + centre - radius, start + centre + width + radius
-    cut_lo, cut_hi = max(lo, 0), min(hi, len(z_orig))
-    if width < 10 or cut_hi - cut_lo < width + 2:
-        return None
-    seg = z_orig[cut_lo:cut_hi]
-    chunk = z_dub[start:start + width]
-    e_chunk = float((chunk.astype(np.float64) ** 2).sum())
-    if e_chunk <= 1e-6:
-        return None
-    cross = _band_summed_correlation(seg, chunk)
-    row = np.concatenate([[0.0], np.cumsum((seg.astype(np.float64) ** 2).sum(axis=1))])
-    local = row[width:] - row[:-width]
-    ncc = cross / np.sqrt(np.maximum(local * e_chunk, 1e-12))
-    k = int(np.argmax(ncc))
-    if (k == 0 and cut_lo == lo) or (k == len(ncc) - 1 and cut_hi == hi):
-        return None
-    lag_found = cut_lo + k + _parabolic(ncc, k) - start
-    return Match(start=start, length=width, lag=lag_found, ncc=float(ncc[k]), z=0.0)
+    return ChunkSearch(z_dub, start, width).near(z_orig, lag, radius)
 
 
-def _band_summed_correlation(seg: np.ndarray, chunk: np.ndarray) -> np.ndarray:
-    """Sum over bands of each band's valid cross-correlation of ``chunk`` along ``seg``.
+class ChunkSearch:
+    """:func:`local_search` of one dub chunk at any number of lags.
 
-    One real FFT per band along time and one inverse of the band sum: a 2-D transform
-    (what ``scipy.signal.correlate`` does on 2-D input) also transforms across the bands,
-    and cost ten times as much; it was most of the time spent placing chunks.
+    A chunk placed at every lag known so far (a film's first chunks, each chunk after an
+    edit) was transformed again for every lag: it is transformed once for each transform
+    length here, and its energy taken once.
     """
-    n = sfft.next_fast_len(len(seg), real=True)
-    spectrum = sfft.rfft(seg, n=n, axis=0) * np.conj(sfft.rfft(chunk, n=n, axis=0))
-    return sfft.irfft(spectrum.sum(axis=1), n=n)[:len(seg) - len(chunk) + 1]
+
+    def __init__(self, z_dub: np.ndarray, start: int, width: int):
+        self.start, self.width = start, min(width, len(z_dub) - start)
+        self.chunk = z_dub[start:start + self.width]
+        self.energy = float((self.chunk.astype(np.float64) ** 2).sum())
+        self._spectra: dict[int, np.ndarray] = {}
+
+    def near(self, z_orig: np.ndarray, lag: float, radius: int) -> Match | None:
+        start, width = self.start, self.width
+        centre = int(round(lag))
+        lo, hi = start + centre - radius, start + centre + width + radius
+        cut_lo, cut_hi = max(lo, 0), min(hi, len(z_orig))
+        if width < 10 or cut_hi - cut_lo < width + 2 or self.energy <= 1e-6:
+            return None
+        seg = z_orig[cut_lo:cut_hi]
+        cross = self._correlation(seg)
+        row = np.concatenate([[0.0], np.cumsum((seg.astype(np.float64) ** 2).sum(axis=1))])
+        local = row[width:] - row[:-width]
+        ncc = cross / np.sqrt(np.maximum(local * self.energy, 1e-12))
+        k = int(np.argmax(ncc))
+        if (k == 0 and cut_lo == lo) or (k == len(ncc) - 1 and cut_hi == hi):
+            return None
+        lag_found = cut_lo + k + _parabolic(ncc, k) - start
+        return Match(start=start, length=width, lag=lag_found, ncc=float(ncc[k]), z=0.0)
+
+    def _correlation(self, seg: np.ndarray) -> np.ndarray:
+        """Sum over bands of each band's valid cross-correlation of the chunk along ``seg``.
+
+        One real FFT per band along time and one inverse of the band sum: a 2-D transform
+        (what ``scipy.signal.correlate`` does on 2-D input) also transforms across the bands,
+        and cost ten times as much; it was most of the time spent placing chunks.
+        """
+        n = sfft.next_fast_len(len(seg), real=True)
+        if n not in self._spectra:
+            self._spectra[n] = np.conj(sfft.rfft(self.chunk, n=n, axis=0))
+        spectrum = sfft.rfft(seg, n=n, axis=0) * self._spectra[n]
+        return sfft.irfft(spectrum.sum(axis=1), n=n)[:len(seg) - len(self.chunk) + 1]
 
 
 def window_lags(z_dub: np.ndarray, z_orig: np.ndarray, loud: np.ndarray, first: int, end: int, lag: int,

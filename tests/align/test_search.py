@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from syncdub_companion.align.features import FPS
-from syncdub_companion.align.search import KNOWN_SPEEDS, OriginalIndex, find_speed, resample_envelope, score_speed
+from syncdub_companion.align.search import (KNOWN_SPEEDS, ChunkSearch, OriginalIndex, find_speed, local_search,
+                                           resample_envelope, score_speed)
 
 
 def _pair(speed: float, seconds: float = 600.0, seed: int = 1):
@@ -45,3 +46,17 @@ def test_when_no_ranked_ratio_is_accepted_every_ratio_is_scored():
     found, reference = find_speed(*pair, accept_z=np.inf), _every_ratio(*pair)
     # The fine scan that follows may only improve on the best film ratio.
     assert found[1] >= reference[1]
+
+
+def test_a_chunk_searched_at_several_lags_finds_what_one_search_per_lag_finds():
+    rng = np.random.default_rng(7)
+    z_orig = rng.standard_normal((30000, 16)).astype(np.float32)
+    z_dub = np.roll(z_orig, -1234, axis=0) + 0.5 * rng.standard_normal((30000, 16)).astype(np.float32)
+    search = ChunkSearch(z_dub, 5000, 2000)
+    for lag, radius in [(1234.0, 40), (1250.0, 40), (-300.0, 40), (1230.0, 20), (-5000.0, 40), (1234.0, 40)]:
+        once = local_search(z_dub, z_orig, 5000, 2000, lag, radius)
+        kept = search.near(z_orig, lag, radius)
+        assert (once is None) == (kept is None)
+        if once is not None:
+            assert (kept.lag, kept.ncc) == (once.lag, once.ncc)
+    assert abs(search.near(z_orig, 1250.0, 40).lag - 1234.0) < 0.5   # the true lag, found 16 frames off
