@@ -143,9 +143,10 @@ def _factor(matrix: sparse.csc_matrix):
     """The penalised normal matrix, factored for solves (scipy's SuperLU).
 
     The knots' block is banded and the offsets come last, so in this order the factors
-    fill in nothing but the offsets' rows: for 1,500 knots a fifth of the time of the dense
-    inverse it replaces (0.7 s a pass on 2 cores), and its solutions leave a residual of
-    1e-9 where the inverse's left 1e-2 (a condition number near 1e8).
+    fill in nothing but the offsets' rows. With 1,500 knots (2 hours) the matrix's
+    condition number nears 1e8: the dense inverse this replaces left a residual of 1e-2 in
+    the solution, this 1e-9; and it needs no BLAS threads, which a busy box kept waiting
+    (0.7 s a pass there against 0.1 s).
     """
     from scipy.sparse.linalg import splu   # 40 ms of imports, not paid by processes that never fit a map
 
