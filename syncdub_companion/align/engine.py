@@ -30,7 +30,7 @@ from .features import (FPS, Features, derived, detail, features_from_energies, f
                        resample_features, time_frame)
 from .fit import LineFit, cluster_lags, fit_shared_slope
 from .heap import give_back
-from .search import ChunkSearch, OriginalIndex, find_speed, local_search, ncc_floor, resample_envelope, window_lags
+from .search import ChunkSearch, OriginalIndex, find_speed, ncc_floor, resample_envelope, window_lags
 from .segment import (Similarity, match_strength, monotone_path, refine_boundaries, runs, similarity_track,
                       split_overlaps, unmap_unconfirmed_edges)
 from .timemap import Anchor, Segment, TimeMap
@@ -354,18 +354,18 @@ class _State:
         The two segmentations share nothing they change, so the straight one runs beside
         the other on a copy of this state (each is seconds of a 2-hour film).
         """
-        if self.full is not None and self.orig_side is None:   # both would take it
-            self.orig_side = Rhythm.side(self.full[0], self.f_orig)
+        if self.full is not None:
+            self._original_rhythm()   # once, here: both segmentations read it
         other = self._straight_copy()
         with ThreadPoolExecutor(max_workers=1) as pool:
             pending = pool.submit(other._segment_straight, straight)
             bent = self._segment(anchors)
-            found = pending.result()
+            found, details_set = pending.result()
         if (found[0] != -1).mean() <= (bent[0] != -1).mean() + 0.02:
             return bent
         self.warp, self.carried, self.null = None, other.carried, other.null
         self.dub, self.env_dub, self.z_dub = other.dub, other.env_dub, other.z_dub
-        self.details.update(other.details_set, wobble_coarse_dropped=True)
+        self.details.update(details_set, wobble_coarse_dropped=True)
         return found
 
     def _straight_copy(self) -> "_State":
@@ -374,12 +374,11 @@ class _State:
         return other
 
     def _segment_straight(self, anchors):
-        """:meth:`_segment` on the straight clock (a copy's), noting which details it set."""
+        """:meth:`_segment` on the straight clock (a copy's), and the details it set."""
         self._retime(self.speed)
         before = dict(self.details)
         found = self._segment(anchors)
-        self.details_set = {k: v for k, v in self.details.items() if k not in before or before[k] is not v}
-        return found
+        return found, {k: v for k, v in self.details.items() if k not in before or before[k] is not v}
 
     def _dub_end(self) -> float:
         """The dub's length on the clock the map is found on (the wobble-free one, if any)."""
@@ -556,15 +555,19 @@ class _State:
         self.carried = np.zeros(len(path), dtype=bool)
         if self.full is None or not (path != -1).any():
             return path
-        f_orig_full, f_dub_full = self.full
+        f_dub_full = self.full[1]
         dub_full = (resample_features(f_dub_full, self.speed, len(self.dub)) if self.warp is None
                     else retimed(f_dub_full, self.speed, self.warp, len(self.dub)))
-        if self.orig_side is None:
-            self.orig_side = Rhythm.side(f_orig_full, self.f_orig)
-        rhythm = Rhythm.of(dub_full, self.dub, self.orig_side)
+        rhythm = Rhythm.of(dub_full, self.dub, self._original_rhythm())
         path, self.carried = carry(path, [int(round(t.lag)) for t in tracks], rhythm)
         self.details["dialogue_s"] = round(float(self.carried.sum()) / FPS * self.speed, 2)
         return path
+
+    def _original_rhythm(self) -> tuple[np.ndarray, np.ndarray]:
+        """The original's :meth:`Rhythm.side`, taken here where the decode did not."""
+        if self.orig_side is None:
+            self.orig_side = Rhythm.side(self.full[0], self.f_orig)
+        return self.orig_side
 
     @staticmethod
     def _candidate_lags(anchors) -> list[float]:
@@ -646,10 +649,11 @@ class _State:
                     continue
                 # The stretch's own match near its lag (a tape's wobble moves it by frames);
                 # where it has none (no peak within the radius) it cannot be judged here.
-                here = local_search(self.z_dub, self.z_orig, start, SHORT_CHUNK, own, radius=OWN_RADIUS)
+                search = ChunkSearch(self.z_dub, start, SHORT_CHUNK)
+                here = search.near(self.z_orig, own, radius=OWN_RADIUS)
                 if here is None or here.ncc + CHALLENGE_MARGIN > 1.0:
                     continue
-                found = self._challenger(start, own)
+                found = self._challenger(search, own)
                 if found is None or found.ncc < here.ncc + CHALLENGE_MARGIN:
                     continue
                 beaten.add(state)
@@ -659,15 +663,16 @@ class _State:
             self.details["challenged"] = [round(l / FPS, 2) for l in extra]
         return extra, beaten
 
-    def _challenger(self, start: int, own: float):
+    def _challenger(self, search: ChunkSearch, own: float):
         """The best band match of a 6 s chunk among its envelope's strongest peaks away from
         ``own``: a looped cue's bars outrank the chunk's own place on the envelope."""
         self.searches["full"] += 1
         best = None
+        start = search.start
         for peak in self.index.peaks(self.env_dub[start:start + SHORT_CHUNK], start, CHALLENGE_PEAKS, apart=50):
             if peak.z < CHUNK_Z or abs(peak.lag - own) <= OWN_RADIUS:
                 continue
-            match = local_search(self.z_dub, self.z_orig, start, SHORT_CHUNK, peak.lag, radius=20)
+            match = search.near(self.z_orig, peak.lag, radius=20)
             # (an NCC over 1 is a rounding artefact of a nearly featureless window)
             if match is not None and ncc_floor(SHORT_CHUNK) <= match.ncc <= 1.0 \
                     and abs(match.lag - own) > OWN_RADIUS and (best is None or match.ncc > best.ncc):
