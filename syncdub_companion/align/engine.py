@@ -28,7 +28,7 @@ from .drift import (COARSE_MIN_F, COARSE_MIN_FRAMES, COARSE_SPACING_S, FINE_MIN_
 from .decode import SAMPLE_RATE, DecodedTrack, bed_kinds, bed_worth_using, decode_pair, select_stream
 from .features import (FPS, Features, derived, detail, features_from_energies, features_of, frame_time, onset_envelope,
                        resample_features, time_frame)
-from .fit import LineFit, cluster_lags, fit_shared_slope
+from .fit import LineFit, cluster_lags, fit_shared_slope, stretch_runs
 from .heap import give_back
 from .search import ChunkSearch, OriginalIndex, find_speed, ncc_floor, resample_envelope, window_lags
 from .segment import (Similarity, match_strength, monotone_path, refine_boundaries, runs, similarity_track,
@@ -391,7 +391,7 @@ class _State:
             return anchors
         centres = np.array([a.centre for a in anchors])
         found = np.array([a.lag for a in anchors])
-        bend = wobble(centres, found, cluster_lags(found, gap=30.0), np.array([a.ncc for a in anchors]) ** 2,
+        bend = wobble(centres, found, stretch_runs(centres, found, gap=30.0), np.array([a.ncc for a in anchors]) ** 2,
                       COARSE_SPACING_S * FPS, COARSE_MIN_FRAMES, COARSE_MIN_F)
         if bend is None:
             return anchors
@@ -437,7 +437,7 @@ class _State:
             return None
         centres = np.array([a.centre for a in anchors])
         found = np.array([a.lag for a in anchors])
-        groups = cluster_lags(found, gap=30.0)
+        groups = stretch_runs(centres, found, gap=30.0)
         return fit_shared_slope(centres, found, groups, np.array([a.ncc for a in anchors]) ** 2)
 
     def _chunk_anchors(self, lags: list[float], width: int = CHUNK, hop: int | None = None,
