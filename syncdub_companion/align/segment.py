@@ -124,12 +124,15 @@ def viterbi(tracks: list[Track], threshold: float, step: int = DP_STEP,
 # Each coarse frame, every state either stays (its score so far) or switches from the best
 # state (the best score less the penalty), and then adds its emission. Step by step that is
 # a dozen numpy calls per frame, 72,000 frames for two hours, and it was the slowest part
-# of the segmentation. The best state changes a few dozen times a film, and a state's
-# choice between staying and switching a few hundred times, so the frames are taken in
-# blocks: under one best state its score is a running sum, and every other state's is a
-# run of sums while it stays and of (switch + emission) while it switches. Each is the
-# same float operation as the step-by-step recurrence, so the scores and the path are
-# identical to it (tests/align/test_segment.py holds the step-by-step reference).
+# of the segmentation. The best state changes a few dozen times a film, so the frames are
+# taken in blocks under one best state: its score is a running sum S, and every other
+# state's, a max-plus recurrence, has a closed form. With E its running sum of emissions,
+# x[t] = E[t] + max(x[t0], max over u < t of (S[u] - penalty - E[u])): the best of never
+# switching and of switching last at frame u. That is a cumulative sum and a cumulative
+# maximum over the whole block for all states at once. The sums are associated otherwise
+# than step by step, so scores differ in the last bits and an exact tie (frames where every
+# state scores zero) can go either way: the path's score is the optimum either way
+# (tests/align/test_segment.py holds the step-by-step reference).
 FIRST_BLOCK = 256
 STEP_BY_STEP = 64   # frames taken one by one after a block that kept changing its mind
 
@@ -162,13 +165,16 @@ def _block(emis, penalty, scores, best, switch, t0: int, end: int) -> tuple[int,
     b = int(np.argmax(scores[t0]))
     top = np.cumsum(np.concatenate([[scores[t0, b]], emis[t0 + 1:end, b]]))
     sw = top - penalty
-    values = np.empty((end - t0, emis.shape[1]))
+    own = np.empty((end - t0, emis.shape[1]))
+    own[0] = 0.0
+    np.cumsum(emis[t0 + 1:end], axis=0, out=own[1:])
+    switched = np.empty_like(own)
+    switched[0] = -np.inf
+    np.maximum.accumulate(sw[:-1, None] - own[:-1], axis=0, out=switched[1:])
+    values = own + np.maximum(scores[t0], switched)
     values[:, b] = top
-    changes = 0
-    for j in range(emis.shape[1]):
-        if j != b:
-            values[:, j], turns = _chain(scores[t0, j], emis[t0:end, j], sw)
-            changes += turns
+    stays = values[:-1] >= sw[:-1, None]
+    changes = int(np.count_nonzero(stays[1:] != stays[:-1]))
     beaten = values > top[:, None]
     beaten[:, :b] |= values[:, :b] >= top[:, None]   # argmax keeps the first of equals
     beaten[0] = False
@@ -178,33 +184,6 @@ def _block(emis, penalty, scores, best, switch, t0: int, end: int) -> tuple[int,
     best[t0:t0 + done] = b
     switch[t0:t0 + done] = sw[:done]
     return done, changes
-
-
-def _chain(x0: float, emis: np.ndarray, sw: np.ndarray) -> tuple[np.ndarray, int]:
-    """x[0] = x0, x[t] = (x[t-1] if x[t-1] >= sw[t-1] else sw[t-1]) + emis[t], in runs."""
-    n = len(emis)
-    out = np.empty(n)
-    out[0] = x0
-    pos, turns = 0, 0
-    while pos < n - 1:
-        stays = out[pos] >= sw[pos]
-        span = 128
-        while True:   # look ahead in growing spans: a run costs about its own length
-            hi = min(n - 1, pos + span)
-            if stays:
-                run = np.cumsum(np.concatenate([[out[pos]], emis[pos + 1:hi + 1]]))[1:]
-                ends = np.flatnonzero(run < sw[pos + 1:hi + 1])
-            else:
-                run = sw[pos:hi] + emis[pos + 1:hi + 1]
-                ends = np.flatnonzero(run >= sw[pos + 1:hi + 1])
-            if len(ends) or hi == n - 1:
-                break
-            span *= 4
-        last = int(ends[0]) if len(ends) else len(run) - 1
-        out[pos + 1:pos + last + 2] = run[:last + 1]
-        pos += last + 1
-        turns += 1
-    return out, turns
 
 
 def _steps(emis, penalty, scores, best, switch, t0: int, end: int) -> int:
