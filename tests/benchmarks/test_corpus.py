@@ -198,7 +198,20 @@ def test_evaluate_scores_the_truth_as_perfect_and_catches_errors(pairs):
     assert perfect["passed"] and perfect["median_ms"] == 0 and perfect["coverage"] == 1.0
 
     late = [{**s, "orig_start": s["orig_start"] + 0.05, "orig_end": s["orig_end"] + 0.05} for s in pair.truth]
-    assert evaluate({"verdict": "aligned", "segments": late}, pair)["failures"] == ["median 50.0 ms", "p95 50.0 ms"]
+    assert evaluate({"verdict": "aligned", "segments": late}, pair)["failures"] == [
+        "median 50.0 ms", "p95 50.0 ms", "misplaced 100.0 %"]
+
+    # 3 % of the mapped film 5 s off: within the p95, still a false map.
+    total = sum(s["dub_end"] - s["dub_start"] for s in pair.truth)
+    first = pair.truth[0]
+    assert first["dub_end"] - first["dub_start"] > 0.04 * total
+    cut = first["dub_start"] + 0.03 * total
+    wrong = [{**first, "dub_end": cut, "orig_end": first["orig_start"] + 5.0 + (cut - first["dub_start"]),
+              "orig_start": first["orig_start"] + 5.0},
+             {**first, "dub_start": cut, "orig_start": first["orig_start"] + (cut - first["dub_start"])}] + pair.truth[1:]
+    scored = evaluate({"verdict": "aligned", "segments": wrong}, pair)
+    assert scored["failures"] == [f"misplaced {100 * scored['misplaced']:.1f} %"], scored
+    assert 0.025 < scored["misplaced"] < 0.035 and scored["p95_ms"] < 40
 
     # One segment bridging everything, as a single-offset tool would: maps the extra scenes.
     first, last = pair.truth[0], pair.truth[-1]
