@@ -30,7 +30,7 @@ from .features import (FPS, Features, derived, detail, features_from_energies, f
                        resample_features, time_frame)
 from .fit import LineFit, cluster_lags, fit_shared_slope, stretch_runs
 from .heap import give_back
-from .search import ChunkSearch, OriginalIndex, find_speed, ncc_floor, resample_envelope, window_lags
+from .search import ChunkSearch, Match, OriginalIndex, chance_bound, find_speed, ncc_floor, resample_envelope, window_lags
 from .segment import (Similarity, match_strength, monotone_path, refine_boundaries, runs, similarity_track,
                       split_overlaps, unmap_unconfirmed_edges)
 from .timemap import Anchor, Segment, TimeMap
@@ -61,6 +61,15 @@ CHALLENGE_MARGIN = 0.15
 CHALLENGE_PEAKS = 5
 OWN_RADIUS = 40          # frames: a weak stretch's own match is looked for this far from its lag
 ROOM_SLACK = 1000        # 10 s: a gap's neighbours may have run that far into it
+# A gap of SHORT_PIECE frames up to half a short chunk, with room for it between its
+# neighbours on the original (PIECE_MARGIN frames clear of both their lags), is searched
+# there whole and kept when its NCC leads any other lag's there by PIECE_LEAD.
+SHORT_PIECE = 100
+PIECE_MARGIN = 10
+PIECE_LEAD = 0.25
+ROOM_SEARCH_MAX = 30000  # 5 min: a gap's room on the original is searched whole up to this
+NEW_LAG = 8              # a chunk's lag farther than this (frames) from every known one is a new offset
+LAG_GROUP = 2.0          # anchors' lags (frames) farther apart than this get tracks of their own
 SMEAR_FRAMES = 0.5       # a chunk smeared less than this by a speed correction keeps its place
 # What a missing or broken model, a bad model folder or an undecodable window raise; the map
 # is then judged without speech (verify.hold_without_speech), and the job says why.
@@ -479,7 +488,32 @@ class _State:
             if best is not None and (best.ncc >= ncc_floor(width) or best.z > 0):
                 anchors.append(best)
                 previous = best
+            rival = self._best_in_room(search, room) if room is not None else None
+            if rival is not None and rival.ncc >= ncc_floor(width) \
+                    and (best is None or abs(rival.lag - best.lag) > NEW_LAG):
+                anchors.append(rival)    # a second candidate: the segmentation chooses
+                known.append(rival.lag)
         return anchors
+
+    def _best_in_room(self, search: ChunkSearch, room) -> Match | None:
+        """The chunk's best lag anywhere in ``room`` (the original's frames a gap's neighbours
+        leave it, with ROOM_SLACK), when that room is bounded and under ROOM_SEARCH_MAX.
+
+        The known lags' neighbourhoods and the envelope's search over the whole film each
+        find a look-alike stretch (a bar of looped music, a reused cue) as often as the
+        scene's own place: seed 3017's scene matched a bar 0.4 s off the next stretch's
+        lag, seed 5108's the room's best was a look-alike and the envelope found the
+        scene. The room's best is one more candidate, and the segmentation chooses.
+        """
+        lo, hi = room[0] - ROOM_SLACK, room[1] + ROOM_SLACK
+        if not (np.isfinite(lo) and np.isfinite(hi)) or hi - lo > ROOM_SEARCH_MAX:
+            return None
+        lag_lo, lag_hi = int(lo) - search.start, int(hi) - search.start - search.width
+        if lag_hi <= lag_lo:
+            return None
+        self.searches["local"] += 1
+        found = search.within(self.z_orig, lag_lo, lag_hi)
+        return found[0] if found is not None else None
 
     def _continued(self, search: ChunkSearch, previous):
         """The chunk at the lag of the one placed before it, when it matches there as well.
@@ -571,8 +605,14 @@ class _State:
 
     @staticmethod
     def _candidate_lags(anchors) -> list[float]:
+        """One lag per group of anchors that agree within :data:`LAG_GROUP` frames.
+
+        A track matches within a frame of its lag (segment.similarity_track), so two pieces
+        a few frames apart each need their own: merged, a short scene 56 ms off its
+        neighbour's lag got a track 6 frames off it and lost 6 s of its 14 (seed 2).
+        """
         found = np.array([a.lag for a in anchors])
-        groups = cluster_lags(found, gap=8.0)
+        groups = cluster_lags(found, gap=LAG_GROUP)
         lags = []
         for g in np.unique(groups):
             members = found[groups == g]
@@ -610,15 +650,43 @@ class _State:
         extra = []
         rs = runs(path)
         for i, (state, s, e) in enumerate(rs):
-            if state != -1 or e - s < SHORT_CHUNK // 2:
+            if state != -1 or e - s < SHORT_PIECE:
                 continue
-            width = min(SHORT_CHUNK, e - s)
             # the original's frames a monotone map leaves for the gap, between its neighbours
             room = (s + lags[rs[i - 1][0]] if i > 0 else -np.inf, e + lags[rs[i + 1][0]] if i + 1 < len(rs) else np.inf)
+            if e - s < SHORT_CHUNK // 2:
+                lag = self._piece_between_cuts(s, e, room)
+                if lag is not None and all(abs(lag - l) > LAG_GROUP for l in lags + extra):
+                    extra.append(lag)
+                continue
+            width = min(SHORT_CHUNK, e - s)
             for a in self._chunk_anchors(lags + extra, width=width, hop=width // 2, span=(s, e), room=room):
-                if all(abs(a.lag - l) > 8 for l in lags + extra):
+                if all(abs(a.lag - l) > NEW_LAG for l in lags + extra):
                     extra.append(a.lag)
         return extra
+
+    def _piece_between_cuts(self, s: int, e: int, room) -> float | None:
+        """The lag of a gap too short for a chunk search (1-3 s) where the original has more
+        between the gap's neighbours than the dub: a piece left between two cuts.
+
+        Searched only in that room, whole, it must beat the chance bound of its width
+        unclipped and lead any other lag there by PIECE_LEAD. A shorter room
+        than the gap (an inserted scene, a logo) is not searched: nothing of the dub's
+        there can be in the original.
+        """
+        if not (np.isfinite(room[0]) and np.isfinite(room[1])):
+            return None
+        lag_lo, lag_hi = int(room[0]) - s + PIECE_MARGIN, int(room[1]) - e - PIECE_MARGIN
+        if lag_hi <= lag_lo or self.dub.loud[s:e].mean() < 0.5:
+            return None
+        found = ChunkSearch(self.z_dub, s, e - s).within(self.z_orig, lag_lo, lag_hi)
+        self.searches["local"] += 1
+        if found is None:
+            return None
+        match, others = found
+        if match.ncc < chance_bound(e - s) or match.ncc - others < PIECE_LEAD:
+            return None
+        return match.lag
 
     def _challenge_weak(self, path, tracks, threshold, known) -> tuple[list[float], set[int]]:
         """Lags of short scenes inside stretches that match much weaker than the film does.

@@ -75,10 +75,28 @@ class OriginalIndex:
             return
         spec = sfft.rfft(chunks, n=self.n, axis=1, workers=-1)
         cross = sfft.irfft(self.spectrum[None, :] * np.conj(spec), n=self.n, axis=1, workers=-1)[:, :positions]
-        local = np.sqrt(np.maximum(self.cum_sq[width:] - self.cum_sq[:-width], 1e-9))[:positions]
-        norms = np.sqrt((chunks.astype(np.float64) ** 2).sum(axis=1)) + 1e-9
+        local = (self.cum_sq[width:] - self.cum_sq[:-width])[:positions]
+        energies = (chunks.astype(np.float64) ** 2).sum(axis=1)
         for i in range(count):
-            yield cross[i] / (local * norms[i])
+            yield _normalised(cross[i], local, energies[i])
+
+
+# A placement whose window of the original holds less than this share of the chunk's
+# energy is silence (the features are zeroed there) and has no NCC: the transforms'
+# rounding over the rest of the stretch, divided by next to nothing, read 10 to 200 there
+# and beat every true match (tuning seed 23: three chunks "matched" at 11.9, 21.7 and 32.6).
+SILENT_SHARE = 1e-4
+
+
+def _normalised(cross: np.ndarray, local: np.ndarray, energy: float) -> np.ndarray:
+    """``cross`` over the root of each window's energy times the chunk's: the NCC, 0 where
+    either side is silent, within [-1, 1] whatever the rounding."""
+    if energy <= 0:
+        return np.zeros(len(cross))
+    floor = SILENT_SHARE * energy
+    ncc = cross / np.sqrt(np.maximum(local, floor) * energy)
+    ncc[local <= floor] = 0.0
+    return np.clip(ncc, -1.0, 1.0, out=ncc)
 
 
 def _best_peak(ncc: np.ndarray, start: int, width: int) -> Match:
@@ -92,6 +110,11 @@ def _background(ncc: np.ndarray) -> tuple[float, float]:
     """Median and robust spread of an NCC row, for z-scores. Every 7th position is plenty,
     and the full medians dominated the cost of long files."""
     sample = ncc[::7]
+    # Placements over silence score exactly 0 (no NCC at all): they are no background, and
+    # a film half silent would otherwise have its spread shrink to nothing.
+    sample = sample[sample != 0.0] if (sample == 0.0).any() else sample
+    if not len(sample):
+        return 0.0, 1e-9
     med = float(np.median(sample))
     return med, 1.4826 * float(np.median(np.abs(sample - med))) + 1e-9
 
@@ -99,7 +122,12 @@ def _background(ncc: np.ndarray) -> tuple[float, float]:
 def ncc_floor(width: int) -> float:
     """The NCC a ``width``-frame window must beat to count as a match: chance NCC of two
     unrelated windows shrinks like 1/sqrt(independent frames)."""
-    return float(np.clip(4.5 / np.sqrt(width / 4.0), 0.12, 0.5))
+    return float(np.clip(chance_bound(width), 0.12, 0.5))
+
+
+def chance_bound(width: int) -> float:
+    """:func:`ncc_floor` before its clipping: over 0.5 for windows under 3.2 s."""
+    return 4.5 / np.sqrt(width / 4.0)
 
 
 def _parabolic(values: np.ndarray, k: int) -> float:
@@ -269,6 +297,30 @@ class ChunkSearch:
         start, width = self.start, self.width
         centre = int(round(lag))
         lo, hi = start + centre - radius, start + centre + width + radius
+        found = self._curve(z_orig, lo, hi)
+        if found is None:
+            return None
+        cut_lo, cut_hi, ncc = found
+        k = int(np.argmax(ncc))
+        if (k == 0 and cut_lo == lo) or (k == len(ncc) - 1 and cut_hi == hi):
+            return None
+        return self._match(cut_lo, ncc, k)
+
+    def within(self, z_orig: np.ndarray, lag_lo: int, lag_hi: int, apart: int = 5) -> tuple[Match, float] | None:
+        """The best lag in [lag_lo, lag_hi] and the best NCC of any lag more than ``apart``
+        frames from it: how far the match stands out from everything else it could be."""
+        found = self._curve(z_orig, self.start + lag_lo, self.start + lag_hi + self.width)
+        if found is None:
+            return None
+        cut_lo, _, ncc = found
+        k = int(np.argmax(ncc))
+        others = np.concatenate([ncc[:max(0, k - apart)], ncc[k + apart + 1:]])
+        return self._match(cut_lo, ncc, k), float(others.max()) if len(others) else -1.0
+
+    def _curve(self, z_orig: np.ndarray, lo: int, hi: int):
+        """(first frame, last frame + 1, NCC at each placement) of the chunk along the
+        original's frames [lo, hi), clipped to the film; None where nothing can be judged."""
+        width = self.width
         cut_lo, cut_hi = max(lo, 0), min(hi, len(z_orig))
         if width < 10 or cut_hi - cut_lo < width + 2 or self.energy <= 1e-6:
             return None
@@ -276,12 +328,11 @@ class ChunkSearch:
         cross = self._correlation(seg)
         row = np.concatenate([[0.0], np.cumsum((seg.astype(np.float64) ** 2).sum(axis=1))])
         local = row[width:] - row[:-width]
-        ncc = cross / np.sqrt(np.maximum(local * self.energy, 1e-12))
-        k = int(np.argmax(ncc))
-        if (k == 0 and cut_lo == lo) or (k == len(ncc) - 1 and cut_hi == hi):
-            return None
-        lag_found = cut_lo + k + _parabolic(ncc, k) - start
-        return Match(start=start, length=width, lag=lag_found, ncc=float(ncc[k]), z=0.0)
+        return cut_lo, cut_hi, _normalised(cross, local, self.energy)
+
+    def _match(self, cut_lo: int, ncc: np.ndarray, k: int) -> Match:
+        lag_found = cut_lo + k + _parabolic(ncc, k) - self.start
+        return Match(start=self.start, length=self.width, lag=lag_found, ncc=float(ncc[k]), z=0.0)
 
     def _correlation(self, seg: np.ndarray) -> np.ndarray:
         """Sum over bands of each band's valid cross-correlation of the chunk along ``seg``.

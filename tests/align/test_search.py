@@ -60,3 +60,28 @@ def test_a_chunk_searched_at_several_lags_finds_what_one_search_per_lag_finds():
         if once is not None:
             assert (kept.lag, kept.ncc) == (once.lag, once.ncc)
     assert abs(search.near(z_orig, 1250.0, 40).lag - 1234.0) < 0.5   # the true lag, found 16 frames off
+
+
+def test_a_chunk_searched_within_a_room_says_how_far_it_leads_every_other_lag():
+    rng = np.random.default_rng(11)
+    z_orig = rng.standard_normal((30000, 16)).astype(np.float32)
+    z_dub = np.roll(z_orig, -1234, axis=0) + 0.5 * rng.standard_normal((30000, 16)).astype(np.float32)
+    match, others = ChunkSearch(z_dub, 5000, 200).within(z_orig, 600, 2400)
+    assert abs(match.lag - 1234.0) < 0.5 and match.ncc > 0.8
+    assert others < 0.5 and match.ncc - others > 0.5
+    unrelated = rng.standard_normal((30000, 16)).astype(np.float32)
+    match, others = ChunkSearch(unrelated, 5000, 200).within(z_orig, 600, 2400)
+    assert match.ncc - others < 0.1, "chance has no clear winner"
+
+
+def test_a_chunk_searched_over_silence_finds_no_match_there():
+    """Silent frames are zeroed in the features; a placement over them has no NCC. The
+    transforms' rounding divided by next to nothing read 196 for an unrelated chunk."""
+    rng = np.random.default_rng(1)
+    z_orig = rng.standard_normal((20000, 16)).astype(np.float32)
+    z_orig[8000:12000] = 0.0
+    unrelated = 5 * rng.standard_normal((20000, 16)).astype(np.float32)
+    match = ChunkSearch(unrelated, 1000, 600).near(z_orig, 7500.0, radius=1600)
+    assert match is None or match.ncc < 0.3, match
+    found = ChunkSearch(unrelated, 1000, 600).within(z_orig, 5000, 9000)
+    assert found is None or found[0].ncc < 0.3, found
