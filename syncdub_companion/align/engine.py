@@ -68,6 +68,7 @@ SHORT_PIECE = 100
 PIECE_MARGIN = 10
 PIECE_LEAD = 0.25
 ROOM_SEARCH_MAX = 30000  # 5 min: a gap's room on the original is searched whole up to this
+RIVAL_LEAD = 0.25        # a room's best place alone is a candidate when it leads the room by this
 NEW_LAG = 8              # a chunk's lag farther than this (frames) from every known one is a new offset
 LAG_GROUP = 2.0          # anchors' lags (frames) farther apart than this get tracks of their own
 SMEAR_FRAMES = 0.5       # a chunk smeared less than this by a speed correction keeps its place
@@ -467,7 +468,7 @@ class _State:
         starts = list(range(lo, max(lo + 1, hi - width + 1), hop))
         if span and hi - width > starts[-1]:
             starts.append(hi - width)
-        anchors = []
+        anchors, rivals = [], []
         known = list(lags)
         loud = self.dub.loud
         previous = None
@@ -488,22 +489,23 @@ class _State:
             if best is not None and (best.ncc >= ncc_floor(width) or best.z > 0):
                 anchors.append(best)
                 previous = best
-            rival = self._best_in_room(search, room) if room is not None else None
-            if rival is not None and rival.ncc >= ncc_floor(width) \
-                    and (best is None or abs(rival.lag - best.lag) > NEW_LAG):
-                anchors.append(rival)    # a second candidate: the segmentation chooses
-                known.append(rival.lag)
-        return anchors
+            found = self._best_in_room(search, room) if room is not None else None
+            if found is not None and found[0].ncc >= ncc_floor(width) \
+                    and (best is None or abs(found[0].lag - best.lag) > NEW_LAG):
+                rivals.append(found)
+        return anchors + _standing_out(rivals)
 
-    def _best_in_room(self, search: ChunkSearch, room) -> Match | None:
+    def _best_in_room(self, search: ChunkSearch, room) -> tuple[Match, float] | None:
         """The chunk's best lag anywhere in ``room`` (the original's frames a gap's neighbours
-        leave it, with ROOM_SLACK), when that room is bounded and under ROOM_SEARCH_MAX.
+        leave it, with ROOM_SLACK), when that room is bounded and under ROOM_SEARCH_MAX,
+        with the best NCC of any place there more than 5 frames from it.
 
         The known lags' neighbourhoods and the envelope's search over the whole film each
         find a look-alike stretch (a bar of looped music, a reused cue) as often as the
         scene's own place: seed 3017's scene matched a bar 0.4 s off the next stretch's
         lag, seed 5108's the room's best was a look-alike and the envelope found the
-        scene. The room's best is one more candidate, and the segmentation chooses.
+        scene. The room's best can be one more candidate (:func:`_standing_out`), and the
+        segmentation chooses.
         """
         lo, hi = room[0] - ROOM_SLACK, room[1] + ROOM_SLACK
         if not (np.isfinite(lo) and np.isfinite(hi)) or hi - lo > ROOM_SEARCH_MAX:
@@ -513,7 +515,7 @@ class _State:
             return None
         self.searches["local"] += 1
         found = search.within(self.z_orig, lag_lo, lag_hi)
-        return found[0] if found is not None else None
+        return found
 
     def _continued(self, search: ChunkSearch, previous):
         """The chunk at the lag of the one placed before it, when it matches there as well.
@@ -605,19 +607,20 @@ class _State:
 
     @staticmethod
     def _candidate_lags(anchors) -> list[float]:
-        """One lag per group of anchors that agree within :data:`LAG_GROUP` frames.
+        """One lag per piece of the film: runs of anchors in dub order whose lags follow on
+        (:func:`fit.stretch_runs`, 8 frames), pieces within :data:`LAG_GROUP` frames of
+        each other sharing one.
 
         A track matches within a frame of its lag (segment.similarity_track), so two pieces
-        a few frames apart each need their own: merged, a short scene 56 ms off its
-        neighbour's lag got a track 6 frames off it and lost 6 s of its 14 (seed 2).
+        a few frames apart each need their own: grouped by value alone at 8 frames, a short
+        scene 56 ms off a later piece's lag got a track 6 frames off and lost 6 s of its 14
+        (seed 2). A tape's drifting lags stay one run, and one track.
         """
         found = np.array([a.lag for a in anchors])
-        groups = cluster_lags(found, gap=LAG_GROUP)
-        lags = []
-        for g in np.unique(groups):
-            members = found[groups == g]
-            lags.append(float(np.median(members)))
-        return lags
+        runs_of = stretch_runs(np.array([a.centre for a in anchors]), found, gap=8.0)
+        pieces = np.array([float(np.median(found[runs_of == g])) for g in np.unique(runs_of)])
+        groups = cluster_lags(pieces, gap=LAG_GROUP)
+        return [float(np.median(pieces[groups == g])) for g in np.unique(groups)]
 
     def _threshold(self, tracks, anchors) -> float:
         """Between chance similarity (tracks at wrong lags) and what the anchors' lags reach.
@@ -885,6 +888,23 @@ class _State:
 
     def _reject(self, reason: str, speed: float, confidence: float = 0.0, anchors=None) -> TimeMap:
         return TimeMap("rejected", confidence, reason, float(speed), [], list(anchors or []), dict(self.details))
+
+
+def _standing_out(rivals: list[tuple[Match, float]]) -> list[Match]:
+    """The rooms' best places (each with the best NCC elsewhere in its room) that are
+    candidates: those that two chunks of a gap agree on (within LAG_GROUP frames), or that
+    lead every other place in their room by RIVAL_LEAD.
+
+    A room inside looped music has its bar's look-alikes one loop apart, and a single
+    chunk straddling a cut can find one of them best by a little (0.15 over the next): as a
+    candidate it took a dub-only scene with it (tests/align/test_align.py, the looped cue).
+    """
+    out = []
+    for match, others in rivals:
+        agreeing = sum(abs(m.lag - match.lag) <= LAG_GROUP for m, _ in rivals)
+        if agreeing >= 2 or match.ncc - others >= RIVAL_LEAD:
+            out.append(match)
+    return out
 
 
 def segmentation_threshold(null: np.ndarray, hits: np.ndarray) -> tuple[float, dict[str, float]]:

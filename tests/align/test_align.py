@@ -204,10 +204,22 @@ def test_anchors_a_few_frames_apart_get_a_track_each():
     from syncdub_companion.align.engine import _State
     from syncdub_companion.align.search import Match
 
-    found = [(1000, 354.81), (2000, 354.82), (7000, 2537.96), (13000, 2543.56), (14000, 2543.6)]
+    found = [(1000, 354.81), (2000, 354.82), (7000, 2537.96), (8000, 4056.01), (9000, 4056.0),
+             (10000, 4056.0), (11000, 4055.99), (13000, 2543.56), (14000, 2543.6)]
     lags = _State._candidate_lags([Match(start=s, length=2000, lag=lag, ncc=0.5, z=0.0) for s, lag in found])
-    assert len(lags) == 3, lags
-    assert sorted(round(lag) for lag in lags) == [355, 2538, 2544]
+    assert sorted(round(lag) for lag in lags) == [355, 2538, 2544, 4056], lags
+
+
+def test_a_tapes_drifting_anchors_keep_one_track():
+    """Lags drifting a frame per chunk along one piece (a tape's wobble) are one piece: a
+    track each for them placed neighbouring stretches apart at their joins."""
+    from syncdub_companion.align.engine import _State
+    from syncdub_companion.align.search import Match
+
+    steps = [0, 3, 6, 3, 0, -3, -6, -3, 0, 3, 6, 3]          # 3 frames from chunk to chunk
+    drift = [(1000 * i, 500.0 + d) for i, d in enumerate(steps)]
+    lags = _State._candidate_lags([Match(start=s, length=2000, lag=lag, ncc=0.5, z=0.0) for s, lag in drift])
+    assert len(lags) == 1 and abs(lags[0] - 500.0) < 3.5, lags
 
 
 def test_a_piece_of_two_and_a_half_seconds_left_between_two_cuts_is_mapped():
