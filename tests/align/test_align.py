@@ -193,6 +193,16 @@ def _energy_track(energy: np.ndarray):
     return DecodedTrack(bed=pcm, full=pcm, stream=None, bed_kind="full", bed_energy=energy, full_energy=energy)
 
 
+def _align_kept(master: np.ndarray, orig_keep, dub_keep) -> TimeMap:
+    """Audio only, an original and a dub each keeping those stretches (s) of ``master``."""
+    from syncdub_companion.align.engine import AlignOptions, align_tracks
+
+    def kept(keep):
+        return _energy_track(np.concatenate([master[int(a * 100):int(b * 100)] for a, b in keep]))
+
+    return align_tracks(kept(orig_keep), kept(dub_keep), AlignOptions(speech="never"))
+
+
 def _lags(result: TimeMap) -> list[tuple[float, float, float]]:
     return [(round(s.dub_start, 2), round(s.dub_end, 2), round(s.orig_start - s.dub_start, 2)) for s in result.segments]
 
@@ -227,14 +237,9 @@ def test_a_piece_of_two_and_a_half_seconds_left_between_two_cuts_is_mapped():
     theatrical cut trims scenes to a few shots). Too short for the 6 s chunks, it stayed
     unmapped and the stretch before ran 0.3 s into it at its own lag (seed 2 of the tuning
     set: 3.3 s between two cuts)."""
-    from syncdub_companion.align.engine import AlignOptions, align_tracks
-
     master = _looped_cue_film(240, seed=3)[12000:]     # past the looped bar
 
-    def cut(keep):
-        return _energy_track(np.concatenate([master[int(a * 100):int(b * 100)] for a, b in keep]))
-
-    result = align_tracks(cut([(0, 120)]), cut([(0, 50), (60, 62.5), (75, 120)]), AlignOptions(speech="never"))
+    result = _align_kept(master, [(0, 120)], [(0, 50), (60, 62.5), (75, 120)])
     assert result.aligned, result.reason
     lags = _lags(result)
     assert [lag for _, _, lag in lags] == [0.0, 10.0, 22.5], lags
@@ -248,14 +253,9 @@ def test_a_scene_between_cuts_is_not_mapped_onto_a_look_alike_bar_near_the_next_
     offset the scene matched there (NCC 0.5) and was mapped 8 s off (seed 3017 of the
     randomized corpus: 7.5 s mapped 7.9 s off). The best place in the room the neighbours
     leave is now one more candidate, and the segmentation chooses."""
-    from syncdub_companion.align.engine import AlignOptions, align_tracks
-
     master = _looped_cue_film(120, seed=seed)
 
-    def cut(keep):
-        return _energy_track(np.concatenate([master[int(a * 100):int(b * 100)] for a, b in keep]))
-
-    result = align_tracks(cut([(0, 120)]), cut([(0, 50), (60, 66), (74.3, 120)]), AlignOptions(speech="never"))
+    result = _align_kept(master, [(0, 120)], [(0, 50), (60, 66), (74.3, 120)])
     assert result.aligned, result.reason
     lags = _lags(result)
     assert [lag for _, _, lag in lags] == [0.0, 10.0, 18.3], lags
