@@ -514,8 +514,7 @@ class _State:
         if lag_hi <= lag_lo:
             return None
         self.searches["local"] += 1
-        found = search.within(self.z_orig, lag_lo, lag_hi)
-        return found
+        return search.within(self.z_orig, lag_lo, lag_hi)
 
     def _continued(self, search: ChunkSearch, previous):
         """The chunk at the lag of the one placed before it, when it matches there as well.
@@ -608,7 +607,7 @@ class _State:
     @staticmethod
     def _candidate_lags(anchors) -> list[float]:
         """One lag per piece of the film: runs of anchors in dub order whose lags follow on
-        (:func:`fit.stretch_runs`, 8 frames), pieces within :data:`LAG_GROUP` frames of
+        (:func:`fit.stretch_runs`, :data:`NEW_LAG` frames), pieces within :data:`LAG_GROUP` frames of
         each other sharing one.
 
         A track matches within a frame of its lag (segment.similarity_track), so two pieces
@@ -617,7 +616,7 @@ class _State:
         (seed 2). A tape's drifting lags stay one run, and one track.
         """
         found = np.array([a.lag for a in anchors])
-        runs_of = stretch_runs(np.array([a.centre for a in anchors]), found, gap=8.0)
+        runs_of = stretch_runs(np.array([a.centre for a in anchors]), found, gap=NEW_LAG)
         pieces = np.array([float(np.median(found[runs_of == g])) for g in np.unique(runs_of)])
         groups = cluster_lags(pieces, gap=LAG_GROUP)
         return [float(np.median(pieces[groups == g])) for g in np.unique(groups)]
@@ -728,7 +727,7 @@ class _State:
                 if found is None or found.ncc < here.ncc + CHALLENGE_MARGIN:
                     continue
                 beaten.add(state)
-                if all(abs(found.lag - l) > 8 for l in known + extra):
+                if all(abs(found.lag - l) > NEW_LAG for l in known + extra):
                     extra.append(found.lag)
         if extra:
             self.details["challenged"] = [round(l / FPS, 2) for l in extra]

@@ -112,7 +112,7 @@ def _background(ncc: np.ndarray) -> tuple[float, float]:
     sample = ncc[::7]
     # Placements over silence score exactly 0 (no NCC at all): they are no background, and
     # a film half silent would otherwise have its spread shrink to nothing.
-    sample = sample[sample != 0.0] if (sample == 0.0).any() else sample
+    sample = sample[sample != 0.0]
     if not len(sample):
         return 0.0, 1e-9
     med = float(np.median(sample))

@@ -188,7 +188,6 @@ def _block(emis, penalty, scores, best, switch, t0: int, end: int) -> tuple[int,
 
 def _steps(emis, penalty, scores, best, switch, t0: int, end: int) -> int:
     """Frames t0+1..end-1 one by one; returns the last frame done."""
-    states = np.arange(emis.shape[1])
     for t in range(t0 + 1, end):
         prev = scores[t - 1]
         b = int(np.argmax(prev))

@@ -132,60 +132,8 @@ def _looped_cue_film(seconds: int, seed: int = 1) -> np.ndarray:
     return (10 ** (music + 6) + np.where(sounding, 10 ** (effects + 6.3), 0)).astype(np.float32)
 
 
-def test_dub_only_scenes_under_a_looped_cue_are_not_mapped_where_the_loop_repeats():
-    """Two dub-only scenes (master 48-56 s and 61-67 s) around a 5 s scene, then 20 s the
-    dub cut, all under one looping music bar. The 20 s chunks found only the loop's lag for
-    that run: it matched it all at half the strength the film's true stretches do (music
-    alone), left no gap to search again, and outlasted the short scenes on the chain. The
-    map put 4.5 s of dub-only sound at the cut's start and 15 s at +10 s (seed 5032 of the
-    randomized corpus: 17 s of dub-only content mapped, confidence 0.97)."""
-    from syncdub_companion.align.decode import DecodedTrack
-    from syncdub_companion.align.engine import AlignOptions, align_tracks
-    from syncdub_companion.align.features import HOP, WIN
-
-    master = _looped_cue_film(120)
-
-    def track(keep):
-        energy = np.concatenate([master[a * 100:b * 100] for a, b in keep])
-        pcm = np.zeros((len(energy) - 1) * HOP + WIN, np.int16)
-        return DecodedTrack(bed=pcm, full=pcm, stream=None, bed_kind="full", bed_energy=energy, full_energy=energy)
-
-    result = align_tracks(track([(0, 48), (56, 61), (67, 120)]), track([(0, 72), (92, 120)]),
-                          AlignOptions(speech="never"))
-    assert result.aligned, result.reason
-    truth = [(0.0, 48.0, 0.0), (56.0, 61.0, -8.0), (67.0, 72.0, -14.0), (72.0, 100.0, 6.0)]   # dub span, lag
-    for seg in result.segments:
-        inside = [lag for a, b, lag in truth if a - 0.1 <= seg.dub_start and seg.dub_end <= b + 0.1]
-        assert inside and abs(seg.orig_start - seg.dub_start - inside[0]) < 0.05, result.segments
-    mapped = sum(min(seg.dub_end, b) - max(seg.dub_start, a) for seg in result.segments for a, b, _ in truth
-                 if min(seg.dub_end, b) > max(seg.dub_start, a))
-    assert mapped >= 0.97 * sum(b - a for a, b, _ in truth), result.segments
-
-
-def test_a_silent_lead_in_is_not_mapped_onto_the_originals_silent_lead_in():
-    """The dub opens with 3 s of digital silence, the original with 5 s (different prerolls),
-    then the same film. The similarity is read over +-1 s, so it is as high a second before
-    the sound as inside it, and the first stretch began a second early: a second of the
-    dub's lead-in mapped (seeds 5057 and 5062 of the randomized corpus: 0.3 s and 2 s)."""
-    from syncdub_companion.align.decode import DecodedTrack
-    from syncdub_companion.align.engine import AlignOptions, align_tracks
-    from syncdub_companion.align.features import HOP, N_BANDS, WIN
-
-    film = _looped_cue_film(120)[:6000]
-
-    def track(lead_in_s):
-        energy = np.concatenate([np.zeros((lead_in_s * 100, N_BANDS), np.float32), film])
-        pcm = np.zeros((len(energy) - 1) * HOP + WIN, np.int16)
-        return DecodedTrack(bed=pcm, full=pcm, stream=None, bed_kind="full", bed_energy=energy, full_energy=energy)
-
-    result = align_tracks(track(5), track(3), AlignOptions(speech="never"))
-    assert result.aligned, result.reason
-    first = result.segments[0]
-    assert 2.97 <= first.dub_start <= 3.1, result.segments
-    assert abs(first.orig_start - first.dub_start - 2.0) < 0.02, result.segments
-
-
 def _energy_track(energy: np.ndarray):
+    """A decoded track whose band energies are ``energy`` (its PCM silent)."""
     from syncdub_companion.align.decode import DecodedTrack
     from syncdub_companion.align.features import HOP, WIN
 
@@ -201,6 +149,45 @@ def _align_kept(master: np.ndarray, orig_keep, dub_keep) -> TimeMap:
         return _energy_track(np.concatenate([master[int(a * 100):int(b * 100)] for a, b in keep]))
 
     return align_tracks(kept(orig_keep), kept(dub_keep), AlignOptions(speech="never"))
+
+
+def test_dub_only_scenes_under_a_looped_cue_are_not_mapped_where_the_loop_repeats():
+    """Two dub-only scenes (master 48-56 s and 61-67 s) around a 5 s scene, then 20 s the
+    dub cut, all under one looping music bar. The 20 s chunks found only the loop's lag for
+    that run: it matched it all at half the strength the film's true stretches do (music
+    alone), left no gap to search again, and outlasted the short scenes on the chain. The
+    map put 4.5 s of dub-only sound at the cut's start and 15 s at +10 s (seed 5032 of the
+    randomized corpus: 17 s of dub-only content mapped, confidence 0.97)."""
+    master = _looped_cue_film(120)
+    result = _align_kept(master, [(0, 48), (56, 61), (67, 120)], [(0, 72), (92, 120)])
+    assert result.aligned, result.reason
+    truth = [(0.0, 48.0, 0.0), (56.0, 61.0, -8.0), (67.0, 72.0, -14.0), (72.0, 100.0, 6.0)]   # dub span, lag
+    for seg in result.segments:
+        inside = [lag for a, b, lag in truth if a - 0.1 <= seg.dub_start and seg.dub_end <= b + 0.1]
+        assert inside and abs(seg.orig_start - seg.dub_start - inside[0]) < 0.05, result.segments
+    mapped = sum(min(seg.dub_end, b) - max(seg.dub_start, a) for seg in result.segments for a, b, _ in truth
+                 if min(seg.dub_end, b) > max(seg.dub_start, a))
+    assert mapped >= 0.97 * sum(b - a for a, b, _ in truth), result.segments
+
+
+def test_a_silent_lead_in_is_not_mapped_onto_the_originals_silent_lead_in():
+    """The dub opens with 3 s of digital silence, the original with 5 s (different prerolls),
+    then the same film. The similarity is read over +-1 s, so it is as high a second before
+    the sound as inside it, and the first stretch began a second early: a second of the
+    dub's lead-in mapped (seeds 5057 and 5062 of the randomized corpus: 0.3 s and 2 s)."""
+    from syncdub_companion.align.engine import AlignOptions, align_tracks
+    from syncdub_companion.align.features import N_BANDS
+
+    film = _looped_cue_film(120)[:6000]
+
+    def track(lead_in_s):
+        return _energy_track(np.concatenate([np.zeros((lead_in_s * 100, N_BANDS), np.float32), film]))
+
+    result = align_tracks(track(5), track(3), AlignOptions(speech="never"))
+    assert result.aligned, result.reason
+    first = result.segments[0]
+    assert 2.97 <= first.dub_start <= 3.1, result.segments
+    assert abs(first.orig_start - first.dub_start - 2.0) < 0.02, result.segments
 
 
 def _lags(result: TimeMap) -> list[tuple[float, float, float]]:
