@@ -39,6 +39,8 @@ from ..tools.ffprobe import AudioStream
 from .decode import SAMPLE_RATE, DecodedTrack, bed_worth_using, decode_pcm, last_error
 from .features import FPS, Features, detail, features_of, frame_time, onset_envelope, resample_features
 from .search import KNOWN_SPEEDS, OriginalIndex, local_search, ncc_floor
+from .probe_edits import (EDIT_SPAN, ENGINE_PAD, MAX_ENGINE_SHARE, Claim, Knot, Line, NoProof, Stretch, assembled,
+                          edit_window, joined_stretch, line_of, runs_of, shared_speed, stretches)
 from .timemap import Anchor, Segment, TimeMap
 
 log = logging.getLogger(__name__)
@@ -57,15 +59,12 @@ MIN_MATCHED = 0.75       # of the checks that sound, the share that must match o
 EDGE_S = 60.0
 EDGE_MARGIN = 15.0
 MIN_EDGE_S = 40.0
+HALF_RADIUS = 6          # frames either side of a window's lag its halves are looked for
 MIN_LOUD = 0.3           # a window quieter than this share of frames is no evidence either way
 CALIBRATE_S = 40.0
 SNIPPET_S = 2.0
 SHIFT_SEARCH = 800       # samples (0.1 s) a seek may land off
 READERS = max(1, min(4, os.cpu_count() or 1))
-
-
-class NoProof(Exception):
-    """The windows cannot prove a map; the message says why (the full decode follows)."""
 
 
 @dataclass
@@ -211,20 +210,39 @@ def place_scout(dub: Window, orig: Window, use_bed: bool, speed: float) -> Place
     found = OriginalIndex(onset_envelope(f_orig), len(env_d) + 2).search(env_d[None, :], np.array([0]))
     if not found:
         return None
-    fine = local_search(detail(f_dub), detail(f_orig), 0, len(f_dub), found[0].lag, radius=20)
+    z_dub, z_orig = detail(f_dub), detail(f_orig)
+    fine = local_search(z_dub, z_orig, 0, len(f_dub), found[0].lag, radius=20)
     lag = fine.lag if fine is not None and abs(fine.lag - found[0].lag) <= 3 else found[0].lag
+    if not _halves_agree(z_dub, z_orig, f_dub.loud, lag):
+        return None
     return _placed(dub, orig, speed, len(f_dub), lag, fine.ncc if fine is not None else found[0].ncc, found[0].z)
 
 
-def place_check(dub: Window, orig: Window, use_bed: bool, speed: float, lag: float) -> Placed | None:
-    """The dub window near ``lag`` (frames of the resampled dub against the original window)."""
+def place_check(dub: Window, orig: Window, use_bed: bool, speed: float, lag: float,
+                radius_s: float = CHECK_MARGIN) -> Placed | None:
+    """The dub window near ``lag`` (frames of the resampled dub against the original window).
+
+    A window across an edit matches each side partly, at a lag of neither: each half of it
+    that sounds must match near the whole's lag, or the window proves nothing.
+    """
     f_dub = resample_features(_signal(dub.track, use_bed)[1], speed)
     f_orig = _signal(orig.track, use_bed)[1]
-    radius = int(CHECK_MARGIN * FPS * 0.8)
-    m = local_search(detail(f_dub), detail(f_orig), 0, len(f_dub), lag, radius=radius)
-    if m is None:
+    z_dub, z_orig = detail(f_dub), detail(f_orig)
+    m = local_search(z_dub, z_orig, 0, len(f_dub), lag, radius=int(radius_s * FPS * 0.8))
+    if m is None or not _halves_agree(z_dub, z_orig, f_dub.loud, m.lag):
         return None
     return _placed(dub, orig, speed, len(f_dub), m.lag, m.ncc)
+
+
+def _halves_agree(z_dub: np.ndarray, z_orig: np.ndarray, loud: np.ndarray, lag: float) -> bool:
+    half = len(z_dub) // 2
+    for start in (0, half):
+        if loud[start:start + half].mean() < MIN_LOUD:
+            continue
+        m = local_search(z_dub, z_orig, start, half, lag, radius=HALF_RADIUS)
+        if m is None or m.ncc < ncc_floor(half) or abs(m.lag - lag) > LAG_TOLERANCE:
+            return False
+    return True
 
 
 def _placed(dub: Window, orig: Window, speed: float, frames: int, lag: float, ncc: float, z: float = 0.0) -> Placed:
@@ -232,21 +250,6 @@ def _placed(dub: Window, orig: Window, speed: float, frames: int, lag: float, nc
     # window time t_j + lag / FPS; the anchor is taken at the window's middle frame.
     t = float(frame_time(frames / 2))
     return Placed(dub=dub.start + speed * t, orig=orig.start + t + lag / FPS, ncc=ncc, z=z)
-
-
-@dataclass
-class Line:
-    """orig = dub / speed + offset."""
-
-    speed: float
-    offset: float
-
-    def orig(self, dub: float) -> float:
-        return dub / self.speed + self.offset
-
-    def off_by(self, p: Placed) -> float:
-        """How far (frames) a placement sits from the line."""
-        return (p.orig - self.orig(p.dub)) * FPS
 
 
 def fit_line(points: list[Placed]) -> Line:
@@ -283,17 +286,11 @@ def align_by_probes(original: str, dubbed: str, streams: tuple[AudioStream, Audi
             shifts = list(pool.map(Reader.calibrate, (orig, dub)))
             probe["seek_shift_ms"] = {"original": round(shifts[0] * 1000, 2), "dubbed": round(shifts[1] * 1000, 2)}
             clock.lap("calibrate")
-            use_bed, line, scouts = _scout(pool, orig, dub, accept_z, probe)
+            scouting = _scout(pool, orig, dub, accept_z, probe)
             clock.lap("scouts")
-            checks = _check(pool, orig, dub, line, use_bed, probe)
+            knots = _check(pool, orig, dub, scouting, probe)
             clock.lap("checks")
-            line = fit_line(scouts + checks)
-            residual = max(abs(line.off_by(p)) for p in scouts + checks)
-            probe["residual_ms"] = round(float(residual) * 1000 / FPS, 1)
-            if residual > LAG_TOLERANCE:
-                raise NoProof(f"the windows sit up to {residual * 10:.0f} ms off one line: the speed varies")
-            head, tail = _edges(pool, orig, dub, line, opts)
-            clock.lap("edges")
+            segments, knots = _mapped(pool, orig, dub, knots, scouting, opts, probe, clock)
         except MediaError as exc:   # a window that does not decode: the full decode will say why
             clock.lap("until it fell back")
             raise NoProof(f"a window could not be read ({exc})") from None
@@ -304,18 +301,29 @@ def align_by_probes(original: str, dubbed: str, streams: tuple[AudioStream, Audi
             probe["laps"] = clock.laps
             probe["read_bytes"] = {"original": orig.read_bytes, "dubbed": dub.read_bytes}
             probe["decoded_s"] = {"original": round(orig.decoded_s, 1), "dubbed": round(dub.decoded_s, 1)}
-    segments = _joined(_clip([*head[:-1], _on(line, head[-1].dub_start, tail[0].dub_end), *tail[1:]],
-                             orig.duration, dub.duration), line)
-    return _verdict(segments, line, scouts + checks, use_bed, orig.duration, dub.duration, probe, opts)
+    segments = _clip(segments, orig.duration, dub.duration)
+    return _verdict(segments, knots, scouting.use_bed, orig.duration, dub.duration, probe, opts)
 
 
 def _read_all(pool, jobs: list[tuple[Reader, float, float]]) -> list[Window]:
     return list(pool.map(lambda job: job[0].read(job[1], job[2]), jobs))
 
 
-def _scout(pool, orig: Reader, dub: Reader, accept_z: tuple[float, float], probe: dict):
-    """The line through the scouts: a lead scout is searched for widely, the others near the
-    line it implies (reading a third as much of the original)."""
+@dataclass
+class Scouting:
+    """What the scouts found: the signal, the z a wide search must reach, the line to look
+    near first, and the scouts placed (on that line or off it)."""
+
+    use_bed: bool
+    z_needed: float
+    line: Line
+    knots: list[Knot]
+
+
+def _scout(pool, orig: Reader, dub: Reader, accept_z: tuple[float, float], probe: dict) -> Scouting:
+    """The line to look near: a lead scout is searched for widely, the others near the line it
+    implies (reading a third as much of the original). Where three agree, their fitted line;
+    otherwise the lead's, and each scout that matched elsewhere is a knot of its own."""
     ratio = orig.duration / dub.duration
     wide = min(SCOUT_MARGIN, 0.1 * orig.duration)
     centres = spread(0.0, dub.duration, SCOUTS)
@@ -345,24 +353,22 @@ def _scout(pool, orig: Reader, dub: Reader, accept_z: tuple[float, float], probe
         return [p for p in (place_scout(d, o, use_bed, sp) for d, o in pairs) if p is not None and p.z >= z_needed]
 
     placed = placed_at(speed)
-    probe["scouts"] = len(placed)
-    if len(placed) < MIN_SCOUTS:
-        raise NoProof(f"{len(placed)} of {SCOUTS} scout windows matched the original on one line (needs {MIN_SCOUTS})")
-    line = _scouts_line(placed)
-    if abs(line.speed / speed - 1) > 5e-4:   # off the lead's film ratio: place them again at the line's speed
+    line = _scouts_line(placed, guess)
+    if line is not guess and abs(line.speed / speed - 1) > 5e-4:   # off the lead's film ratio: place them again
         placed = placed_at(line.speed)
-        if len(placed) < MIN_SCOUTS:
-            raise NoProof(f"the scout windows match at {line.speed:.5f}, off the film ratios, but not all of them")
-        line = _scouts_line(placed)
-    return use_bed, line, placed
+        line = _scouts_line(placed, guess)
+        if line is guess:
+            raise NoProof("the scout windows match off the film ratios, but not all of them at one speed")
+    probe["scouts"] = {"placed": len(placed), "on_one_line": line is not guess}
+    return Scouting(use_bed, z_needed, line, [Knot(p.dub, p.orig, p.ncc) for p in placed])
 
 
-def _scouts_line(placed: list[Placed]) -> Line:
+def _scouts_line(placed: list[Placed], guess: Line) -> Line:
+    """The line through the scouts where MIN_SCOUTS lie on it; ``guess`` (the lead's) otherwise."""
+    if len(placed) < MIN_SCOUTS:
+        return guess
     line = fit_line(placed)
-    off = max(abs(line.off_by(p)) for p in placed)
-    if off > 2 * LAG_TOLERANCE:
-        raise NoProof(f"the scout windows lie up to {off * 10:.0f} ms off one line: a cut, an insert or a varying speed")
-    return line
+    return line if max(abs(line.off_by(p.dub, p.orig)) for p in placed) <= 2 * LAG_TOLERANCE else guess
 
 
 def _beds_sound(tracks: list[DecodedTrack]) -> bool:
@@ -370,7 +376,11 @@ def _beds_sound(tracks: list[DecodedTrack]) -> bool:
     return bed_worth_using(np.concatenate([t.bed for t in tracks]), np.concatenate([t.full for t in tracks]))
 
 
-def _check(pool, orig: Reader, dub: Reader, line: Line, use_bed: bool, probe: dict) -> list[Placed]:
+def _check(pool, orig: Reader, dub: Reader, scouting: Scouting, probe: dict) -> list[Knot]:
+    """CHECKS windows between the ends, each looked for near the scouts' line, then (in dub
+    order) near the last offset found before it and, failing that, widely around it. A
+    window that sounds and matches nowhere is a knot without a place; a silent one is none."""
+    line, use_bed = scouting.line, scouting.use_bed
     edge = edge_seconds(dub.duration)
     starts = [c - CHECK_S / 2 for c in spread(edge, dub.duration - edge, CHECKS)]
     jobs: list[tuple[Reader, float, float]] = []
@@ -378,43 +388,154 @@ def _check(pool, orig: Reader, dub: Reader, line: Line, use_bed: bool, probe: di
         jobs.append((dub, d0, CHECK_S))
         jobs.append((orig, line.orig(d0) - CHECK_MARGIN, CHECK_S / line.speed + 2 * CHECK_MARGIN))
     windows = _read_all(pool, jobs)
-    matched, silent, unmatched = [], 0, 0
+    knots = list(scouting.knots)
+    pending: list[tuple[Knot, Window]] = []
+    silent = 0
     for d, o in zip(windows[::2], windows[1::2]):
-        lag = (line.orig(d.start) - o.start) * FPS
-        p = place_check(d, o, use_bed, line.speed, lag)
-        frames = len(_signal(d.track, use_bed)[1])
-        sounds = _signal(d.track, use_bed)[1].loud.mean() >= MIN_LOUD and _signal(o.track, use_bed)[1].loud.mean() >= MIN_LOUD
-        if p is not None and p.ncc >= ncc_floor(frames):
-            if abs(line.off_by(p)) > LAG_TOLERANCE:
-                raise NoProof(f"the window at {d.start / 60:.1f} min of the dub matches {line.off_by(p) * 10:+.0f} ms "
-                              "off the line: a cut, an insert or a varying speed")
-            matched.append(p)
-        elif sounds:
-            unmatched += 1
+        p = _near(d, o, line, use_bed)
+        if p is not None:
+            knots.append(Knot(p.dub, p.orig, p.ncc))
+        elif _sounds(d.track, use_bed) and _sounds(o.track, use_bed):
+            pending.append((Knot(d.start + CHECK_S / 2, None), d))
         else:
             silent += 1
-    probe["checks"] = {"matched": len(matched), "silent": silent, "unmatched": unmatched}
-    if len(matched) < CHECKS / 2 or len(matched) < MIN_MATCHED * (len(matched) + unmatched):
-        raise NoProof(f"{len(matched)} of {CHECKS} check windows matched on the line ({unmatched} sound and do not)")
-    return matched
+    knots.sort(key=lambda k: k.dub)
+    wide = 0
+    for knot, window in pending:
+        found, searched = _elsewhere(orig, window, knots, scouting)
+        wide += searched
+        if found is not None:
+            knot.orig, knot.dub, knot.ncc = found.orig, found.dub, found.ncc
+        knots.append(knot)
+        knots.sort(key=lambda k: k.dub)
+    unplaced = sum(not k.found for k in knots)
+    probe["checks"] = {"matched": CHECKS - silent - unplaced, "silent": silent, "unmatched": unplaced,
+                       "searched_widely": wide}
+    return knots
 
 
-def _edges(pool, orig: Reader, dub: Reader, line: Line, opts) -> tuple[list[Segment], list[Segment]]:
-    """The map's first and last segments on the line, from the full engine on each end."""
+def _near(d: Window, o: Window, line: Line, use_bed: bool) -> Placed | None:
+    """The dub window in the original window around ``line``'s prediction, if it matches there."""
+    p = place_check(d, o, use_bed, line.speed, (line.orig(d.start) - o.start) * FPS)
+    return p if p is not None and p.ncc >= ncc_floor(len(_signal(d.track, use_bed)[1])) else None
+
+
+def _sounds(track: DecodedTrack, use_bed: bool) -> bool:
+    return _signal(track, use_bed)[1].loud.mean() >= MIN_LOUD
+
+
+def _elsewhere(orig: Reader, d: Window, knots: list[Knot], scouting: Scouting) -> tuple[Placed | None, int]:
+    """A check window that missed the scouts' line, looked for near the offset found last
+    before it (the first after it, at the start) and then SCOUT_MARGIN either side of it
+    (with the scouts' z); and whether the wide search ran."""
+    found = [k for k in knots if k.found]
+    if not found:
+        return None, 0
+    before = [k for k in found if k.dub < d.start]
+    last = before[-1] if before else found[0]
+    line = Line(scouting.line.speed, last.orig - last.dub / scouting.line.speed)
+    if abs(line.offset - scouting.line.offset) > CHECK_MARGIN * 0.8:
+        o = orig.read(line.orig(d.start) - CHECK_MARGIN, CHECK_S / line.speed + 2 * CHECK_MARGIN)
+        if (p := _near(d, o, line, scouting.use_bed)) is not None:
+            return p, 0
+    o = orig.read(line.orig(d.start) - SCOUT_MARGIN, CHECK_S / line.speed + 2 * SCOUT_MARGIN)
+    p = place_scout(d, o, scouting.use_bed, line.speed)
+    if p is None or p.z < scouting.z_needed or p.ncc < ncc_floor(len(_signal(d.track, scouting.use_bed)[1])):
+        return None, 1
+    return p, 1
+
+
+def _mapped(pool, orig: Reader, dub: Reader, knots: list[Knot], scouting: Scouting, opts, probe: dict,
+            clock: LapClock) -> tuple[list[Segment], list[Knot]]:
+    """The map's segments from the knots: the ends and every edit's stretch by the full
+    engine, the rest straight along the knots' lines."""
+    lines = _lines(knots, scouting.line.speed)
+    head, tail = _edges(pool, orig, dub, knots, lines, opts)
+    knots = [k for k in (head.knot, head.gap, *knots, tail.gap, tail.knot) if k is not None]
+    lines = _lines(knots, scouting.line.speed)
+    clock.lap("edges")
+    spans = stretches(knots, lines)
+    blind = sum(s.end.dub - s.start.dub for s in spans if s.blind)
+    if blind > MAX_ENGINE_SHARE * dub.duration:
+        raise NoProof(f"{blind / 60:.0f} min of the dub lie between windows that matched nowhere")
+    probe["knots"] = [[round(k.dub, 2), round(k.orig - k.dub / scouting.line.speed, 3) if k.found else None]
+                      for k in knots]
+    edits = [i for i, s in enumerate(spans) if not s.straight]
+    narrowed = dict(zip(edits, pool.map(lambda i: _narrowed(orig, dub, spans[i], scouting.use_bed), edits)))
+    clock.lap("bisection")
+    probe["edits"] = [[round(narrowed[i].start.dub, 1), round(narrowed[i].end.dub, 1)] for i in edits]
+    engine = sum(narrowed[i].end.dub - narrowed[i].start.dub + 2 * ENGINE_PAD for i in edits)
+    if engine > MAX_ENGINE_SHARE * dub.duration:
+        raise NoProof(f"the edits' stretches hold {engine / 60:.0f} min of the dub")
+    by_span = dict(zip(edits, pool.map(lambda i: _edit_map(orig, dub, narrowed[i], opts), edits)))
+    clock.lap("edits")
+    claims = [Claim(0.0, head.knot.dub, head.segments)]
+    for i, span in enumerate(spans):
+        claims += _straight(span) if i not in by_span else [
+            *_straight(Stretch(span.start, narrowed[i].start, span.start_line, span.start_line)), by_span[i],
+            *_straight(Stretch(narrowed[i].end, span.end, span.end_line, span.end_line))]
+    claims.append(Claim(tail.knot.dub, dub.duration, tail.segments))
+    return assembled(claims), knots
+
+
+def _straight(span: Stretch) -> list[Claim]:
+    """A stretch between two knots on one line (or what halving left of one), if it has length."""
+    a, b = span.start.dub, span.end.dub
+    return [Claim(a, b, [span.start_line.on(a, b)], yields=True)] if b - a > 1e-3 else []
+
+
+def _lines(knots: list[Knot], speed: float) -> dict[int, Line]:
+    runs = runs_of(knots, speed)
+    if not runs:
+        raise NoProof("no window matched the original")
+    speed = shared_speed(runs, speed)
+    return {id(k): line for run in runs for line in [line_of(run, speed, LAG_TOLERANCE)] for k in run}
+
+
+@dataclass
+class Edge:
+    """An end of the dub as the full engine maps it: its segments, the knot where they meet
+    the windows' stretches, and a knot without a place where the engine stopped short."""
+
+    segments: list[Segment]
+    knot: Knot
+    gap: Knot | None
+
+
+def _edges(pool, orig: Reader, dub: Reader, knots: list[Knot], lines: dict[int, Line], opts) -> tuple[Edge, Edge]:
     edge = edge_seconds(dub.duration)
-    head, tail = (0.0, edge), (dub.duration - edge, dub.duration)
+    found = [k for k in knots if k.found]
+    first, last = lines[id(found[0])], lines[id(found[-1])]
     jobs = []
-    for d0, d1 in (head, tail):
+    for (d0, d1), line in (((0.0, edge), first), ((dub.duration - edge, dub.duration), last)):
         o0 = max(0.0, line.orig(d0) - EDGE_MARGIN)
         jobs += [(dub, d0, d1 - d0), (orig, o0, line.orig(d1) + EDGE_MARGIN - o0)]
     w = _read_all(pool, jobs)
-    first = _on_line(_edge_map(w[0], w[1], opts), line, "start")
-    last = _on_line(_edge_map(w[2], w[3], opts), line, "end")
-    if not first[-1].dub_end >= head[1] - EDGE_MARGIN:
-        raise NoProof(f"the dub's first {head[1]:.0f} s leave the line before their end")
-    if not last[0].dub_start <= tail[0] + EDGE_MARGIN:
-        raise NoProof(f"the dub's last {tail[1] - tail[0]:.0f} s join the line late")
-    return first, last
+    head, tail = pool.map(lambda pair: _edge_map(*pair, opts), ((w[0], w[1]), (w[2], w[3])))
+    return _head(head, edge, first), _tail(tail, dub.duration - edge, last)
+
+
+def _head(segments: list[Segment], edge: float, line: Line) -> Edge:
+    segments = _snap_onto(segments, line)
+    end = segments[-1]
+    gap = Knot(edge, None) if end.dub_end < edge - EDGE_MARGIN else None
+    return Edge(segments, Knot(end.dub_end, end.orig_end, 1.0), gap)
+
+
+def _tail(segments: list[Segment], edge: float, line: Line) -> Edge:
+    segments = _snap_onto(segments, line)
+    start = segments[0]
+    gap = Knot(edge, None) if start.dub_start > edge + EDGE_MARGIN else None
+    return Edge(segments, Knot(start.dub_start, start.orig_start, 1.0), gap)
+
+
+def _snap_onto(segments: list[Segment], line: Line) -> list[Segment]:
+    segments = [s for s in segments if s.dub_end - s.dub_start > 1.0]
+    if not segments:
+        raise NoProof("the full engine maps nothing at an end of the dub")
+    return [line.on(s.dub_start, s.dub_end)
+            if max(abs(line.off_by(s.dub_start, s.orig_start)), abs(line.off_by(s.dub_end, s.orig_end)))
+            <= 2 * LAG_TOLERANCE else s for s in segments]
 
 
 def edge_seconds(duration: float) -> float:
@@ -423,10 +544,12 @@ def edge_seconds(duration: float) -> float:
     return min(EDGE_S, max(MIN_EDGE_S, duration / 4))
 
 
-def _edge_map(dub: Window, orig: Window, opts) -> list[Segment]:
+def _edge_map(dub: Window, orig: Window, opts, min_share: float | None = None) -> list[Segment]:
+    """The full engine's map of two windows, on the files' timelines."""
     from .engine import AlignOptions, align_tracks   # the engine calls this module
 
-    edge_opts = AlignOptions(min_confidence=opts.min_confidence, min_coverage=opts.min_coverage, speech="never")
+    edge_opts = AlignOptions(min_confidence=opts.min_confidence if min_share is None else 0.0,
+                             min_coverage=opts.min_coverage if min_share is None else min_share, speech="never")
     result = align_tracks(orig.track, dub.track, edge_opts)
     if not result.aligned:
         raise NoProof(f"the full engine does not align the window at {dub.start / 60:.1f} min ({result.reason})")
@@ -434,34 +557,31 @@ def _edge_map(dub: Window, orig: Window, opts) -> list[Segment]:
             for s in result.segments]
 
 
-def _on_line(segments: list[Segment], line: Line, which: str) -> list[Segment]:
-    """The edge map's segments, each on the line; NoProof if any lies off it (a cut, an insert
-    or a scene the engine placed elsewhere: more than one line is the full decode's work)."""
-    out = []
-    for s in segments:
-        worst = max(abs(s.orig_start - line.orig(s.dub_start)), abs(s.orig_end - line.orig(s.dub_end)))
-        if worst <= LAG_TOLERANCE * 2 / FPS:
-            out.append(_on(line, s.dub_start, s.dub_end))
-        elif s.dub_end - s.dub_start > 1.0:
-            raise NoProof(f"at the {which}, dub {s.dub_start:.1f}-{s.dub_end:.1f} s maps {worst * 1000:.0f} ms off the line")
-    if not out:
-        raise NoProof(f"nothing matches at the {which}")
-    return out
+def _narrowed(orig: Reader, dub: Reader, span: Stretch, use_bed: bool) -> Stretch:
+    """An edit's stretch halved until it is EDIT_SPAN long: the middle window is looked for on
+    each side's line, and the half it joins is the edit's no more. A middle that matches
+    neither (or both) leaves the stretch as it is."""
+    if span.blind:
+        return span
+    while span.end.dub - span.start.dub > EDIT_SPAN:
+        d = dub.read((span.start.dub + span.end.dub) / 2 - CHECK_S / 2, CHECK_S)
+        sides = [(line, p) for line in (span.start_line, span.end_line)
+                 if (p := _near(d, orig.read(line.orig(d.start) - CHECK_MARGIN,
+                                             CHECK_S / line.speed + 2 * CHECK_MARGIN), line, use_bed)) is not None
+                 and abs(line.off_by(p.dub, p.orig)) <= LAG_TOLERANCE]
+        if len(sides) != 1:
+            break
+        line, p = sides[0]
+        knot = Knot(p.dub, p.orig, p.ncc)
+        span = (Stretch(knot, span.end, line, span.end_line) if line == span.start_line
+                else Stretch(span.start, knot, span.start_line, line))
+    return span
 
 
-def _joined(segments: list[Segment], line: Line) -> list[Segment]:
-    """Neighbours on the line that touch are one segment."""
-    out: list[Segment] = []
-    for seg in segments:
-        if out and seg.dub_start - out[-1].dub_end < 1e-3:
-            out[-1] = _on(line, out[-1].dub_start, seg.dub_end)
-        else:
-            out.append(seg)
-    return out
-
-
-def _on(line: Line, d0: float, d1: float) -> Segment:
-    return Segment(d0, d1, line.orig(d0), line.orig(d1))
+def _edit_map(orig: Reader, dub: Reader, span: Stretch, opts) -> Claim:
+    (d0, d1), (o0, o1) = edit_window(span, dub.duration, orig.duration)
+    segments = _edge_map(dub.read(d0, d1 - d0), orig.read(o0, o1 - o0), opts, min_share=0.0)
+    return joined_stretch(segments, span, slack=CHECK_S / 2)
 
 
 def _clip(segments: list[Segment], orig_duration: float, dub_duration: float) -> list[Segment]:
@@ -470,10 +590,10 @@ def _clip(segments: list[Segment], orig_duration: float, dub_duration: float) ->
     return clip(segments, orig_duration, dub_duration)
 
 
-def _verdict(segments, line: Line, placed: list[Placed], use_bed: bool, orig_s: float, dub_s: float,
-             probe: dict, opts) -> TimeMap:
+def _verdict(segments, knots: list[Knot], use_bed: bool, orig_s: float, dub_s: float, probe: dict, opts) -> TimeMap:
+    speed = float(np.median([s.speed for s in segments])) if segments else 1.0
     mapped = sum(s.dub_end - s.dub_start for s in segments)
-    possible = min(dub_s, orig_s * line.speed)
+    possible = min(dub_s, orig_s * speed)
     coverage = mapped / possible if possible > 0 else 0.0
     checks = probe.get("checks", {})
     matched, unmatched = checks.get("matched", 0), checks.get("unmatched", 0)
@@ -484,7 +604,9 @@ def _verdict(segments, line: Line, placed: list[Placed], use_bed: bool, orig_s: 
     details = {"signal": "bed" if use_bed else "full", "read": "probe", "probe": probe, "coverage": round(coverage, 4),
                "basis": {"possible_s": round(possible, 3), "orig_s": round(orig_s, 3), "dub_s": round(dub_s, 3),
                          "min_coverage": opts.min_coverage, "min_confidence": opts.min_confidence}}
-    anchors = [Anchor(dub=p.dub, orig=p.orig, weight=float(np.clip(p.ncc, 0, 1))) for p in placed]
-    reason = (f"{len(segments)} segment(s) cover {coverage:.0%} of the dub (probe path: "
-              f"{len(placed)} windows on one line)")
-    return TimeMap("aligned", confidence, reason, line.speed, segments, anchors, details)
+    found = [k for k in knots if k.found]
+    anchors = [Anchor(dub=k.dub, orig=k.orig, weight=float(np.clip(k.ncc, 0, 1))) for k in found]
+    edits = len(probe.get("edits", []))
+    reason = (f"{len(segments)} segment(s) cover {coverage:.0%} of the dub (probe path: {len(found)} windows, "
+              f"{edits} edit(s) mapped by the engine)")
+    return TimeMap("aligned", confidence, reason, speed, segments, anchors, details)
