@@ -1,24 +1,25 @@
 """The probe path (``align.read = "probe"``): read windows of both files, not the whole films.
 
 On a NAS the read is the cost: decoding a track makes ffmpeg read every cluster of the file,
-picture included (a 30 GB remux is four minutes over gigabit). Most dubs differ from the
-original by an offset and a film-rate speed alone, and for those a few dozen seeks prove the
-map:
+picture included (a 30 GB remux is four minutes over gigabit). A dub differs from the
+original by an offset, a film-rate speed and a handful of edits, and a few dozen seeks find
+them:
 
-1. scouts: SCOUTS dub windows spread over the film, each searched for at every film ratio in
-   an original window that the durations' ratio places, SCOUT_MARGIN wide either side;
-2. the line: the scouts that match must fall on one line (speed and offset);
-3. checks: CHECKS more dub windows, each looked for in a narrow original window around the
-   line's prediction. Each must match there or be silent; none may sound and not match;
-4. the edges: the first and last EDGE_S of the dub are aligned by the full engine against
-   the stretch of the original the line puts them at; their segments on the line say where
-   the map starts and ends;
-5. the map: one segment on the line fitted through every window.
+1. scouts: SCOUTS dub windows spread over the film, the lead searched for at every film
+   ratio in an original window that the durations' ratio places, SCOUT_MARGIN wide either
+   side, the others near the line it implies;
+2. checks: CHECKS more dub windows, each looked for near the scouts' line, then near its
+   neighbour's offset, then widely; each window that matches is a knot (align/probe_edits.py);
+3. the edges: the first and last EDGE_S of the dub are aligned by the full engine against
+   the stretch of the original the nearest knot's line puts them at;
+4. the edits: between knots on different offsets the middle window is placed on each side's
+   line until the edit lies within EDIT_SPAN, and the full engine maps that stretch;
+5. the map: the edges, the edits and straight stretches along the knots' lines.
 
 Anything else returns a reason instead of a map, and the caller decodes both files in full:
-the fallback decides. A cut or an insert moves every window after it off the line, so some
-window disagrees. What no window can see is an insert and a cut of the same length between
-two neighbouring checks; docs/aligner.md says so, and that is why this path is an option.
+the fallback decides. What no window can see is an insert and a cut of the same length
+between two neighbouring knots; docs/aligner.md says so, and that is why this path is an
+option.
 """
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ from ..timing import LapClock
 from ..tools.ffprobe import AudioStream
 from .decode import SAMPLE_RATE, DecodedTrack, bed_worth_using, decode_pcm, last_error
 from .features import FPS, Features, detail, features_of, frame_time, onset_envelope, resample_features
-from .search import KNOWN_SPEEDS, OriginalIndex, local_search, ncc_floor
+from .search import KNOWN_SPEEDS, OriginalIndex, chance_bound, local_search, ncc_floor
 from .probe_edits import (EDIT_SPAN, ENGINE_PAD, MAX_ENGINE_SHARE, Claim, Knot, Line, NoProof, Stretch, assembled,
                           edit_window, joined_stretch, line_of, runs_of, shared_speed, stretches)
 from .timemap import Anchor, Segment, TimeMap
@@ -60,6 +61,9 @@ EDGE_S = 60.0
 EDGE_MARGIN = 15.0
 MIN_EDGE_S = 40.0
 HALF_RADIUS = 6          # frames either side of a window's lag its halves are looked for
+# A half of a true match can be weak (7.5 s of a 5.1 bed against a stereo one: NCC 0.17); half
+# the chance bound is two of chance's deviations. Across a large edit a half finds nothing there.
+HALF_NCC = 0.45
 MIN_LOUD = 0.3           # a window quieter than this share of frames is no evidence either way
 CALIBRATE_S = 40.0
 SNIPPET_S = 2.0
@@ -240,7 +244,7 @@ def _halves_agree(z_dub: np.ndarray, z_orig: np.ndarray, loud: np.ndarray, lag: 
         if loud[start:start + half].mean() < MIN_LOUD:
             continue
         m = local_search(z_dub, z_orig, start, half, lag, radius=HALF_RADIUS)
-        if m is None or m.ncc < ncc_floor(half) or abs(m.lag - lag) > LAG_TOLERANCE:
+        if m is None or m.ncc < HALF_NCC * chance_bound(half) or abs(m.lag - lag) > HALF_RADIUS / 2:
             return False
     return True
 
@@ -461,12 +465,11 @@ def _mapped(pool, orig: Reader, dub: Reader, knots: list[Knot], scouting: Scouti
     probe["knots"] = [[round(k.dub, 2), round(k.orig - k.dub / scouting.line.speed, 3) if k.found else None]
                       for k in knots]
     edits = [i for i, s in enumerate(spans) if not s.straight]
+    _worth_it([min(s.end.dub - s.start.dub, EDIT_SPAN) for s in (spans[i] for i in edits)], dub.duration)
     narrowed = dict(zip(edits, pool.map(lambda i: _narrowed(orig, dub, spans[i], scouting.use_bed), edits)))
     clock.lap("bisection")
     probe["edits"] = [[round(narrowed[i].start.dub, 1), round(narrowed[i].end.dub, 1)] for i in edits]
-    engine = sum(narrowed[i].end.dub - narrowed[i].start.dub + 2 * ENGINE_PAD for i in edits)
-    if engine > MAX_ENGINE_SHARE * dub.duration:
-        raise NoProof(f"the edits' stretches hold {engine / 60:.0f} min of the dub")
+    _worth_it([narrowed[i].end.dub - narrowed[i].start.dub for i in edits], dub.duration)
     by_span = dict(zip(edits, pool.map(lambda i: _edit_map(orig, dub, narrowed[i], opts), edits)))
     clock.lap("edits")
     claims = [Claim(0.0, head.knot.dub, head.segments)]
@@ -476,6 +479,14 @@ def _mapped(pool, orig: Reader, dub: Reader, knots: list[Knot], scouting: Scouti
             *_straight(Stretch(narrowed[i].end, span.end, span.end_line, span.end_line))]
     claims.append(Claim(tail.knot.dub, dub.duration, tail.segments))
     return assembled(claims), knots
+
+
+def _worth_it(edit_spans: list[float], dub_s: float) -> None:
+    """NoProof where the engine would read more of the dub around the edits than
+    MAX_ENGINE_SHARE (checked before the halving too, with each stretch at its least)."""
+    engine = sum(span + 2 * ENGINE_PAD for span in edit_spans)
+    if engine > MAX_ENGINE_SHARE * dub_s:
+        raise NoProof(f"the edits' stretches hold {engine / 60:.0f} min of the dub")
 
 
 def _straight(span: Stretch) -> list[Claim]:

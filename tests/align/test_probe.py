@@ -8,7 +8,7 @@ from benchmarks.corpus import build_pair
 from benchmarks.evaluate import evaluate
 from syncdub_companion.align import align
 from syncdub_companion.align.decode import SAMPLE_RATE, bed_kinds, decode_pair, select_stream
-from syncdub_companion.align.probe import Reader
+from syncdub_companion.align.probe import CHECK_MARGIN, CHECK_S, Reader, place_check
 from syncdub_companion.tools.ffprobe import FFprobe
 
 # Windows are worth it from 20 minutes; these pairs are shorter, so the floor comes down (the
@@ -31,7 +31,7 @@ def test_an_offset_and_a_pal_speed_up_are_proved_from_windows(pairs):
     assert result.details["probe"]["checks"]["matched"] >= 8
 
 
-def test_a_cut_makes_the_windows_disagree_and_the_full_decode_decides(pairs):
+def test_where_the_edits_fill_most_of_the_film_the_full_decode_decides(pairs):
     pair = build_pair("missing_scenes", "es-en", 60, pairs, reuse=True)
     probed = align(str(pair.original), str(pair.dubbed), PROBE)
     full = align(str(pair.original), str(pair.dubbed), FULL)
@@ -39,6 +39,35 @@ def test_a_cut_makes_the_windows_disagree_and_the_full_decode_decides(pairs):
     assert "read" not in probed.details
     assert probed.segments == full.segments
     assert evaluate(probed.to_dict(), pair)["passed"]
+
+
+def test_cut_scenes_are_mapped_from_windows_around_each_cut(pairs):
+    pair = build_pair("missing_scenes", "es-en", 900, pairs, reuse=True)
+    result = align(str(pair.original), str(pair.dubbed), PROBE)
+    assert result.details["read"] == "probe", result.details.get("probe")
+    metrics = evaluate(result.to_dict(), pair)
+    assert metrics["passed"], (metrics["failures"], result.segments)
+    # three cuts: the windows on either side of each disagree, and the engine maps between
+    assert len(result.details["probe"]["edits"]) >= 3
+    offsets = sorted({round(s.orig_start - s.dub_start / s.speed, 1) for s in result.segments})
+    assert len(offsets) == 4, result.segments
+
+
+def test_a_window_across_a_cut_proves_nothing(pairs):
+    pair = build_pair("missing_scenes", "es-en", 900, pairs, reuse=True)
+    cut = next(t["dub_end"] for t in pair.truth if t["dub_end"] > 100)
+    before = pair.truth[0]["orig_start"] - pair.truth[0]["dub_start"]
+    orig, dub = _reader(pair.original), _reader(pair.dubbed)
+    use_bed = orig.kind != "full"
+
+    def placed(dub_start: float, offset: float):
+        d = dub.read(dub_start, CHECK_S)
+        o = orig.read(dub_start + offset - CHECK_MARGIN, CHECK_S + 2 * CHECK_MARGIN)
+        return place_check(d, o, use_bed, 1.0, (dub_start + offset - o.start) * 100)
+
+    clear = placed(cut - 25.0, before)
+    assert clear is not None and abs(clear.orig - clear.dub - before) < 0.02
+    assert placed(cut - 6.0, before) is None   # 6 s before the cut, 9 s after it
 
 
 def test_a_different_episode_is_never_aligned_by_the_windows(pairs):
