@@ -472,12 +472,12 @@ def _mapped(pool, orig: Reader, dub: Reader, knots: list[Knot], scouting: Scouti
     _worth_it([narrowed[i].end.dub - narrowed[i].start.dub for i in edits], dub.duration)
     by_span = dict(zip(edits, pool.map(lambda i: _edit_map(orig, dub, narrowed[i], opts), edits)))
     clock.lap("edits")
-    claims = [Claim(0.0, head.knot.dub, head.segments)]
+    claims = [Claim(0.0, head.knot.dub, head.segments)] if head.knot else []
     for i, span in enumerate(spans):
         claims += _straight(span) if i not in by_span else [
             *_straight(Stretch(span.start, narrowed[i].start, span.start_line, span.start_line)), by_span[i],
             *_straight(Stretch(narrowed[i].end, span.end, span.end_line, span.end_line))]
-    claims.append(Claim(tail.knot.dub, dub.duration, tail.segments))
+    claims += [Claim(tail.knot.dub, dub.duration, tail.segments)] if tail.knot else []
     return assembled(claims), knots
 
 
@@ -509,7 +509,7 @@ class Edge:
     the windows' stretches, and a knot without a place where the engine stopped short."""
 
     segments: list[Segment]
-    knot: Knot
+    knot: Knot | None       # None: the engine mapped nothing there
     gap: Knot | None
 
 
@@ -522,11 +522,22 @@ def _edges(pool, orig: Reader, dub: Reader, knots: list[Knot], lines: dict[int, 
         o0 = max(0.0, line.orig(d0) - EDGE_MARGIN)
         jobs += [(dub, d0, d1 - d0), (orig, o0, line.orig(d1) + EDGE_MARGIN - o0)]
     w = _read_all(pool, jobs)
-    head, tail = pool.map(lambda pair: _edge_map(*pair, opts), ((w[0], w[1]), (w[2], w[3])))
+    head, tail = pool.map(lambda pair: _edge_or_nothing(*pair, opts), ((w[0], w[1]), (w[2], w[3])))
     return _head(head, edge, first), _tail(tail, dub.duration - edge, last)
 
 
+def _edge_or_nothing(dub: Window, orig: Window, opts) -> list[Segment]:
+    """An end the engine cannot map (credits over silence, a dub-only logo) stays unmapped:
+    the map then starts (or ends) at the nearest knot, and the coverage says what it lost."""
+    try:
+        return [s for s in _edge_map(dub, orig, opts) if s.dub_end - s.dub_start > 1.0]
+    except NoProof:
+        return []
+
+
 def _head(segments: list[Segment], edge: float, line: Line) -> Edge:
+    if not segments:
+        return Edge([], None, None)
     segments = _snap_onto(segments, line)
     end = segments[-1]
     gap = Knot(edge, None) if end.dub_end < edge - EDGE_MARGIN else None
@@ -534,6 +545,8 @@ def _head(segments: list[Segment], edge: float, line: Line) -> Edge:
 
 
 def _tail(segments: list[Segment], edge: float, line: Line) -> Edge:
+    if not segments:
+        return Edge([], None, None)
     segments = _snap_onto(segments, line)
     start = segments[0]
     gap = Knot(edge, None) if start.dub_start > edge + EDGE_MARGIN else None
@@ -541,9 +554,6 @@ def _tail(segments: list[Segment], edge: float, line: Line) -> Edge:
 
 
 def _snap_onto(segments: list[Segment], line: Line) -> list[Segment]:
-    segments = [s for s in segments if s.dub_end - s.dub_start > 1.0]
-    if not segments:
-        raise NoProof("the full engine maps nothing at an end of the dub")
     return [line.on(s.dub_start, s.dub_end)
             if max(abs(line.off_by(s.dub_start, s.orig_start)), abs(line.off_by(s.dub_end, s.orig_end)))
             <= 2 * LAG_TOLERANCE else s for s in segments]

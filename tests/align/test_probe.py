@@ -22,12 +22,18 @@ def pairs(pairs_dir):
     return pairs_dir
 
 
-def test_an_offset_and_a_pal_speed_up_are_proved_from_windows(pairs):
-    pair = build_pair("pal_speedup_tempo", "es-en", 150, pairs, reuse=True)
+def _proved(case: str, duration: float, pairs):
+    """The probe path's map of a pair, asserted to come from the windows and to meet the targets."""
+    pair = build_pair(case, "es-en", duration, pairs, reuse=True)
     result = align(str(pair.original), str(pair.dubbed), PROBE)
     assert result.details["read"] == "probe", result.details.get("probe")
     metrics = evaluate(result.to_dict(), pair)
     assert metrics["passed"], (metrics["failures"], result.segments)
+    return result
+
+
+def test_an_offset_and_a_pal_speed_up_are_proved_from_windows(pairs):
+    result = _proved("pal_speedup_tempo", 150, pairs)
     assert result.details["probe"]["checks"]["matched"] >= 8
 
 
@@ -42,11 +48,7 @@ def test_where_the_edits_fill_most_of_the_film_the_full_decode_decides(pairs):
 
 
 def test_cut_scenes_are_mapped_from_windows_around_each_cut(pairs):
-    pair = build_pair("missing_scenes", "es-en", 900, pairs, reuse=True)
-    result = align(str(pair.original), str(pair.dubbed), PROBE)
-    assert result.details["read"] == "probe", result.details.get("probe")
-    metrics = evaluate(result.to_dict(), pair)
-    assert metrics["passed"], (metrics["failures"], result.segments)
+    result = _proved("missing_scenes", 900, pairs)
     # three cuts: the windows on either side of each disagree, and the engine maps between
     assert len(result.details["probe"]["edits"]) >= 3
     offsets = sorted({round(s.orig_start - s.dub_start / s.speed, 1) for s in result.segments})

@@ -6,7 +6,6 @@ import pytest
 from syncdub_companion.align.probe_edits import (MAX_ORIG_SPAN, Claim, Knot, Line, NoProof, Stretch, assembled,
                                                  edit_window, joined_stretch, line_of, runs_of, shared_speed,
                                                  stretches)
-from syncdub_companion.align.timemap import Segment
 
 PAL = 25 / 23.976
 
