@@ -41,7 +41,8 @@ from .decode import SAMPLE_RATE, DecodedTrack, bed_worth_using, decode_pcm, last
 from .features import FPS, Features, detail, features_of, frame_time, onset_envelope, resample_features
 from .search import KNOWN_SPEEDS, OriginalIndex, chance_bound, local_search, ncc_floor
 from .probe_edits import (EDIT_SPAN, ENGINE_PAD, MAX_ENGINE_SHARE, Claim, Knot, Line, NoProof, Stretch, assembled,
-                          edit_window, joined_stretch, line_of, runs_of, shared_speed, stretches)
+                          Unjoined, edit_window, joined_stretch, line_of, pairwise_speed, runs_of, shared_speed,
+                          stretches)
 from .timemap import Anchor, Segment, TimeMap
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,8 @@ SCOUT_S = 30.0
 SCOUT_MARGIN = 75.0      # how far the durations' ratio may misplace a scout (logos, a cut near an end)
 SCOUT_NEAR = 20.0        # the other scouts: this far either side of the lead's line (a 0.1 % speed error over an hour is 3.6 s)
 LEADS = 2                # scouts tried as the lead before giving up
-MIN_SCOUTS = 3           # scouts that must match on the line
+MIN_SCOUTS = 3           # scouts that must match on one line for the checks to look near it first
+MIN_PLACED = 2           # scouts that must match at all (a weak bed matches one by luck, and then nothing)
 CHECKS = 12
 CHECK_S = 15.0
 CHECK_MARGIN = 3.0       # a check's original window reaches this far either side of the line
@@ -69,6 +71,10 @@ CALIBRATE_S = 40.0
 SNIPPET_S = 2.0
 SHIFT_SEARCH = 800       # samples (0.1 s) a seek may land off
 READERS = max(1, min(4, os.cpu_count() or 1))
+MAX_EDIT_SHARE = 0.5     # of the stretches between knots: more edits than that are the full decode's work
+VERY_WIDE = 300.0        # s either side: the last search for a window whose neighbours' offsets are all far off
+MAX_VERY_WIDE = 2        # such searches per film (each reads 10 minutes of the original)
+MAX_DOUBTED = 4          # wide-search knots an edit's map may overrule before the full decode decides
 
 
 @dataclass
@@ -357,6 +363,8 @@ def _scout(pool, orig: Reader, dub: Reader, accept_z: tuple[float, float], probe
         return [p for p in (place_scout(d, o, use_bed, sp) for d, o in pairs) if p is not None and p.z >= z_needed]
 
     placed = placed_at(speed)
+    if len(placed) < MIN_PLACED:
+        raise NoProof(f"{len(placed)} of {SCOUTS} scout windows matched the original: too little to go on")
     line = _scouts_line(placed, guess)
     if line is not guess and abs(line.speed / speed - 1) > 5e-4:   # off the lead's film ratio: place them again
         placed = placed_at(line.speed)
@@ -364,7 +372,9 @@ def _scout(pool, orig: Reader, dub: Reader, accept_z: tuple[float, float], probe
         if line is guess:
             raise NoProof("the scout windows match off the film ratios, but not all of them at one speed")
     probe["scouts"] = {"placed": len(placed), "on_one_line": line is not guess}
-    return Scouting(use_bed, z_needed, line, [Knot(p.dub, p.orig, p.ncc) for p in placed])
+    knots = [Knot(p.dub, p.orig, p.ncc, tentative=abs(line.off_by(p.dub, p.orig)) > 2 * LAG_TOLERANCE)
+             for p in placed]
+    return Scouting(use_bed, z_needed, line, knots)
 
 
 def _scouts_line(placed: list[Placed], guess: Line) -> Line:
@@ -398,23 +408,24 @@ def _check(pool, orig: Reader, dub: Reader, scouting: Scouting, probe: dict) -> 
     for d, o in zip(windows[::2], windows[1::2]):
         p = _near(d, o, line, use_bed)
         if p is not None:
-            knots.append(Knot(p.dub, p.orig, p.ncc))
+            knots.append(Knot(p.dub, p.orig, p.ncc, tentative=_off(line, p)))
         elif _sounds(d.track, use_bed) and _sounds(o.track, use_bed):
             pending.append((Knot(d.start + CHECK_S / 2, None), d))
         else:
             silent += 1
     knots.sort(key=lambda k: k.dub)
-    wide = 0
+    very_wide = MAX_VERY_WIDE
     for knot, window in pending:
-        found, searched = _elsewhere(orig, window, knots, scouting)
-        wide += searched
+        found, searched = _elsewhere(orig, window, knots, scouting, very_wide)
+        very_wide -= searched == VERY_WIDE
+        doubtful = searched > 0
         if found is not None:
-            knot.orig, knot.dub, knot.ncc = found.orig, found.dub, found.ncc
+            knot.orig, knot.dub, knot.ncc, knot.tentative = found.orig, found.dub, found.ncc, bool(doubtful)
         knots.append(knot)
         knots.sort(key=lambda k: k.dub)
     unplaced = sum(not k.found for k in knots)
     probe["checks"] = {"matched": CHECKS - silent - unplaced, "silent": silent, "unmatched": unplaced,
-                       "searched_widely": wide}
+                       "tentative": sum(k.tentative for k in knots)}
     return knots
 
 
@@ -424,40 +435,72 @@ def _near(d: Window, o: Window, line: Line, use_bed: bool) -> Placed | None:
     return p if p is not None and p.ncc >= ncc_floor(len(_signal(d.track, use_bed)[1])) else None
 
 
+def _off(line: Line, p: Placed) -> bool:
+    """A window found near a line but not on it: a short edit, or a look-alike bar."""
+    return abs(line.off_by(p.dub, p.orig)) > 2 * LAG_TOLERANCE
+
+
 def _sounds(track: DecodedTrack, use_bed: bool) -> bool:
     return _signal(track, use_bed)[1].loud.mean() >= MIN_LOUD
 
 
-def _elsewhere(orig: Reader, d: Window, knots: list[Knot], scouting: Scouting) -> tuple[Placed | None, int]:
-    """A check window that missed the scouts' line, looked for near the offset found last
-    before it (the first after it, at the start) and then SCOUT_MARGIN either side of it
-    (with the scouts' z); and whether the wide search ran."""
+def _elsewhere(orig: Reader, d: Window, knots: list[Knot], scouting: Scouting,
+               very_wide: int) -> tuple[Placed | None, float]:
+    """A check window that missed the scouts' line, looked for near the offsets of the knots
+    on either side of it, then SCOUT_MARGIN either side of the one before it (the one after
+    it, at the start) with the scouts' z, and VERY_WIDE where ``very_wide`` such searches are
+    left. Returns what it found and how far from a line it looked (0: on the line it was
+    looked for near; anything else is tentative)."""
     found = [k for k in knots if k.found]
     if not found:
-        return None, 0
+        return None, 0.0
     before = [k for k in found if k.dub < d.start]
-    last = before[-1] if before else found[0]
-    line = Line(scouting.line.speed, last.orig - last.dub / scouting.line.speed)
-    if abs(line.offset - scouting.line.offset) > CHECK_MARGIN * 0.8:
-        o = orig.read(line.orig(d.start) - CHECK_MARGIN, CHECK_S / line.speed + 2 * CHECK_MARGIN)
-        if (p := _near(d, o, line, scouting.use_bed)) is not None:
-            return p, 0
-    o = orig.read(line.orig(d.start) - SCOUT_MARGIN, CHECK_S / line.speed + 2 * SCOUT_MARGIN)
-    p = place_scout(d, o, scouting.use_bed, line.speed)
-    if p is None or p.z < scouting.z_needed or p.ncc < ncc_floor(len(_signal(d.track, scouting.use_bed)[1])):
-        return None, 1
-    return p, 1
+    after = [k for k in found if k.dub > d.start]
+    speed = scouting.line.speed
+    near = [Line(speed, k.orig - k.dub / speed) for k in (before[-1:] + after[:1])]
+    tried = [scouting.line]
+    for line in near:
+        if all(abs(line.offset - t.offset) > CHECK_MARGIN * 0.8 for t in tried):
+            tried.append(line)
+            o = orig.read(line.orig(d.start) - CHECK_MARGIN, CHECK_S / line.speed + 2 * CHECK_MARGIN)
+            if (p := _near(d, o, line, scouting.use_bed)) is not None:
+                return p, CHECK_MARGIN if _off(line, p) else 0.0
+    for margin in (SCOUT_MARGIN, VERY_WIDE)[:1 + (very_wide > 0)]:
+        o = orig.read(near[0].orig(d.start) - margin, CHECK_S / speed + 2 * margin)
+        p = place_scout(d, o, scouting.use_bed, speed)
+        if p is not None and p.z >= scouting.z_needed and p.ncc >= ncc_floor(len(_signal(d.track, scouting.use_bed)[1])):
+            return p, margin
+    return None, margin
 
 
 def _mapped(pool, orig: Reader, dub: Reader, knots: list[Knot], scouting: Scouting, opts, probe: dict,
             clock: LapClock) -> tuple[list[Segment], list[Knot]]:
     """The map's segments from the knots: the ends and every edit's stretch by the full
-    engine, the rest straight along the knots' lines."""
+    engine, the rest straight along the knots' lines. A knot that only a wide search found
+    and that an edit's map does not join is dropped (a look-alike bar), and the stretches
+    around it are mapped again."""
     lines = _lines(knots, scouting.line.speed)
     head, tail = _edges(pool, orig, dub, knots, lines, opts)
     knots = [k for k in (head.knot, head.gap, *knots, tail.gap, tail.knot) if k is not None]
-    lines = _lines(knots, scouting.line.speed)
     clock.lap("edges")
+    speed = pairwise_speed(knots, scouting.line.speed)
+    probe["found"] = [[round(k.dub, 2), round(k.orig - k.dub / speed, 3) if k.found else None, round(k.ncc, 2),
+                       k.tentative] for k in knots]
+    doubted = probe.setdefault("doubted", [])
+    done: dict = {}   # what the halving and the engine found for a stretch, kept for the next try
+    while True:
+        try:
+            return _pieces(pool, orig, dub, knots, head, tail, scouting, opts, probe, clock, done), knots
+        except Unjoined as exc:
+            if not exc.knot.tentative or len(doubted) >= MAX_DOUBTED:
+                raise
+            doubted.append(round(exc.knot.dub, 1))
+            exc.knot.orig, exc.knot.tentative = None, False
+
+
+def _pieces(pool, orig: Reader, dub: Reader, knots: list[Knot], head: "Edge", tail: "Edge", scouting: Scouting,
+            opts, probe: dict, clock: LapClock, done: dict) -> list[Segment]:
+    lines = _lines(knots, scouting.line.speed)
     spans = stretches(knots, lines)
     blind = sum(s.end.dub - s.start.dub for s in spans if s.blind)
     if blind > MAX_ENGINE_SHARE * dub.duration:
@@ -465,12 +508,17 @@ def _mapped(pool, orig: Reader, dub: Reader, knots: list[Knot], scouting: Scouti
     probe["knots"] = [[round(k.dub, 2), round(k.orig - k.dub / scouting.line.speed, 3) if k.found else None]
                       for k in knots]
     edits = [i for i, s in enumerate(spans) if not s.straight]
+    if len(edits) > MAX_EDIT_SHARE * len(spans) and len(edits) > 2:
+        raise NoProof(f"{len(edits)} of {len(spans)} stretches between windows hold an edit: the full decode "
+                      "is cheaper")
     _worth_it([min(s.end.dub - s.start.dub, EDIT_SPAN) for s in (spans[i] for i in edits)], dub.duration)
-    narrowed = dict(zip(edits, pool.map(lambda i: _narrowed(orig, dub, spans[i], scouting.use_bed), edits)))
+    narrowed = dict(zip(edits, pool.map(lambda i: _once(done, ("halved", _key(spans[i])), _narrowed, orig, dub,
+                                                         spans[i], scouting.use_bed), edits)))
     clock.lap("bisection")
     probe["edits"] = [[round(narrowed[i].start.dub, 1), round(narrowed[i].end.dub, 1)] for i in edits]
     _worth_it([narrowed[i].end.dub - narrowed[i].start.dub for i in edits], dub.duration)
-    by_span = dict(zip(edits, pool.map(lambda i: _edit_map(orig, dub, narrowed[i], opts), edits)))
+    by_span = dict(zip(edits, pool.map(lambda i: _once(done, ("mapped", _key(narrowed[i])), _edit_map, orig, dub,
+                                                       narrowed[i], opts), edits)))
     clock.lap("edits")
     claims = [Claim(0.0, head.knot.dub, head.segments)] if head.knot else []
     for i, span in enumerate(spans):
@@ -478,7 +526,25 @@ def _mapped(pool, orig: Reader, dub: Reader, knots: list[Knot], scouting: Scouti
             *_straight(Stretch(span.start, narrowed[i].start, span.start_line, span.start_line)), by_span[i],
             *_straight(Stretch(narrowed[i].end, span.end, span.end_line, span.end_line))]
     claims += [Claim(tail.knot.dub, dub.duration, tail.segments)] if tail.knot else []
-    return assembled(claims), knots
+    return assembled(claims)
+
+
+def _key(span: Stretch) -> tuple:
+    return span.start.dub, span.end.dub, span.start_line, span.end_line, span.blind
+
+
+def _once(done: dict, key: tuple, work, *args):
+    """``work(*args)`` unless a try before this one did it for the same stretch; what it
+    raised is raised again."""
+    if key not in done:
+        try:
+            done[key] = (work(*args), None)
+        except NoProof as exc:
+            done[key] = (None, exc)
+    result, error = done[key]
+    if error is not None:
+        raise error
+    return result
 
 
 def _worth_it(edit_spans: list[float], dub_s: float) -> None:
@@ -496,6 +562,7 @@ def _straight(span: Stretch) -> list[Claim]:
 
 
 def _lines(knots: list[Knot], speed: float) -> dict[int, Line]:
+    speed = pairwise_speed(knots, speed)
     runs = runs_of(knots, speed)
     if not runs:
         raise NoProof("no window matched the original")
@@ -581,8 +648,9 @@ def _edge_map(dub: Window, orig: Window, opts, min_share: float | None = None) -
 def _narrowed(orig: Reader, dub: Reader, span: Stretch, use_bed: bool) -> Stretch:
     """An edit's stretch halved until it is EDIT_SPAN long: the middle window is looked for on
     each side's line, and the half it joins is the edit's no more. A middle that matches
-    neither (or both) leaves the stretch as it is."""
-    if span.blind:
+    neither (or both) leaves the stretch as it is. A stretch between knots on one line with a
+    window between that matched nowhere is not halved: its middle would match both sides."""
+    if span.blind and span.start_line == span.end_line:
         return span
     while span.end.dub - span.start.dub > EDIT_SPAN:
         d = dub.read((span.start.dub + span.end.dub) / 2 - CHECK_S / 2, CHECK_S)

@@ -21,18 +21,28 @@ from .features import FPS
 from .timemap import Segment
 
 EDIT_SPAN = 60.0          # halve a disagreeing stretch until its edit lies within this much of the dub
-ENGINE_PAD = 30.0         # dub read past each end of an edit's stretch, so the engine's chunks reach the ends
+ENGINE_PAD = 60.0         # dub read past each end of an edit's stretch, so the engine's chunks reach the ends
 ORIG_PAD = 5.0            # and the original's window reaches this far past both lines
 MAX_ORIG_SPAN = 900.0     # an edit's stretch of the original longer than this is the full decode's work
 MAX_ENGINE_SHARE = 0.5    # of the dub: past this the windows would read most of the film
 RUN_FRAMES = 3.0          # knots this close in offset (plus the speed's doubt over their distance) are one stretch
 SPEED_DOUBT = 1e-4
 JOIN_TOLERANCE = 4.0      # frames: an engine segment this close to a knot's line lies on it
+PAIRS_AGREE = 3           # neighbouring knots' slopes that must agree before they overrule the scouts' speed
+SLOPE_AGREE = 5e-5        # two frames over 7 minutes
 MIN_SLOPE_SPAN = 600.0    # s of dub that runs of knots must span before they refine the speed
 
 
 class NoProof(Exception):
     """The windows cannot prove a map; the message says why (the full decode follows)."""
+
+
+class Unjoined(NoProof):
+    """The engine's map of an edit does not hold ``knot``'s line at that knot."""
+
+    def __init__(self, message: str, knot: "Knot"):
+        super().__init__(message)
+        self.knot = knot
 
 
 @dataclass
@@ -43,6 +53,7 @@ class Knot:
     dub: float
     orig: float | None
     ncc: float = 0.0
+    tentative: bool = False   # found by a wide search alone: an edit's map may overrule it
 
     @property
     def found(self) -> bool:
@@ -81,6 +92,24 @@ def runs_of(knots: list[Knot], speed: float) -> list[list[Knot]]:
 def _same_offset(a: Knot, b: Knot, speed: float) -> bool:
     moved = abs((b.orig - b.dub / speed) - (a.orig - a.dub / speed)) * FPS
     return moved <= RUN_FRAMES + SPEED_DOUBT * abs(b.dub - a.dub) * FPS
+
+
+def pairwise_speed(knots: list[Knot], speed: float) -> float:
+    """The speed most neighbouring knots agree on, where the scouts could only guess a film
+    ratio (they did not share one line): two knots with no edit between them differ by the
+    speed alone, so their slopes cluster on it while an edit's slope lies anywhere. The
+    scouts' speed unless PAIRS_AGREE pairs agree within SLOPE_AGREE."""
+    found = [k for k in knots if k.found]
+    slopes = np.array([(b.dub - a.dub) / (b.orig - a.orig) for a, b in zip(found, found[1:])
+                       if b.dub - a.dub > 60.0 and b.orig > a.orig])
+    slopes = slopes[np.abs(slopes / speed - 1) < 0.01]
+    if len(slopes) < PAIRS_AGREE:
+        return speed
+    support = [(np.abs(slopes - c) <= SLOPE_AGREE * c).sum() for c in slopes]
+    best = int(np.argmax(support))
+    if support[best] < PAIRS_AGREE:
+        return speed
+    return float(np.median(slopes[np.abs(slopes - slopes[best]) <= SLOPE_AGREE * slopes[best]]))
 
 
 def shared_speed(runs: list[list[Knot]], speed: float) -> float:
@@ -129,17 +158,48 @@ class Stretch:
 
 
 def stretches(knots: list[Knot], lines: dict[int, Line]) -> list[Stretch]:
-    """Consecutive found knots paired up; ``lines`` maps each found knot's id() to its line."""
+    """Consecutive found knots paired up; ``lines`` maps each found knot's id() to its line.
+
+    Between two knots on one line, a window that sounds and matched nowhere may lie in a
+    scene only the dub has (an insert, with a cut of the same length elsewhere between
+    them): the engine maps EDIT_SPAN around it (a blind stretch on that line), and the rest
+    stays straight. Between knots on two lines such a window is one more reason to map the
+    stretch between them.
+    """
     out: list[Stretch] = []
-    last, blind = None, False
+    last, unplaced = None, []
     for k in knots:
         if not k.found:
-            blind = blind or last is not None
+            unplaced += [k.dub] if last is not None else []
             continue
         if last is not None:
-            out.append(Stretch(last, k, lines[id(last)], lines[id(k)], blind))
-        last, blind = k, False
+            out += _paired(last, k, lines[id(last)], lines[id(k)], unplaced)
+        last, unplaced = k, []
     return out
+
+
+def _paired(a: Knot, b: Knot, a_line: Line, b_line: Line, unplaced: list[float]) -> list[Stretch]:
+    if not unplaced or a_line != b_line:
+        return [Stretch(a, b, a_line, b_line, blind=bool(unplaced))]
+    out, at = [], a
+    for lo, hi in _around(unplaced, a.dub, b.dub):
+        start, end = Knot(lo, a_line.orig(lo)), Knot(hi, a_line.orig(hi))
+        out += [Stretch(at, start, a_line, a_line)] if lo > at.dub else []
+        out.append(Stretch(start if lo > at.dub else at, end if hi < b.dub else b, a_line, a_line, blind=True))
+        at = end if hi < b.dub else b
+    return out + ([Stretch(at, b, a_line, a_line)] if at is not b else [])
+
+
+def _around(points: list[float], lo: float, hi: float) -> list[tuple[float, float]]:
+    """EDIT_SPAN around each point, inside (lo, hi), overlapping spans merged."""
+    spans: list[tuple[float, float]] = []
+    for p in points:
+        s0, s1 = max(lo, p - EDIT_SPAN / 2), min(hi, p + EDIT_SPAN / 2)
+        if spans and s0 <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], s1)
+        else:
+            spans.append((s0, s1))
+    return spans
 
 
 def edit_window(stretch: Stretch, dub_s: float, orig_s: float) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -180,11 +240,11 @@ def joined_stretch(segments: list[Segment], stretch: Stretch, slack: float) -> C
     first = next((s for s in mapped if _on_line(s, stretch.start_line) and s.dub_end >= a - slack), None)
     last = next((s for s in reversed(mapped) if _on_line(s, stretch.end_line) and s.dub_start <= b + slack), None)
     if first is None or first.dub_start > a + slack:
-        raise NoProof(f"the engine's map of dub {a / 60:.1f}-{b / 60:.1f} min leaves its start off the line "
-                      "its window proved")
+        raise Unjoined(f"the engine's map of dub {a / 60:.1f}-{b / 60:.1f} min leaves its start off the line "
+                       "its window proved", stretch.start)
     if last is None or last.dub_end < b - slack or last.dub_end <= first.dub_start:
-        raise NoProof(f"the engine's map of dub {a / 60:.1f}-{b / 60:.1f} min does not reach the line "
-                      "its last window proved")
+        raise Unjoined(f"the engine's map of dub {a / 60:.1f}-{b / 60:.1f} min does not reach the line "
+                       "its last window proved", stretch.end)
     start, end = min(a, first.dub_start), max(b, last.dub_end)
     inside = [s for s in (_cut(s, start, end) for s in mapped) if s is not None]
     inside[0] = stretch.start_line.on(start, inside[0].dub_end)

@@ -29,11 +29,11 @@ def _proved(case: str, duration: float, pairs):
     assert result.details["read"] == "probe", result.details.get("probe")
     metrics = evaluate(result.to_dict(), pair)
     assert metrics["passed"], (metrics["failures"], result.segments)
-    return result
+    return result, pair
 
 
 def test_an_offset_and_a_pal_speed_up_are_proved_from_windows(pairs):
-    result = _proved("pal_speedup_tempo", 150, pairs)
+    result, _ = _proved("pal_speedup_tempo", 150, pairs)
     assert result.details["probe"]["checks"]["matched"] >= 8
 
 
@@ -48,11 +48,12 @@ def test_where_the_edits_fill_most_of_the_film_the_full_decode_decides(pairs):
 
 
 def test_cut_scenes_are_mapped_from_windows_around_each_cut(pairs):
-    result = _proved("missing_scenes", 900, pairs)
-    # three cuts: the windows on either side of each disagree, and the engine maps between
-    assert len(result.details["probe"]["edits"]) >= 3
+    result, pair = _proved("missing_scenes", 1200, pairs)
+    # the windows on either side of each cut disagree, and the engine maps between them
+    assert len(result.details["probe"]["edits"]) >= 2
+    assert result.details["probe"]["decoded_s"]["dubbed"] < 1200
     offsets = sorted({round(s.orig_start - s.dub_start / s.speed, 1) for s in result.segments})
-    assert len(offsets) == 4, result.segments
+    assert len(offsets) == len(pair.truth), result.segments
 
 
 def test_a_window_across_a_cut_proves_nothing(pairs):

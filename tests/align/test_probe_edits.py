@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from syncdub_companion.align.probe_edits import (MAX_ORIG_SPAN, Claim, Knot, Line, NoProof, Stretch, assembled,
-                                                 edit_window, joined_stretch, line_of, runs_of, shared_speed,
-                                                 stretches)
+from syncdub_companion.align.probe_edits import (EDIT_SPAN, ENGINE_PAD, MAX_ORIG_SPAN, ORIG_PAD, Claim, Knot, Line,
+                                                 NoProof, Stretch, assembled, edit_window, joined_stretch, line_of,
+                                                 pairwise_speed, runs_of, shared_speed, stretches)
 
 PAL = 25 / 23.976
 
@@ -35,6 +35,14 @@ def test_one_speed_through_runs_with_their_own_offsets():
     assert shared_speed(runs, 1.0) == pytest.approx(1.0012, abs=1e-7)
 
 
+def test_neighbouring_knots_agree_on_a_speed_the_scouts_only_guessed():
+    truth = Line(1.0012, 0.0)
+    knots = _on(truth, 100, 640, 1180, 1720) + [Knot(2260, truth.orig(2260) - 40.0, 0.8)] \
+        + _on(Line(1.0012, -40.0), 2800, 3340)
+    assert pairwise_speed(knots, 1.0) == pytest.approx(1.0012, abs=2e-6)
+    assert pairwise_speed(knots[:3], 1.0) == 1.0   # two pairs are not enough to overrule the scouts
+
+
 def test_short_runs_keep_the_scouts_speed():
     runs = [_on(Line(1.0012, 2.0), 100, 200), _on(Line(1.0012, -40.0), 300)]
     assert shared_speed(runs, PAL) == PAL
@@ -49,13 +57,26 @@ def test_a_line_through_knots_that_bend_is_refused():
         line_of(knots, 1.0, 2.0)
 
 
-def test_a_window_that_matched_nowhere_makes_its_stretch_blind():
+def test_a_window_that_matched_nowhere_is_mapped_by_the_engine_around_it():
     a, b = Line(1.0, 0.0), Line(1.0, 30.0)
-    knots = _on(a, 100) + [Knot(200, None)] + _on(a, 300) + _on(b, 400)
-    lines = {id(k): a for k in knots[:3]} | {id(knots[3]): b}
+    knots = _on(a, 100) + [Knot(200, None)] + _on(a, 300) + [Knot(350, None)] + _on(b, 400)
+    lines = {id(k): a for k in knots[:3]} | {id(knots[4]): b}
     spans = stretches(knots, lines)
+    half = EDIT_SPAN / 2
+    # on one line: straight up to EDIT_SPAN around the window, the engine there, straight on;
+    # between two lines it is one more reason for the engine (halving still allowed)
     assert [(s.start.dub, s.end.dub, s.blind, s.straight) for s in spans] == [
-        (100, 300, True, False), (300, 400, False, False)]
+        (100, 200 - half, False, True), (200 - half, 200 + half, True, False), (200 + half, 300, False, True),
+        (300, 400, True, False)]
+    assert all(s.start.orig == a.orig(s.start.dub) for s in spans[:3])
+
+
+def test_windows_that_matched_nowhere_close_together_share_one_engine_stretch():
+    a = Line(1.0, 0.0)
+    knots = _on(a, 100) + [Knot(150, None), Knot(170, None)] + _on(a, 400)
+    spans = stretches(knots, {id(knots[0]): a, id(knots[3]): a})
+    assert [(s.start.dub, s.end.dub, s.blind) for s in spans] == [
+        (100, 150 - EDIT_SPAN / 2, False), (150 - EDIT_SPAN / 2, 170 + EDIT_SPAN / 2, True), (170 + EDIT_SPAN / 2, 400, False)]
 
 
 def test_an_edit_longer_than_the_original_window_allows_is_refused():
@@ -63,7 +84,8 @@ def test_an_edit_longer_than_the_original_window_allows_is_refused():
     with pytest.raises(NoProof, match="spans"):
         edit_window(Stretch(_on(a, 1000)[0], _on(b, 1050)[0], a, b), 7200, 7200 + MAX_ORIG_SPAN)
     dub_window, orig_window = edit_window(Stretch(_on(a, 1000)[0], _on(a, 1050)[0], a, a), 7200, 7200)
-    assert dub_window == (970, 1080) and orig_window == (965, 1085)
+    assert dub_window == (1000 - ENGINE_PAD, 1050 + ENGINE_PAD)
+    assert orig_window == (1000 - ENGINE_PAD - ORIG_PAD, 1050 + ENGINE_PAD + ORIG_PAD)
 
 
 def _stretch(a_dub: float, b_dub: float, before: Line, after: Line) -> Stretch:
