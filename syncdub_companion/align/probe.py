@@ -372,8 +372,7 @@ def _scout(pool, orig: Reader, dub: Reader, accept_z: tuple[float, float], probe
         if line is guess:
             raise NoProof("the scout windows match off the film ratios, but not all of them at one speed")
     probe["scouts"] = {"placed": len(placed), "on_one_line": line is not guess}
-    knots = [Knot(p.dub, p.orig, p.ncc, tentative=abs(line.off_by(p.dub, p.orig)) > 2 * LAG_TOLERANCE)
-             for p in placed]
+    knots = [Knot(p.dub, p.orig, p.ncc, tentative=_off(line, p)) for p in placed]
     return Scouting(use_bed, z_needed, line, knots)
 
 
@@ -437,7 +436,7 @@ def _near(d: Window, o: Window, line: Line, use_bed: bool) -> Placed | None:
 
 def _off(line: Line, p: Placed) -> bool:
     """A window found near a line but not on it: a short edit, or a look-alike bar."""
-    return abs(line.off_by(p.dub, p.orig)) > 2 * LAG_TOLERANCE
+    return bool(abs(line.off_by(p.dub, p.orig)) > 2 * LAG_TOLERANCE)
 
 
 def _sounds(track: DecodedTrack, use_bed: bool) -> bool:
@@ -465,10 +464,11 @@ def _elsewhere(orig: Reader, d: Window, knots: list[Knot], scouting: Scouting,
             o = orig.read(line.orig(d.start) - CHECK_MARGIN, CHECK_S / line.speed + 2 * CHECK_MARGIN)
             if (p := _near(d, o, line, scouting.use_bed)) is not None:
                 return p, CHECK_MARGIN if _off(line, p) else 0.0
+    floor = ncc_floor(len(_signal(d.track, scouting.use_bed)[1]))
     for margin in (SCOUT_MARGIN, VERY_WIDE)[:1 + (very_wide > 0)]:
         o = orig.read(near[0].orig(d.start) - margin, CHECK_S / speed + 2 * margin)
         p = place_scout(d, o, scouting.use_bed, speed)
-        if p is not None and p.z >= scouting.z_needed and p.ncc >= ncc_floor(len(_signal(d.track, scouting.use_bed)[1])):
+        if p is not None and p.z >= scouting.z_needed and p.ncc >= floor:
             return p, margin
     return None, margin
 
@@ -479,22 +479,27 @@ def _mapped(pool, orig: Reader, dub: Reader, knots: list[Knot], scouting: Scouti
     engine, the rest straight along the knots' lines. A knot that only a wide search found
     and that an edit's map does not join is dropped (a look-alike bar), and the stretches
     around it are mapped again."""
-    lines = _lines(knots, scouting.line.speed)
+    doubted = probe.setdefault("doubted", [])
+    lines = _retried(lambda: _lines(knots, scouting.line.speed), doubted)
     head, tail = _edges(pool, orig, dub, knots, lines, opts)
     knots = [k for k in (head.knot, head.gap, *knots, tail.gap, tail.knot) if k is not None]
     clock.lap("edges")
-    speed = pairwise_speed(knots, scouting.line.speed)
-    probe["found"] = [[round(k.dub, 2), round(k.orig - k.dub / speed, 3) if k.found else None, round(k.ncc, 2),
-                       k.tentative] for k in knots]
-    doubted = probe.setdefault("doubted", [])
     done: dict = {}   # what the halving and the engine found for a stretch, kept for the next try
+    segments = _retried(lambda: _pieces(pool, orig, dub, knots, head, tail, scouting, opts, probe, clock, done),
+                        doubted)
+    return segments, knots
+
+
+def _retried(work, doubted: list):
+    """``work()``, again without each tentative knot that it finds off its line (up to
+    MAX_DOUBTED in all); a knot it can trust that is off its line ends the path."""
     while True:
         try:
-            return _pieces(pool, orig, dub, knots, head, tail, scouting, opts, probe, clock, done), knots
+            return work()
         except Unjoined as exc:
             if not exc.knot.tentative or len(doubted) >= MAX_DOUBTED:
                 raise
-            doubted.append(round(exc.knot.dub, 1))
+            doubted.append(round(float(exc.knot.dub), 1))
             exc.knot.orig, exc.knot.tentative = None, False
 
 
@@ -505,8 +510,8 @@ def _pieces(pool, orig: Reader, dub: Reader, knots: list[Knot], head: "Edge", ta
     blind = sum(s.end.dub - s.start.dub for s in spans if s.blind)
     if blind > MAX_ENGINE_SHARE * dub.duration:
         raise NoProof(f"{blind / 60:.0f} min of the dub lie between windows that matched nowhere")
-    probe["knots"] = [[round(k.dub, 2), round(k.orig - k.dub / scouting.line.speed, 3) if k.found else None]
-                      for k in knots]
+    probe["knots"] = [[round(float(k.dub), 2),
+                       round(float(k.orig - k.dub / lines[id(k)].speed), 3) if k.found else None] for k in knots]
     edits = [i for i, s in enumerate(spans) if not s.straight]
     if len(edits) > MAX_EDIT_SHARE * len(spans) and len(edits) > 2:
         raise NoProof(f"{len(edits)} of {len(spans)} stretches between windows hold an edit: the full decode "
@@ -515,7 +520,7 @@ def _pieces(pool, orig: Reader, dub: Reader, knots: list[Knot], head: "Edge", ta
     narrowed = dict(zip(edits, pool.map(lambda i: _once(done, ("halved", _key(spans[i])), _narrowed, orig, dub,
                                                          spans[i], scouting.use_bed), edits)))
     clock.lap("bisection")
-    probe["edits"] = [[round(narrowed[i].start.dub, 1), round(narrowed[i].end.dub, 1)] for i in edits]
+    probe["edits"] = [[round(float(narrowed[i].start.dub), 1), round(float(narrowed[i].end.dub), 1)] for i in edits]
     _worth_it([narrowed[i].end.dub - narrowed[i].start.dub for i in edits], dub.duration)
     by_span = dict(zip(edits, pool.map(lambda i: _once(done, ("mapped", _key(narrowed[i])), _edit_map, orig, dub,
                                                        narrowed[i], opts), edits)))

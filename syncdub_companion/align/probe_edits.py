@@ -27,6 +27,7 @@ MAX_ORIG_SPAN = 900.0     # an edit's stretch of the original longer than this i
 MAX_ENGINE_SHARE = 0.5    # of the dub: past this the windows would read most of the film
 RUN_FRAMES = 3.0          # knots this close in offset (plus the speed's doubt over their distance) are one stretch
 SPEED_DOUBT = 1e-4
+EDGE_DOUBT = 0.2          # s an edge of an edit's map next to unmapped dub is moved inward
 JOIN_TOLERANCE = 4.0      # frames: an engine segment this close to a knot's line lies on it
 PAIRS_AGREE = 3           # neighbouring knots' slopes that must agree before they overrule the scouts' speed
 SLOPE_AGREE = 5e-5        # two frames over 7 minutes
@@ -38,7 +39,8 @@ class NoProof(Exception):
 
 
 class Unjoined(NoProof):
-    """The engine's map of an edit does not hold ``knot``'s line at that knot."""
+    """``knot`` does not hold its line: an edit's map leaves it there, or its stretch's
+    other knots lie on another."""
 
     def __init__(self, message: str, knot: "Knot"):
         super().__init__(message)
@@ -129,15 +131,17 @@ def shared_speed(runs: list[list[Knot]], speed: float) -> float:
 
 
 def line_of(run: list[Knot], speed: float, tolerance: float) -> Line:
-    """The run's line at the shared speed; NoProof if a knot sits more than ``tolerance``
-    frames off it (the speed varies, or a stretch holds an edit under RUN_FRAMES)."""
+    """The run's line at the shared speed; Unjoined (with the knot furthest off) if a knot
+    sits more than ``tolerance`` frames off it (the speed varies, a stretch holds an edit
+    under RUN_FRAMES, or the knot is a look-alike a few frames off)."""
     offsets = np.array([k.orig - k.dub / speed for k in run])
     weights = np.array([max(k.ncc, 0.05) for k in run]) ** 2
     line = Line(speed, float(np.average(offsets, weights=weights)))
-    worst = max(abs(line.off_by(k.dub, k.orig)) for k in run)
-    if worst > tolerance:
-        raise NoProof(f"the windows of one stretch sit up to {worst * 1000 / FPS:.0f} ms off one line: "
-                       "the speed varies")
+    worst = max(run, key=lambda k: abs(line.off_by(k.dub, k.orig)))
+    off = abs(line.off_by(worst.dub, worst.orig))
+    if off > tolerance:
+        raise Unjoined(f"the windows of one stretch sit up to {off * 1000 / FPS:.0f} ms off one line: "
+                       "the speed varies", worst)
     return line
 
 
@@ -249,7 +253,20 @@ def joined_stretch(segments: list[Segment], stretch: Stretch, slack: float) -> C
     inside = [s for s in (_cut(s, start, end) for s in mapped) if s is not None]
     inside[0] = stretch.start_line.on(start, inside[0].dub_end)
     inside[-1] = stretch.end_line.on(inside[-1].dub_start, end)
-    return Claim(start, end, inside)
+    return Claim(start, end, _pulled_in(inside))
+
+
+def _pulled_in(segments: list[Segment]) -> list[Segment]:
+    """Edges inside an edit's map that border an unmapped stretch, moved EDGE_DOUBT inward:
+    the engine on two windows sees less of the film around an edge than on the whole of it,
+    and put one 0.15 s into an inserted scene where the full decode put it to the ms."""
+    out = []
+    for i, seg in enumerate(segments):
+        open_start = i > 0 and seg.dub_start - segments[i - 1].dub_end > 1e-3
+        open_end = i + 1 < len(segments) and segments[i + 1].dub_start - seg.dub_end > 1e-3
+        cut = _cut(seg, seg.dub_start + EDGE_DOUBT * open_start, seg.dub_end - EDGE_DOUBT * open_end)
+        out += [cut] if cut is not None else []
+    return out
 
 
 def assembled(claims: list[Claim]) -> list[Segment]:

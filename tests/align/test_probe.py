@@ -1,6 +1,8 @@
 """The probe path: windows of both files prove a map, or the full decode decides."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -54,6 +56,7 @@ def test_cut_scenes_are_mapped_from_windows_around_each_cut(pairs):
     assert result.details["probe"]["decoded_s"]["dubbed"] < 1200
     offsets = sorted({round(s.orig_start - s.dub_start / s.speed, 1) for s in result.segments})
     assert len(offsets) == len(pair.truth), result.segments
+    json.dumps(result.to_dict())   # what `syncdub align --json` prints: the windows' details included
 
 
 def test_a_window_across_a_cut_proves_nothing(pairs):
