@@ -42,7 +42,7 @@ from .features import FPS, Features, detail, features_of, frame_time, onset_enve
 from .search import KNOWN_SPEEDS, OriginalIndex, chance_bound, local_search, ncc_floor
 from .probe_edits import (EDIT_SPAN, ENGINE_PAD, MAX_ENGINE_SHARE, Claim, Knot, Line, NoProof, Stretch, assembled,
                           Unjoined, edit_window, joined_stretch, line_of, pairwise_speed, runs_of, shared_speed,
-                          stretches)
+                          snapped, stretches)
 from .timemap import Anchor, Segment, TimeMap
 
 log = logging.getLogger(__name__)
@@ -228,8 +228,7 @@ def place_scout(dub: Window, orig: Window, use_bed: bool, speed: float) -> Place
     return _placed(dub, orig, speed, len(f_dub), lag, fine.ncc if fine is not None else found[0].ncc, found[0].z)
 
 
-def place_check(dub: Window, orig: Window, use_bed: bool, speed: float, lag: float,
-                radius_s: float = CHECK_MARGIN) -> Placed | None:
+def place_check(dub: Window, orig: Window, use_bed: bool, speed: float, lag: float) -> Placed | None:
     """The dub window near ``lag`` (frames of the resampled dub against the original window).
 
     A window across an edit matches each side partly, at a lag of neither: each half of it
@@ -238,7 +237,7 @@ def place_check(dub: Window, orig: Window, use_bed: bool, speed: float, lag: flo
     f_dub = resample_features(_signal(dub.track, use_bed)[1], speed)
     f_orig = _signal(orig.track, use_bed)[1]
     z_dub, z_orig = detail(f_dub), detail(f_orig)
-    m = local_search(z_dub, z_orig, 0, len(f_dub), lag, radius=int(radius_s * FPS * 0.8))
+    m = local_search(z_dub, z_orig, 0, len(f_dub), lag, radius=int(CHECK_MARGIN * FPS * 0.8))
     if m is None or not _halves_agree(z_dub, z_orig, f_dub.loud, m.lag):
         return None
     return _placed(dub, orig, speed, len(f_dub), m.lag, m.ncc)
@@ -391,15 +390,14 @@ def _beds_sound(tracks: list[DecodedTrack]) -> bool:
 
 def _check(pool, orig: Reader, dub: Reader, scouting: Scouting, probe: dict) -> list[Knot]:
     """CHECKS windows between the ends, each looked for near the scouts' line, then (in dub
-    order) near the last offset found before it and, failing that, widely around it. A
-    window that sounds and matches nowhere is a knot without a place; a silent one is none."""
+    order) as :func:`_elsewhere` says. A window that sounds and matches nowhere is a knot
+    without a place; a silent one is none."""
     line, use_bed = scouting.line, scouting.use_bed
     edge = edge_seconds(dub.duration)
     starts = [c - CHECK_S / 2 for c in spread(edge, dub.duration - edge, CHECKS)]
     jobs: list[tuple[Reader, float, float]] = []
     for d0 in starts:
-        jobs.append((dub, d0, CHECK_S))
-        jobs.append((orig, line.orig(d0) - CHECK_MARGIN, CHECK_S / line.speed + 2 * CHECK_MARGIN))
+        jobs += [(dub, d0, CHECK_S), (orig, *_around_line(line, d0))]
     windows = _read_all(pool, jobs)
     knots = list(scouting.knots)
     pending: list[tuple[Knot, Window]] = []
@@ -417,15 +415,20 @@ def _check(pool, orig: Reader, dub: Reader, scouting: Scouting, probe: dict) -> 
     for knot, window in pending:
         found, searched = _elsewhere(orig, window, knots, scouting, very_wide)
         very_wide -= searched == VERY_WIDE
-        doubtful = searched > 0
         if found is not None:
-            knot.orig, knot.dub, knot.ncc, knot.tentative = found.orig, found.dub, found.ncc, bool(doubtful)
+            knot.orig, knot.dub, knot.ncc, knot.tentative = found.orig, found.dub, found.ncc, searched > 0
         knots.append(knot)
         knots.sort(key=lambda k: k.dub)
     unplaced = sum(not k.found for k in knots)
     probe["checks"] = {"matched": CHECKS - silent - unplaced, "silent": silent, "unmatched": unplaced,
                        "tentative": sum(k.tentative for k in knots)}
     return knots
+
+
+def _around_line(line: Line, dub_start: float) -> tuple[float, float]:
+    """(start, seconds) of the original window a CHECK_S dub window from ``dub_start`` is
+    looked for in: where ``line`` puts it, CHECK_MARGIN either side."""
+    return line.orig(dub_start) - CHECK_MARGIN, CHECK_S / line.speed + 2 * CHECK_MARGIN
 
 
 def _near(d: Window, o: Window, line: Line, use_bed: bool) -> Placed | None:
@@ -461,8 +464,7 @@ def _elsewhere(orig: Reader, d: Window, knots: list[Knot], scouting: Scouting,
     for line in near:
         if all(abs(line.offset - t.offset) > CHECK_MARGIN * 0.8 for t in tried):
             tried.append(line)
-            o = orig.read(line.orig(d.start) - CHECK_MARGIN, CHECK_S / line.speed + 2 * CHECK_MARGIN)
-            if (p := _near(d, o, line, scouting.use_bed)) is not None:
+            if (p := _near(d, orig.read(*_around_line(line, d.start)), line, scouting.use_bed)) is not None:
                 return p, CHECK_MARGIN if _off(line, p) else 0.0
     floor = ncc_floor(len(_signal(d.track, scouting.use_bed)[1]))
     for margin in (SCOUT_MARGIN, VERY_WIDE)[:1 + (very_wide > 0)]:
@@ -610,7 +612,7 @@ def _edge_or_nothing(dub: Window, orig: Window, opts) -> list[Segment]:
 def _head(segments: list[Segment], edge: float, line: Line) -> Edge:
     if not segments:
         return Edge([], None, None)
-    segments = _snap_onto(segments, line)
+    segments = [snapped(s, (line,)) for s in segments]
     end = segments[-1]
     gap = Knot(edge, None) if end.dub_end < edge - EDGE_MARGIN else None
     return Edge(segments, Knot(end.dub_end, end.orig_end, 1.0), gap)
@@ -619,16 +621,10 @@ def _head(segments: list[Segment], edge: float, line: Line) -> Edge:
 def _tail(segments: list[Segment], edge: float, line: Line) -> Edge:
     if not segments:
         return Edge([], None, None)
-    segments = _snap_onto(segments, line)
+    segments = [snapped(s, (line,)) for s in segments]
     start = segments[0]
     gap = Knot(edge, None) if start.dub_start > edge + EDGE_MARGIN else None
     return Edge(segments, Knot(start.dub_start, start.orig_start, 1.0), gap)
-
-
-def _snap_onto(segments: list[Segment], line: Line) -> list[Segment]:
-    return [line.on(s.dub_start, s.dub_end)
-            if max(abs(line.off_by(s.dub_start, s.orig_start)), abs(line.off_by(s.dub_end, s.orig_end)))
-            <= 2 * LAG_TOLERANCE else s for s in segments]
 
 
 def edge_seconds(duration: float) -> float:
@@ -660,8 +656,7 @@ def _narrowed(orig: Reader, dub: Reader, span: Stretch, use_bed: bool) -> Stretc
     while span.end.dub - span.start.dub > EDIT_SPAN:
         d = dub.read((span.start.dub + span.end.dub) / 2 - CHECK_S / 2, CHECK_S)
         sides = [(line, p) for line in (span.start_line, span.end_line)
-                 if (p := _near(d, orig.read(line.orig(d.start) - CHECK_MARGIN,
-                                             CHECK_S / line.speed + 2 * CHECK_MARGIN), line, use_bed)) is not None
+                 if (p := _near(d, orig.read(*_around_line(line, d.start)), line, use_bed)) is not None
                  and abs(line.off_by(p.dub, p.orig)) <= LAG_TOLERANCE]
         if len(sides) != 1:
             break

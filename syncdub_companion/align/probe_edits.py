@@ -125,7 +125,7 @@ def shared_speed(runs: list[list[Knot]], speed: float) -> float:
     for row, (k, i) in enumerate(rows):
         design[row, 0], design[row, 1 + i] = k.dub, 1.0
     target = np.array([k.orig for k, _ in rows])
-    weight = np.sqrt(np.array([max(k.ncc, 0.05) for k, _ in rows]) ** 2)
+    weight = np.array([max(k.ncc, 0.05) for k, _ in rows])   # the root of fit_line's ncc ** 2 weights
     solution, *_ = np.linalg.lstsq(design * weight[:, None], target * weight, rcond=None)
     return float(1.0 / solution[0])
 
@@ -240,7 +240,7 @@ def joined_stretch(segments: list[Segment], stretch: Stretch, slack: float) -> C
     """
     a, b = stretch.start.dub, stretch.end.dub
     lines = (stretch.start_line, stretch.end_line)
-    mapped = [_snapped(s, lines) for s in segments if s.dub_end > a - slack and s.dub_start < b + slack]
+    mapped = [snapped(s, lines) for s in segments if s.dub_end > a - slack and s.dub_start < b + slack]
     first = next((s for s in mapped if _on_line(s, stretch.start_line) and s.dub_end >= a - slack), None)
     last = next((s for s in reversed(mapped) if _on_line(s, stretch.end_line) and s.dub_start <= b + slack), None)
     if first is None or first.dub_start > a + slack:
@@ -296,7 +296,8 @@ def _on_line(seg: Segment, line: Line) -> bool:
         <= JOIN_TOLERANCE
 
 
-def _snapped(seg: Segment, lines: tuple[Line, ...]) -> Segment:
+def snapped(seg: Segment, lines: tuple[Line, ...]) -> Segment:
+    """``seg`` onto the first of ``lines`` it lies on (within JOIN_TOLERANCE), else as it is."""
     for line in lines:
         if _on_line(seg, line):
             return line.on(seg.dub_start, seg.dub_end)
