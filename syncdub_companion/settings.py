@@ -160,7 +160,7 @@ CORE_SETTINGS: list[Setting] = [
        "choice", choices=("auto", "always", "never"), label="Speech anchors"),
     _s("align.min_confidence", 0.5, "Maps below this confidence are rejected.", "float", minimum=0, maximum=1, label="Lowest confidence"),
     _s("align.min_coverage", 0.5, "Fraction of the shorter file that must match before a counterpart counts as the same content.", "float", minimum=0, maximum=1, label="Lowest coverage"),
-    _s("align.read", "full", "How much of the files the aligner reads: full decodes both audio tracks; probe first tries to prove the map from windows of both (about an eighth of a 2-hour film) and decodes both in full where they cannot (cuts, inserted scenes, a varying speed).",
+    _s("align.read", "full", "How much of the files the aligner reads: full decodes both audio tracks; probe first tries to prove the map from windows of both (about an eighth of a 2-hour film with no edits; with cuts or inserted scenes, the stretches around each too) and decodes both in full where they cannot (edits between most windows, a varying speed).",
        "choice", choices=("full", "probe"), label="Read"),
     _s("align.probe_min_duration", 1200, "With read = probe, films shorter than this (seconds) are read in full: the windows would read most of them.", "int", minimum=60, maximum=86400, label="Probe from (s)"),
     # [speech]
