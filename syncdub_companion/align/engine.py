@@ -577,7 +577,13 @@ class _State:
         if extra or beaten:
             lags = lags + extra
             tracks += similarity.tracks(extra)
-            path = monotone_path(tracks, threshold, suspect=frozenset(beaten))
+            before, path = path, monotone_path(tracks, threshold, suspect=frozenset(beaten))
+            again = self._explain_gaps(path, lags, reopened=(before != -1) & (path == -1))
+            if again:
+                self.details["reopened"] = [round(l / FPS, 2) for l in again]
+                lags = lags + again
+                tracks += similarity.tracks(again)
+                path = monotone_path(tracks, threshold, suspect=frozenset(beaten))
         on_bed = self.details["signal"] != "full"
         path = refine_boundaries(path, tracks, self.z_dub, self.z_orig, threshold, shape=on_bed)
         path = split_overlaps(path, tracks, self.z_dub, self.z_orig, threshold, shape=on_bed)
@@ -647,15 +653,23 @@ class _State:
         self.details.update({k: round(v, 3) for k, v in stats.items()}, threshold=round(threshold, 3))
         return threshold
 
-    def _explain_gaps(self, path, lags) -> list[float]:
-        """Short chunks through unexplained sound: finds the offsets of short stretches between cuts."""
+    def _explain_gaps(self, path, lags, reopened: np.ndarray | None = None) -> list[float]:
+        """Short chunks through unexplained sound: finds the offsets of short stretches between cuts.
+
+        With ``reopened`` (frames an earlier path mapped and this one leaves unmapped: a
+        stretch dropped off the chain, at a look-alike's lag), only gaps holding such frames
+        are searched, and at the film's ends their room stops at the original's ends.
+        """
         extra = []
         rs = runs(path)
         for i, (state, s, e) in enumerate(rs):
             if state != -1 or e - s < SHORT_PIECE:
                 continue
+            if reopened is not None and not reopened[s:e].any():
+                continue
             # the original's frames a monotone map leaves for the gap, between its neighbours
-            room = (s + lags[rs[i - 1][0]] if i > 0 else -np.inf, e + lags[rs[i + 1][0]] if i + 1 < len(rs) else np.inf)
+            ends = (0.0, float(len(self.z_orig))) if reopened is not None else (-np.inf, np.inf)
+            room = (s + lags[rs[i - 1][0]] if i > 0 else ends[0], e + lags[rs[i + 1][0]] if i + 1 < len(rs) else ends[1])
             if e - s < SHORT_CHUNK // 2:
                 lag = self._piece_between_cuts(s, e, room)
                 if lag is not None and all(abs(lag - l) > LAG_GROUP for l in lags + extra):

@@ -305,6 +305,22 @@ def test_a_swapped_song_and_opening_are_mapped_through(pairs_dir):
     assert result.details["bridged_s"] > 0  # some of it only continuity.bridge maps
 
 
+def test_a_stretch_dropped_off_the_chain_is_searched_again_up_to_the_originals_end(pairs_dir):
+    """Seed 5164 of the randomized corpus (five cuts, two songs swapped): the song swapped
+    into the original's middle is the music of the film's last 28 s. The 20 s chunks placed
+    the dub's last scene there, and the first path mapped it, since nothing between was
+    mapped yet; the searches of the gap between then made that lag run backwards, so the
+    chosen-again path dropped it, and nothing searched the scene's own place after the
+    last cut: 22 % of the dub unmapped."""
+    pair = build_pair("random", "es-en", 203.0, pairs_dir, seed=5164, reuse=True)
+    result = align(str(pair.original), str(pair.dubbed), {"speech": "never"})
+    metrics = evaluate(result.to_dict(), pair)
+    assert metrics["passed"], (metrics["failures"], result.reason, result.segments)
+    last = result.segments[-1]
+    assert last.dub_end > 136.0 and abs(last.orig_start - last.dub_start - 73.67) < 0.05, result.segments
+    assert result.details["reopened"], result.details
+
+
 def test_alignment_reports_its_sub_steps_and_stops_where_the_callback_raises(pairs_dir, monkeypatch):
     """A cancelled job's progress callback raises: the aligner stops inside its work and the
     decoders are killed (syncdub_companion.merge passes the job's callback in as options.progress)."""
