@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import sparse
 
-from .features import FPS, Features, frame_time, time_frame
+from .features import FPS, Features, features_at, frame_time, time_frame
 from .timemap import Segment
 
 COARSE_SPACING_S = 20.0   # knots of the warp from the 20 s chunks
@@ -200,12 +200,7 @@ class Warp:
 def retimed(feat: Features, speed: float, warp: Warp, n_frames: int) -> Features:
     """Like features.resample_features, on the wobble-free clock: frame j holds dub time
     warp.to_dub(speed * t_j)."""
-    src = np.clip(time_frame(warp.to_dub(speed * frame_time(np.arange(n_frames)))), 0, len(feat) - 1)
-    lo = np.floor(src).astype(np.int64)
-    hi = np.minimum(lo + 1, len(feat) - 1)
-    w = (src - lo).astype(np.float32)[:, None]
-    return Features(log_energy=(feat.log_energy[lo] * (1 - w) + feat.log_energy[hi] * w).astype(np.float32),
-                    loud=feat.loud[lo] & feat.loud[hi])
+    return features_at(feat, np.asarray(time_frame(warp.to_dub(speed * frame_time(np.arange(n_frames)))), dtype=np.float64))
 
 
 def retimed_envelope(env: np.ndarray, speed: float, warp: Warp, n_frames: int) -> np.ndarray:

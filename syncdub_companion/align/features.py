@@ -187,14 +187,24 @@ def resample_features(feat: Features, speed: float, n_frames: int | None = None)
     """Features of a dub re-timed onto the original's clock: frame j holds dub time speed * t_j."""
     if n_frames is None:
         n_frames = int(np.floor(time_frame(feat.duration / speed))) + 1
-    src = time_frame(speed * frame_time(np.arange(n_frames)))
-    src = np.clip(src, 0, len(feat) - 1)
+    return features_at(feat, time_frame(speed * frame_time(np.arange(n_frames))))
+
+
+def features_at(feat: Features, src: np.ndarray) -> Features:
+    """``feat`` read at fractional frames ``src`` (float64; clipped to the features in place),
+    log energies interpolated linearly; a frame is loud where both its neighbours are."""
+    np.clip(src, 0, len(feat) - 1, out=src)
     lo = np.floor(src).astype(np.int64)
     hi = np.minimum(lo + 1, len(feat) - 1)
     w = (src - lo).astype(np.float32)[:, None]
-    log_energy = feat.log_energy[lo] * (1 - w) + feat.log_energy[hi] * w
-    loud = feat.loud[lo] & feat.loud[hi]
-    return Features(log_energy=log_energy.astype(np.float32), loud=loud)
+    # In place, in float32 as before (the same values to the bit): a 2-hour film's three
+    # temporaries of 46 MB each cost 0.1-0.3 s of page faults per call, and a call per clock.
+    log_energy = feat.log_energy[lo].astype(np.float32, copy=False)
+    log_energy *= 1 - w
+    upper = feat.log_energy[hi]
+    upper *= w
+    log_energy += upper
+    return Features(log_energy=log_energy, loud=feat.loud[lo] & feat.loud[hi])
 
 
 def detail(feat: Features) -> np.ndarray:
