@@ -657,15 +657,17 @@ class _State:
         """Short chunks through unexplained sound: finds the offsets of short stretches between cuts.
 
         With ``reopened`` (frames an earlier path mapped and this one leaves unmapped: a
-        stretch dropped off the chain, at a look-alike's lag), only gaps holding such frames
-        are searched, and at the film's ends their room stops at the original's ends.
+        stretch dropped off the chain, at a look-alike's lag), only a gap at the file's start
+        or end holding such frames is searched, its room stopping at the original's start or
+        end. A gap between two stretches the chain keeps is left as the chain chose: searched
+        again, a looped cue's bar matched a dub-only scene there (the looped-cue test).
         """
         extra = []
         rs = runs(path)
         for i, (state, s, e) in enumerate(rs):
             if state != -1 or e - s < SHORT_PIECE:
                 continue
-            if reopened is not None and not reopened[s:e].any():
+            if reopened is not None and (0 < i < len(rs) - 1 or not reopened[s:e].any()):
                 continue
             # the original's frames a monotone map leaves for the gap, between its neighbours
             ends = (0.0, float(len(self.z_orig))) if reopened is not None else (-np.inf, np.inf)
