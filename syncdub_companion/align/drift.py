@@ -200,7 +200,7 @@ class Warp:
 def retimed(feat: Features, speed: float, warp: Warp, n_frames: int) -> Features:
     """Like features.resample_features, on the wobble-free clock: frame j holds dub time
     warp.to_dub(speed * t_j)."""
-    return features_at(feat, np.asarray(time_frame(warp.to_dub(speed * frame_time(np.arange(n_frames)))), dtype=np.float64))
+    return features_at(feat, time_frame(warp.to_dub(speed * frame_time(np.arange(n_frames)))))
 
 
 def retimed_envelope(env: np.ndarray, speed: float, warp: Warp, n_frames: int) -> np.ndarray:

@@ -664,13 +664,13 @@ class _State:
         """
         extra = []
         rs = runs(path)
+        ends = (0.0, float(len(self.z_orig))) if reopened is not None else (-np.inf, np.inf)
         for i, (state, s, e) in enumerate(rs):
             if state != -1 or e - s < SHORT_PIECE:
                 continue
             if reopened is not None and (0 < i < len(rs) - 1 or not reopened[s:e].any()):
                 continue
             # the original's frames a monotone map leaves for the gap, between its neighbours
-            ends = (0.0, float(len(self.z_orig))) if reopened is not None else (-np.inf, np.inf)
             room = (s + lags[rs[i - 1][0]] if i > 0 else ends[0], e + lags[rs[i + 1][0]] if i + 1 < len(rs) else ends[1])
             if e - s < SHORT_CHUNK // 2:
                 lag = self._piece_between_cuts(s, e, room)
