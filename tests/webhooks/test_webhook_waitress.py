@@ -7,16 +7,18 @@ import time
 import pytest
 import requests
 from hookutil import TOKEN, jobs_of
-from waitress.server import create_server
 
 from syncdub_companion.testing import make_services
 from syncdub_companion.web.app import create_app
+from syncdub_companion.web.server import make_server
 
 
 @pytest.fixture
 def served(tmp_path):
     svc = make_services(tmp_path, {"webhooks": {"token": TOKEN, "max_body_bytes": 65536}})
-    server = create_server(create_app(svc), host="127.0.0.1", port=0, threads=4)
+    # the server the service runs (poll, not select: closing it mid-wait raised EBADF in the
+    # server's thread under a loaded test run)
+    server = make_server(create_app(svc), svc.config, host="127.0.0.1", port=0)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield svc, f"http://127.0.0.1:{server.effective_port}"
