@@ -575,20 +575,25 @@ class _State:
         challengers, beaten = self._challenge_weak(path, tracks, threshold, lags + extra)
         extra += challengers
         if extra or beaten:
-            lags = lags + extra
-            tracks += similarity.tracks(extra)
-            before, path = path, monotone_path(tracks, threshold, suspect=frozenset(beaten))
+            suspect = frozenset(beaten)
+            before = path
+            lags, path = self._with_lags(similarity, lags, extra, tracks, threshold, suspect)
             again = self._explain_gaps(path, lags, reopened=(before != -1) & (path == -1))
             if again:
                 self.details["reopened"] = [round(l / FPS, 2) for l in again]
-                lags = lags + again
-                tracks += similarity.tracks(again)
-                path = monotone_path(tracks, threshold, suspect=frozenset(beaten))
+                lags, path = self._with_lags(similarity, lags, again, tracks, threshold, suspect)
         on_bed = self.details["signal"] != "full"
         path = refine_boundaries(path, tracks, self.z_dub, self.z_orig, threshold, shape=on_bed)
         path = split_overlaps(path, tracks, self.z_dub, self.z_orig, threshold, shape=on_bed)
         path = unmap_unconfirmed_edges(path, tracks, threshold)
         return self._carry_by_dialogue(path, tracks), tracks, threshold
+
+    @staticmethod
+    def _with_lags(similarity, lags, new, tracks, threshold, suspect):
+        """``lags`` with ``new`` added, their tracks appended to ``tracks``, and the path
+        chosen again over all of them."""
+        tracks += similarity.tracks(new)
+        return lags + new, monotone_path(tracks, threshold, suspect=suspect)
 
     def _carry_by_dialogue(self, path, tracks):
         """Stretches carried into the silent-bed gaps next to them where the dialogue's
