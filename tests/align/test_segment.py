@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from syncdub_companion.align.segment import (OUTSIDE, SWITCH_PENALTY, Similarity, Track, best_path, monotone_path,
-                                             runs, split_overlaps)
+                                             runs, split_gaps, split_overlaps)
 
 
 def path_score(emis: np.ndarray, path: np.ndarray, penalty: float) -> float:
@@ -171,3 +171,75 @@ def test_tracks_taken_side_by_side_are_the_tracks_taken_one_by_one():
         assert np.array_equal(track.sim, alone.sim) and np.array_equal(track.evidence, alone.evidence)
         assert np.array_equal(track.inside, alone.inside)
     assert together[0].sim[200:2700].mean() > 0.8 > together[1].sim[200:2700].mean()
+
+
+def _gap_path(n: int, s: int, e: int) -> np.ndarray:
+    path = np.full(n, -1)
+    path[:s], path[e:] = 0, 1
+    return path
+
+
+def test_a_gap_across_a_cut_is_given_to_its_neighbours_where_their_similarity_places_the_cut():
+    """Dub frames 3000-3800 left unmapped between lags 0 and 900 (a 9 s cut at frame 3400):
+    the frames before the cut match at lag 0 and those after at lag 900, both under the
+    segmentation's threshold; together they say where the cut lies."""
+    n, orig_n = 6000, 7000
+    a = _track(0, n, orig_n, [(0, 3000, 0.6), (3000, 3400, 0.15), (3400, 3800, 0.0)])
+    b = _track(900, n, orig_n, [(3000, 3400, 0.0), (3400, 3800, 0.15), (3800, n, 0.6)])
+    out = split_gaps(_gap_path(n, 3000, 3800), [a, b], weak=0.1, margin=20.0)
+    (first, _, left_end), (gap, _, _), (second, right_start, _) = runs(out)
+    # moving the cut by k frames costs 0.15 k: within the margin for k <= 133
+    assert (first, gap, second) == (0, -1, 1)
+    assert 3400 - 140 <= left_end <= 3400 <= right_start <= 3400 + 140
+
+
+def test_across_an_inserted_scene_only_about_the_scenes_length_stays_unmapped():
+    """Lag 0 up to frame 2700, a 6 s scene inserted in the dub, lag -600 after it; the path
+    left 2500-3600 unmapped. The 200 frames on each side go to their neighbour's lag."""
+    n = 6000
+    a = _track(0, n, n, [(0, 2700, 0.5), (2700, 3300, 0.0)])
+    b = _track(-600, n, n, [(2700, 3300, 0.0), (3300, n, 0.5)])
+    out = split_gaps(_gap_path(n, 2500, 3600), [a, b], weak=0.1, margin=20.0)
+    (first, _, left_end), (gap, _, _), (second, right_start, _) = runs(out)
+    # moving the scene by k frames costs 0.5 k: within the margin for k <= 40
+    assert (first, gap, second) == (0, -1, 1)
+    assert 2700 - 40 <= left_end <= 2700 and 3300 <= right_start <= 3300 + 40
+
+
+def test_a_gap_nothing_tells_apart_stays_unmapped():
+    """Silence, or a dub-only scene next to a cut: both lags score alike over the gap, every
+    split is as good, and no frame of it is given to either side."""
+    n, orig_n = 6000, 7000
+    noise = np.random.default_rng(4).normal(0.0, 0.02, n).astype(np.float32)
+    a = _track(0, n, orig_n, [(0, 3000, 0.6)])
+    b = _track(900, n, orig_n, [(3800, n, 0.6)])
+    a.sim[3000:3800] = noise[3000:3800]
+    b.sim[3000:3800] = noise[3000:3800] + 0.01
+    path = _gap_path(n, 3000, 3800)
+    assert np.array_equal(split_gaps(path, [a, b], weak=0.1, margin=50.0), path)
+
+
+def test_a_split_the_similarity_cannot_pin_down_leaves_the_gap_alone():
+    """An inserted scene whose music carries on the cue before it (a weak match at the left
+    lag), then a scene at a third offset that matches neither neighbour, then the right
+    stretch: a two-sided split explains this badly, the best splits spread over seconds,
+    and mapping the scene's first seconds by the cue would map dub-only sound."""
+    n = 8000
+    a = _track(0, n, n, [(0, 3000, 0.6), (3000, 3900, 0.1), (3900, 4500, -0.2)])
+    b = _track(-400, n, n, [(3000, 3900, 0.0), (3900, 4500, -0.2), (4500, n, 0.6)])
+    path = _gap_path(n, 3000, 4500)
+    assert np.array_equal(split_gaps(path, [a, b], weak=0.1, margin=50.0), path)
+
+
+def test_a_looped_cue_that_matches_weakly_all_through_a_gap_is_not_given_it():
+    """The left lag is a bar of a looped cue: it matches at 0.07 all through the gap (other
+    scenes, an inserted one), the right lag nowhere before its own stretch. The best
+    split is sharp (give the left side everything) but what it gives matches at chance."""
+    n = 8000
+    a = _track(0, n, n, [(0, 3000, 0.6), (3000, 6000, 0.07)])
+    b = _track(700, n, n, [(3000, 6000, 0.0), (6000, n, 0.6)])
+    path = _gap_path(n, 3000, 6000)
+    assert np.array_equal(split_gaps(path, [a, b], weak=0.11, margin=50.0), path)
+    a.sim[3000:6000] = 0.2    # a true stretch that matches weakly: its frames go to it
+    out = split_gaps(path, [a, b], weak=0.11, margin=50.0)
+    assert (out[3000:5750] == 0).all() and (out[5750:6000] != 1).all()
