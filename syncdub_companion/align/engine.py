@@ -73,8 +73,8 @@ NEW_LAG = 8              # a chunk's lag farther than this (frames) from every k
 LAG_GROUP = 2.0          # anchors' lags (frames) farther apart than this get tracks of their own
 # A gap given to its two neighbours (segment.split_gaps): what each is given must match it
 # this many null SDs over chance, on average. A looped cue's lag matches weakly all through
-# (blind seed 5202: 0.067 over 39 s of other scenes and an inserted one, null SD 0.037,
-# when the same-lag fill was limited as tried; see docs/benchmarks.md).
+# (blind seed 5202: 0.067 over 39 s of other scenes and an inserted one, against its limit
+# of 0.28, when the same-lag fill was limited as tried; see docs/benchmarks.md).
 WEAK_SDS = 3.0
 SMEAR_FRAMES = 0.5       # a chunk smeared less than this by a speed correction keeps its place
 # What a missing or broken model, a bad model folder or an undecodable window raise; the map
@@ -591,9 +591,9 @@ class _State:
         path = refine_boundaries(path, tracks, self.z_dub, self.z_orig, threshold, shape=on_bed)
         path = split_overlaps(path, tracks, self.z_dub, self.z_orig, threshold, shape=on_bed)
         path = unmap_unconfirmed_edges(path, tracks, threshold)
-        before = path
+        unsplit = path
         path = split_gaps(path, tracks, weak=self.null[0] + WEAK_SDS * self.null[1])
-        self.details["split_s"] = round(float(((path != -1) & (before == -1)).sum()) / FPS, 2)
+        self.details["split_s"] = round(float(((path != -1) & (unsplit == -1)).sum()) / FPS, 2)
         return self._carry_by_dialogue(path, tracks), tracks, threshold
 
     @staticmethod

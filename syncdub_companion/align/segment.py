@@ -281,7 +281,7 @@ def split_gaps(path: np.ndarray, tracks: list[Track], weak: float, margin: float
     both lags, so a dub-only stretch inside the gap (a scene inserted at a cut) is a
     plateau of equally good splits and stays unmapped.
 
-    Measured before the spread limit, seeds 1011 and 1012 (both tapes) mapped 9.3 s and 5.6 s of
+    Measured before the spread limit, seeds 1011 and 1012 mapped 9.3 s and 5.6 s of
     inserted scenes whose music carries on a neighbour's cue: the similarity there is
     weak and steady, and the best splits spread over 5-7 s.
     """
@@ -290,7 +290,7 @@ def split_gaps(path: np.ndarray, tracks: list[Track], weak: float, margin: float
     for i in range(1, len(rs) - 1):
         state, s, e = rs[i]
         left, right = rs[i - 1][0], rs[i + 1][0]
-        if state != -1 or left == -1 or right == -1 or left == right:
+        if state != -1 or left == right:   # a run of -1 has stretches on both sides
             continue
         shift = int(round(tracks[right].lag - tracks[left].lag))
         inserted = max(0, -shift)
