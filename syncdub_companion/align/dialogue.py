@@ -11,7 +11,9 @@ stay the bed's.
 
 A stretch is carried into the gap line by line while every line start on either side has
 its counterpart under that stretch's offset, and only where neither file's bed has sound
-(where the bed has sound, it has already had its say). It stops at the first line without
+(where the bed has sound, it has already had its say). A bed that sounds only while its
+own file speaks is that file's dialogue leaking into it (a stereo dub's centre not quite
+cancelled, a tape's hiss riding on the voice), and does not count. It stops at the first line without
 one: the next stretch's first line, a line of an inserted scene, or one that was cut. A
 cut between two stretches then lies in the pause between their last and first lines,
 where nothing is audible on either timeline; an inserted scene keeps most of the pauses
@@ -22,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import minimum_filter1d
+from scipy.ndimage import binary_opening, minimum_filter1d
 
 from .features import FPS, Features
 
@@ -45,6 +47,8 @@ MISS_WEIGHT = 3.0
 SPEECH_DB = 15.0
 FLOOR_DB = 50.0
 BED_RANGE_DB = 35.0
+# The bed sounds where it does so for BED_MIN_RUN frames or more (0.1 s).
+BED_MIN_RUN = 10
 # Into a pause that borders dub-only content, a stretch reaches this share of the pause:
 # the scene boundary lies inside the pause, and mapping dub-only sound is the worse mistake.
 PAUSE_SHARE = 0.4
@@ -64,13 +68,13 @@ class Rhythm:
     def of(cls, dub_full: Features, dub_bed: Features, orig: tuple[np.ndarray, np.ndarray]) -> "Rhythm":
         """The rhythm of a dub (re-timed onto the original's clock) against ``orig``, the
         original's :func:`side`."""
-        return cls(active(dub_full), orig[0], sounding(dub_bed, BED_RANGE_DB), orig[1])
+        return cls(active(dub_full), orig[0], bed_sounding(dub_bed), orig[1])
 
     @staticmethod
     def side(full: Features, bed: Features) -> tuple[np.ndarray, np.ndarray]:
         """One file's (dialogue, bed sounding) masks. The original's depend on it alone, so
         the aligner takes them while the dub still decodes; the dub's only once re-timed."""
-        return active(full), sounding(bed, BED_RANGE_DB)
+        return active(full), bed_sounding(bed)
 
     def lines(self, side: str) -> list[tuple[int, int]]:
         return lines(self.dub_active if side == "dub" else self.orig_active)
@@ -86,6 +90,13 @@ def sounding(feat: Features, range_db: float) -> np.ndarray:
     level = level_db(feat)
     top = np.percentile(level, 95) if len(level) else 0.0
     return level > top - range_db
+
+
+def bed_sounding(feat: Features) -> np.ndarray:
+    """Frames where the bed sounds for BED_MIN_RUN frames or more: a frame or two over the
+    line is tape hiss or a codec's noise, not a sound the other file would have."""
+    mask = sounding(feat, BED_RANGE_DB)
+    return binary_opening(mask, structure=np.ones(BED_MIN_RUN, dtype=bool)) if len(mask) else mask
 
 
 def active(feat: Features) -> np.ndarray:
@@ -115,11 +126,17 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
 
 
 def _reach(rhythm: Rhythm, lag: int, frames: range) -> int:
-    """How many of ``frames`` (walked in order) pass before either bed sounds under ``lag``."""
+    """How many of ``frames`` (walked in order) pass before either bed sounds under ``lag``
+    outside its own file's dialogue.
+
+    Seed 1 (a tape dub, its bed sounding under every English line and silent between)
+    stopped both stretches within 0.7 s of a 19 s silent-bed gap holding a cut."""
     n_orig = len(rhythm.orig_bed)
     for i, f in enumerate(frames):
         o = f + lag
-        if f >= len(rhythm.dub_bed) or rhythm.dub_bed[f] or not 0 <= o < n_orig or rhythm.orig_bed[o]:
+        if f >= len(rhythm.dub_bed) or not 0 <= o < n_orig:
+            return i
+        if rhythm.dub_bed[f] and not rhythm.dub_active[f] or rhythm.orig_bed[o] and not rhythm.orig_active[o]:
             return i
     return len(frames)
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from syncdub_companion.align.dialogue import Rhythm, carry
+from syncdub_companion.align.dialogue import BED_MIN_RUN, Rhythm, bed_sounding, carry
+from syncdub_companion.align.features import Features
 
 N = 3000          # frames at 100 Hz on both timelines
 LAGS = [0, 600]   # stretch 0 maps dub frame f to original f; stretch 1 to f + 600
@@ -101,3 +102,39 @@ def test_an_inserted_scene_with_its_own_bed_between_two_carried_stretches_stays_
     path, _ = carry(_path(), LAGS, rhythm)
     assert (path[1400:1700] == -1).all(), "no frame of the inserted scene is mapped"
     assert (path[1000:1260] == 0).all() and (path[1760:2000] == 1).all()
+
+
+def test_a_dub_bed_that_sounds_only_while_the_dub_speaks_is_its_dialogue_leaking():
+    """A tape dub's hiss or a stereo dub's centre left in the side channels makes the bed
+    estimate sound under every line (seed 1: 19 s left unmapped at a cut); in the
+    pauses it is silent, and the rhythm decides as it would with a silent bed."""
+    rhythm = _rhythm(BEFORE + AFTER, _shifted(BEFORE, 0) + _shifted(AFTER, 600), bed=BEFORE + AFTER)
+    path, carried = carry(_path(), LAGS, rhythm)
+    assert (path[1000:2000] != -1).all() and carried[1000:2000].all()
+    cut = 1000 + int(np.argmax(path[1000:2000] == 1))
+    assert 1370 <= cut <= 1450, cut
+
+
+def test_a_bed_sounding_in_a_pause_still_stops_the_rhythm():
+    """Sound in the dub's bed between its lines is something the original lacks there."""
+    pauses = [(1120, 1200), (1260, 1320), (1560, 1620)]
+    rhythm = _rhythm(BEFORE + AFTER, _shifted(BEFORE, 0) + _shifted(AFTER, 600), bed=pauses)
+    path, _ = carry(_path(), LAGS, rhythm)
+    assert (path[1120:1620] == -1).all()
+
+
+def _bed(levels_db):
+    """Features whose one band has the given level per frame."""
+    log_energy = (np.asarray(levels_db, dtype=np.float64) / 10.0)[:, None]
+    return Features(log_energy=log_energy, loud=np.ones(len(levels_db), bool))
+
+
+def test_a_bed_sounding_for_a_frame_or_two_is_noise_not_sound():
+    levels = np.full(2000, -80.0)
+    levels[100:400] = 0.0                          # a cue: the bed's loud level
+    levels[1000:1000 + BED_MIN_RUN - 1] = 0.0      # a click or a burst of hiss
+    levels[1500:1500 + BED_MIN_RUN] = 0.0          # a short sound, just long enough
+    mask = bed_sounding(_bed(levels))
+    assert mask[100:400].all()
+    assert not mask[1000:1000 + BED_MIN_RUN].any()
+    assert mask[1500:1500 + BED_MIN_RUN].all()
