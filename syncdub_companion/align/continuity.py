@@ -28,15 +28,18 @@ SPEED_TOLERANCE = 2e-4
 TITLE_SONG_S = 90.0
 
 
-def bridge(segments: list[Segment], orig_duration: float, dub_duration: float) -> tuple[list[Segment], float]:
+def bridge(segments: list[Segment], orig_duration: float, dub_duration: float,
+           join_tolerance: float = JOIN_TOLERANCE_S) -> tuple[list[Segment], float]:
     """``segments`` (in dub order, not overlapping) with agreeing gaps filled, and the
-    seconds of dub that the bridges added."""
+    seconds of dub that the bridges added. Neighbours agree when they meet within
+    ``join_tolerance`` (a tape's wobble moves the offset between two stretches: see
+    :func:`wobble_tolerance`)."""
     if not segments:
         return [], 0.0
     head = _lead_in(segments[0])
     out: list[Segment] = [head] if head else []
     for seg in segments:
-        if out and _continues(out[-1], seg, _evidence_around(out, seg)):
+        if out and _continues(out[-1], seg, _evidence_around(out, seg), join_tolerance):
             out.append(Segment(out[-1].dub_end, seg.dub_start, out[-1].orig_end, seg.orig_start))
         out.append(seg)
     tail = _lead_out(segments[-1], orig_duration, dub_duration)
@@ -62,16 +65,25 @@ def _evidence_around(done: list[Segment], nxt: Segment) -> float:
     return run + _length(nxt)
 
 
-def _continues(prev: Segment, seg: Segment, evidence: float) -> bool:
+def wobble_tolerance(bend_s: float) -> float:
+    """How far apart two stretches of one line may meet on a dub whose map bends by up to
+    ``bend_s`` either way: each stretch's own offset takes in the bend's mean over it, so
+    two of them differ by up to twice the bend (seed 5163, a swapped song on a tape dub:
+    its neighbours 114 ms apart, a bend of 60 + 41 ms, the song left unmapped)."""
+    return JOIN_TOLERANCE_S + 2.0 * bend_s
+
+
+def _continues(prev: Segment, seg: Segment, evidence: float, tolerance: float) -> bool:
     gap = seg.dub_start - prev.dub_end
-    return 1e-6 < gap <= evidence and same_line(prev, seg)
+    return 1e-6 < gap <= evidence and same_line(prev, seg, tolerance)
 
 
-def same_line(prev: Segment, seg: Segment) -> bool:
-    """Whether ``seg`` lies on ``prev``'s line: the same speed, and it starts where that line reaches."""
+def same_line(prev: Segment, seg: Segment, tolerance: float = JOIN_TOLERANCE_S) -> bool:
+    """Whether ``seg`` lies on ``prev``'s line: the same speed, and it starts within
+    ``tolerance`` of where that line reaches."""
     if abs(prev.speed - seg.speed) > SPEED_TOLERANCE * max(prev.speed, seg.speed):
         return False
-    return abs(prev.to_orig(seg.dub_start) - seg.orig_start) <= JOIN_TOLERANCE_S
+    return abs(prev.to_orig(seg.dub_start) - seg.orig_start) <= tolerance
 
 
 def _lead_in(first: Segment) -> Segment | None:

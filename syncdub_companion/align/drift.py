@@ -229,20 +229,35 @@ class Drift:
     def to_dub(self, v):
         return v if self.warp is None else self.warp.to_dub(v)
 
-    def unwarp(self, segments: list[Segment]) -> list[Segment]:
-        """Segments on the clock -> joined segments on the dub's own timeline, one per knot."""
+    def unwarp(self, segments: list[Segment], pin_start: bool = False, pin_end: bool = False) -> list[Segment]:
+        """Segments on the clock -> joined segments on the dub's own timeline, one per knot.
+
+        With ``pin_start`` (``pin_end``) the first (last) segment is a stretch bridged from
+        where both files start (end): it becomes one line from there to where the warp puts
+        its other end. Before the first anchor the warp only extrapolates, and both files
+        starting together is the better evidence (seeds 5028 and 5060, an opening song
+        swapped on a tape dub: 7 s and 23 s mapped 50-70 ms off, drifting away from 0).
+        """
         out = []
-        for seg in segments:
-            vs = self.knots(seg.dub_start, seg.dub_end)
-            origs = np.array([seg.to_orig(float(v)) for v in vs])
-            if self.fine is not None:
-                origs = origs + self.fine(vs)
-            ds = np.array(self.to_dub(vs), dtype=np.float64)
-            keep = _simplify(ds, origs)
-            ds, origs = ds[keep], origs[keep]
-            out += [Segment(float(ds[i]), float(ds[i + 1]), float(origs[i]), float(origs[i + 1]))
-                    for i in range(len(ds) - 1) if ds[i + 1] > ds[i] and origs[i + 1] > origs[i]]
+        for i, seg in enumerate(segments):
+            pieces = self._unwarp_one(seg)
+            if pieces and pin_start and i == 0:
+                pieces = [Segment(seg.dub_start, pieces[-1].dub_end, seg.orig_start, pieces[-1].orig_end)]
+            elif pieces and pin_end and i == len(segments) - 1:
+                pieces = [Segment(pieces[0].dub_start, seg.dub_end, pieces[0].orig_start, seg.orig_end)]
+            out += pieces
         return out
+
+    def _unwarp_one(self, seg: Segment) -> list[Segment]:
+        vs = self.knots(seg.dub_start, seg.dub_end)
+        origs = np.array([seg.to_orig(float(v)) for v in vs])
+        if self.fine is not None:
+            origs = origs + self.fine(vs)
+        ds = np.array(self.to_dub(vs), dtype=np.float64)
+        keep = _simplify(ds, origs)
+        ds, origs = ds[keep], origs[keep]
+        return [Segment(float(ds[i]), float(ds[i + 1]), float(origs[i]), float(origs[i + 1]))
+                for i in range(len(ds) - 1) if ds[i + 1] > ds[i] and origs[i + 1] > origs[i]]
 
 
 def _simplify(x: np.ndarray, y: np.ndarray, tol: float = SIMPLIFY_S) -> np.ndarray:

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import MediaError, ModelMissingError
 from ..tools.ffprobe import FFprobe
-from .continuity import bridge
+from .continuity import JOIN_TOLERANCE_S, bridge, wobble_tolerance
 from .dialogue import Rhythm, carry
 from .drift import (COARSE_MIN_F, COARSE_MIN_FRAMES, COARSE_SPACING_S, FINE_MIN_FRAMES, FINE_SPACING_S, Curve, Drift, Warp,
                     retimed, retimed_envelope, wobble)
@@ -31,7 +31,7 @@ from .features import (FPS, Features, derived, detail, features_from_energies, f
 from .fit import LineFit, cluster_lags, fit_shared_slope, stretch_runs
 from .heap import give_back
 from .search import ChunkSearch, Match, OriginalIndex, chance_bound, find_speed, ncc_floor, resample_envelope, window_lags
-from .segment import (Similarity, match_strength, monotone_path, refine_boundaries, runs, similarity_track,
+from .segment import (Similarity, Track, match_strength, monotone_path, refine_boundaries, runs, similarity_track,
                       split_gaps, split_overlaps, unmap_unconfirmed_edges)
 from .timemap import Anchor, Segment, TimeMap
 from .verify import apply_speech, hold_without_speech, wants_speech, windows_for
@@ -579,14 +579,19 @@ class _State:
         extra = self._explain_gaps(path, lags)
         challengers, beaten = self._challenge_weak(path, tracks, threshold, lags + extra)
         extra += challengers
+        suspect = frozenset(beaten)
         if extra or beaten:
-            suspect = frozenset(beaten)
             before = path
             lags, path = self._with_lags(similarity, lags, extra, tracks, threshold, suspect)
             again = self._explain_gaps(path, lags, reopened=(before != -1) & (path == -1))
             if again:
                 self.details["reopened"] = [round(l / FPS, 2) for l in again]
                 lags, path = self._with_lags(similarity, lags, again, tracks, threshold, suspect)
+        edges = self._edge_tracks(path, lags, similarity)
+        if edges:
+            tracks += edges
+            lags = lags + [float(t.lag) for t in edges]
+            path = monotone_path(tracks, threshold, suspect=suspect)
         on_bed = self.details["signal"] != "full"
         path = refine_boundaries(path, tracks, self.z_dub, self.z_orig, threshold, shape=on_bed)
         path = split_overlaps(path, tracks, self.z_dub, self.z_orig, threshold, shape=on_bed)
@@ -639,6 +644,36 @@ class _State:
         pieces = np.array([float(np.median(found[runs_of == g])) for g in np.unique(runs_of)])
         groups = cluster_lags(pieces, gap=LAG_GROUP)
         return [float(np.median(pieces[groups == g])) for g in np.unique(groups)]
+
+    def _edge_tracks(self, path, lags, similarity) -> list[Track]:
+        """Tracks for an unmapped start (end) of the file at the lag that starts (ends) the two
+        files together, where no candidate holds it yet, each usable only in that gap.
+
+        Releases mostly do start and end together, and a first or last scene whose bed was
+        largely replaced (a localised opening song, then a few seconds of film before a
+        cut) holds too little shared sound for the chunk search: seed 5047 left its first
+        43 s unmapped. Usable anywhere, the same tracks cost coverage on the tape and PAL
+        pairs of tests/align, where they took frames from the true stretches.
+        """
+        rs = runs(path)
+        if len(rs) < 2:
+            return []
+        out = []
+        at_start = (rs[0], rs[1], 0, 1)
+        at_end = (rs[-1], rs[-2], len(self.z_orig) - len(self.z_dub), -1)
+        for (state, s, e), (beside, _, _), lag, sign in (at_start, at_end):
+            if state != -1 or e - s < SHORT_PIECE or any(abs(lag - known) <= LAG_GROUP for known in lags):
+                continue
+            # Only across a cut: the original runs on past the dub's first (last) scene. A
+            # lag that adds dub time instead would put the dub's logo or preroll on the
+            # original's (seed 5044: 3.6 s of a dub-only logo mapped).
+            if sign * (lags[beside] - lag) <= LAG_GROUP:
+                continue
+            track = similarity.track(lag)
+            inside = np.zeros_like(track.inside)
+            inside[s:e] = track.inside[s:e]
+            out.append(replace(track, inside=inside))
+        return out
 
     def _threshold(self, tracks, anchors) -> float:
         """Between chance similarity (tracks at wrong lags) and what the anchors' lags reach.
@@ -877,14 +912,16 @@ class _State:
         return self.dub.loud[s:e] & self.f_orig.loud[frames] & track.inside[s:e]
 
     def _verdict(self, segments: list[Segment], anchors, fit) -> TimeMap:
-        segments = [s for s in _monotone(segments) if s.dub_end - s.dub_start >= MIN_SEGMENT_S]
-        segments, bridged = bridge(segments, self.orig_duration, self._dub_end())
+        measured = [s for s in _monotone(segments) if s.dub_end - s.dub_start >= MIN_SEGMENT_S]
+        segments, bridged = bridge(measured, self.orig_duration, self._dub_end(), self._join_tolerance())
         # A bridge over a gap of a few ms on one timeline and none on the other (two
         # neighbours a wobble apart) has no speed; the neighbours already meet there.
         segments = [s for s in segments if s.orig_end > s.orig_start and s.dub_end > s.dub_start]
+        # a first (last) segment that was not measured is bridged from both files' start (end)
+        pinned = (bool(segments) and segments[0] is not measured[0], bool(segments) and segments[-1] is not measured[-1])
         segments = _pull_in_open_edges(segments)
         if self.drift is not None:
-            segments = _clip(self.drift.unwarp(segments), self.orig_duration, self.dub_duration)
+            segments = _clip(self.drift.unwarp(segments, *pinned), self.orig_duration, self.dub_duration)
             self.details["knots"] = len(segments)
         mapped = sum(s.dub_end - s.dub_start for s in segments)
         possible = min(self.dub_duration, self.orig_duration * self.final_speed)
@@ -913,6 +950,14 @@ class _State:
                                 self.final_speed, confidence, anchor_objs)
         reason = f"{len(segments)} segment(s) cover {coverage:.0%} of the dub"
         return TimeMap("aligned", confidence, reason, self.final_speed, segments, anchor_objs, dict(self.details))
+
+    def _join_tolerance(self) -> float:
+        """How near two stretches must meet for continuity to join them: wider on a map that
+        follows a tape's wobble, by what the wobble measured."""
+        if self.drift is None:
+            return JOIN_TOLERANCE_S
+        bend_ms = self.details.get("wobble_coarse_ms", 0.0) + self.details.get("wobble_fine_ms", 0.0)
+        return wobble_tolerance(bend_ms / 1000)
 
     def _reject(self, reason: str, speed: float, confidence: float = 0.0, anchors=None) -> TimeMap:
         return TimeMap("rejected", confidence, reason, float(speed), [], list(anchors or []), dict(self.details))

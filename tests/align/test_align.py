@@ -219,6 +219,48 @@ def test_a_tapes_drifting_anchors_keep_one_track():
     assert len(lags) == 1 and abs(lags[0] - 500.0) < 3.5, lags
 
 
+def _edge_tracks(path, lags, n_orig=12000):
+    """What the aligner adds for ``path``'s unmapped file edges: dub 10000 frames long."""
+    from types import SimpleNamespace
+
+    from syncdub_companion.align.engine import _State
+    from syncdub_companion.align.segment import Similarity
+
+    z_orig, z_dub = _looped_cue_film(120, seed=3)[:n_orig], _looped_cue_film(100, seed=4)
+    state = SimpleNamespace(z_orig=z_orig, z_dub=z_dub)
+    return _State._edge_tracks(state, np.asarray(path), lags, Similarity(z_dub, z_orig))
+
+
+def test_an_unmapped_opening_before_a_cut_gets_the_offset_that_starts_both_files_together():
+    """The dub opens with a localised song and keeps a few seconds of film before a cut:
+    too little shared bed for the chunk search (seed 5047 of the randomized corpus: its
+    first 43 s unmapped). The lag that starts both files together is tried there, and only
+    there."""
+    path = np.full(10000, 0)
+    path[:4000] = -1                                    # the stretch after the gap: lag 364
+    tracks = _edge_tracks(path, [364.0])
+    assert [t.lag for t in tracks] == [0]
+    assert tracks[0].inside[:4000].all() and not tracks[0].inside[4000:].any()
+
+
+def test_an_unmapped_ending_after_a_cut_gets_the_offset_that_ends_both_files_together():
+    path = np.full(10000, 0)
+    path[9000:] = -1
+    tracks = _edge_tracks(path, [0.0])                  # 12000 - 10000 frames: a 20 s cut
+    assert [t.lag for t in tracks] == [2000]
+    assert tracks[0].inside[9000:].all() and not tracks[0].inside[:9000].any()
+
+
+def test_no_offset_is_tried_that_would_put_the_dubs_lead_in_on_the_originals():
+    """A dub-only logo before the film: the first stretch's lag is under 0, and the files
+    starting together would map the logo onto the original's own (seed 5044: 3.6 s)."""
+    path = np.full(10000, 0)
+    path[:900] = -1
+    path[-50:] = -1                                     # too short an end to search
+    assert _edge_tracks(path, [-464.0]) == []
+    assert _edge_tracks(path, [1.0]) == [], "a lag already tried is not tried again"
+
+
 def test_a_piece_of_two_and_a_half_seconds_left_between_two_cuts_is_mapped():
     """The dub keeps 2.5 s of a scene it otherwise cut (a director's cut against a
     theatrical cut trims scenes to a few shots). Too short for the 6 s chunks, it stayed

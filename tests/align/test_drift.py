@@ -55,6 +55,25 @@ def test_knots_join_and_follow_the_warp():
             assert abs(seg.to_orig(d) - (100.0 + float(warp.to_clock(d)))) < 1e-9
 
 
+def test_a_stretch_bridged_from_both_files_start_runs_straight_from_there():
+    """An opening song swapped on a tape dub: no anchor before 20 s, where the warp only
+    extrapolates. Both files start together, so the map starts at (0, 0) and runs straight
+    to where the warp puts the stretch's other end (seeds 5028 and 5060 of the randomized
+    corpus: 7 s and 23 s of opening mapped 50-70 ms off)."""
+    warp = Warp(Curve(np.array([20.0, 30.0, 40.0, 50.0]), np.array([0.06, 0.03, 0.01, 0.0])))
+    drift = Drift(warp, None)
+    opening, film = Segment(0.0, 20.0, 0.0, 20.0), Segment(20.0, 50.0, 20.0, 50.0)
+    free = drift.unwarp([opening, film])
+    assert abs(free[0].dub_start - 0.0) > 0.03, "unpinned, the warp's extrapolation moves the start"
+    pinned = drift.unwarp([opening, film], pin_start=True)
+    assert (pinned[0].dub_start, pinned[0].orig_start) == (0.0, 0.0)
+    assert pinned[0].dub_end == pinned[1].dub_start and pinned[0].orig_end == pinned[1].orig_start
+    assert pinned[1:] == free[len(free) - len(pinned) + 1:], "the measured film is unwarped as before"
+    ending = Segment(50.0, 60.0, 50.0, 60.0)
+    last = drift.unwarp([film, ending], pin_end=True)[-1]
+    assert (last.dub_end, last.orig_end) == (60.0, 60.0)
+
+
 def test_a_two_hour_bend_through_many_knots_and_stretches_is_followed():
     # 1,440 knots and eight stretches: the size of the fine bend of a 2-hour tape, where the
     # penalised normal equations are ill-conditioned (condition number near 1e8).
