@@ -74,6 +74,19 @@ def test_a_stretch_bridged_from_both_files_start_runs_straight_from_there():
     assert (last.dub_end, last.orig_end) == (60.0, 60.0)
 
 
+def test_only_a_bridged_stretch_is_taken_for_one():
+    from syncdub_companion.align.engine import bridged_ends
+
+    measured = [Segment(0.06, 64.4, 0.0, 64.34), Segment(93.3, 131.8, 86.1, 124.6)]
+    head = Segment(0.0, 0.06, 0.0, 0.0)
+    assert bridged_ends([head] + measured, measured) == (True, False)
+    # the few-ms bridge pulled in and gone: the measured first segment stays as measured
+    pulled = [Segment(0.06, 64.38, 0.0, 64.32), Segment(93.32, 131.8, 86.12, 124.6)]
+    assert bridged_ends(pulled, measured) == (False, False)
+    tail = Segment(131.8, 140.0, 124.6, 132.8)
+    assert bridged_ends(measured + [tail], measured) == (False, True)
+
+
 def test_a_two_hour_bend_through_many_knots_and_stretches_is_followed():
     # 1,440 knots and eight stretches: the size of the fine bend of a 2-hour tape, where the
     # penalised normal equations are ill-conditioned (condition number near 1e8).
