@@ -229,22 +229,25 @@ class Drift:
     def to_dub(self, v):
         return v if self.warp is None else self.warp.to_dub(v)
 
-    def unwarp(self, segments: list[Segment], pin_start: bool = False, pin_end: bool = False) -> list[Segment]:
+    def unwarp(self, segments: list[Segment], start: tuple[float, float] | None = None,
+               end: tuple[float, float] | None = None) -> list[Segment]:
         """Segments on the clock -> joined segments on the dub's own timeline, one per knot.
 
-        With ``pin_start`` (``pin_end``) the first (last) segment is a stretch bridged from
-        where both files start (end): it becomes one line from there to where the warp puts
-        its other end. Before the first anchor the warp only extrapolates, and both files
-        starting together is the better evidence (seeds 5028 and 5060, an opening song
-        swapped on a tape dub: 7 s and 23 s mapped 50-70 ms off, drifting away from 0).
+        With ``start`` (``end``), the (dub, original) times where both files start (end),
+        the first (last) segment is a stretch bridged from there: it becomes one line from
+        that point to where the warp puts its other end. Before the first anchor the warp
+        only extrapolates, and so does the clock's line to time 0; both files starting
+        together is the better evidence (seeds 5028 and 5060, an opening song swapped on a
+        tape dub: 7 s and 23 s mapped 50-70 ms off; from where the clock's line met 0,
+        seed 5209's PAL tape opening was 40-60 ms off).
         """
         out = []
         for i, seg in enumerate(segments):
             pieces = self._unwarp_one(seg)
-            if pieces and pin_start and i == 0:
-                pieces = [Segment(seg.dub_start, pieces[-1].dub_end, seg.orig_start, pieces[-1].orig_end)]
-            elif pieces and pin_end and i == len(segments) - 1:
-                pieces = [Segment(pieces[0].dub_start, seg.dub_end, pieces[0].orig_start, seg.orig_end)]
+            if pieces and start is not None and i == 0:
+                pieces = [Segment(start[0], pieces[-1].dub_end, start[1], pieces[-1].orig_end)]
+            elif pieces and end is not None and i == len(segments) - 1:
+                pieces = [Segment(pieces[0].dub_start, end[0], pieces[0].orig_start, end[1])]
             out += pieces
         return out
 

@@ -919,8 +919,10 @@ class _State:
         segments = [s for s in segments if s.orig_end > s.orig_start and s.dub_end > s.dub_start]
         segments = _pull_in_open_edges(segments)
         if self.drift is not None:
-            pinned = bridged_ends(segments, measured)
-            segments = _clip(self.drift.unwarp(segments, *pinned), self.orig_duration, self.dub_duration)
+            head, tail = bridged_ends(segments, measured)
+            start = (0.0, 0.0) if head else None
+            end = (self.dub_duration, self.orig_duration) if tail else None
+            segments = _clip(self.drift.unwarp(segments, start, end), self.orig_duration, self.dub_duration)
             self.details["knots"] = len(segments)
         mapped = sum(s.dub_end - s.dub_start for s in segments)
         possible = min(self.dub_duration, self.orig_duration * self.final_speed)

@@ -65,13 +65,13 @@ def test_a_stretch_bridged_from_both_files_start_runs_straight_from_there():
     opening, film = Segment(0.0, 20.0, 0.0, 20.0), Segment(20.0, 50.0, 20.0, 50.0)
     free = drift.unwarp([opening, film])
     assert abs(free[0].dub_start - 0.0) > 0.03, "unpinned, the warp's extrapolation moves the start"
-    pinned = drift.unwarp([opening, film], pin_start=True)
-    assert (pinned[0].dub_start, pinned[0].orig_start) == (0.0, 0.0)
+    pinned = drift.unwarp([Segment(0.05, 20.0, 0.0, 20.0), film], start=(0.0, 0.0))
+    assert (pinned[0].dub_start, pinned[0].orig_start) == (0.0, 0.0), "from where both files start"
     assert pinned[0].dub_end == pinned[1].dub_start and pinned[0].orig_end == pinned[1].orig_start
     assert pinned[1:] == free[len(free) - len(pinned) + 1:], "the measured film is unwarped as before"
     ending = Segment(50.0, 60.0, 50.0, 60.0)
-    last = drift.unwarp([film, ending], pin_end=True)[-1]
-    assert (last.dub_end, last.orig_end) == (60.0, 60.0)
+    last = drift.unwarp([film, ending], end=(60.02, 60.0))[-1]
+    assert (last.dub_end, last.orig_end) == (60.02, 60.0)
 
 
 def test_only_a_bridged_stretch_is_taken_for_one():
