@@ -666,7 +666,7 @@ class _State:
                 continue
             # Only across a cut: the original runs on past the dub's first (last) scene. A
             # lag that adds dub time instead would put the dub's logo or preroll on the
-            # original's (seed 5044: 3.6 s of a dub-only logo mapped).
+            # original's (seed 5044: 3.8 s of a dub-only logo mapped).
             if sign * (lags[beside] - lag) <= LAG_GROUP:
                 continue
             track = similarity.track(lag)
