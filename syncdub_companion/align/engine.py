@@ -582,16 +582,14 @@ class _State:
         suspect = frozenset(beaten)
         if extra or beaten:
             before = path
-            lags, path = self._with_lags(similarity, lags, extra, tracks, threshold, suspect)
+            lags, path = self._with_lags(lags, extra, similarity.tracks(extra), tracks, threshold, suspect)
             again = self._explain_gaps(path, lags, reopened=(before != -1) & (path == -1))
             if again:
                 self.details["reopened"] = [round(l / FPS, 2) for l in again]
-                lags, path = self._with_lags(similarity, lags, again, tracks, threshold, suspect)
+                lags, path = self._with_lags(lags, again, similarity.tracks(again), tracks, threshold, suspect)
         edges = self._edge_tracks(path, lags, similarity)
         if edges:
-            tracks += edges
-            lags = lags + [float(t.lag) for t in edges]
-            path = monotone_path(tracks, threshold, suspect=suspect)
+            lags, path = self._with_lags(lags, [float(t.lag) for t in edges], edges, tracks, threshold, suspect)
         on_bed = self.details["signal"] != "full"
         path = refine_boundaries(path, tracks, self.z_dub, self.z_orig, threshold, shape=on_bed)
         path = split_overlaps(path, tracks, self.z_dub, self.z_orig, threshold, shape=on_bed)
@@ -602,10 +600,10 @@ class _State:
         return self._carry_by_dialogue(path, tracks), tracks, threshold
 
     @staticmethod
-    def _with_lags(similarity, lags, new, tracks, threshold, suspect):
-        """``lags`` with ``new`` added, their tracks appended to ``tracks``, and the path
-        chosen again over all of them."""
-        tracks += similarity.tracks(new)
+    def _with_lags(lags, new, new_tracks, tracks, threshold, suspect):
+        """``lags`` with ``new`` added, their tracks (``new_tracks``) appended to ``tracks``,
+        and the path chosen again over all of them."""
+        tracks += new_tracks
         return lags + new, monotone_path(tracks, threshold, suspect=suspect)
 
     def _carry_by_dialogue(self, path, tracks):
