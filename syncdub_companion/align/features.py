@@ -214,6 +214,26 @@ def detail(feat: Features) -> np.ndarray:
     return z.astype(np.float32)
 
 
+def evenly_weighted(z: np.ndarray, floor: float = 0.1) -> np.ndarray:
+    """Each frame of ``z`` (:func:`detail`) scaled to unit length, so that a correlation
+    over a window counts every frame the same, however loud.
+
+    In a full mix the dialogue is the loudest thing and differs between the languages; with
+    frames weighted by their energy, a window holding a line matched little even where the
+    pauses around it were the same bed sample for sample. A frame under ``floor`` times the
+    median frame's length stays at zero: near silence is noise, and scaled up it would count
+    as much as sound.
+    """
+    norm = np.linalg.norm(z, axis=1)
+    sounding = norm > 0
+    if not sounding.any():
+        return z
+    keep = norm > floor * float(np.median(norm[sounding]))
+    out = np.zeros_like(z)
+    out[keep] = z[keep] / norm[keep, None]
+    return out
+
+
 def derived(feat: Features, of: Callable[[Features], np.ndarray]) -> np.ndarray:
     """``of(feat)`` (:func:`detail`, :func:`onset_envelope`), computed once per features and
     read-only: a file's own are taken in its decode thread, while the other file still decodes."""

@@ -303,8 +303,10 @@ def test_a_short_scene_of_the_dubs_own_where_the_original_cut_more_stays_unmappe
     lags = _lags(result)
     assert [lag for _, _, lag in lags] == [0.0, 22.5], "no third offset: " + str(lags)
     # The edges rest on the features alone here (the test's PCM is silent, so the
-    # waveform cannot refine them): within the 0.4 s a feature window smears.
-    assert lags[0][1] <= 50.4 and lags[1][0] >= 52.1, lags
+    # waveform cannot refine them): within the 0.4 s a feature window smears, and 0.05 s
+    # more since a full mix is segmented on evenly weighted frames (50.37 -> 50.43 s:
+    # their threshold is lower, so the split gives the unmatched side less).
+    assert lags[0][1] <= 50.45 and lags[1][0] >= 52.1, lags
 
 
 def test_a_directors_cut_dub_at_pal_speed_is_mapped_around_its_short_scenes(pairs_dir):

@@ -6,8 +6,9 @@ import subprocess
 import numpy as np
 
 from syncdub_companion.align.decode import decode_pair, select_stream
-from syncdub_companion.align.features import (EnergyStream, LevelStream, band_energies, features_of,
-                                              level_features)
+from syncdub_companion.align.features import (EnergyStream, LevelStream, band_energies, evenly_weighted,
+                                              features_of, level_features)
+from syncdub_companion.align.segment import Similarity
 from syncdub_companion.tools.ffprobe import FFprobe
 
 
@@ -197,3 +198,51 @@ def test_derived_arrays_are_computed_once_and_cannot_be_changed_by_a_reader():
     import pytest
     with pytest.raises(ValueError):
         first[0, 0] = 1.0
+
+
+def test_evenly_weighted_frames_have_unit_length_and_silence_and_near_silence_stay_zero():
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=(1000, 16)).astype(np.float32) * rng.uniform(2, 20, size=(1000, 1)).astype(np.float32)
+    z[100:200] = 0.0           # silence (detail zeroes it)
+    z[300:310] *= 1e-3         # a hiss far under the film's level
+    even = evenly_weighted(z)
+    lengths = np.linalg.norm(even, axis=1)
+    assert np.all(lengths[100:200] == 0) and np.all(lengths[300:310] == 0)
+    sound = np.ones(1000, bool)
+    sound[100:200] = sound[300:310] = False
+    assert np.allclose(lengths[sound], 1.0, atol=1e-5)
+    cos = (z[sound] * even[sound]).sum(axis=1) / np.linalg.norm(z[sound], axis=1)
+    assert np.allclose(cos, 1.0, atol=1e-5), "directions are kept"
+
+
+def _full_mixes(n=6000, seed=5):
+    """Detail features of two full mixes: one bed, and each language's lines over it, ten
+    times the bed's level, 2-4 s long with 0.5-1.5 s pauses. A dub speaks where the
+    original does (it is timed to the lips), other words."""
+    rng = np.random.default_rng(seed)
+    bed = rng.normal(size=(n, 16)).astype(np.float32)
+    spoken = np.zeros(n, bool)
+    at = int(rng.integers(0, 100))
+    while at < n:
+        length = int(rng.integers(200, 400))
+        spoken[at:at + length] = True
+        at += length + int(rng.integers(50, 150))
+
+    def words():
+        return np.where(spoken[:, None], 10 * rng.normal(size=(n, 16)), 0.0).astype(np.float32)
+    return bed + words(), bed + words()
+
+
+def test_a_bed_shared_between_loud_different_lines_matches_when_every_frame_counts_the_same():
+    """Weighted by energy the lines drown the pauses' bed; frame by frame the pauses carry
+    the match at the true lag, and a wrong lag stays at chance either way."""
+    z_dub, z_orig = _full_mixes()
+    by_energy = Similarity(z_dub, z_orig)
+    even = Similarity(evenly_weighted(z_dub), evenly_weighted(z_orig))
+    inner = slice(200, -200)
+    true_energy = float(np.median(by_energy.track(0, tolerance=0).sim[inner]))
+    true_even = float(np.median(even.track(0, tolerance=0).sim[inner]))
+    wrong_even = float(np.median(np.abs(even.track(1500, tolerance=0).sim[inner])))
+    assert true_energy < 0.1
+    assert true_even > 0.15 and true_even > 3 * true_energy
+    assert wrong_even < 0.05
