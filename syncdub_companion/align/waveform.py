@@ -74,6 +74,13 @@ def _residual(seg: Segment, d: float, dub: np.ndarray, orig: np.ndarray, sr: int
     return found - expected
 
 
+# The file's first segment may start this far before its waveform match does: a logo's
+# last second (or two logos' shared shape) carries the features' match past the 1 s the
+# other edges are searched over (seed 5199 of the corpus: 1.13 s of a dub-only logo).
+LEAD_IN_AHEAD_S = 6.0
+# ... and starts where the waveform matches for this long: two logos' tones on one note
+# can agree for a 40 ms window or two by phase alone.
+LEAD_IN_MATCH_S = 0.2
 PROFILE_WIN = 0.04
 PROFILE_STEP = 0.005
 PROFILE_MATCH = 0.5
@@ -173,21 +180,42 @@ def _gain(prof_a, prof_b):
 
 def _move_start(seg: Segment, dub, orig, sr, radius, floor: float = -np.inf, lead_in: bool = False) -> Segment:
     """The start right after the last unmatched sound before it, or with ``lead_in`` (the
-    file's first segment) right before the first matched sound.
+    file's first segment) right before the first sound matched for LEAD_IN_MATCH_S.
 
     Silence on both sides is no evidence either way. Before the first segment it is a
     lead-in, a preroll of one file or both, and is left out: continuity.bridge maps it
     back where both files start together. After a cut it stays with the scene that
-    follows, a pause before its sound (a quiet-bed pair lost 0.7 s of its map otherwise)."""
-    lo, hi = max(seg.dub_start - radius, PROFILE_WIN, floor), min(seg.dub_start + radius, seg.dub_end - 0.1)
+    follows, a pause before its sound (a quiet-bed pair lost 0.7 s of its map otherwise).
+    A lead-in is searched up to LEAD_IN_AHEAD_S into the segment (half of it at most), for
+    a sustained match rather than the balance of evidence: a line of dialogue in a full mix
+    matches the waveform little, and a balance taken over seconds would cut a true start
+    back to the next pause."""
+    ahead = max(radius, min(LEAD_IN_AHEAD_S, (seg.dub_end - seg.dub_start) / 2)) if lead_in else radius
+    # (the profile's windows need PROFILE_WIN of both files before them)
+    lo = max(seg.dub_start - radius, PROFILE_WIN, floor, seg.to_dub(2 * PROFILE_WIN))
+    hi = min(seg.dub_start + ahead, seg.dub_end - 0.1)
     prof = match_profile(seg, dub, orig, sr, lo, hi)
     if prof is None:
         return seg
     times, ncc = prof
-    gain = _gain(np.full(len(ncc), PROFILE_MATCH), ncc)  # "unmatched" kept up to each point
-    k = len(gain) - 1 - int(np.argmax(gain[::-1])) if lead_in else int(np.argmax(gain))
+    if lead_in:
+        k = _first_sustained_match(ncc, int(round(LEAD_IN_MATCH_S / PROFILE_STEP)))
+        if k is None:
+            return seg
+    else:
+        k = int(np.argmax(_gain(np.full(len(ncc), PROFILE_MATCH), ncc)))  # "unmatched" kept up to each point
     start = float(times[k]) - PROFILE_STEP / 2 if k < len(times) else seg.dub_start
     return Segment(start, seg.dub_end, seg.to_orig(start), seg.orig_end)
+
+
+def _first_sustained_match(ncc: np.ndarray, run: int) -> int | None:
+    """Index of the first of ``run`` profile windows in a row that all match."""
+    matched = np.nan_to_num(ncc, nan=0.0) >= PROFILE_MATCH
+    if len(matched) < run:
+        return None
+    counts = np.convolve(matched.astype(np.int32), np.ones(run, np.int32), mode="valid")
+    hits = np.flatnonzero(counts == run)
+    return int(hits[0]) if len(hits) else None
 
 
 def _move_end(seg: Segment, dub, orig, sr, radius, ceiling: float = np.inf) -> Segment:

@@ -38,3 +38,33 @@ def test_a_start_inside_sound_that_does_not_match_moves_forward_to_the_match():
     (moved,) = refine_edges([seg], dub, orig, SR)
 
     assert 2.975 <= moved.dub_start <= 3.02, moved
+
+
+def test_a_dub_only_logo_longer_than_the_edge_search_is_left_out_of_the_first_segment():
+    """The features carried the film's offset back over a 2.5 s logo of the dub's own (the
+    original has its own logo there): the start moves 2.5 s on, past the 1 s the other
+    edges are searched over, to where the film's waveform starts."""
+    film = _noise(20.0, 5)
+    dub = np.concatenate([_noise(2.5, 6), film])
+    orig = np.concatenate([_noise(2.5, 7), film])
+    seg = Segment(0.0, 22.5, 0.0, 22.5)
+
+    (moved,) = refine_edges([seg], dub, orig, SR)
+
+    assert 2.475 <= moved.dub_start <= 2.52, moved
+
+
+def test_a_lead_in_keeps_a_true_start_whose_first_seconds_hold_a_line_over_the_bed():
+    """A full mix: 0.5 s of bed that matches, then a 3 s line the other language does not
+    share, then bed again. The start stays where the match starts; weighing the evidence
+    over the line would have cut the start back to after it."""
+    bed = _noise(20.0, 8)
+    line = _noise(3.0, 9) * 4
+    dub = np.concatenate([np.zeros(SR, np.float32), bed])
+    orig = dub.copy()
+    dub[int(1.5 * SR):int(4.5 * SR)] += line
+    seg = Segment(1.0, 21.0, 1.0, 21.0)
+
+    (moved,) = refine_edges([seg], dub, orig, SR)
+
+    assert abs(moved.dub_start - 1.0) <= 0.03, moved
