@@ -180,7 +180,8 @@ def _gain(prof_a, prof_b):
 
 def _move_start(seg: Segment, dub, orig, sr, radius, floor: float = -np.inf, lead_in: bool = False) -> Segment:
     """The start right after the last unmatched sound before it, or with ``lead_in`` (the
-    file's first segment) right before the first sound matched for LEAD_IN_MATCH_S.
+    file's first segment) right before the first sound matched for LEAD_IN_MATCH_S, to
+    where the balance of evidence up to it turns.
 
     Silence on both sides is no evidence either way. Before the first segment it is a
     lead-in, a preroll of one file or both, and is left out: continuity.bridge maps it
@@ -199,11 +200,17 @@ def _move_start(seg: Segment, dub, orig, sr, radius, floor: float = -np.inf, lea
         return seg
     times, ncc = prof
     if lead_in:
-        k = _first_sustained_match(ncc, int(round(LEAD_IN_MATCH_S / PROFILE_STEP)))
-        if k is None:
+        run = int(round(LEAD_IN_MATCH_S / PROFILE_STEP))
+        first = _first_sustained_match(ncc, run)
+        if first is None:
             return seg
+        # the balance of evidence up to that match places the start to a window, dips and all
+        gain = _gain(np.full(first + run, PROFILE_MATCH), ncc[:first + run])
+        k = len(gain) - 1 - int(np.argmax(gain[::-1]))
     else:
         k = int(np.argmax(_gain(np.full(len(ncc), PROFILE_MATCH), ncc)))  # "unmatched" kept up to each point
+    if k == 0 and times[0] > seg.dub_start:
+        return seg   # matched from where the profile could begin: nothing against what is before
     start = float(times[k]) - PROFILE_STEP / 2 if k < len(times) else seg.dub_start
     return Segment(start, seg.dub_end, seg.to_orig(start), seg.orig_end)
 
