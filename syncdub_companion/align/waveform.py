@@ -187,10 +187,10 @@ def _move_start(seg: Segment, dub, orig, sr, radius, floor: float = -np.inf, lea
     lead-in, a preroll of one file or both, and is left out: continuity.bridge maps it
     back where both files start together. After a cut it stays with the scene that
     follows, a pause before its sound (a quiet-bed pair lost 0.7 s of its map otherwise).
-    A lead-in is searched up to LEAD_IN_AHEAD_S into the segment (half of it at most), for
-    a sustained match rather than the balance of evidence: a line of dialogue in a full mix
-    matches the waveform little, and a balance taken over seconds would cut a true start
-    back to the next pause."""
+    A lead-in is searched up to LEAD_IN_AHEAD_S into the segment (half of it at most), and
+    the balance is taken only up to the first sustained match: a line of dialogue in a full
+    mix matches the waveform little, and a balance taken over seconds would cut a true
+    start back to the next pause."""
     ahead = max(radius, min(LEAD_IN_AHEAD_S, (seg.dub_end - seg.dub_start) / 2)) if lead_in else radius
     # (the profile's windows need PROFILE_WIN of both files before them)
     lo = max(seg.dub_start - radius, PROFILE_WIN, floor, seg.to_dub(2 * PROFILE_WIN))
