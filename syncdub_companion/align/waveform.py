@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .segment import runs
 from .timemap import Segment
 
 # Importing scipy.signal takes 1-3 s, and only these checks, after the decode, need it: it is
@@ -217,12 +218,10 @@ def _move_start(seg: Segment, dub, orig, sr, radius, floor: float = -np.inf, lea
 
 def _first_sustained_match(ncc: np.ndarray, run: int) -> int | None:
     """Index of the first of ``run`` profile windows in a row that all match."""
-    matched = np.nan_to_num(ncc, nan=0.0) >= PROFILE_MATCH
-    if len(matched) < run:
+    matched = (np.nan_to_num(ncc, nan=0.0) >= PROFILE_MATCH).astype(np.int8)
+    if not len(matched):
         return None
-    counts = np.convolve(matched.astype(np.int32), np.ones(run, np.int32), mode="valid")
-    hits = np.flatnonzero(counts == run)
-    return int(hits[0]) if len(hits) else None
+    return next((s for state, s, e in runs(matched) if state == 1 and e - s >= run), None)
 
 
 def _move_end(seg: Segment, dub, orig, sr, radius, ceiling: float = np.inf) -> Segment:
